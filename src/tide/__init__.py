@@ -1,0 +1,1 @@
+"""Tide: GitOps continuous delivery for Kubernetes that speaks Flux's APIs."""

@@ -1,0 +1,173 @@
+"""Per-action settings of a HelmRelease: install, upgrade, test, rollback, uninstall, drift."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from tide.api._kustomize_types import Selector
+from tide.api.meta import Duration, FluxModel
+
+__all__ = [
+    "DriftDetection",
+    "Filter",
+    "IgnoreRule",
+    "Install",
+    "InstallRemediation",
+    "Rollback",
+    "Test",
+    "Uninstall",
+    "Upgrade",
+    "UpgradeRemediation",
+]
+
+CRDsPolicy = Literal["Skip", "Create", "CreateReplace"]
+
+
+class IgnoreRule(FluxModel):
+    """JSON pointers excluded from drift detection, optionally for some objects."""
+
+    paths: list[str]
+    """JSON pointers (RFC 6901) to ignore."""
+    target: Selector | None = None
+    """Objects the rule applies to; all of the release's objects when omitted."""
+
+
+class DriftDetection(FluxModel):
+    """Whether and how differences between the release and the cluster are corrected."""
+
+    mode: Literal["enabled", "warn", "disabled"] | None = None
+    """``enabled`` corrects drift, ``warn`` only reports it; ``disabled`` by default."""
+    ignore: list[IgnoreRule] | None = None
+    """Changes to leave alone."""
+
+
+class InstallRemediation(FluxModel):
+    """What to do when an install fails."""
+
+    retries: int | None = None
+    """Attempts after a failure (uninstalling in between); negative means unlimited."""
+    ignore_test_failures: bool | None = None
+    """Do not remediate when only the tests failed; ``test.ignoreFailures`` by default."""
+    remediate_last_failure: bool | None = None
+    """Remediate the last failure too, once retries are exhausted."""
+
+
+class Install(FluxModel):
+    """Settings of the Helm install action."""
+
+    timeout: Duration | None = None
+    """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
+    remediation: InstallRemediation | None = None
+    """Failure remediation."""
+    disable_wait: bool | None = None
+    """Do not wait for resources to become ready."""
+    disable_wait_for_jobs: bool | None = None
+    """Do not wait for Jobs to complete."""
+    disable_hooks: bool | None = None
+    """Skip chart hooks."""
+    disable_open_api_validation: bool | None = Field(default=None, alias="disableOpenAPIValidation")
+    """Skip validating rendered manifests against the OpenAPI schema."""
+    replace: bool | None = None
+    """Reuse the release name if a deleted release with that name is in history."""
+    skip_crds: bool | None = Field(default=None, alias="skipCRDs")
+    """Deprecated: use ``crds: Skip``."""
+    crds: CRDsPolicy | None = None
+    """CRD policy; ``Create`` by default on install."""
+    create_namespace: bool | None = None
+    """Create the target namespace if missing."""
+
+
+class UpgradeRemediation(FluxModel):
+    """What to do when an upgrade fails."""
+
+    retries: int | None = None
+    """Attempts after a failure; negative means unlimited."""
+    ignore_test_failures: bool | None = None
+    """Do not remediate when only the tests failed; ``test.ignoreFailures`` by default."""
+    remediate_last_failure: bool | None = None
+    """Remediate the last failure too; defaults to true when retries > 0."""
+    strategy: Literal["rollback", "uninstall"] | None = None
+    """How to remediate; ``rollback`` by default."""
+
+
+class Upgrade(FluxModel):
+    """Settings of the Helm upgrade action."""
+
+    timeout: Duration | None = None
+    """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
+    remediation: UpgradeRemediation | None = None
+    """Failure remediation."""
+    disable_wait: bool | None = None
+    """Do not wait for resources to become ready."""
+    disable_wait_for_jobs: bool | None = None
+    """Do not wait for Jobs to complete."""
+    disable_hooks: bool | None = None
+    """Skip chart hooks."""
+    disable_open_api_validation: bool | None = Field(default=None, alias="disableOpenAPIValidation")
+    """Skip validating rendered manifests against the OpenAPI schema."""
+    force: bool | None = None
+    """Force resource updates through replacement."""
+    preserve_values: bool | None = None
+    """Reuse the last release's values (makes the release non-declarative)."""
+    cleanup_on_fail: bool | None = None
+    """Delete resources created by a failed upgrade."""
+    crds: CRDsPolicy | None = None
+    """CRD policy; ``Skip`` by default on upgrade."""
+
+
+class Filter(FluxModel):
+    """Selects a Helm test to run or skip."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=253)]
+    """Name of the test."""
+    exclude: bool | None = None
+    """Skip the named test instead of selecting it."""
+
+
+class Test(FluxModel):
+    """Settings of the Helm test action."""
+
+    enable: bool | None = None
+    """Run the chart's tests after install and upgrade."""
+    timeout: Duration | None = None
+    """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
+    ignore_failures: bool | None = None
+    """Do not remediate when tests fail."""
+    filters: list[Filter] | None = None
+    """Tests to run or exclude."""
+
+
+class Rollback(FluxModel):
+    """Settings of the Helm rollback action."""
+
+    timeout: Duration | None = None
+    """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
+    disable_wait: bool | None = None
+    """Do not wait for resources to become ready."""
+    disable_wait_for_jobs: bool | None = None
+    """Do not wait for Jobs to complete."""
+    disable_hooks: bool | None = None
+    """Skip chart hooks."""
+    recreate: bool | None = None
+    """Restart pods of the rolled-back resources."""
+    force: bool | None = None
+    """Force resource updates through replacement."""
+    cleanup_on_fail: bool | None = None
+    """Delete resources created by a failed rollback."""
+
+
+class Uninstall(FluxModel):
+    """Settings of the Helm uninstall action."""
+
+    timeout: Duration | None = None
+    """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
+    disable_hooks: bool | None = None
+    """Skip chart hooks."""
+    keep_history: bool | None = None
+    """Keep the release history after removing the resources."""
+    disable_wait: bool | None = None
+    """Do not wait for resources to be deleted."""
+    deletion_propagation: Literal["background", "foreground", "orphan"] = "background"
+    """Deletion propagation policy for the release's resources."""

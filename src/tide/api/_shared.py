@@ -1,0 +1,108 @@
+"""Reference and selector types from ``fluxcd/pkg/apis`` and ``metav1`` used by several groups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, StringConstraints, model_validator
+
+from tide.api.meta import FluxModel, SecretKeyReference, cel_rules
+
+__all__ = [
+    "AccessFrom",
+    "KubeConfigReference",
+    "LabelSelector",
+    "LabelSelectorRequirement",
+    "NamespaceSelector",
+]
+
+
+class KubeConfigReference(FluxModel):
+    """Tells a controller how to reach a remote cluster instead of its own."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel_rules(
+            (
+                "has(self.secretRef) || (has(self.provider) && self.provider != 'generic')",
+                ".secretRef is required for the 'generic' .provider",
+            ),
+            (
+                "!has(self.secretRef) || !has(self.provider) || self.provider == 'generic'",
+                ".secretRef is not supported for the specified .provider",
+            ),
+            (
+                "!has(self.serviceAccountName) || (has(self.provider) && self.provider != "
+                "'generic')",
+                ".serviceAccountName is not supported when .provider is empty or 'generic'",
+            ),
+            (
+                "!has(self.cluster) || (has(self.provider) && self.provider != 'generic')",
+                ".cluster is not supported when .provider is empty or 'generic'",
+            ),
+            (
+                "!has(self.address) || (has(self.provider) && self.provider != 'generic')",
+                ".address is not supported when .provider is empty or 'generic'",
+            ),
+        )
+    )
+
+    provider: Literal["aws", "azure", "gcp", "generic"] = "generic"
+    """Cloud provider used to authenticate to the remote API server."""
+    cluster: str | None = None
+    """Fully qualified cluster resource name in the cloud provider."""
+    address: Annotated[str, StringConstraints(pattern=r"^https://.*")] | None = None
+    """HTTPS address of the remote API server, to pick among the cluster's endpoints."""
+    service_account_name: str | None = None
+    """ServiceAccount used for workload identity; not for the generic provider."""
+    secret_ref: SecretKeyReference | None = None
+    """Secret holding a kubeconfig (key ``value`` by default); generic provider only."""
+
+    @model_validator(mode="after")
+    def _provider_rules(self) -> KubeConfigReference:
+        generic = self.provider == "generic"
+        if generic and self.secret_ref is None:
+            raise ValueError(".secretRef is required for the 'generic' .provider")
+        if not generic and self.secret_ref is not None:
+            raise ValueError(".secretRef is not supported for the specified .provider")
+        for field, alias in (
+            ("service_account_name", "serviceAccountName"),
+            ("cluster", "cluster"),
+            ("address", "address"),
+        ):
+            if generic and getattr(self, field) is not None:
+                raise ValueError(f".{alias} is not supported when .provider is empty or 'generic'")
+        return self
+
+
+class NamespaceSelector(FluxModel):
+    """Selects namespaces by label for cross-namespace access control."""
+
+    match_labels: dict[str, str] | None = None
+    """Labels a namespace must carry to match."""
+
+
+class AccessFrom(FluxModel):
+    """Access control list for cross-namespace references (provisional in Flux)."""
+
+    namespace_selectors: list[NamespaceSelector]
+    """Namespace selectors, OR-ed together."""
+
+
+class LabelSelectorRequirement(FluxModel):
+    """One set-based requirement of a ``metav1.LabelSelector``."""
+
+    key: str
+    """Label key the requirement applies to."""
+    operator: str
+    """One of In, NotIn, Exists, DoesNotExist."""
+    values: list[str] | None = None
+    """Values for In/NotIn; empty for Exists/DoesNotExist."""
+
+
+class LabelSelector(FluxModel):
+    """A ``metav1.LabelSelector``: equality labels and set-based expressions, AND-ed."""
+
+    match_labels: dict[str, str] | None = None
+    """Exact label matches."""
+    match_expressions: list[LabelSelectorRequirement] | None = None
+    """Set-based requirements."""

@@ -1,0 +1,207 @@
+"""Registry of every Flux kind Tide serves: names, versions, printer columns and model.
+
+Controllers, the CLI and the CRD generator all look kinds up here, so a kind's REST names and
+versions are declared once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tide.api.helm import HelmRelease
+from tide.api.image import ImagePolicy, ImageRepository, ImageUpdateAutomation
+from tide.api.kustomize import Kustomization
+from tide.api.meta import FluxObject
+from tide.api.notification import Alert, Provider, Receiver
+from tide.api.source import Bucket, GitRepository, HelmChart, HelmRepository, OCIRepository
+
+__all__ = ["KINDS", "KindInfo", "UnknownKindError", "find_kind"]
+
+PrinterColumn = dict[str, Any]
+
+
+def _column(name: str, json_path: str, type_: str = "string", priority: int = 0) -> PrinterColumn:
+    column: PrinterColumn = {"name": name, "type": type_, "jsonPath": json_path}
+    if priority:
+        column["priority"] = priority
+    return column
+
+
+_AGE = _column("Age", ".metadata.creationTimestamp", "date")
+_READY = _column("Ready", '.status.conditions[?(@.type=="Ready")].status')
+_STATUS = _column("Status", '.status.conditions[?(@.type=="Ready")].message')
+_URL = _column("URL", ".spec.url")
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """Everything needed to address a kind on the API server and to generate its CRD."""
+
+    group: str
+    """API group, e.g. ``source.toolkit.fluxcd.io``."""
+    version: str
+    """Storage version."""
+    kind: str
+    """Kind name."""
+    plural: str
+    """REST resource name."""
+    singular: str
+    """Singular resource name."""
+    short_names: tuple[str, ...]
+    """kubectl short names."""
+    list_kind: str
+    """Kind of the list type."""
+    categories: tuple[str, ...]
+    """kubectl categories (``kubectl get fluxcd``)."""
+    model: type[FluxObject[Any, Any]] = field(compare=False)
+    """Pydantic model of the kind."""
+    served_versions: tuple[str, ...]
+    """Older versions still served with the storage schema (deprecated)."""
+    printer_columns: tuple[PrinterColumn, ...] = field(compare=False)
+    """``additionalPrinterColumns`` exactly as Flux declares them."""
+    has_status: bool = True
+    """Whether the kind has a status subresource (v1beta3 Alert and Provider do not)."""
+
+    @property
+    def api_version(self) -> str:
+        """Return the storage ``group/version``."""
+        return f"{self.group}/{self.version}"
+
+    @property
+    def crd_name(self) -> str:
+        """Return the CRD name, ``<plural>.<group>``."""
+        return f"{self.plural}.{self.group}"
+
+    @property
+    def api_versions(self) -> tuple[str, ...]:
+        """Return every served ``group/version``, storage first."""
+        return tuple(f"{self.group}/{v}" for v in (self.version, *self.served_versions))
+
+
+def _info(
+    model: type[FluxObject[Any, Any]],
+    plural: str,
+    short_names: tuple[str, ...],
+    categories: tuple[str, ...],
+    columns: tuple[PrinterColumn, ...],
+    *,
+    has_status: bool = True,
+) -> KindInfo:
+    return KindInfo(
+        group=model.GROUP,
+        version=model.VERSION,
+        kind=model.KIND,
+        plural=plural,
+        singular=model.KIND.lower(),
+        short_names=short_names,
+        list_kind=f"{model.KIND}List",
+        categories=categories,
+        model=model,
+        served_versions=model.SERVED_VERSIONS,
+        printer_columns=columns,
+        has_status=has_status,
+    )
+
+
+_SOURCES = ("all", "fluxcd", "fluxcd-sources")
+_IMAGES = ("all", "fluxcd", "fluxcd-images")
+_NOTIFICATIONS = ("all", "fluxcd", "fluxcd-notifications")
+
+KINDS: tuple[KindInfo, ...] = (
+    _info(GitRepository, "gitrepositories", ("gitrepo",), _SOURCES, (_URL, _AGE, _READY, _STATUS)),
+    _info(
+        HelmRepository, "helmrepositories", ("helmrepo",), _SOURCES, (_URL, _AGE, _READY, _STATUS)
+    ),
+    _info(
+        HelmChart,
+        "helmcharts",
+        ("hc",),
+        (),
+        (
+            _column("Chart", ".spec.chart"),
+            _column("Version", ".spec.version"),
+            _column("Source Kind", ".spec.sourceRef.kind"),
+            _column("Source Name", ".spec.sourceRef.name"),
+            _AGE,
+            _READY,
+            _STATUS,
+        ),
+    ),
+    _info(OCIRepository, "ocirepositories", ("ocirepo",), _SOURCES, (_URL, _READY, _STATUS, _AGE)),
+    _info(
+        Bucket,
+        "buckets",
+        (),
+        _SOURCES,
+        (_column("Endpoint", ".spec.endpoint"), _AGE, _READY, _STATUS),
+    ),
+    _info(Kustomization, "kustomizations", ("ks",), (), (_AGE, _READY, _STATUS)),
+    _info(HelmRelease, "helmreleases", ("hr",), (), (_AGE, _READY, _STATUS)),
+    _info(
+        ImageRepository,
+        "imagerepositories",
+        ("imgrepo", "imagerepo"),
+        _IMAGES,
+        (
+            _column("Image", ".spec.image"),
+            _column("Tags", ".status.lastScanResult.tagCount"),
+            _READY,
+            _STATUS,
+            _column("Last scan", ".status.lastScanResult.scanTime", priority=1),
+            _AGE,
+        ),
+    ),
+    _info(
+        ImagePolicy,
+        "imagepolicies",
+        ("imgpol", "imagepol"),
+        (),
+        (
+            _column("Image", ".status.latestRef.name"),
+            _column("Tag", ".status.latestRef.tag"),
+            _READY,
+            _STATUS,
+            _AGE,
+        ),
+    ),
+    _info(
+        ImageUpdateAutomation,
+        "imageupdateautomations",
+        ("iua", "imgupd", "imgauto"),
+        _IMAGES,
+        (_READY, _STATUS, _column("Last run", ".status.lastAutomationRunTime", priority=1), _AGE),
+    ),
+    _info(Alert, "alerts", (), (), (_AGE,), has_status=False),
+    _info(Provider, "providers", (), (), (_AGE,), has_status=False),
+    _info(Receiver, "receivers", (), _NOTIFICATIONS, (_AGE, _READY, _STATUS)),
+)
+
+
+class UnknownKindError(KeyError):
+    """Raised when an apiVersion/kind pair is not one of the kinds Tide serves."""
+
+    def __init__(self, api_version: str, kind: str) -> None:
+        self.api_version = api_version
+        self.kind = kind
+        super().__init__(api_version, kind)
+
+    def __str__(self) -> str:
+        known = sorted({info.kind for info in KINDS})
+        return (
+            f"unknown kind {self.kind!r} in apiVersion {self.api_version!r}; "
+            f"Tide serves {', '.join(known)} in their Flux groups and versions"
+        )
+
+
+_BY_API_VERSION: dict[tuple[str, str], KindInfo] = {
+    (api_version, info.kind): info for info in KINDS for api_version in info.api_versions
+}
+
+
+def find_kind(api_version: str, kind: str) -> KindInfo:
+    """Return the registered kind for ``apiVersion``/``kind``; older served versions resolve too."""
+    try:
+        return _BY_API_VERSION[(api_version, kind)]
+    except KeyError:
+        raise UnknownKindError(api_version, kind) from None

@@ -1,0 +1,77 @@
+"""Condition types and reasons, declared once, with Flux's names so existing tooling reads them.
+
+Each reconcile step fails with exactly one of these reasons; the pipeline turns a step's
+exception into ``Ready=False`` with that reason in one place.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ARTIFACT_FAILED",
+    "AUTHENTICATION_FAILED",
+    "BUILD_FAILED",
+    "DEPENDENCY_NOT_READY",
+    "FETCH_FAILED",
+    "GIT_OPERATION_FAILED",
+    "HEALTH_CHECK_FAILED",
+    "INVALID_CONFIG",
+    "PROGRESSING",
+    "PROGRESSING_WITH_RETRY",
+    "PRUNE_FAILED",
+    "READY",
+    "RECONCILIATION_FAILED",
+    "RECONCILIATION_SUCCEEDED",
+    "RECONCILING",
+    "SECRET_NOT_FOUND",
+    "STALLED",
+    "SUCCEEDED",
+    "SUSPENDED",
+    "TOKEN_NOT_FOUND",
+    "URL_INVALID",
+]
+
+# Condition types.
+READY = "Ready"
+"""Type: the object's last reconcile reached the desired state (kstatus 'Ready')."""
+RECONCILING = "Reconciling"
+"""Type: present only while a reconcile is under way (kstatus 'abnormal-true')."""
+STALLED = "Stalled"
+"""Type: present only when retrying cannot help until the spec changes."""
+
+# Reasons.
+SUCCEEDED = "Succeeded"
+"""The reconcile finished and the object reached its desired state."""
+RECONCILIATION_SUCCEEDED = "ReconciliationSucceeded"
+"""Kustomization and HelmRelease flavour of success, as Flux reports it."""
+PROGRESSING = "Progressing"
+"""A reconcile is under way for a new generation or revision."""
+PROGRESSING_WITH_RETRY = "ProgressingWithRetry"
+"""A reconcile is under way after an earlier failure."""
+RECONCILIATION_FAILED = "ReconciliationFailed"
+"""Applying or reconciling failed for a reason not covered by a narrower one."""
+DEPENDENCY_NOT_READY = "DependencyNotReady"
+"""A dependency in ``dependsOn`` or a source is not ready yet; retried at ``retryInterval``."""
+ARTIFACT_FAILED = "ArtifactFailed"
+"""The source artifact could not be fetched or failed digest verification."""
+BUILD_FAILED = "BuildFailed"
+"""Manifests could not be built (kustomize, substitution, decryption)."""
+PRUNE_FAILED = "PruneFailed"
+"""Objects that left the source could not be deleted."""
+HEALTH_CHECK_FAILED = "HealthCheckFailed"
+"""Applied objects did not become healthy within the timeout."""
+FETCH_FAILED = "FetchFailed"
+"""Fetching from a remote (Helm or OCI repository, bucket) failed."""
+GIT_OPERATION_FAILED = "GitOperationFailed"
+"""A clone, fetch or push against a Git remote failed."""
+AUTHENTICATION_FAILED = "AuthenticationFailed"
+"""The credentials referenced by ``secretRef`` were missing or refused."""
+URL_INVALID = "URLInvalid"
+"""The URL in the spec cannot be used."""
+SECRET_NOT_FOUND = "SecretNotFound"
+"""A Secret named in the spec does not exist."""
+TOKEN_NOT_FOUND = "TokenNotFound"
+"""A Receiver's Secret lacks the ``token`` key."""
+INVALID_CONFIG = "InvalidConfig"
+"""The spec is invalid in a way only the controller can tell; not retried until it changes."""
+SUSPENDED = "Suspended"
+"""Reconciles are paused by ``spec.suspend``."""

@@ -1,0 +1,238 @@
+"""The one Kubernetes client Tide uses: plain dicts in and out, our errors, counted writes.
+
+It wraps lightkube's async client so the rest of Tide deals in JSON-shaped dicts (what manifests
+and status already are) and in :mod:`tide.kube.errors`. Every write is counted per verb, which is
+how tests and benchmarks prove that a reconcile with nothing to do writes nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from lightkube import AsyncClient, KubeConfig
+from lightkube.core import resource as lightkube_resource
+from lightkube.generic_resource import create_global_resource, create_namespaced_resource
+from lightkube.types import PatchType
+
+from tide.kube.errors import KubeNotFound, translate
+from tide.kube.resources import ResourceType
+
+__all__ = ["KubeClient", "WatchEvent"]
+
+WatchEvent = tuple[str, dict[str, Any]]
+"""A watch event: ("ADDED" | "MODIFIED" | "DELETED", object)."""
+
+_REQUEST_TIMEOUT = 30.0
+"""Seconds for any single non-watch request; DESIGN: every network call has a timeout."""
+
+
+def _resource_class(rt: ResourceType) -> type[lightkube_resource.Resource]:
+    factory = create_namespaced_resource if rt.namespaced else create_global_resource
+    return factory(rt.group, rt.version, rt.kind, rt.plural)
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, dict) and not hasattr(obj, "to_dict"):
+        return obj
+    return obj.to_dict()
+
+
+class KubeClient:
+    """Async access to one API server as one identity.
+
+    Args:
+        client: the underlying lightkube client.
+        field_manager: name recorded in ``managedFields`` for server-side applies.
+    """
+
+    def __init__(self, client: AsyncClient, *, field_manager: str) -> None:
+        self._client = client
+        self.field_manager = field_manager
+        self.writes: collections.Counter[tuple[str, str]] = collections.Counter()
+        """Writes sent, by (verb, kind): create, apply, apply-status, patch, replace, delete."""
+
+    @classmethod
+    def from_kubeconfig(
+        cls,
+        path: str | Path | None = None,
+        *,
+        context: str | None = None,
+        field_manager: str = "tide",
+    ) -> KubeClient:
+        """Connect as the kubeconfig says (``path``, else ``$KUBECONFIG``, else in-cluster)."""
+        config = KubeConfig.from_file(path) if path else KubeConfig.from_env()
+        single = config.get(context)
+        timeout = httpx2.Timeout(_REQUEST_TIMEOUT)
+        return cls(
+            AsyncClient(single, timeout=timeout, field_manager=field_manager),
+            field_manager=field_manager,
+        )
+
+    async def close(self) -> None:
+        """Close pooled connections."""
+        with contextlib.suppress(Exception):
+            await self._client.close()
+
+    # -- reads ----------------------------------------------------------------------------------
+    async def get(self, rt: ResourceType, name: str, *, namespace: str | None = None) -> dict:
+        """Return one object; raise KubeNotFound when absent."""
+        try:
+            found = await self._client.get(_resource_class(rt), name, namespace=namespace)
+        except Exception as error:
+            raise translate(error) from error
+        return _as_dict(found)
+
+    async def get_or_none(
+        self, rt: ResourceType, name: str, *, namespace: str | None = None
+    ) -> dict | None:
+        """Return one object, or None when it does not exist."""
+        try:
+            return await self.get(rt, name, namespace=namespace)
+        except KubeNotFound:
+            return None
+
+    async def list(
+        self,
+        rt: ResourceType,
+        *,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> tuple[list[dict], str]:
+        """Return every matching object and the list's resourceVersion (to start a watch from)."""
+        kwargs: dict[str, Any] = {"labels": labels}
+        if rt.namespaced:
+            kwargs["namespace"] = namespace or "*"
+        try:
+            listing = self._client.list(_resource_class(rt), **kwargs)
+            items = [_as_dict(item) async for item in listing]
+            return items, listing.resourceVersion
+        except Exception as error:
+            raise translate(error) from error
+
+    async def watch(
+        self,
+        rt: ResourceType,
+        *,
+        resource_version: str,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[WatchEvent]:
+        """Yield changes after ``resource_version``; raise KubeGone when it is too old."""
+        kwargs: dict[str, Any] = {"labels": labels, "resource_version": resource_version}
+        if rt.namespaced:
+            kwargs["namespace"] = namespace or "*"
+        try:
+            async for kind, obj in self._client.watch(_resource_class(rt), **kwargs):
+                yield kind, _as_dict(obj)
+        except Exception as error:
+            raise translate(error) from error
+
+    # -- writes ---------------------------------------------------------------------------------
+    async def create(self, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
+        """Create ``obj``; raise KubeConflict when it exists."""
+        return await self._write("create", self._client.create, rt, obj)
+
+    async def replace(self, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
+        """Replace ``obj`` (optimistic: its resourceVersion must still be current)."""
+        return await self._write("replace", self._client.replace, rt, obj)
+
+    async def apply(
+        self,
+        rt: ResourceType,
+        obj: Mapping[str, Any],
+        *,
+        force: bool = True,
+        dry_run: bool = False,
+    ) -> dict:
+        """Server-side apply ``obj`` as this client's field manager."""
+        resource = _resource_class(rt).from_dict(self._with_type(rt, obj))
+        verb = "apply-dry-run" if dry_run else "apply"
+        try:
+            applied = await self._client.apply(
+                resource, field_manager=self.field_manager, force=force, dry_run=dry_run
+            )
+        except Exception as error:
+            raise translate(error) from error
+        if not dry_run:
+            self.writes[(verb, rt.kind)] += 1
+        return _as_dict(applied)
+
+    async def apply_status(self, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
+        """Server-side apply ``obj['status']`` through the status subresource."""
+        metadata = obj["metadata"]
+        body = self._with_type(
+            rt,
+            {
+                "metadata": {"name": metadata["name"], "namespace": metadata.get("namespace")},
+                "status": obj.get("status") or {},
+            },
+        )
+        status_class = _resource_class(rt).Status  # type: ignore[attr-defined]
+        try:
+            applied = await self._client.apply(
+                status_class.from_dict(body),
+                name=metadata["name"],
+                namespace=metadata.get("namespace"),
+                field_manager=self.field_manager,
+                force=True,
+            )
+        except Exception as error:
+            raise translate(error) from error
+        self.writes[("apply-status", rt.kind)] += 1
+        return _as_dict(applied)
+
+    async def patch_merge(
+        self,
+        rt: ResourceType,
+        name: str,
+        patch: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+    ) -> dict:
+        """Apply a JSON merge patch (used for metadata such as finalizers and annotations)."""
+        try:
+            patched = await self._client.patch(
+                _resource_class(rt),
+                name,
+                dict(patch),
+                namespace=namespace,
+                patch_type=PatchType.MERGE,
+            )
+        except Exception as error:
+            raise translate(error) from error
+        self.writes[("patch", rt.kind)] += 1
+        return _as_dict(patched)
+
+    async def delete(self, rt: ResourceType, name: str, *, namespace: str | None = None) -> None:
+        """Delete one object; absent objects are not an error."""
+        try:
+            await self._client.delete(_resource_class(rt), name, namespace=namespace)
+        except Exception as error:
+            translated = translate(error)
+            if isinstance(translated, KubeNotFound):
+                return
+            raise translated from error
+        self.writes[("delete", rt.kind)] += 1
+
+    # -- helpers --------------------------------------------------------------------------------
+    @staticmethod
+    def _with_type(rt: ResourceType, obj: Mapping[str, Any]) -> dict[str, Any]:
+        return {**obj, "apiVersion": rt.api_version, "kind": rt.kind}
+
+    async def _write(self, verb: str, send: Any, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
+        resource = _resource_class(rt).from_dict(self._with_type(rt, obj))
+        try:
+            written = await send(resource)
+        except Exception as error:
+            raise translate(error) from error
+        self.writes[(verb, rt.kind)] += 1
+        return _as_dict(written)
+
+    def total_writes(self, *, kinds: tuple[str, ...] | None = None) -> int:
+        """Return how many writes this client has sent (only to ``kinds`` when given)."""
+        return sum(n for (_, kind), n in self.writes.items() if kinds is None or kind in kinds)

@@ -1,0 +1,50 @@
+"""Name Kubernetes resource types without tying callers to the client library's classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CONFIG_MAP",
+    "CRD",
+    "EVENT",
+    "LEASE",
+    "NAMESPACE",
+    "SECRET",
+    "SERVICE_ACCOUNT",
+    "ResourceType",
+]
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """Where a kind lives in the API: group, version, kind, plural and scope."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool = True
+
+    @property
+    def api_version(self) -> str:
+        """Return ``group/version``, or just ``version`` for the core group."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.group or 'core'}/{self.version}"
+
+
+LEASE = ResourceType("coordination.k8s.io", "v1", "Lease", "leases")
+EVENT = ResourceType("", "v1", "Event", "events")
+SECRET = ResourceType("", "v1", "Secret", "secrets")
+CONFIG_MAP = ResourceType("", "v1", "ConfigMap", "configmaps")
+SERVICE_ACCOUNT = ResourceType("", "v1", "ServiceAccount", "serviceaccounts")
+NAMESPACE = ResourceType("", "v1", "Namespace", "namespaces", namespaced=False)
+CRD = ResourceType(
+    "apiextensions.k8s.io",
+    "v1",
+    "CustomResourceDefinition",
+    "customresourcedefinitions",
+    namespaced=False,
+)

@@ -1,0 +1,75 @@
+"""Receiver reconcile: read the token Secret and publish the webhook path derived from it.
+
+The path is ``/hook/`` + hex SHA-256 of token + name + namespace, as Flux computes it, so a
+webhook registered at a Git host for a Flux Receiver keeps working when Tide takes over.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from typing import Any
+
+from pydantic import ValidationError
+
+from tide.api import reasons
+from tide.api.notification import Receiver
+from tide.kube import resources
+from tide.kube.client import KubeClient
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded
+
+__all__ = ["ReceiverPipeline", "webhook_path"]
+
+WEBHOOK_PREFIX = "/hook/"
+
+
+def webhook_path(token: str, name: str, namespace: str) -> str:
+    """Return the path a Receiver listens on for ``token``."""
+    digest = hashlib.sha256(f"{token}{name}{namespace}".encode()).hexdigest()
+    return f"{WEBHOOK_PREFIX}{digest}"
+
+
+class ReceiverPipeline:
+    """Steps of a Receiver reconcile: parse the spec, read the token, publish the path."""
+
+    def __init__(self, client: KubeClient) -> None:
+        self._client = client
+
+    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+        """Publish ``status.webhookPath`` for the token in ``spec.secretRef``."""
+        receiver = _parse(obj)
+        namespace = receiver.metadata.namespace or "default"
+        token = await self._token(namespace, receiver.spec.secret_ref.name)
+        path = webhook_path(token, receiver.metadata.name, namespace)
+        status["webhookPath"] = path
+        return Succeeded(reason=reasons.SUCCEEDED, message=f"Receiver initialized for path: {path}")
+
+    async def finalize(self, obj: dict[str, Any]) -> None:
+        """Nothing to clean up: a Receiver owns no other objects."""
+
+    async def _token(self, namespace: str, name: str) -> str:
+        secret = await self._client.get_or_none(resources.SECRET, name, namespace=namespace)
+        where = f"Secret '{namespace}/{name}' (spec.secretRef)"
+        if secret is None:
+            raise StepFailed(f"{where} not found", reason=reasons.TOKEN_NOT_FOUND)
+        encoded = (secret.get("data") or {}).get("token")
+        if not encoded:
+            raise StepFailed(f"{where} has no 'token' key", reason=reasons.TOKEN_NOT_FOUND)
+        try:
+            return base64.b64decode(encoded, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as error:
+            # The message names the key, never the value: secrets stay out of status and events.
+            raise StepFailed(
+                f"{where}: key 'token' is not UTF-8 text", reason=reasons.TOKEN_NOT_FOUND
+            ) from error
+
+
+def _parse(obj: dict[str, Any]) -> Receiver:
+    try:
+        return Receiver.model_validate(obj)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise Stalled(f"invalid Receiver: {problems}", reason=reasons.INVALID_CONFIG) from error

@@ -1,0 +1,33 @@
+"""Controller runtime: run reconcilers with queues, backoff, caches, leader election and probes.
+
+Layers, as in controller-runtime: :mod:`~tide.runtime.reconcile` is the contract a reconciler
+implements (it knows nothing of queues); :mod:`~tide.runtime.controller` drives one reconciler;
+:mod:`~tide.runtime.manager` runs many, with shared caches and leader election;
+:mod:`~tide.runtime.lifecycle` is the Flux-object shell (finalizer, suspend, requestedAt, status).
+"""
+
+from tide.runtime.controller import Controller
+from tide.runtime.lifecycle import FINALIZER, REQUESTED_AT, ObjectReconciler
+from tide.runtime.manager import LeadershipLost, Manager, ManagerOptions
+from tide.runtime.reconcile import Reconciler, Request, Result, TerminalError
+from tide.runtime.steps import Outcome, Pipeline, Stalled, StepFailed, Succeeded, Waiting
+
+__all__ = [
+    "FINALIZER",
+    "REQUESTED_AT",
+    "Controller",
+    "LeadershipLost",
+    "Manager",
+    "ManagerOptions",
+    "ObjectReconciler",
+    "Outcome",
+    "Pipeline",
+    "Reconciler",
+    "Request",
+    "Result",
+    "Stalled",
+    "StepFailed",
+    "Succeeded",
+    "TerminalError",
+    "Waiting",
+]

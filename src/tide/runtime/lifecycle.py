@@ -1,0 +1,226 @@
+"""The part of every Flux-kind reconciler that is the same for all kinds.
+
+Guards first — deleting → finalize; no finalizer → add it; suspended → stop — then the kind's
+:class:`~tide.runtime.steps.Pipeline`, then one report: conditions, ``observedGeneration``,
+``lastHandledReconcileAt``, events, the next requeue. Status is written at most twice (a progress
+mark when something new is being reconciled, and the result), and not at all when nothing changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+from tide.api import conditions, reasons
+from tide.api.meta import parse_duration
+from tide.kube.cache import WatchCache
+from tide.kube.client import KubeClient
+from tide.kube.resources import ResourceType
+from tide.runtime import metrics
+from tide.runtime.events import EventRecorder
+from tide.runtime.reconcile import Request, Result
+from tide.runtime.status import StatusWriter
+from tide.runtime.steps import Pipeline, Stalled, StepFailed, Succeeded, Waiting
+
+__all__ = ["FINALIZER", "REQUESTED_AT", "ObjectReconciler"]
+
+log = logging.getLogger(__name__)
+
+FINALIZER = "finalizers.fluxcd.io"
+"""Flux's finalizer name, so objects Flux created are finalized by Tide as well."""
+REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+"""Annotation whose new value asks for an immediate reconcile (``flux reconcile`` sets it)."""
+
+_JITTER = 0.05
+"""Interval requeues vary by ±5% so objects created together do not reconcile in lockstep."""
+
+
+class ObjectReconciler:
+    """Reconcile one Flux kind: guards, the kind's pipeline, and the status report.
+
+    Args:
+        rt: the kind's resource type.
+        client: the API client (writes status, finalizers).
+        cache: the kind's watch cache; objects are read from it, never fetched.
+        recorder: where events go.
+        pipeline: the kind-specific steps.
+    """
+
+    def __init__(
+        self,
+        *,
+        rt: ResourceType,
+        client: KubeClient,
+        cache: WatchCache,
+        recorder: EventRecorder,
+        pipeline: Pipeline,
+    ) -> None:
+        self.rt = rt
+        self._client = client
+        self._cache = cache
+        self._recorder = recorder
+        self._pipeline = pipeline
+
+    async def reconcile(self, request: Request) -> Result:
+        """Run the guards, the pipeline and the report for ``request``."""
+        obj = self._cache.get(request.namespace, request.name)
+        if obj is None:
+            return Result()
+        labels = {"kind": self.rt.kind, "name": request.name, "namespace": request.namespace}
+        metadata = obj["metadata"]
+        if metadata.get("deletionTimestamp"):
+            return await self._finalize(obj)
+        if FINALIZER not in (metadata.get("finalizers") or []):
+            obj = await self._set_finalizers(obj, [*(metadata.get("finalizers") or []), FINALIZER])
+        suspended = bool((obj.get("spec") or {}).get("suspend"))
+        metrics.SUSPEND_STATUS.labels(**labels).set(1 if suspended else 0)
+        if suspended:
+            log.info("%s %s: reconciliation is suspended", self.rt.kind, request)
+            return Result()
+        started = time.monotonic()
+        try:
+            return await self._run(obj)
+        finally:
+            metrics.RECONCILE_DURATION.labels(**labels).observe(time.monotonic() - started)
+
+    async def _run(self, obj: dict[str, Any]) -> Result:
+        writer = StatusWriter(self._client, self.rt, obj)
+        generation = obj["metadata"].get("generation")
+        requested_at = (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT)
+        status = writer.status
+        if _is_new_work(status, generation, requested_at):
+            conditions.mark_reconciling(
+                status,
+                reason=reasons.PROGRESSING,
+                message="reconciliation in progress",
+                generation=generation,
+            )
+            conditions.mark_unknown(
+                status,
+                reasons.READY,
+                reason=reasons.PROGRESSING,
+                message="reconciliation in progress",
+                generation=generation,
+            )
+            await writer.flush()
+        if requested_at is not None:
+            status["lastHandledReconcileAt"] = requested_at
+        before = conditions.find(writer.status, reasons.READY)
+        before = dict(before) if before else None
+        try:
+            outcome = await self._pipeline.run(obj, status)
+        except Stalled as error:
+            conditions.mark_stalled(
+                status, reason=error.reason, message=str(error), generation=generation
+            )
+            conditions.mark_false(
+                status,
+                reasons.READY,
+                reason=error.reason,
+                message=str(error),
+                generation=generation,
+            )
+            await self._report(obj, writer, before, warning=True)
+            raise
+        except StepFailed as error:
+            self._mark_retrying(status, error.reason, str(error), generation)
+            await self._report(obj, writer, before, warning=True)
+            raise
+        if isinstance(outcome, Waiting):
+            self._mark_retrying(status, outcome.reason, outcome.message, generation)
+            await self._report(obj, writer, before, warning=False)
+            return Result(requeue_after=outcome.retry_after)
+        assert isinstance(outcome, Succeeded)
+        conditions.delete(status, reasons.RECONCILING)
+        conditions.delete(status, reasons.STALLED)
+        conditions.mark_true(
+            status,
+            reasons.READY,
+            reason=outcome.reason,
+            message=outcome.message,
+            generation=generation,
+        )
+        await self._report(obj, writer, before, warning=False)
+        return Result(requeue_after=_jittered(_interval(obj)))
+
+    @staticmethod
+    def _mark_retrying(
+        status: dict[str, Any], reason: str, message: str, generation: int | None
+    ) -> None:
+        conditions.delete(status, reasons.STALLED)
+        conditions.mark_true(
+            status,
+            reasons.RECONCILING,
+            reason=reasons.PROGRESSING_WITH_RETRY,
+            message=message,
+            generation=generation,
+        )
+        conditions.mark_false(
+            status, reasons.READY, reason=reason, message=message, generation=generation
+        )
+
+    async def _report(
+        self,
+        obj: dict[str, Any],
+        writer: StatusWriter,
+        before: dict[str, Any] | None,
+        *,
+        warning: bool,
+    ) -> None:
+        writer.status["observedGeneration"] = obj["metadata"].get("generation")
+        await writer.flush()
+        after = conditions.find(writer.status, reasons.READY) or {}
+        changed = before is None or any(
+            before.get(key) != after.get(key) for key in ("status", "reason", "message")
+        )
+        if warning or changed:
+            await self._recorder.record(
+                obj,
+                type="Warning" if warning else "Normal",
+                reason=after.get("reason", ""),
+                message=after.get("message", ""),
+            )
+
+    async def _finalize(self, obj: dict[str, Any]) -> Result:
+        finalizers = obj["metadata"].get("finalizers") or []
+        if FINALIZER not in finalizers:
+            return Result()
+        await self._pipeline.finalize(obj)
+        await self._set_finalizers(obj, [f for f in finalizers if f != FINALIZER])
+        return Result()
+
+    async def _set_finalizers(self, obj: dict[str, Any], finalizers: list[str]) -> dict[str, Any]:
+        metadata = obj["metadata"]
+        # resourceVersion makes the merge patch fail on a concurrent change instead of dropping
+        # a finalizer someone else just added.
+        patch = {
+            "metadata": {"finalizers": finalizers, "resourceVersion": metadata["resourceVersion"]}
+        }
+        return await self._client.patch_merge(
+            self.rt, metadata["name"], patch, namespace=metadata.get("namespace")
+        )
+
+
+def _is_new_work(status: dict[str, Any], generation: int | None, requested_at: str | None) -> bool:
+    """Tell whether this reconcile is for something not yet reported (worth a progress mark)."""
+    if status.get("observedGeneration") != generation:
+        return True
+    if requested_at is not None and requested_at != status.get("lastHandledReconcileAt"):
+        return True
+    return conditions.find(status, reasons.READY) is None
+
+
+def _interval(obj: dict[str, Any]) -> float:
+    text = (obj.get("spec") or {}).get("interval")
+    if not text:
+        return 600.0
+    try:
+        return parse_duration(text)
+    except ValueError:
+        return 600.0
+
+
+def _jittered(seconds: float) -> float:
+    return seconds * random.uniform(1 - _JITTER, 1 + _JITTER)

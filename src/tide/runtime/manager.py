@@ -1,0 +1,218 @@
+"""Run a set of controllers in one process: shared caches, leader election, probes, shutdown.
+
+Caches run on every replica so a standby is warm; controllers start only on the leader. On
+SIGTERM (or ``stop()``) the manager takes no new work, lets running reconciles finish, releases
+the Lease so a standby takes over at once, and stops the probe servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tide.kube import resources
+from tide.kube.cache import WatchCache, object_key
+from tide.kube.client import KubeClient
+from tide.kube.errors import KubeConflict
+from tide.kube.resources import ResourceType
+from tide.runtime import predicates
+from tide.runtime.controller import Controller
+from tide.runtime.events import EventRecorder
+from tide.runtime.leader import LeaderElector, LeaseConfig
+from tide.runtime.reconcile import Request
+from tide.runtime.servers import Endpoint, ProbeServers
+
+__all__ = ["LeadershipLost", "Manager", "ManagerOptions"]
+
+log = logging.getLogger(__name__)
+
+
+class LeadershipLost(RuntimeError):
+    """The Lease was lost while controllers ran; the process should exit and be restarted."""
+
+
+def _default_identity() -> str:
+    return f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class ManagerOptions:
+    """How the manager runs.
+
+    Attributes:
+        metrics: where ``/metrics`` listens (default ``:8080``).
+        health: where ``/healthz`` and ``/readyz`` listen (default ``:9440``).
+        leader_election: elect a leader before starting controllers (default True).
+        lease_namespace: namespace of the Lease (default "tide-system"; created if missing).
+        lease_name: name of the Lease (default "tide-controller-leader-election").
+        identity: this process's name in the Lease (default hostname plus a random suffix).
+        lease_duration: seconds before a standby takes over an unrenewed Lease (default 15).
+        renew_deadline: seconds the leader keeps retrying a renewal (default 10).
+        retry_period: seconds between Lease attempts (default 2).
+        workers: concurrent reconciles per controller (default 4).
+        shutdown_timeout: seconds running reconciles get to finish on stop (default 30).
+    """
+
+    metrics: Endpoint = field(default_factory=lambda: Endpoint("0.0.0.0", 8080))
+    health: Endpoint = field(default_factory=lambda: Endpoint("0.0.0.0", 9440))
+    leader_election: bool = True
+    lease_namespace: str = "tide-system"
+    lease_name: str = "tide-controller-leader-election"
+    identity: str = field(default_factory=_default_identity)
+    lease_duration: float = 15.0
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
+    workers: int = 4
+    shutdown_timeout: float = 30.0
+
+
+class Manager:
+    """Owns the client, the caches, the controllers and their lifecycle.
+
+    Args:
+        client: the API client every controller shares.
+        options: see :class:`ManagerOptions`.
+    """
+
+    def __init__(self, client: KubeClient, options: ManagerOptions | None = None) -> None:
+        self.client = client
+        self.options = options or ManagerOptions()
+        self.controllers: list[Controller] = []
+        self._caches: dict[ResourceType, WatchCache] = {}
+        self._recorders: dict[str, EventRecorder] = {}
+        self._stop = asyncio.Event()
+        self._synced = False
+        self.elector: LeaderElector | None = None
+        self.servers = ProbeServers(
+            metrics=self.options.metrics, health=self.options.health, ready=lambda: self._synced
+        )
+
+    # -- wiring (called by each controller package's setup) -----------------------------------
+    def cache_for(self, rt: ResourceType) -> WatchCache:
+        """Return the shared watch cache for ``rt``, creating it on first use."""
+        if rt not in self._caches:
+            self._caches[rt] = WatchCache(self.client, rt)
+        return self._caches[rt]
+
+    def recorder(self, component: str) -> EventRecorder:
+        """Return the event recorder that reports as ``component``."""
+        if component not in self._recorders:
+            self._recorders[component] = EventRecorder(
+                self.client, component=component, instance=self.options.identity
+            )
+        return self._recorders[component]
+
+    def add_controller(self, controller: Controller) -> None:
+        """Run ``controller`` once this process leads."""
+        self.controllers.append(controller)
+
+    def watch(
+        self,
+        rt: ResourceType,
+        controller: Controller,
+        *,
+        predicate: Callable[[dict[str, Any] | None, dict[str, Any]], bool] = predicates.changed,
+    ) -> None:
+        """Enqueue objects of ``rt`` into ``controller`` whenever ``predicate(old, new)`` holds."""
+
+        def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+            if new is not None and predicate(old, new):
+                controller.enqueue(Request(*object_key(new)))
+
+        self.cache_for(rt).add_handler(handle)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the manager to shut down gracefully."""
+        self._stop.set()
+
+    def install_signal_handlers(self) -> None:
+        """Turn SIGTERM and SIGINT into a graceful stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+
+    @property
+    def ready(self) -> bool:
+        """Tell whether every cache has synced."""
+        return self._synced
+
+    async def run(self) -> None:
+        """Run until ``stop()``; raise LeadershipLost if the Lease is lost meanwhile."""
+        await self.servers.start()
+        caches = [
+            asyncio.create_task(c.run(), name=f"cache-{c.rt.kind}") for c in self._caches.values()
+        ]
+        lost = False
+        try:
+            await self._wait_or_stop(
+                asyncio.gather(*(c.synced.wait() for c in self._caches.values()))
+            )
+            self._synced = True
+            hold: asyncio.Future[Any] | None = None
+            if self.options.leader_election and not self._stop.is_set():
+                self.elector = LeaderElector(self.client, self._lease_config())
+                await self._ensure_namespace(self.options.lease_namespace)
+                await self._wait_or_stop(self.elector.acquire())
+                hold = asyncio.ensure_future(self.elector.hold())
+            if not self._stop.is_set():
+                for controller in self.controllers:
+                    controller.start()
+                log.info("started controllers: %s", ", ".join(c.name for c in self.controllers))
+                lost = await self._wait_or_stop(hold) if hold else await self._wait_or_stop(None)
+        finally:
+            await asyncio.gather(
+                *(c.stop(timeout=self.options.shutdown_timeout) for c in self.controllers)
+            )
+            if self.elector is not None:
+                await self.elector.release()
+            for task in caches:
+                task.cancel()
+            for task in caches:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await self.servers.stop()
+        if lost:
+            raise LeadershipLost("leader election lost")
+
+    async def _wait_or_stop(self, awaitable: Any) -> bool:
+        """Wait for ``awaitable`` or a stop request; return True if ``awaitable`` finished first."""
+        stopper = asyncio.ensure_future(self._stop.wait())
+        if awaitable is None:
+            await stopper
+            return False
+        work = asyncio.ensure_future(awaitable)
+        done, _ = await asyncio.wait({stopper, work}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (stopper, work):
+            if task not in done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if work in done:
+            work.result()
+            return True
+        return False
+
+    def _lease_config(self) -> LeaseConfig:
+        o = self.options
+        return LeaseConfig(
+            namespace=o.lease_namespace,
+            name=o.lease_name,
+            identity=o.identity,
+            lease_duration=o.lease_duration,
+            renew_deadline=o.renew_deadline,
+            retry_period=o.retry_period,
+        )
+
+    async def _ensure_namespace(self, name: str) -> None:
+        if await self.client.get_or_none(resources.NAMESPACE, name) is not None:
+            return
+        with contextlib.suppress(KubeConflict):
+            await self.client.create(resources.NAMESPACE, {"metadata": {"name": name}})

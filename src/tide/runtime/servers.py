@@ -1,0 +1,86 @@
+"""HTTP endpoints every controller process serves: Prometheus metrics and health probes.
+
+Metrics (``/metrics``) and probes (``/healthz``, ``/readyz``) listen on separate addresses, as in
+Flux's Deployments (``:8080`` and ``:9440``), so a NetworkPolicy can expose one without the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+__all__ = ["Endpoint", "ProbeServers", "parse_address"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A host and port to listen on; port 0 picks a free one (tests)."""
+
+    host: str
+    port: int
+
+
+def parse_address(text: str) -> Endpoint:
+    """Parse ``host:port`` or ``:port`` (all interfaces), as Flux's ``--metrics-addr`` takes."""
+    host, _, port = text.rpartition(":")
+    if not port.isdigit():
+        raise ValueError(f"address {text!r}: expected host:port or :port")
+    return Endpoint(host or "0.0.0.0", int(port))
+
+
+class ProbeServers:
+    """Serve ``/metrics`` on one endpoint and ``/healthz`` + ``/readyz`` on another.
+
+    Args:
+        metrics: where ``/metrics`` listens.
+        health: where the probes listen.
+        ready: returns True once the process can do its work (caches synced).
+    """
+
+    def __init__(self, *, metrics: Endpoint, health: Endpoint, ready: Callable[[], bool]) -> None:
+        self._metrics = metrics
+        self._health = health
+        self._ready = ready
+        self._runners: list[web.AppRunner] = []
+        self.bound: dict[str, int] = {}
+        """Ports actually bound, by "metrics" and "health" (useful with port 0)."""
+
+    async def start(self) -> None:
+        """Start both servers."""
+        metrics_app = web.Application()
+        metrics_app.router.add_get("/metrics", self._serve_metrics)
+        health_app = web.Application()
+        health_app.router.add_get("/healthz", self._serve_healthz)
+        health_app.router.add_get("/readyz", self._serve_readyz)
+        for name, app, endpoint in (
+            ("metrics", metrics_app, self._metrics),
+            ("health", health_app, self._health),
+        ):
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, endpoint.host, endpoint.port)
+            await site.start()
+            self._runners.append(runner)
+            sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
+            self.bound[name] = sockets[0].getsockname()[1] if sockets else endpoint.port
+
+    async def stop(self) -> None:
+        """Stop both servers."""
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+    async def _serve_metrics(self, _: web.Request) -> web.Response:
+        body = generate_latest()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _serve_healthz(self, _: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def _serve_readyz(self, _: web.Request) -> web.Response:
+        if self._ready():
+            return web.Response(text="ok")
+        return web.Response(status=503, text="caches not synced")

@@ -1,0 +1,67 @@
+"""How a kind's pipeline reports its outcome to the object lifecycle around it.
+
+A pipeline returns :class:`Succeeded` or :class:`Waiting`, or raises :class:`StepFailed` (a step
+failed; retried with backoff) or :class:`Stalled` (bad configuration; not retried). Each carries
+the one condition reason that names what happened; the lifecycle turns it into conditions,
+events and a requeue in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tide.runtime.reconcile import TerminalError
+
+__all__ = ["Outcome", "Pipeline", "Stalled", "StepFailed", "Succeeded", "Waiting"]
+
+
+@dataclass(frozen=True)
+class Succeeded:
+    """The object reached its desired state: ``Ready=True`` with ``reason`` and ``message``."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Something outside is not ready yet: ``Ready=False``, look again after ``retry_after`` s."""
+
+    reason: str
+    message: str
+    retry_after: float
+
+
+Outcome = Succeeded | Waiting
+
+
+class StepFailed(Exception):
+    """A step failed in a way worth retrying; ``reason`` becomes the Ready condition's reason."""
+
+    reason: str = "ReconciliationFailed"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+
+class Stalled(TerminalError):
+    """The spec cannot work as written; ``Stalled=True`` until it changes."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Pipeline(Protocol):
+    """The kind-specific part of a reconciler: the steps between the guards and the report."""
+
+    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+        """Reconcile ``obj``; record results (artifact, inventory…) in ``status`` as you go."""
+        ...
+
+    async def finalize(self, obj: dict[str, Any]) -> None:
+        """Clean up before ``obj`` is deleted (garbage-collect what it made)."""
+        ...
