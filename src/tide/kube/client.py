@@ -16,6 +16,8 @@ from typing import Any
 import httpx2
 from lightkube import AsyncClient, KubeConfig
 from lightkube.core import resource as lightkube_resource
+from lightkube.core.exceptions import LoadResourceError
+from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 from lightkube.types import PatchType
 
@@ -32,6 +34,13 @@ _REQUEST_TIMEOUT = 30.0
 
 
 def _resource_class(rt: ResourceType) -> type[lightkube_resource.Resource]:
+    registered = resource_registry.get(rt.api_version, rt.kind)
+    if registered is not None:
+        return registered
+    if "." not in rt.group or rt.group.endswith(".k8s.io"):
+        # Built-in kinds ship as typed classes; a generic class for one would clash with it.
+        with contextlib.suppress(LoadResourceError, ImportError):
+            return resource_registry.load(rt.api_version, rt.kind)
     factory = create_namespaced_resource if rt.namespaced else create_global_resource
     return factory(rt.group, rt.version, rt.kind, rt.plural)
 

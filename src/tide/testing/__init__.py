@@ -6,6 +6,7 @@ and stops them again; nothing is mocked. Users may use these in their own tests.
 
 from tide.testing.binaries import Binaries, BuildError, GoMissingError, ensure_binaries
 from tide.testing.controlplane import ControlPlane, ControlPlaneError
+from tide.testing.kstatus import violations
 
 __all__ = [
     "Binaries",
@@ -14,4 +15,5 @@ __all__ = [
     "ControlPlaneError",
     "GoMissingError",
     "ensure_binaries",
+    "violations",
 ]

@@ -1,0 +1,230 @@
+"""The Flux object lifecycle as users see it, driven through the Receiver controller."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import time
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from tests.integration.helpers import assert_kstatus, eventually, reconcile_count
+from tide.kube import resources
+from tide.kube.client import KubeClient
+from tide.notification.receiver import webhook_path
+from tide.notification.setup import RECEIVER
+from tide.runtime.manager import Manager
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "s3cr3t-token-value"
+
+
+def receiver(name: str, *, secret: str = "webhook-token", interval: str = "10m") -> dict[str, Any]:
+    return {
+        "apiVersion": "notification.toolkit.fluxcd.io/v1",
+        "kind": "Receiver",
+        "metadata": {"name": name},
+        "spec": {
+            "type": "generic",
+            "interval": interval,
+            "secretRef": {"name": secret},
+            "resources": [{"kind": "GitRepository", "name": "webapp"}],
+        },
+    }
+
+
+async def create_token(kube: KubeClient, namespace: str, name: str = "webhook-token") -> None:
+    await kube.create(
+        resources.SECRET,
+        {
+            "metadata": {"name": name, "namespace": namespace},
+            "data": {"token": base64.b64encode(TOKEN.encode()).decode()},
+        },
+    )
+
+
+async def create_receiver(kube: KubeClient, namespace: str, body: dict[str, Any]) -> None:
+    body["metadata"]["namespace"] = namespace
+    await kube.create(RECEIVER, body)
+
+
+def ready(obj: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return the Ready condition when it is True for the object's current generation."""
+    if not obj:
+        return None
+    status = obj.get("status") or {}
+    for condition in status.get("conditions") or ():
+        current = status.get("observedGeneration") == obj["metadata"]["generation"]
+        if condition["type"] == "Ready" and condition["status"] == "True" and current:
+            return condition
+    return None
+
+
+async def wait_ready(kube: KubeClient, namespace: str, name: str) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        obj = await kube.get(RECEIVER, name, namespace=namespace)
+        return obj if ready(obj) else None
+
+    return await eventually(probe, what=f"Receiver {namespace}/{name} to be Ready")
+
+
+async def events_for(kube: KubeClient, namespace: str, name: str) -> list[dict[str, Any]]:
+    events, _ = await kube.list(resources.EVENT, namespace=namespace)
+    return [e for e in events if e["involvedObject"]["name"] == name]
+
+
+async def test_receiver_becomes_ready_for_each_generation(
+    kube: KubeClient, namespace: str, manager: Manager
+) -> None:
+    await create_token(kube, namespace)
+    await create_receiver(kube, namespace, receiver("hook"))
+
+    obj = await wait_ready(kube, namespace, "hook")
+    expected_path = webhook_path(TOKEN, "hook", namespace)
+    assert obj["status"]["webhookPath"] == expected_path
+    assert ready(obj)["message"] == f"Receiver initialized for path: {expected_path}"
+    assert obj["status"]["observedGeneration"] == 1
+    assert "finalizers.fluxcd.io" in obj["metadata"]["finalizers"]
+    assert_kstatus(obj)
+
+    await kube.patch_merge(RECEIVER, "hook", {"spec": {"events": ["push"]}}, namespace=namespace)
+    obj = await wait_ready(kube, namespace, "hook")
+    assert obj["metadata"]["generation"] == 2
+    assert obj["status"]["observedGeneration"] == 2
+    assert_kstatus(obj)
+    reasons = [e["reason"] for e in await events_for(kube, namespace, "hook")]
+    assert "Succeeded" in reasons
+
+
+async def test_requested_at_annotation_triggers_exactly_one_reconcile(
+    kube: KubeClient, namespace: str, manager: Manager
+) -> None:
+    await create_token(kube, namespace)
+    await create_receiver(kube, namespace, receiver("hook"))
+    await wait_ready(kube, namespace, "hook")
+    await asyncio.sleep(1.0)  # let the finalizer and status writes settle
+    before = reconcile_count("Receiver", namespace, "hook")
+
+    annotation = {"reconcile.fluxcd.io/requestedAt": "2026-11-22T10:00:00Z"}
+    await kube.patch_merge(
+        RECEIVER, "hook", {"metadata": {"annotations": annotation}}, namespace=namespace
+    )
+
+    async def handled() -> bool:
+        obj = await kube.get(RECEIVER, "hook", namespace=namespace)
+        return obj["status"].get("lastHandledReconcileAt") == "2026-11-22T10:00:00Z"
+
+    await eventually(handled, what="lastHandledReconcileAt to follow the annotation")
+    await asyncio.sleep(2.0)  # any extra reconcile (e.g. from our own status write) shows by now
+    assert reconcile_count("Receiver", namespace, "hook") == before + 1
+
+
+async def test_suspended_object_is_not_reconciled_until_resumed(
+    kube: KubeClient, namespace: str, manager: Manager
+) -> None:
+    await create_token(kube, namespace)
+    await create_receiver(kube, namespace, receiver("hook"))
+    await wait_ready(kube, namespace, "hook")
+
+    await kube.patch_merge(RECEIVER, "hook", {"spec": {"suspend": True}}, namespace=namespace)
+    labels = {"kind": "Receiver", "name": "hook", "namespace": namespace}
+
+    async def suspended_gauge() -> bool:
+        return REGISTRY.get_sample_value("gotk_suspend_status", labels) == 1.0
+
+    await eventually(suspended_gauge, what="gotk_suspend_status to report the suspension")
+    before = reconcile_count("Receiver", namespace, "hook")
+    annotation = {"reconcile.fluxcd.io/requestedAt": "while-suspended"}
+    await kube.patch_merge(
+        RECEIVER, "hook", {"metadata": {"annotations": annotation}}, namespace=namespace
+    )
+    await asyncio.sleep(2.0)
+    obj = await kube.get(RECEIVER, "hook", namespace=namespace)
+    assert obj["status"].get("lastHandledReconcileAt") != "while-suspended"
+    assert reconcile_count("Receiver", namespace, "hook") == before
+
+    await kube.patch_merge(RECEIVER, "hook", {"spec": {"suspend": False}}, namespace=namespace)
+    obj = await wait_ready(kube, namespace, "hook")
+    assert obj["status"]["lastHandledReconcileAt"] == "while-suspended"
+    assert REGISTRY.get_sample_value("gotk_suspend_status", labels) == 0.0
+
+
+async def test_failing_reconcile_retries_with_growing_delays_then_recovers(
+    kube: KubeClient, namespace: str, manager: Manager
+) -> None:
+    await create_receiver(kube, namespace, receiver("hook", secret="missing"))
+
+    attempts: list[float] = []
+    seen = 0.0
+    deadline = time.monotonic() + 20
+    while len(attempts) < 5 and time.monotonic() < deadline:
+        count = reconcile_count("Receiver", namespace, "hook")
+        if count > seen:
+            attempts.append(time.monotonic())
+            seen = count
+        await asyncio.sleep(0.02)
+    assert len(attempts) == 5, f"expected 5 attempts in 20s, saw {len(attempts)}"
+    gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
+    # 750 ms doubling: 0.75, 1.5, 3, 6 seconds (each measured from the previous attempt's start).
+    for gap, expected in zip(gaps, (0.75, 1.5, 3.0, 6.0), strict=True):
+        assert expected * 0.9 <= gap <= expected + 1.0, gaps
+    assert all(b > a * 1.5 for a, b in itertools.pairwise(gaps)), gaps
+
+    obj = await kube.get(RECEIVER, "hook", namespace=namespace)
+    conditions = {c["type"]: c for c in obj["status"]["conditions"]}
+    assert conditions["Ready"]["status"] == "False"
+    assert conditions["Ready"]["reason"] == "TokenNotFound"
+    assert conditions["Ready"]["message"] == (
+        f"Secret '{namespace}/missing' (spec.secretRef) not found"
+    )
+    assert conditions["Reconciling"]["reason"] == "ProgressingWithRetry"
+    assert_kstatus(obj)
+    warnings = [e for e in await events_for(kube, namespace, "hook") if e["type"] == "Warning"]
+    assert warnings and warnings[0]["reason"] == "TokenNotFound"
+    assert warnings[0]["count"] >= 4  # repeated failures aggregate into one Event
+
+    await create_token(kube, namespace, "missing")
+    obj = await wait_ready(kube, namespace, "hook")
+    assert "Reconciling" not in {c["type"] for c in obj["status"]["conditions"]}
+    assert_kstatus(obj)
+    everything = str(obj) + str(await events_for(kube, namespace, "hook"))
+    assert TOKEN not in everything
+
+
+async def test_reconcile_with_nothing_changed_writes_nothing(
+    kube: KubeClient, namespace: str, manager: Manager
+) -> None:
+    await create_token(kube, namespace)
+    await create_receiver(kube, namespace, receiver("hook", interval="1s"))
+    settled = await wait_ready(kube, namespace, "hook")
+    await asyncio.sleep(1.5)
+    settled = await kube.get(RECEIVER, "hook", namespace=namespace)
+    writes_before = manager.client.total_writes()
+    count_before = reconcile_count("Receiver", namespace, "hook")
+
+    async def three_more() -> bool:
+        return reconcile_count("Receiver", namespace, "hook") >= count_before + 3
+
+    await eventually(three_more, timeout=15, what="three interval reconciles")
+    after = await kube.get(RECEIVER, "hook", namespace=namespace)
+    assert manager.client.total_writes() == writes_before, manager.client.writes
+    assert after["metadata"]["resourceVersion"] == settled["metadata"]["resourceVersion"]
+
+
+async def test_deleting_a_receiver_releases_its_finalizer(
+    kube: KubeClient, namespace: str, manager: Manager
+) -> None:
+    await create_token(kube, namespace)
+    await create_receiver(kube, namespace, receiver("hook"))
+    await wait_ready(kube, namespace, "hook")
+
+    await kube.delete(RECEIVER, "hook", namespace=namespace)
+
+    async def gone() -> bool:
+        return await kube.get_or_none(RECEIVER, "hook", namespace=namespace) is None
+
+    await eventually(gone, what="the Receiver to be deleted")
