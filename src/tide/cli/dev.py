@@ -6,6 +6,7 @@ so ``up`` returns once the cluster is ready and a second ``up`` finds it running
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,8 +25,9 @@ _console = Console(stderr=True)
 
 
 def dev_dir() -> Path:
-    """Return the folder holding the dev control plane's state."""
-    return cache_root() / "dev"
+    """Return the folder holding the dev control plane's state (``$TIDE_DEV_DIR`` overrides)."""
+    configured = os.environ.get("TIDE_DEV_DIR")
+    return Path(configured) if configured else cache_root() / "dev"
 
 
 @app.command()
