@@ -1,1 +1,3 @@
 """Tide: GitOps continuous delivery for Kubernetes that speaks Flux's APIs."""
+
+__all__: list[str] = []

@@ -143,7 +143,9 @@ class ObjectReconciler:
             generation=generation,
         )
         await self._report(obj, writer, before, warning=False)
-        return Result(requeue_after=_jittered(_interval(obj)))
+        interval = _interval(obj)
+        # A zero interval means "only on change", as Flux treats a zero requeue.
+        return Result(requeue_after=_jittered(interval) if interval > 0 else None)
 
     @staticmethod
     def _mark_retrying(

@@ -25,9 +25,11 @@ class Endpoint:
 
 def parse_address(text: str) -> Endpoint:
     """Parse ``host:port`` or ``:port`` (all interfaces), as Flux's ``--metrics-addr`` takes."""
-    host, _, port = text.rpartition(":")
-    if not port.isdigit():
-        raise ValueError(f"address {text!r}: expected host:port or :port")
+    host, colon, port = text.rpartition(":")
+    if not colon or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"address {text!r}: expected host:port or :port, port 0-65535")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]  # "[::1]:8080", as Go's net.Listen takes IPv6 hosts
     return Endpoint(host or "0.0.0.0", int(port))
 
 

@@ -228,3 +228,15 @@ async def test_deleting_a_receiver_releases_its_finalizer(
         return await kube.get_or_none(RECEIVER, "hook", namespace=namespace) is None
 
     await eventually(gone, what="the Receiver to be deleted")
+
+
+async def test_zero_interval_reconciles_only_on_change(
+    kube: KubeClient, namespace: str, manager: Manager
+) -> None:
+    await create_token(kube, namespace)
+    await create_receiver(kube, namespace, receiver("hook", interval="0s"))
+    await wait_ready(kube, namespace, "hook")
+    await asyncio.sleep(0.5)
+    settled = reconcile_count("Receiver", namespace, "hook")
+    await asyncio.sleep(2.0)
+    assert reconcile_count("Receiver", namespace, "hook") == settled

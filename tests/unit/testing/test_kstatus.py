@@ -83,8 +83,8 @@ RULES: list[tuple[str, dict[str, Any], str]] = [
         "conditions out of order",
     ),
     (
-        "stalled-before-reconciling",
-        _obj(_condition("Ready", "Unknown"), _condition("Stalled"), _condition("Reconciling")),
+        "reconciling-before-ready",
+        _obj(_condition("Reconciling"), _condition("Ready", "Unknown")),
         "conditions out of order",
     ),
 ]
