@@ -21,6 +21,20 @@ from tide.testing import ControlPlane
 
 pytestmark = pytest.mark.integration
 
+STARTUP = pytest.StashKey[float]()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Report how long the shared control plane took from start to ready."""
+    seconds = config.stash.get(STARTUP, None)
+    if seconds is not None:
+        terminalreporter.write_line(
+            f"control plane (etcd, apiserver, controller-manager, scheduler, kwok) "
+            f"ready in {seconds:.1f}s"
+        )
+
 
 @pytest.fixture(scope="session")
 def control_plane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
