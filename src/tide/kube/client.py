@@ -171,8 +171,17 @@ class KubeClient:
             self.writes[(verb, rt.kind)] += 1
         return _as_dict(applied)
 
-    async def apply_status(self, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
-        """Server-side apply ``obj['status']`` through the status subresource."""
+    async def apply_status(
+        self, rt: ResourceType, obj: Mapping[str, Any], *, field_manager: str | None = None
+    ) -> dict:
+        """Server-side apply ``obj['status']`` through the status subresource.
+
+        Args:
+            rt: the object's resource type.
+            obj: the object; only its name, namespace and ``status`` are sent.
+            field_manager: who owns the status fields (default: this client's field manager);
+                each controller passes its own name, as Flux's controllers do.
+        """
         metadata = obj["metadata"]
         body = self._with_type(
             rt,
@@ -187,7 +196,7 @@ class KubeClient:
                 status_class.from_dict(body),
                 name=metadata["name"],
                 namespace=metadata.get("namespace"),
-                field_manager=self.field_manager,
+                field_manager=field_manager or self.field_manager,
                 force=True,
             )
         except Exception as error:

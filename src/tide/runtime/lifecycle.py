@@ -86,7 +86,7 @@ class ObjectReconciler:
             metrics.RECONCILE_DURATION.labels(**labels).observe(time.monotonic() - started)
 
     async def _run(self, obj: dict[str, Any]) -> Result:
-        writer = StatusWriter(self._client, self.rt, obj)
+        writer = StatusWriter(self._client, self.rt, obj, field_manager=self._recorder.component)
         generation = obj["metadata"].get("generation")
         requested_at = (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT)
         status = writer.status

@@ -23,10 +23,14 @@ class StatusWriter:
         client: where the status is written.
         rt: the object's resource type.
         obj: the object as last read; its status is the baseline for "changed".
+        field_manager: the controller's name, recorded as owner of the status fields.
     """
 
-    def __init__(self, client: KubeClient, rt: ResourceType, obj: dict[str, Any]) -> None:
+    def __init__(
+        self, client: KubeClient, rt: ResourceType, obj: dict[str, Any], *, field_manager: str
+    ) -> None:
         self._client = client
+        self._field_manager = field_manager
         self._rt = rt
         self._obj = obj
         self._written: dict[str, Any] = copy.deepcopy(obj.get("status") or {})
@@ -44,7 +48,7 @@ class StatusWriter:
         if not self.changed:
             return
         body = {"metadata": self._obj["metadata"], "status": self.status}
-        updated = await self._client.apply_status(self._rt, body)
+        updated = await self._client.apply_status(self._rt, body, field_manager=self._field_manager)
         self.writes += 1
         self._written = copy.deepcopy(self.status)
         self._obj["metadata"]["resourceVersion"] = updated["metadata"].get("resourceVersion")

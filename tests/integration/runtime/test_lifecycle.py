@@ -240,3 +240,17 @@ async def test_zero_interval_reconciles_only_on_change(
     settled = reconcile_count("Receiver", namespace, "hook")
     await asyncio.sleep(2.0)
     assert reconcile_count("Receiver", namespace, "hook") == settled
+
+
+async def test_status_is_owned_by_the_controllers_own_field_manager(
+    kube: KubeClient, namespace: str, manager: Manager
+) -> None:
+    await create_token(kube, namespace)
+    await create_receiver(kube, namespace, receiver("hook"))
+    obj = await wait_ready(kube, namespace, "hook")
+    owners = {
+        entry["manager"]
+        for entry in obj["metadata"]["managedFields"]
+        if entry.get("subresource") == "status"
+    }
+    assert owners == {"notification-controller"}
