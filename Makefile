@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration controlplane crds clean
+.PHONY: demo test lint unit integration controlplane testdeps crds clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("tide: Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -17,12 +17,16 @@ $(STAMP): pyproject.toml
 controlplane: $(STAMP)
 	$(BIN)/python -m tide.testing.binaries
 
+## testdeps: install the Debian packages the test servers run (sshd, registry); no-op when present
+testdeps:
+	bash hack/install-test-deps.sh
+
 ## demo: start the local cluster, install the CRDs, run the controllers, watch an object go Ready
 demo: controlplane
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash hack/demo.sh
 
 ## test: lint, check generated CRDs are current, run every test
-test: lint controlplane
+test: lint controlplane testdeps
 	$(BIN)/pytest -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "tide: pytest collected no tests; treating that as a failure"; exit 1; fi; \
 	exit $$rc
@@ -36,7 +40,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m unit
 
-integration: controlplane
+integration: controlplane testdeps
 	$(BIN)/pytest -m integration
 
 ## crds: regenerate config/crd from the typed models

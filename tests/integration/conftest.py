@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from tests.integration.helpers import eventually
+from tests.integration.helpers import drain, eventually
 from tide import notification
 from tide.cli.install import install_crds
 from tide.kube import resources
 from tide.kube.client import KubeClient
+from tide.notification.setup import RECEIVER
 from tide.runtime.manager import Manager, ManagerOptions
 from tide.runtime.servers import Endpoint
 from tide.testing import ControlPlane
@@ -79,7 +80,9 @@ async def namespace(kube: KubeClient, request: pytest.FixtureRequest) -> AsyncIt
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def manager(control_plane: ControlPlane, crds: list[str]) -> AsyncIterator[Manager]:
+async def manager(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str
+) -> AsyncIterator[Manager]:
     """Tide's controllers running in this process, as ``tide controller`` runs them."""
     client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
     options = ManagerOptions(
@@ -96,6 +99,7 @@ async def manager(control_plane: ControlPlane, crds: list[str]) -> AsyncIterator
 
     await eventually(ready, what="manager caches to sync")
     yield running
+    await drain(kube, RECEIVER, namespace)
     running.stop()
     await asyncio.wait_for(task, timeout=40)
     await client.close()

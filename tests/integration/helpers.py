@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from tide.kube.client import KubeClient
+from tide.kube.resources import ResourceType
 from tide.testing import violations
 
 
@@ -35,6 +37,23 @@ def assert_kstatus(obj: dict[str, Any]) -> None:
     """Fail when ``obj``'s status breaks a kstatus rule."""
     problems = violations(obj)
     assert not problems, problems
+
+
+async def drain(kube: KubeClient, rt: ResourceType, namespace: str, *, timeout: float = 30) -> None:
+    """Delete every ``rt`` object in ``namespace`` and wait until finalizers let them go.
+
+    Controller fixtures call this before stopping, so no object is left Terminating with a
+    finalizer that only a later test's controller would release (and count as its own writes).
+    """
+    objects, _ = await kube.list(rt, namespace=namespace)
+    for obj in objects:
+        await kube.delete(rt, obj["metadata"]["name"], namespace=namespace)
+
+    async def gone() -> bool:
+        remaining, _ = await kube.list(rt, namespace=namespace)
+        return not remaining
+
+    await eventually(gone, timeout=timeout, what=f"{rt.kind} objects in {namespace} to go")
 
 
 def reconcile_count(kind: str, namespace: str, name: str) -> float:

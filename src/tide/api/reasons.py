@@ -8,13 +8,16 @@ from __future__ import annotations
 
 __all__ = [
     "ARTIFACT_FAILED",
+    "ARTIFACT_IN_STORAGE",
     "AUTHENTICATION_FAILED",
     "BUILD_FAILED",
     "DEPENDENCY_NOT_READY",
     "FETCH_FAILED",
     "GIT_OPERATION_FAILED",
     "HEALTH_CHECK_FAILED",
+    "INCLUDE_UNAVAILABLE",
     "INVALID_CONFIG",
+    "NEW_ARTIFACT",
     "PROGRESSING",
     "PROGRESSING_WITH_RETRY",
     "PRUNE_FAILED",
@@ -24,6 +27,7 @@ __all__ = [
     "RECONCILING",
     "SECRET_NOT_FOUND",
     "STALLED",
+    "STORAGE_OPERATION_FAILED",
     "SUCCEEDED",
     "SUSPENDED",
     "TOKEN_NOT_FOUND",
@@ -37,6 +41,13 @@ RECONCILING = "Reconciling"
 """Type: present only while a reconcile is under way (kstatus 'abnormal-true')."""
 STALLED = "Stalled"
 """Type: present only when retrying cannot help until the spec changes."""
+
+ARTIFACT_IN_STORAGE = "ArtifactInStorage"
+"""Type: the artifact in ``status.artifact`` exists in storage (sources)."""
+INCLUDE_UNAVAILABLE = "IncludeUnavailable"
+"""Type and reason: a GitRepository in ``spec.include`` has no artifact to include."""
+STORAGE_OPERATION_FAILED = "StorageOperationFailed"
+"""Type and reason: writing the artifact to storage failed."""
 
 # Reasons.
 SUCCEEDED = "Succeeded"
@@ -60,7 +71,9 @@ PRUNE_FAILED = "PruneFailed"
 HEALTH_CHECK_FAILED = "HealthCheckFailed"
 """Applied objects did not become healthy within the timeout."""
 FETCH_FAILED = "FetchFailed"
-"""Fetching from a remote (Helm or OCI repository, bucket) failed."""
+"""Type (sources, present while True) and reason: fetching from the remote failed."""
+NEW_ARTIFACT = "NewArtifact"
+"""Event reason: a source stored an artifact for a new revision."""
 GIT_OPERATION_FAILED = "GitOperationFailed"
 """A clone, fetch or push against a Git remote failed."""
 AUTHENTICATION_FAILED = "AuthenticationFailed"

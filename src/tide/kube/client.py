@@ -45,6 +45,10 @@ def _resource_class(rt: ResourceType) -> type[lightkube_resource.Resource]:
     return factory(rt.group, rt.version, rt.kind, rt.plural)
 
 
+def _namespace_of(obj: Mapping[str, Any]) -> str:
+    return (obj.get("metadata") or {}).get("namespace") or ""
+
+
 def _as_dict(obj: Any) -> dict[str, Any]:
     if isinstance(obj, dict) and not hasattr(obj, "to_dict"):
         return obj
@@ -62,8 +66,9 @@ class KubeClient:
     def __init__(self, client: AsyncClient, *, field_manager: str) -> None:
         self._client = client
         self.field_manager = field_manager
-        self.writes: collections.Counter[tuple[str, str]] = collections.Counter()
-        """Writes sent, by (verb, kind): create, apply, apply-status, patch, replace, delete."""
+        self.writes: collections.Counter[tuple[str, str, str]] = collections.Counter()
+        """Writes sent, by (verb, kind, namespace); verbs: create, apply, apply-status, patch,
+        replace, delete."""
 
     @classmethod
     def from_kubeconfig(
@@ -168,7 +173,7 @@ class KubeClient:
         except Exception as error:
             raise translate(error) from error
         if not dry_run:
-            self.writes[(verb, rt.kind)] += 1
+            self.writes[(verb, rt.kind, _namespace_of(obj))] += 1
         return _as_dict(applied)
 
     async def apply_status(
@@ -201,7 +206,7 @@ class KubeClient:
             )
         except Exception as error:
             raise translate(error) from error
-        self.writes[("apply-status", rt.kind)] += 1
+        self.writes[("apply-status", rt.kind, metadata.get("namespace") or "")] += 1
         return _as_dict(applied)
 
     async def patch_merge(
@@ -223,7 +228,7 @@ class KubeClient:
             )
         except Exception as error:
             raise translate(error) from error
-        self.writes[("patch", rt.kind)] += 1
+        self.writes[("patch", rt.kind, namespace or "")] += 1
         return _as_dict(patched)
 
     async def delete(self, rt: ResourceType, name: str, *, namespace: str | None = None) -> None:
@@ -235,7 +240,7 @@ class KubeClient:
             if isinstance(translated, KubeNotFound):
                 return
             raise translated from error
-        self.writes[("delete", rt.kind)] += 1
+        self.writes[("delete", rt.kind, namespace or "")] += 1
 
     # -- helpers --------------------------------------------------------------------------------
     @staticmethod
@@ -248,9 +253,15 @@ class KubeClient:
             written = await send(resource)
         except Exception as error:
             raise translate(error) from error
-        self.writes[(verb, rt.kind)] += 1
+        self.writes[(verb, rt.kind, _namespace_of(obj))] += 1
         return _as_dict(written)
 
-    def total_writes(self, *, kinds: tuple[str, ...] | None = None) -> int:
-        """Return how many writes this client has sent (only to ``kinds`` when given)."""
-        return sum(n for (_, kind), n in self.writes.items() if kinds is None or kind in kinds)
+    def total_writes(
+        self, *, kinds: tuple[str, ...] | None = None, namespace: str | None = None
+    ) -> int:
+        """Return how many writes were sent, optionally only to ``kinds`` in ``namespace``."""
+        return sum(
+            count
+            for (_, kind, where), count in self.writes.items()
+            if (kinds is None or kind in kinds) and (namespace is None or where == namespace)
+        )

@@ -142,7 +142,10 @@ class ObjectReconciler:
             message=outcome.message,
             generation=generation,
         )
-        await self._report(obj, writer, before, warning=False)
+        event = (
+            (outcome.event_reason, outcome.event_message or "") if outcome.event_reason else None
+        )
+        await self._report(obj, writer, before, warning=False, event=event)
         interval = _interval(obj)
         # A zero interval means "only on change", as Flux treats a zero requeue.
         return Result(requeue_after=_jittered(interval) if interval > 0 else None)
@@ -170,6 +173,7 @@ class ObjectReconciler:
         before: dict[str, Any] | None,
         *,
         warning: bool,
+        event: tuple[str, str] | None = None,
     ) -> None:
         writer.status["observedGeneration"] = obj["metadata"].get("generation")
         await writer.flush()
@@ -177,7 +181,9 @@ class ObjectReconciler:
         changed = before is None or any(
             before.get(key) != after.get(key) for key in ("status", "reason", "message")
         )
-        if warning or changed:
+        if event is not None:
+            await self._recorder.record(obj, type="Normal", reason=event[0], message=event[1])
+        elif warning or changed:
             await self._recorder.record(
                 obj,
                 type="Warning" if warning else "Normal",

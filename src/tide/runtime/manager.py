@@ -13,7 +13,7 @@ import logging
 import signal
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +86,9 @@ class Manager:
         self.options = options or ManagerOptions()
         self.controllers: list[Controller] = []
         self._caches: dict[ResourceType, WatchCache] = {}
+        self._services: list[
+            tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
+        ] = []
         self._recorders: dict[str, EventRecorder] = {}
         self._stop = asyncio.Event()
         self._synced = False
@@ -108,6 +111,12 @@ class Manager:
                 self.client, component=component, instance=self.options.identity
             )
         return self._recorders[component]
+
+    def add_service(
+        self, start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run a server beside the controllers on every replica (e.g. the artifact server)."""
+        self._services.append((start, stop))
 
     def add_controller(self, controller: Controller) -> None:
         """Run ``controller`` once this process leads."""
@@ -147,6 +156,8 @@ class Manager:
     async def run(self) -> None:
         """Run until ``stop()``; raise LeadershipLost if the Lease is lost meanwhile."""
         await self.servers.start()
+        for start, _ in self._services:
+            await start()
         caches = [
             asyncio.create_task(c.run(), name=f"cache-{c.rt.kind}") for c in self._caches.values()
         ]
@@ -178,6 +189,8 @@ class Manager:
             for task in caches:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            for _, stop in reversed(self._services):
+                await stop()
             await self.servers.stop()
         if lost:
             raise LeadershipLost("leader election lost")

@@ -18,10 +18,16 @@ __all__ = ["Outcome", "Pipeline", "Stalled", "StepFailed", "Succeeded", "Waiting
 
 @dataclass(frozen=True)
 class Succeeded:
-    """The object reached its desired state: ``Ready=True`` with ``reason`` and ``message``."""
+    """The object reached its desired state: ``Ready=True`` with ``reason`` and ``message``.
+
+    ``event_reason`` and ``event_message`` replace the Normal event the lifecycle records, for
+    kinds whose users expect a specific one (a source's ``NewArtifact``).
+    """
 
     reason: str
     message: str
+    event_reason: str | None = None
+    event_message: str | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,21 @@ def pid_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _gone(pid: int) -> bool:
+    """Tell whether ``pid`` has exited for good.
+
+    For our own child that means reaped: a multi-threaded server's leader turns zombie while its
+    other threads still hold its sockets for a few milliseconds, and only once ``waitpid`` reaps
+    it are all its files (the listening port included) closed. A process started by another
+    process (``tide dev`` state) cannot be reaped here; its zombie state counts as gone.
+    """
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return not pid_alive(pid)
+    return reaped == pid
+
+
 def stop_pid(pid: int, *, timeout: float = 10.0) -> None:
     """Send SIGTERM to ``pid``'s process group, then SIGKILL after ``timeout`` seconds."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -43,11 +58,9 @@ def stop_pid(pid: int, *, timeout: float = 10.0) -> None:
             os.killpg(pid, sig)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            if not pid_alive(pid):
+            if _gone(pid):
                 return
-            time.sleep(0.05)
+            time.sleep(0.005)
 
 
 @dataclass

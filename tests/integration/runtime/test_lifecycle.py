@@ -203,7 +203,7 @@ async def test_reconcile_with_nothing_changed_writes_nothing(
     settled = await wait_ready(kube, namespace, "hook")
     await asyncio.sleep(1.5)
     settled = await kube.get(RECEIVER, "hook", namespace=namespace)
-    writes_before = manager.client.total_writes()
+    writes_before = manager.client.total_writes(namespace=namespace)
     count_before = reconcile_count("Receiver", namespace, "hook")
 
     async def three_more() -> bool:
@@ -211,7 +211,7 @@ async def test_reconcile_with_nothing_changed_writes_nothing(
 
     await eventually(three_more, timeout=15, what="three interval reconciles")
     after = await kube.get(RECEIVER, "hook", namespace=namespace)
-    assert manager.client.total_writes() == writes_before, manager.client.writes
+    assert manager.client.total_writes(namespace=namespace) == writes_before
     assert after["metadata"]["resourceVersion"] == settled["metadata"]["resourceVersion"]
 
 

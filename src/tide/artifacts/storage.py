@@ -1,0 +1,161 @@
+"""Where artifacts live on disk, how they are named, kept and collected.
+
+Layout: ``<root>/<kind>/<namespace>/<name>/<sha256-hex>.tar.gz``, kind in lower case, as Flux's
+source-controller lays out its storage. Files are named by their content digest, so storing the
+same content twice is free, and identical artifacts of many objects are hard links to one file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Artifact", "Storage", "sha256_file"]
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    """Return ``sha256:<hex>`` of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+    return f"sha256:{digest.hexdigest()}"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One stored artifact, as ``status.artifact`` reports it."""
+
+    path: str
+    url: str
+    revision: str
+    digest: str
+    size: int
+    last_update_time: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_status(self) -> dict[str, Any]:
+        """Return the ``status.artifact`` mapping (Flux's field names)."""
+        status: dict[str, Any] = {
+            "path": self.path,
+            "url": self.url,
+            "revision": self.revision,
+            "digest": self.digest,
+            "lastUpdateTime": self.last_update_time,
+            "size": self.size,
+        }
+        if self.metadata:
+            status["metadata"] = dict(self.metadata)
+        return status
+
+
+class Storage:
+    """Artifact files under ``root``, served at ``base_url``.
+
+    Args:
+        root: the storage folder (created when missing).
+        base_url: the advertised address consumers download from, e.g.
+            ``http://source-controller.flux-system.svc.cluster.local.``.
+        retention: how many artifacts to keep per object, the current one included (default 2,
+            so a consumer that read the previous URL a moment ago can still download it).
+    """
+
+    def __init__(self, root: Path, *, base_url: str, retention: int = 2) -> None:
+        self.root = root
+        self.base_url = base_url.rstrip("/")
+        self.retention = max(1, retention)
+        root.mkdir(parents=True, exist_ok=True)
+
+    def folder(self, kind: str, namespace: str, name: str) -> Path:
+        """Return the folder of one object's artifacts."""
+        return self.root / kind.lower() / namespace / name
+
+    def local_path(self, artifact_path: str) -> Path:
+        """Return the file behind a ``status.artifact.path``."""
+        return self.root / artifact_path
+
+    def exists(self, artifact: dict[str, Any] | None) -> bool:
+        """Tell whether the file ``status.artifact`` points to is still in storage."""
+        return bool(artifact) and self.local_path(artifact["path"]).is_file()
+
+    def store(
+        self,
+        kind: str,
+        namespace: str,
+        name: str,
+        source: Path,
+        *,
+        revision: str,
+        metadata: dict[str, str] | None = None,
+    ) -> Artifact:
+        """Put ``source`` (an archive) into storage for one object and describe it.
+
+        The file is linked (or copied across file systems) under its digest name; ``source`` is
+        left in place so a shared build can be stored for several objects.
+        """
+        digest = sha256_file(source)
+        folder = self.folder(kind, namespace, name)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{digest.removeprefix('sha256:')}.tar.gz"
+        if not target.exists():
+            _place(source, target)
+        relative = target.relative_to(self.root).as_posix()
+        return Artifact(
+            path=relative,
+            url=f"{self.base_url}/{relative}",
+            revision=revision,
+            digest=digest,
+            size=target.stat().st_size,
+            last_update_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            metadata=dict(metadata or {}),
+        )
+
+    def collect_garbage(self, kind: str, namespace: str, name: str, *, current: str) -> int:
+        """Delete all but the newest ``retention`` artifacts of an object; return how many.
+
+        ``current`` (a ``status.artifact.path``) is never deleted, whatever its age.
+        """
+        folder = self.folder(kind, namespace, name)
+        if not folder.is_dir():
+            return 0
+        keep = {self.local_path(current)}
+        files = sorted(folder.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in files:
+            if len(keep) >= self.retention:
+                break
+            keep.add(path)
+        removed = 0
+        for path in files:
+            if path not in keep:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed += 1
+        return removed
+
+    def remove_all(self, kind: str, namespace: str, name: str) -> None:
+        """Delete every artifact of an object (when the object itself is deleted)."""
+        shutil.rmtree(self.folder(kind, namespace, name), ignore_errors=True)
+
+
+def _place(source: Path, target: Path) -> None:
+    """Link ``source`` to ``target`` atomically; copy when they sit on different file systems."""
+    scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=".incoming-"))
+    staged = scratch / target.name
+    try:
+        try:
+            os.link(source, staged)
+        except OSError:
+            shutil.copyfile(source, staged)
+        os.replace(staged, target)
+        os.utime(target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

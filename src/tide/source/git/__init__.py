@@ -1,0 +1,3 @@
+"""Git access for the source controller, through the real ``git`` command."""
+
+__all__: list[str] = []

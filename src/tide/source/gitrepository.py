@@ -1,0 +1,245 @@
+"""GitRepository reconcile: credentials → remote check → checkout → archive → artifact.
+
+Each step fails with one reason (``AuthenticationFailed``, ``GitOperationFailed``,
+``IncludeUnavailable``, ``StorageOperationFailed``) and sets the matching negative-polarity
+condition (``FetchFailed`` …) as Flux does. A failure never touches ``status.artifact``: the
+previous artifact stays published and served. When the remote still points at the revision of
+the stored artifact (with the same ignore rules, submodule setting and includes), nothing is
+cloned, archived or written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from tide.api import conditions, reasons
+from tide.api.meta import parse_duration
+from tide.api.source import GitRepository
+from tide.artifacts import Storage
+from tide.kube import resources
+from tide.kube.cache import WatchCache
+from tide.kube.client import KubeClient
+from tide.runtime.lifecycle import REQUESTED_AT
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded
+from tide.source.git.auth import GitAuth, GitAuthError
+from tide.source.git.build import ArchiveCache, IncludedArtifact
+from tide.source.git.command import GitCommandError, redact
+from tide.source.git.refs import RefNotFound, Resolved, resolve
+from tide.source.git.remotes import GitRemotes
+from tide.source.includes import IncludeError, resolve_includes
+
+__all__ = ["KIND", "GitRepositoryPipeline"]
+
+KIND = "GitRepository"
+_FAILURE_TYPES = (
+    reasons.FETCH_FAILED,
+    reasons.INCLUDE_UNAVAILABLE,
+    reasons.STORAGE_OPERATION_FAILED,
+)
+
+
+class GitRepositoryPipeline:
+    """Steps of a GitRepository reconcile."""
+
+    def __init__(
+        self,
+        *,
+        client: KubeClient,
+        storage: Storage,
+        remotes: GitRemotes,
+        archives: ArchiveCache,
+        cache: WatchCache,
+    ) -> None:
+        self._client = client
+        self._storage = storage
+        self._remotes = remotes
+        self._archives = archives
+        self._cache = cache
+
+    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+        """Publish an artifact for the revision ``spec.ref`` names on the remote."""
+        repo = _parse(obj)
+        spec = repo.spec
+        namespace = repo.metadata.namespace or "default"
+        generation = repo.metadata.generation
+        timeout = parse_duration(spec.timeout)
+        url = spec.url
+        try:
+            auth = await self._auth(
+                namespace, spec.secret_ref.name if spec.secret_ref else None, url
+            )
+            refs = await self._remotes.list_refs(url, auth, timeout=timeout, fresh=_requested(obj))
+            resolved = resolve(_ref(repo), refs)
+            includes = await resolve_includes(repo, self._cache, self._storage)
+        except (GitCommandError, GitAuthError, RefNotFound, IncludeError) as error:
+            kind, reason = _classify(error)
+            message = _failure_message(url, error)
+            conditions.mark_true(
+                status, kind, reason=reason, message=message, generation=generation
+            )
+            raise StepFailed(message, reason=reason) from error
+        except ValueError as error:  # a semver range that does not parse
+            raise Stalled(
+                f"invalid spec.ref.semver: {error}", reason=reasons.INVALID_CONFIG
+            ) from error
+
+        included = [i.artifact for i in includes]
+        observed = {
+            "observedIgnore": spec.ignore,
+            "observedRecurseSubmodules": bool(spec.recurse_submodules),
+            "observedInclude": [
+                i.model_dump(by_alias=True, exclude_none=True) for i in spec.include or []
+            ]
+            or None,
+            "includedArtifacts": included or None,
+        }
+        current = status.get("artifact")
+        event: tuple[str, str] | None = None
+        if not self._up_to_date(current, resolved, status, observed):
+            event = await self._publish(repo, namespace, resolved, includes, auth, status, timeout)
+        for key, value in observed.items():
+            if value is None:
+                status.pop(key, None)
+            else:
+                status[key] = value
+        for kind in _FAILURE_TYPES:
+            conditions.delete(status, kind)
+        message = f"stored artifact for revision '{resolved.revision}'"
+        conditions.mark_true(
+            status,
+            reasons.ARTIFACT_IN_STORAGE,
+            reason=reasons.SUCCEEDED,
+            message=message,
+            generation=generation,
+        )
+        return Succeeded(
+            reason=reasons.SUCCEEDED,
+            message=message,
+            event_reason=event[0] if event else None,
+            event_message=event[1] if event else None,
+        )
+
+    async def finalize(self, obj: dict[str, Any]) -> None:
+        """Delete the object's artifacts from storage."""
+        metadata = obj["metadata"]
+        self._storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
+
+    def _up_to_date(
+        self,
+        current: dict[str, Any] | None,
+        resolved: Resolved,
+        status: dict[str, Any],
+        observed: dict[str, Any],
+    ) -> bool:
+        if not current or current.get("revision") != resolved.revision:
+            return False
+        if not self._storage.exists(current):
+            return False
+        return all(status.get(key) == value for key, value in observed.items())
+
+    async def _publish(
+        self,
+        repo: GitRepository,
+        namespace: str,
+        resolved: Resolved,
+        includes: list[IncludedArtifact],
+        auth: GitAuth | None,
+        status: dict[str, Any],
+        timeout: float,
+    ) -> tuple[str, str]:
+        spec, name = repo.spec, repo.metadata.name
+        generation = repo.metadata.generation
+        try:
+            checkout = await self._remotes.checkout(
+                spec.url,
+                auth,
+                resolved,
+                submodules=bool(spec.recurse_submodules),
+                timeout=timeout,
+            )
+        except GitCommandError as error:
+            message = _failure_message(spec.url, error)
+            conditions.mark_true(
+                status,
+                reasons.FETCH_FAILED,
+                reason=error.reason,
+                message=message,
+                generation=generation,
+            )
+            raise StepFailed(message, reason=error.reason) from error
+        try:
+            archive = await self._archives.get(checkout, ignore=spec.ignore, includes=includes)
+            artifact = self._storage.store(
+                KIND, namespace, name, archive, revision=resolved.revision
+            )
+            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
+        except OSError as error:
+            message = f"failed to store artifact for revision '{resolved.revision}': {error}"
+            conditions.mark_true(
+                status,
+                reasons.STORAGE_OPERATION_FAILED,
+                reason=reasons.STORAGE_OPERATION_FAILED,
+                message=message,
+                generation=generation,
+            )
+            raise StepFailed(message, reason=reasons.STORAGE_OPERATION_FAILED) from error
+        status["artifact"] = artifact.to_status()
+        subject = await self._remotes.commit_subject(checkout)
+        return reasons.NEW_ARTIFACT, f"stored artifact for commit '{subject}'"
+
+    async def _auth(self, namespace: str, secret: str | None, url: str) -> GitAuth | None:
+        if secret is None:
+            return None
+        found = await self._client.get_or_none(resources.SECRET, secret, namespace=namespace)
+        where = f"Secret '{namespace}/{secret}' (spec.secretRef)"
+        if found is None:
+            raise GitAuthError(f"{where} not found")
+        return GitAuth.from_secret(found.get("data") or {}, url=url, where=where)
+
+
+def _parse(obj: dict[str, Any]) -> GitRepository:
+    try:
+        return GitRepository.model_validate(obj)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise Stalled(
+            f"invalid GitRepository: {problems}", reason=reasons.INVALID_CONFIG
+        ) from error
+
+
+def _ref(repo: GitRepository) -> dict[str, str]:
+    if repo.spec.ref is None:
+        return {}
+    return {k: v for k, v in repo.spec.ref.model_dump(by_alias=True).items() if v}
+
+
+def _requested(obj: dict[str, Any]) -> bool:
+    """Tell whether a ``requestedAt`` not yet handled asks for a fresh look at the remote."""
+    requested = (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT)
+    handled = (obj.get("status") or {}).get("lastHandledReconcileAt")
+    return requested is not None and requested != handled
+
+
+def _classify(error: Exception) -> tuple[str, str]:
+    """Return (condition type, reason) for a failure before the checkout."""
+    if isinstance(error, IncludeError):
+        return reasons.INCLUDE_UNAVAILABLE, reasons.INCLUDE_UNAVAILABLE
+    if isinstance(error, GitAuthError):
+        return reasons.FETCH_FAILED, reasons.AUTHENTICATION_FAILED
+    if isinstance(error, GitCommandError):
+        return reasons.FETCH_FAILED, error.reason
+    return reasons.FETCH_FAILED, reasons.GIT_OPERATION_FAILED
+
+
+def _failure_message(url: str, error: Exception) -> str:
+    if isinstance(error, GitCommandError):
+        return (
+            f"failed to checkout and determine revision: unable to fetch '{redact(url)}': {error}"
+        )
+    if isinstance(error, RefNotFound):
+        return f"failed to checkout and determine revision: {error} in '{redact(url)}'"
+    return str(error)

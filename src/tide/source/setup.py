@@ -1,0 +1,112 @@
+"""Wire the source controller into a manager: storage, its HTTP server, and the reconcilers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tide.api.source import GitRepository
+from tide.artifacts import ArtifactServer, Storage
+from tide.kube.resources import ResourceType
+from tide.runtime.controller import Controller
+from tide.runtime.lifecycle import ObjectReconciler
+from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request
+from tide.source.git.build import ArchiveCache
+from tide.source.git.remotes import GitRemotes
+from tide.source.gitrepository import GitRepositoryPipeline
+
+__all__ = ["COMPONENT", "GIT_REPOSITORY", "SourceOptions", "SourceRuntime", "setup"]
+
+COMPONENT = "source-controller"
+"""Name in events and ``managedFields``, as Flux's controller."""
+GIT_REPOSITORY = ResourceType(
+    GitRepository.GROUP, GitRepository.VERSION, "GitRepository", "gitrepositories"
+)
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """Where artifacts are kept and served.
+
+    Attributes:
+        storage_path: folder for artifacts (and, beside it, the checkout cache).
+        storage_host: address the artifact server binds to.
+        storage_port: its port (0 picks a free one).
+        advertised_url: base URL consumers download from (default: the bound address).
+        retention: artifacts kept per object (default 2).
+    """
+
+    storage_path: Path
+    storage_host: str = "0.0.0.0"
+    storage_port: int = 9090
+    advertised_url: str | None = None
+    retention: int = 2
+
+
+@dataclass
+class SourceRuntime:
+    """What ``setup`` made, for tests and benchmarks to inspect."""
+
+    storage: Storage
+    server: ArtifactServer
+    remotes: GitRemotes
+    archives: ArchiveCache
+    controller: Controller
+
+
+def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
+    """Register the GitRepository controller and the artifact server with ``manager``."""
+    root = options.storage_path
+    storage = Storage(
+        root / "artifacts", base_url=options.advertised_url or "", retention=options.retention
+    )
+    server = ArtifactServer(storage, host=options.storage_host, port=options.storage_port)
+
+    async def start() -> None:
+        await server.start()
+        if not options.advertised_url:
+            host = "127.0.0.1" if options.storage_host in ("0.0.0.0", "") else options.storage_host
+            storage.base_url = f"http://{host}:{server.port}"
+
+    manager.add_service(start, server.stop)
+    remotes = GitRemotes(root / "work" / "git")
+    archives = ArchiveCache(root / "work" / "archives")
+    cache = manager.cache_for(GIT_REPOSITORY)
+    pipeline = GitRepositoryPipeline(
+        client=manager.client, storage=storage, remotes=remotes, archives=archives, cache=cache
+    )
+    reconciler = ObjectReconciler(
+        rt=GIT_REPOSITORY,
+        client=manager.client,
+        cache=cache,
+        recorder=manager.recorder(COMPONENT),
+        pipeline=pipeline,
+    )
+    controller = Controller("gitrepository", reconciler, workers=manager.options.workers)
+    manager.watch(GIT_REPOSITORY, controller)
+    cache.add_handler(_requeue_includers(cache, controller))
+    manager.add_controller(controller)
+    return SourceRuntime(storage, server, remotes, archives, controller)
+
+
+def _requeue_includers(cache: Any, controller: Controller) -> Any:
+    """Return a handler that reconciles GitRepositories whose includes got a new artifact."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is None or old is None:
+            return
+        before = (old.get("status") or {}).get("artifact") or {}
+        after = (new.get("status") or {}).get("artifact") or {}
+        if before.get("digest") == after.get("digest"):
+            return
+        namespace, name = new["metadata"].get("namespace") or "", new["metadata"]["name"]
+        for other in cache.list():
+            includes = (other.get("spec") or {}).get("include") or []
+            if other["metadata"].get("namespace") == namespace and any(
+                (i.get("repository") or {}).get("name") == name for i in includes
+            ):
+                controller.enqueue(Request(namespace, other["metadata"]["name"]))
+
+    return handle

@@ -1,0 +1,121 @@
+"""Fixtures for source-controller tests: a Git server and the source controller in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.integration.helpers import drain, eventually
+from tide import source
+from tide.kube import resources
+from tide.kube.client import KubeClient
+from tide.runtime.manager import Manager, ManagerOptions
+from tide.runtime.servers import Endpoint
+from tide.source.setup import GIT_REPOSITORY, SourceRuntime
+from tide.testing import ControlPlane, GitServer
+
+USER, PASSWORD, TOKEN = "flux", "s3cret-pass", "t0ken-value"
+
+
+@pytest.fixture(scope="module")
+def git_server() -> Iterator[GitServer]:
+    """A Git server with basic auth (and bearer token) over HTTP, and SSH."""
+    server = GitServer(username=USER, password=PASSWORD, token=TOKEN, ssh=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def source_controller(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[tuple[Manager, SourceRuntime]]:
+    """The source controller running in this process, artifacts served on a loopback port."""
+    client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
+    options = ManagerOptions(
+        metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
+    )
+    manager = Manager(client, options)
+    runtime = source.setup(
+        manager,
+        source.SourceOptions(
+            storage_path=tmp_path / "storage", storage_host="127.0.0.1", storage_port=0
+        ),
+    )
+    task = asyncio.create_task(manager.run())
+
+    async def ready() -> bool:
+        if task.done():
+            task.result()
+        return manager.ready
+
+    await eventually(ready, what="source controller caches to sync")
+    yield manager, runtime
+    await drain(kube, GIT_REPOSITORY, namespace)
+    manager.stop()
+    await asyncio.wait_for(task, timeout=40)
+    await client.close()
+
+
+def b64(value: str | bytes) -> str:
+    raw = value.encode() if isinstance(value, str) else value
+    return base64.b64encode(raw).decode()
+
+
+async def create_secret(kube: KubeClient, namespace: str, name: str, data: dict[str, Any]) -> None:
+    await kube.create(resources.SECRET, {
+        "metadata": {"name": name, "namespace": namespace},
+        "data": {k: b64(v) for k, v in data.items()},
+    })  # fmt: skip
+
+
+async def create_git_repository(
+    kube: KubeClient, namespace: str, name: str, spec: dict[str, Any]
+) -> None:
+    await kube.create(GIT_REPOSITORY, {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"interval": "10m", **spec},
+    })  # fmt: skip
+
+
+def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    return next(
+        (c for c in (obj.get("status") or {}).get("conditions") or () if c["type"] == kind), None
+    )
+
+
+async def wait_condition(
+    kube: KubeClient,
+    namespace: str,
+    name: str,
+    *,
+    status: str,
+    reason: str | None = None,
+    timeout: float = 30,
+) -> dict[str, Any]:
+    """Wait until Ready has ``status`` (and ``reason``) for the current generation."""
+
+    async def probe() -> dict[str, Any] | None:
+        obj = await kube.get(GIT_REPOSITORY, name, namespace=namespace)
+        ready = condition(obj, "Ready")
+        current = (obj.get("status") or {}).get("observedGeneration") == obj["metadata"][
+            "generation"
+        ]
+        wanted = reason is None or (ready is not None and ready["reason"] == reason)
+        if ready and current and ready["status"] == status and wanted:
+            return obj
+        return None
+
+    return await eventually(
+        probe, timeout=timeout, what=f"GitRepository {name} Ready={status} {reason or ''}"
+    )

@@ -1,0 +1,119 @@
+"""Archives: Flux's exclusions, reproducible bytes, and extraction that cannot escape."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tide.artifacts import ArchiveError, build_archive, extract_archive, load_rules
+
+pytestmark = pytest.mark.unit
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def names(archive: Path) -> list[str]:
+    with tarfile.open(archive) as tar:
+        return tar.getnames()
+
+
+def test_default_exclusions_leave_out_vcs_ci_and_binary_files(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src", {
+        "app.yaml": "a", ".git/config": "x", ".gitignore": "x", ".github/ci.yml": "x",
+        "logo.png": "x", "bundle.tar.gz": "x", "sub/.sops.yaml": "x", "sub/keep.yaml": "k",
+    })  # fmt: skip
+    build_archive(root, tmp_path / "a.tar.gz", load_rules(root))
+    assert names(tmp_path / "a.tar.gz") == ["app.yaml", "sub/keep.yaml"]
+
+
+def test_sourceignore_is_scoped_to_its_folder_and_can_reinclude(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src", {
+        ".sourceignore": "!logo.png\n",
+        "logo.png": "x",
+        "docs/.sourceignore": "*.txt\n",
+        "docs/a.txt": "x", "docs/deep/b.txt": "x", "other/c.txt": "kept",
+    })  # fmt: skip
+    build_archive(root, tmp_path / "a.tar.gz", load_rules(root))
+    assert names(tmp_path / "a.tar.gz") == [
+        ".sourceignore",
+        "docs/.sourceignore",
+        "logo.png",
+        "other/c.txt",
+    ]
+
+
+def test_spec_ignore_is_applied_last(tmp_path: Path) -> None:
+    root = tree(
+        tmp_path / "src", {".sourceignore": "deploy/\n", "deploy/a.yaml": "a", "x.yaml": "x"}
+    )
+    rules = load_rules(root, spec_ignore="/*\n!/deploy\n")
+    build_archive(root, tmp_path / "a.tar.gz", rules)
+    assert names(tmp_path / "a.tar.gz") == ["deploy/a.yaml"]
+
+
+def test_same_files_give_the_same_bytes_whatever_their_times(tmp_path: Path) -> None:
+    files = {"b.yaml": "b", "a/c.yaml": "c"}
+    first = tree(tmp_path / "one", files)
+    second = tree(tmp_path / "two", files)
+    os.utime(second / "b.yaml", (time.time() - 86400, time.time() - 86400))
+    build_archive(first, tmp_path / "1.tar.gz", load_rules(first))
+    time.sleep(1.1)
+    build_archive(second, tmp_path / "2.tar.gz", load_rules(second))
+    digest = [hashlib.sha256((tmp_path / f"{n}.tar.gz").read_bytes()).hexdigest() for n in (1, 2)]
+    assert digest[0] == digest[1]
+
+
+def test_symlinks_are_left_out(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src", {"a.yaml": "a"})
+    (root / "link.yaml").symlink_to("/etc/passwd")
+    build_archive(root, tmp_path / "a.tar.gz", load_rules(root))
+    assert names(tmp_path / "a.tar.gz") == ["a.yaml"]
+
+
+def test_extract_round_trips(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src", {"a/b.yaml": "hello"})
+    build_archive(root, tmp_path / "a.tar.gz", load_rules(root))
+    extract_archive((tmp_path / "a.tar.gz").read_bytes(), tmp_path / "out")
+    assert (tmp_path / "out/a/b.yaml").read_text() == "hello"
+
+
+def malicious(name: str, *, link: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo(name)
+        if link:
+            info.type = tarfile.SYMTYPE
+            info.linkname = "/etc"
+            tar.addfile(info)
+        else:
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (malicious("../evil.yaml"), "escapes"),
+        (malicious("/etc/evil.yaml"), "escapes"),
+        (malicious("etc", link=True), "not a file or folder"),
+        (b"not a tarball", "not a valid tar.gz"),
+    ],
+    ids=["parent", "absolute", "symlink", "garbage"],
+)
+def test_hostile_archives_are_refused(tmp_path: Path, data: bytes, message: str) -> None:
+    with pytest.raises(ArchiveError, match=message):
+        extract_archive(data, tmp_path / "out")
+    assert not (tmp_path / "evil.yaml").exists()
