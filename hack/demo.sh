@@ -7,6 +7,20 @@ cd "$(dirname "$0")/.."
 step() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
 
+controller=""
+cleanup() {
+  if [ -n "$controller" ]; then
+    kill -TERM "$controller" 2>/dev/null && wait "$controller" 2>/dev/null || true
+  fi
+  if [ -z "${KEEP:-}" ]; then
+    step "Stopping the local control plane (KEEP=1 make demo leaves it running)"
+    tide dev down
+  else
+    printf '\nStill running. Use it with: eval "$(tide dev env)"; stop it with: tide dev down\n'
+  fi
+}
+trap cleanup EXIT
+
 step "Starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)"
 run tide dev up
 eval "$(tide dev env)"
@@ -21,23 +35,24 @@ step "Running Tide's controllers (leader election on, metrics and probes on loop
 metrics_port=$(python -c 'from tide.testing._process import free_port; print(free_port())')
 health_port=$(python -c 'from tide.testing._process import free_port; print(free_port())')
 log=$(mktemp -t tide-controller.XXXXXX.log)
+storage=$(mktemp -d -t tide-storage.XXXXXX)
 tide controller --metrics-addr "127.0.0.1:${metrics_port}" --health-addr "127.0.0.1:${health_port}" \
-  >"$log" 2>&1 &
+  --storage-path "$storage" --storage-addr 127.0.0.1:0 >"$log" 2>&1 &
 controller=$!
-cleanup() {
-  kill -TERM "$controller" 2>/dev/null && wait "$controller" 2>/dev/null || true
-  if [ -z "${KEEP:-}" ]; then
-    step "Stopping the local control plane (KEEP=1 make demo leaves it running)"
-    tide dev down
-  else
-    printf '\nStill running. Use it with: eval "$(tide dev env)"; stop it with: tide dev down\n'
+ready=""
+for _ in $(seq 1 150); do
+  if ! kill -0 "$controller" 2>/dev/null; then
+    printf 'the controller exited; its log says:\n' >&2
+    tail -n 30 "$log" >&2
+    exit 1
   fi
-}
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:${health_port}/readyz" >/dev/null 2>&1 && break
+  if curl -fs "http://127.0.0.1:${health_port}/readyz" >/dev/null 2>&1; then
+    ready=yes
+    break
+  fi
   sleep 0.2
 done
+[ -n "$ready" ] || { printf 'the controller did not become ready; log: %s\n' "$log" >&2; exit 1; }
 printf 'controller ready (log: %s)\n' "$log"
 
 step "Applying a Receiver and its token Secret"

@@ -1,4 +1,10 @@
-"""``tide controller``: run Tide's reconcilers against the current kubeconfig context."""
+"""``tide controller``: run Tide's reconcilers against the current kubeconfig context.
+
+Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--health-addr``,
+``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
+``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
+``--artifact-retention-records``), so a Flux user's Deployment arguments carry over.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,12 @@ from typing import Annotated
 import typer
 
 from tide import notification, source
+from tide.api.meta import parse_duration
 from tide.cli import logs
 from tide.kube.client import KubeClient
-from tide.runtime.manager import LeadershipLost, Manager, ManagerOptions
+from tide.kube.errors import KubeError
+from tide.runtime.leader import LeaseConfig
+from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
 from tide.runtime.servers import parse_address
 
 __all__ = ["CONTROLLERS", "run"]
@@ -23,40 +32,46 @@ CONTROLLERS: dict[str, Callable[[Manager, source.SourceOptions], object]] = {
 }
 """Controllers by name, as ``--controllers`` takes them; each controller package adds one."""
 
+Option = typer.Option
+
 
 def run(
-    controllers: Annotated[
-        str, typer.Option(help="Comma-separated controllers to run (default: all).")
-    ] = ",".join(CONTROLLERS),
-    kubeconfig: Annotated[
-        Path | None, typer.Option(help="Kubeconfig file (default: $KUBECONFIG, then in-cluster).")
-    ] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context to use.")] = None,
-    metrics_addr: Annotated[str, typer.Option(help="Where /metrics listens.")] = ":8080",
-    health_addr: Annotated[str, typer.Option(help="Where /healthz and /readyz listen.")] = ":9440",
-    leader_elect: Annotated[
+    controllers: Annotated[str, Option(help="Controllers to run, comma-separated.")] = ",".join(
+        CONTROLLERS
+    ),
+    kubeconfig: Annotated[Path | None, Option(help="Kubeconfig file.")] = None,
+    context: Annotated[str | None, Option(help="Kubeconfig context to use.")] = None,
+    metrics_addr: Annotated[str, Option(help="Where /metrics listens.")] = ":8080",
+    health_addr: Annotated[str, Option(help="Where /healthz and /readyz listen.")] = ":9440",
+    concurrent: Annotated[int, Option(help="Concurrent reconciles per controller.")] = 4,
+    enable_leader_election: Annotated[
         bool,
-        typer.Option("--leader-elect/--no-leader-elect", help="Elect a leader before reconciling."),
+        Option(
+            "--enable-leader-election/--disable-leader-election",
+            help="Elect a leader before reconciling.",
+        ),
     ] = True,
     leader_election_namespace: Annotated[
-        str, typer.Option(help="Namespace of the leader-election Lease.")
+        str, Option(help="Namespace of the leader-election Lease.")
     ] = "tide-system",
-    lease_duration: Annotated[float, typer.Option(help="Lease duration, seconds.")] = 15.0,
-    renew_deadline: Annotated[float, typer.Option(help="Renew deadline, seconds.")] = 10.0,
-    retry_period: Annotated[float, typer.Option(help="Lease retry period, seconds.")] = 2.0,
-    concurrent: Annotated[int, typer.Option(help="Concurrent reconciles per controller.")] = 4,
-    storage_path: Annotated[
-        Path, typer.Option(help="Folder for artifacts and the checkout cache.")
-    ] = Path("/data"),
-    storage_addr: Annotated[str, typer.Option(help="Where the artifact server listens.")] = ":9090",
+    leader_election_lease_duration: Annotated[
+        str, Option(help="How long a standby waits on an unrenewed Lease.")
+    ] = "35s",
+    leader_election_renew_deadline: Annotated[
+        str, Option(help="How long the leader retries a renewal before giving up.")
+    ] = "30s",
+    leader_election_retry_period: Annotated[
+        str, Option(help="How often to try to acquire or renew the Lease.")
+    ] = "5s",
+    storage_path: Annotated[Path, Option(help="Folder for artifacts and checkouts.")] = Path(
+        "/data"
+    ),
+    storage_addr: Annotated[str, Option(help="Where the artifact server listens.")] = ":9090",
     storage_adv_addr: Annotated[
-        str | None,
-        typer.Option(
-            help="Address consumers download artifacts from (default: the bound address)."
-        ),
+        str | None, Option(help="Address consumers download artifacts from.")
     ] = None,
-    artifact_retention_records: Annotated[int, typer.Option(help="Artifacts kept per object.")] = 2,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    artifact_retention_records: Annotated[int, Option(help="Artifacts kept per object.")] = 2,
+    log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
     logs.configure(log_level)
@@ -72,26 +87,32 @@ def run(
         options = ManagerOptions(
             metrics=parse_address(metrics_addr),
             health=parse_address(health_addr),
-            leader_election=leader_elect,
+            leader_election=enable_leader_election,
             lease_namespace=leader_election_namespace,
-            lease_duration=lease_duration,
-            renew_deadline=renew_deadline,
-            retry_period=retry_period,
+            lease_duration=parse_duration(leader_election_lease_duration),
+            renew_deadline=parse_duration(leader_election_renew_deadline),
+            retry_period=parse_duration(leader_election_retry_period),
             workers=concurrent,
         )
+        if enable_leader_election:  # refuse timings that cannot work before connecting anywhere
+            LeaseConfig(
+                namespace=leader_election_namespace,
+                name="check",
+                identity="check",
+                lease_duration=options.lease_duration,
+                renew_deadline=options.renew_deadline,
+                retry_period=options.retry_period,
+            )
+        storage = parse_address(storage_addr)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
-    try:
-        endpoint = parse_address(storage_addr)
-    except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--storage-addr") from error
     advertised = storage_adv_addr
     if advertised and "://" not in advertised:
         advertised = f"http://{advertised}"
     source_options = source.SourceOptions(
         storage_path=storage_path,
-        storage_host=endpoint.host,
-        storage_port=endpoint.port,
+        storage_host=storage.host,
+        storage_port=storage.port,
         advertised_url=advertised,
         retention=artifact_retention_records,
     )
@@ -99,6 +120,9 @@ def run(
         asyncio.run(_serve(chosen, kubeconfig, context, options, source_options))
     except LeadershipLost as error:
         typer.echo(f"tide: {error}; exiting so a new leader can take over", err=True)
+        raise typer.Exit(1) from error
+    except (CacheSyncTimeout, KubeError) as error:
+        typer.echo(f"tide: {error}", err=True)
         raise typer.Exit(1) from error
 
 

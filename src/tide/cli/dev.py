@@ -7,6 +7,7 @@ so ``up`` returns once the cluster is ready and a second ``up`` finds it running
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -67,7 +68,7 @@ def env() -> None:
     if plane is None:
         _console.print("[red]✗[/] no local control plane is running; start one with `tide dev up`")
         raise typer.Exit(1)
-    typer.echo(f"export KUBECONFIG={plane.kubeconfig}")
+    typer.echo(f"export KUBECONFIG={shlex.quote(str(plane.kubeconfig))}")
 
 
 @app.command()

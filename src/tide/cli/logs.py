@@ -35,3 +35,7 @@ def configure(level: str, *, json_lines: bool | None = None) -> None:
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
         )
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    if level.lower() != "debug":
+        # The HTTP client logs every request at INFO: Lease renewals alone would flood the log.
+        for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)

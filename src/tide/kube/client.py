@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 from lightkube.types import PatchType
 
-from tide.kube.errors import KubeNotFound, translate
+from tide.kube.errors import KubeError, KubeNotFound, translate
 from tide.kube.resources import ResourceType
 
 __all__ = ["KubeClient", "WatchEvent"]
@@ -29,6 +30,7 @@ __all__ = ["KubeClient", "WatchEvent"]
 WatchEvent = tuple[str, dict[str, Any]]
 """A watch event: ("ADDED" | "MODIFIED" | "DELETED", object)."""
 
+_SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 _REQUEST_TIMEOUT = 30.0
 """Seconds for any single non-watch request; DESIGN: every network call has a timeout."""
 
@@ -43,6 +45,20 @@ def _resource_class(rt: ResourceType) -> type[lightkube_resource.Resource]:
             return resource_registry.load(rt.api_version, rt.kind)
     factory = create_namespaced_resource if rt.namespaced else create_global_resource
     return factory(rt.group, rt.version, rt.kind, rt.plural)
+
+
+def _load_kubeconfig(path: Path | None) -> KubeConfig:
+    if path is not None:
+        return KubeConfig.from_file(path)
+    for entry in os.environ.get("KUBECONFIG", "").split(os.pathsep):
+        if entry and Path(entry).expanduser().is_file():
+            return KubeConfig.from_file(Path(entry).expanduser())
+    if os.environ.get("KUBERNETES_SERVICE_HOST") and Path(_SERVICE_ACCOUNT_TOKEN).is_file():
+        return KubeConfig.from_service_account()
+    default = Path.home() / ".kube" / "config"
+    if default.is_file():
+        return KubeConfig.from_file(default)
+    raise KubeError("no kubeconfig found: pass --kubeconfig or set KUBECONFIG")
 
 
 def _namespace_of(obj: Mapping[str, Any]) -> str:
@@ -78,8 +94,16 @@ class KubeClient:
         context: str | None = None,
         field_manager: str = "tide",
     ) -> KubeClient:
-        """Connect as the kubeconfig says (``path``, else ``$KUBECONFIG``, else in-cluster)."""
-        config = KubeConfig.from_file(path) if path else KubeConfig.from_env()
+        """Connect as a kubeconfig says.
+
+        The first that exists wins: ``path``; the first file in ``$KUBECONFIG``; the Pod's
+        ServiceAccount when running in a cluster; ``~/.kube/config``. (An explicit
+        ``$KUBECONFIG`` beats in-cluster credentials, as with kubectl.)
+
+        Raises:
+            KubeError: none of them exists.
+        """
+        config = _load_kubeconfig(Path(path) if path else None)
         single = config.get(context)
         timeout = httpx2.Timeout(_REQUEST_TIMEOUT)
         return cls(

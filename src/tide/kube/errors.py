@@ -65,7 +65,11 @@ _BY_STATUS: dict[int, type[KubeError]] = {
 
 
 def translate(error: BaseException) -> KubeError:
-    """Map a client-library exception to Tide's hierarchy (the caller chains it with ``from``)."""
+    """Map a client-library exception to Tide's hierarchy (the caller chains it with ``from``).
+
+    Only the library's API and transport errors are translated; anything else (a bug, a type
+    error) is re-raised as it is, so it is never retried as if the API server had failed.
+    """
     if isinstance(error, KubeError):
         return error
     if isinstance(error, ApiError):
@@ -75,4 +79,4 @@ def translate(error: BaseException) -> KubeError:
         return kind(status.message or str(error), status=code, reason=status.reason or "")
     if isinstance(error, httpx2.HTTPError | OSError):
         return KubeUnavailable(f"API server unreachable: {error}")
-    return KubeError(str(error))
+    raise error

@@ -19,14 +19,15 @@ from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded
 
-__all__ = ["ReceiverPipeline", "webhook_path"]
+__all__ = ["WEBHOOK_PREFIX", "ReceiverPipeline", "webhook_path"]
 
 WEBHOOK_PREFIX = "/hook/"
 
 
-def webhook_path(token: str, name: str, namespace: str) -> str:
-    """Return the path a Receiver listens on for ``token``."""
-    digest = hashlib.sha256(f"{token}{name}{namespace}".encode()).hexdigest()
+def webhook_path(token: str | bytes, name: str, namespace: str) -> str:
+    """Return the path a Receiver listens on for ``token`` (its raw bytes, as Flux hashes them)."""
+    raw = token.encode() if isinstance(token, str) else token
+    digest = hashlib.sha256(raw + name.encode() + namespace.encode()).hexdigest()
     return f"{WEBHOOK_PREFIX}{digest}"
 
 
@@ -40,7 +41,11 @@ class ReceiverPipeline:
         """Publish ``status.webhookPath`` for the token in ``spec.secretRef``."""
         receiver = _parse(obj)
         namespace = receiver.metadata.namespace or "default"
-        token = await self._token(namespace, receiver.spec.secret_ref.name)
+        try:
+            token = await self._token(namespace, receiver.spec.secret_ref.name)
+        except StepFailed:
+            status.pop("webhookPath", None)  # a path whose token is gone must not be advertised
+            raise
         path = webhook_path(token, receiver.metadata.name, namespace)
         status["webhookPath"] = path
         return Succeeded(reason=reasons.SUCCEEDED, message=f"Receiver initialized for path: {path}")
@@ -48,7 +53,7 @@ class ReceiverPipeline:
     async def finalize(self, obj: dict[str, Any]) -> None:
         """Nothing to clean up: a Receiver owns no other objects."""
 
-    async def _token(self, namespace: str, name: str) -> str:
+    async def _token(self, namespace: str, name: str) -> bytes:
         secret = await self._client.get_or_none(resources.SECRET, name, namespace=namespace)
         where = f"Secret '{namespace}/{name}' (spec.secretRef)"
         if secret is None:
@@ -57,11 +62,11 @@ class ReceiverPipeline:
         if not encoded:
             raise StepFailed(f"{where} has no 'token' key", reason=reasons.TOKEN_NOT_FOUND)
         try:
-            return base64.b64decode(encoded, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError) as error:
+            return base64.b64decode(encoded, validate=True)
+        except binascii.Error as error:
             # The message names the key, never the value: secrets stay out of status and events.
             raise StepFailed(
-                f"{where}: key 'token' is not UTF-8 text", reason=reasons.TOKEN_NOT_FOUND
+                f"{where}: key 'token' is not valid base64", reason=reasons.TOKEN_NOT_FOUND
             ) from error
 
 

@@ -7,14 +7,13 @@ implements (it knows nothing of queues); :mod:`~tide.runtime.controller` drives 
 """
 
 from tide.runtime.controller import Controller
-from tide.runtime.lifecycle import FINALIZER, REQUESTED_AT, ObjectReconciler
-from tide.runtime.manager import LeadershipLost, Manager, ManagerOptions
+from tide.runtime.lifecycle import ObjectReconciler
+from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
 from tide.runtime.reconcile import Reconciler, Request, Result, TerminalError
 from tide.runtime.steps import Outcome, Pipeline, Stalled, StepFailed, Succeeded, Waiting
 
 __all__ = [
-    "FINALIZER",
-    "REQUESTED_AT",
+    "CacheSyncTimeout",
     "Controller",
     "LeadershipLost",
     "Manager",

@@ -98,7 +98,9 @@ class Controller:
             result = await self.reconciler.reconcile(request)
         except TerminalError as error:
             self.backoff.forget(request)
-            self._count("terminal")
+            self._count("error")
+            metrics.RECONCILE_ERRORS.labels(controller=self.name).inc()
+            metrics.TERMINAL_ERRORS.labels(controller=self.name).inc()
             log.error("%s %s: %s (not retried until it changes)", self.name, request, error)
         except Exception as error:
             delay = self.backoff.when(request)

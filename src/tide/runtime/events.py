@@ -7,6 +7,7 @@ subscribe with :meth:`EventRecorder.subscribe` and receive every event in Flux's
 
 from __future__ import annotations
 
+import collections
 import logging
 import secrets
 import time
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 EventSink = Callable[[dict[str, Any]], Awaitable[None]]
 """Receives one event as Flux's notification JSON (involvedObject, severity, reason…)."""
 
+_MAX_RECENT = 4096
+"""Aggregation entries kept (client-go's event correlator keeps as many)."""
 _AGGREGATE_WINDOW = 600.0
 """Seconds within which an identical event bumps the count of the previous one."""
 
@@ -46,7 +49,8 @@ class EventRecorder:
         self._client = client
         self.component = component
         self.instance = instance
-        self._recent: dict[tuple[str, str, str, str], tuple[str, int, float]] = {}
+        self._recent: collections.OrderedDict[tuple[str, str, str, str], tuple[str, int, float]]
+        self._recent = collections.OrderedDict()
         self._sinks: list[EventSink] = []
 
     def subscribe(self, sink: EventSink) -> None:
@@ -91,7 +95,7 @@ class EventRecorder:
                     {"count": count + 1, "lastTimestamp": now},
                     namespace=namespace,
                 )
-                self._recent[key] = (name, count + 1, time.monotonic())
+                self._remember(key, (name, count + 1, time.monotonic()))
                 return
             except KubeNotFound:
                 pass  # expired (event TTL); create a fresh one
@@ -101,11 +105,7 @@ class EventRecorder:
             {
                 "metadata": {"name": name, "namespace": namespace},
                 "involvedObject": {
-                    "apiVersion": obj.get("apiVersion"),
-                    "kind": obj.get("kind"),
-                    "name": meta["name"],
-                    "namespace": meta.get("namespace"),
-                    "uid": meta.get("uid"),
+                    **_involved(obj),
                     "resourceVersion": meta.get("resourceVersion"),
                 },
                 "type": type,
@@ -119,7 +119,14 @@ class EventRecorder:
                 "count": 1,
             },
         )
-        self._recent[key] = (name, 1, time.monotonic())
+        self._remember(key, (name, 1, time.monotonic()))
+
+    def _remember(self, key: tuple[str, str, str, str], entry: tuple[str, int, float]) -> None:
+        """Keep at most ``_MAX_RECENT`` aggregation entries, dropping the least recent."""
+        self._recent[key] = entry
+        self._recent.move_to_end(key)
+        while len(self._recent) > _MAX_RECENT:
+            self._recent.popitem(last=False)
 
     def _notification(
         self,
@@ -130,15 +137,8 @@ class EventRecorder:
         message: str,
         metadata: Mapping[str, str] | None,
     ) -> dict[str, Any]:
-        meta = obj["metadata"]
         return {
-            "involvedObject": {
-                "apiVersion": obj.get("apiVersion"),
-                "kind": obj.get("kind"),
-                "name": meta["name"],
-                "namespace": meta.get("namespace"),
-                "uid": meta.get("uid"),
-            },
+            "involvedObject": _involved(obj),
             "severity": "error" if type == "Warning" else "info",
             "timestamp": _now(),
             "message": message,
@@ -147,6 +147,17 @@ class EventRecorder:
             "reportingController": self.component,
             "reportingInstance": self.instance,
         }
+
+
+def _involved(obj: Mapping[str, Any]) -> dict[str, Any]:
+    meta = obj["metadata"]
+    return {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "name": meta["name"],
+        "namespace": meta.get("namespace"),
+        "uid": meta.get("uid"),
+    }
 
 
 def _ref(obj: Mapping[str, Any]) -> str:

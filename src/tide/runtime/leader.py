@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ __all__ = ["LeaderElector", "LeaseConfig"]
 
 log = logging.getLogger(__name__)
 
+_JITTER = 1.2
+"""Retries wait up to 20% longer than the retry period, so candidates do not move in step."""
+
 
 @dataclass(frozen=True)
 class LeaseConfig:
@@ -33,17 +37,36 @@ class LeaseConfig:
         namespace: the Lease's namespace.
         name: the Lease's name.
         identity: this candidate's name, unique per process.
-        lease_duration: seconds a standby waits on an unrenewed Lease before taking it (15).
-        renew_deadline: seconds the holder keeps trying to renew before giving up (10).
-        retry_period: seconds between attempts to acquire or renew (2).
+        lease_duration: seconds a standby waits on an unrenewed Lease before taking it (35, as
+            Flux's ``--leader-election-lease-duration``).
+        renew_deadline: seconds the holder keeps trying to renew before giving up (30).
+        retry_period: seconds between attempts to acquire or renew (5).
+
+    Raises:
+        ValueError: the timings cannot work together (client-go's rules): the lease must outlast
+            the renew deadline, which must leave room for more than one retry.
     """
 
     namespace: str
     name: str
     identity: str
-    lease_duration: float = 15.0
-    renew_deadline: float = 10.0
-    retry_period: float = 2.0
+    lease_duration: float = 35.0
+    renew_deadline: float = 30.0
+    retry_period: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.lease_duration < 1:
+            raise ValueError(f"lease duration {self.lease_duration:g}s must be at least 1s")
+        if self.lease_duration <= self.renew_deadline:
+            raise ValueError(
+                f"lease duration {self.lease_duration:g}s must be greater than the renew "
+                f"deadline {self.renew_deadline:g}s"
+            )
+        if self.renew_deadline <= self.retry_period * _JITTER:
+            raise ValueError(
+                f"renew deadline {self.renew_deadline:g}s must be greater than "
+                f"{_JITTER:g} times the retry period {self.retry_period:g}s"
+            )
 
 
 def _micro_time() -> str:
@@ -59,11 +82,12 @@ class LeaderElector:
         self.is_leader = False
         self._observed: tuple[Any, Any] | None = None
         self._observed_at = 0.0
+        self._held_by_other = False
 
     async def acquire(self) -> None:
         """Return once this candidate holds the Lease."""
         while not await self._try_acquire_or_renew():
-            await asyncio.sleep(self.config.retry_period * random.uniform(1.0, 1.2))
+            await asyncio.sleep(self.config.retry_period * random.uniform(1.0, _JITTER))
         log.info(
             "became leader (lease %s/%s, identity %s)",
             self.config.namespace,
@@ -72,13 +96,26 @@ class LeaderElector:
         )
 
     async def hold(self) -> None:
-        """Renew until renewals fail for ``renew_deadline`` seconds, then return (leader lost)."""
+        """Renew until leadership is lost, then return.
+
+        Leadership is lost when another candidate holds the Lease, or when no renewal succeeded
+        for ``renew_deadline`` seconds. Each attempt is cut off at that deadline, so a hung
+        request cannot keep a leader that the rest of the cluster considers gone.
+        """
         last_renewed = time.monotonic()
         while True:
             await asyncio.sleep(self.config.retry_period)
-            if await self._try_acquire_or_renew():
+            remaining = self.config.renew_deadline - (time.monotonic() - last_renewed)
+            try:
+                async with asyncio.timeout(max(remaining, 0.05)):
+                    renewed = await self._try_acquire_or_renew()
+            except TimeoutError:
+                renewed = False
+            if renewed:
                 last_renewed = time.monotonic()
-            elif time.monotonic() - last_renewed > self.config.renew_deadline:
+                continue
+            overdue = time.monotonic() - last_renewed >= self.config.renew_deadline
+            if self._held_by_other or overdue:
                 self.is_leader = False
                 log.error("lost leadership of lease %s/%s", self.config.namespace, self.config.name)
                 return
@@ -115,9 +152,11 @@ class LeaderElector:
         record = (holder, spec.get("renewTime"))
         if record != self._observed:
             self._observed, self._observed_at = record, time.monotonic()
+        self._held_by_other = False
         if holder and holder != config.identity:
             duration = float(spec.get("leaseDurationSeconds") or config.lease_duration)
             if time.monotonic() - self._observed_at < duration:
+                self._held_by_other = self.is_leader
                 self.is_leader = False
                 return False
         now = _micro_time()
@@ -127,7 +166,7 @@ class LeaderElector:
         spec.update(
             holderIdentity=config.identity,
             renewTime=now,
-            leaseDurationSeconds=int(config.lease_duration),
+            leaseDurationSeconds=math.ceil(config.lease_duration),
         )
         try:
             await self._client.replace(resources.LEASE, lease)
@@ -148,7 +187,7 @@ class LeaderElector:
                     "metadata": {"name": self.config.name, "namespace": self.config.namespace},
                     "spec": {
                         "holderIdentity": self.config.identity,
-                        "leaseDurationSeconds": int(self.config.lease_duration),
+                        "leaseDurationSeconds": math.ceil(self.config.lease_duration),
                         "acquireTime": now,
                         "renewTime": now,
                         "leaseTransitions": 0,

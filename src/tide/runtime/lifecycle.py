@@ -8,15 +8,18 @@ mark when something new is being reconciled, and the result), and not at all whe
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
 from typing import Any
 
 from tide.api import conditions, reasons
+from tide.api.keys import FINALIZER, REQUESTED_AT
 from tide.api.meta import parse_duration
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
+from tide.kube.errors import KubeError
 from tide.kube.resources import ResourceType
 from tide.runtime import metrics
 from tide.runtime.events import EventRecorder
@@ -24,14 +27,10 @@ from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
 from tide.runtime.steps import Pipeline, Stalled, StepFailed, Succeeded, Waiting
 
-__all__ = ["FINALIZER", "REQUESTED_AT", "ObjectReconciler"]
+__all__ = ["ObjectReconciler"]
 
 log = logging.getLogger(__name__)
 
-FINALIZER = "finalizers.fluxcd.io"
-"""Flux's finalizer name, so objects Flux created are finalized by Tide as well."""
-REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
-"""Annotation whose new value asks for an immediate reconcile (``flux reconcile`` sets it)."""
 
 _JITTER = 0.05
 """Interval requeues vary by ±5% so objects created together do not reconcile in lockstep."""
@@ -91,23 +90,21 @@ class ObjectReconciler:
         requested_at = (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT)
         status = writer.status
         if _is_new_work(status, generation, requested_at):
+            message = "reconciliation in progress"
             conditions.mark_reconciling(
-                status,
-                reason=reasons.PROGRESSING,
-                message="reconciliation in progress",
-                generation=generation,
+                status, reason=reasons.PROGRESSING, message=message, generation=generation
             )
             conditions.mark_unknown(
                 status,
                 reasons.READY,
                 reason=reasons.PROGRESSING,
-                message="reconciliation in progress",
+                message=message,
                 generation=generation,
             )
             await writer.flush()
         if requested_at is not None:
             status["lastHandledReconcileAt"] = requested_at
-        before = conditions.find(writer.status, reasons.READY)
+        before = conditions.find(status, reasons.READY)
         before = dict(before) if before else None
         try:
             outcome = await self._pipeline.run(obj, status)
@@ -122,15 +119,24 @@ class ObjectReconciler:
                 message=str(error),
                 generation=generation,
             )
-            await self._report(obj, writer, before, warning=True)
+            await self._report(obj, writer, before, settled=True, warning=True)
             raise
         except StepFailed as error:
             self._mark_retrying(status, error.reason, str(error), generation)
-            await self._report(obj, writer, before, warning=True)
+            await self._report(obj, writer, before, settled=False, warning=True)
+            raise
+        except Exception as error:
+            # Anything else (an API error, a bug) still reaches the object: Ready=False with the
+            # cause, so a user never sees a stale Ready=True while retries fail behind it.
+            self._mark_retrying(status, reasons.RECONCILIATION_FAILED, _describe(error), generation)
+            try:
+                await self._report(obj, writer, before, settled=False, warning=True)
+            except Exception:
+                log.exception("%s: could not report a failed reconcile", _name(obj))
             raise
         if isinstance(outcome, Waiting):
             self._mark_retrying(status, outcome.reason, outcome.message, generation)
-            await self._report(obj, writer, before, warning=False)
+            await self._report(obj, writer, before, settled=False, warning=False)
             return Result(requeue_after=outcome.retry_after)
         assert isinstance(outcome, Succeeded)
         conditions.delete(status, reasons.RECONCILING)
@@ -145,7 +151,7 @@ class ObjectReconciler:
         event = (
             (outcome.event_reason, outcome.event_message or "") if outcome.event_reason else None
         )
-        await self._report(obj, writer, before, warning=False, event=event)
+        await self._report(obj, writer, before, settled=True, warning=False, event=event)
         interval = _interval(obj)
         # A zero interval means "only on change", as Flux treats a zero requeue.
         return Result(requeue_after=_jittered(interval) if interval > 0 else None)
@@ -172,10 +178,17 @@ class ObjectReconciler:
         writer: StatusWriter,
         before: dict[str, Any] | None,
         *,
+        settled: bool,
         warning: bool,
         event: tuple[str, str] | None = None,
     ) -> None:
-        writer.status["observedGeneration"] = obj["metadata"].get("generation")
+        """Write the status once and record the event the outcome deserves.
+
+        The root ``observedGeneration`` moves only when the generation settled (Ready or
+        Stalled), as in Flux: a failed generation stays "in progress" for kstatus readers.
+        """
+        if settled:
+            writer.status["observedGeneration"] = obj["metadata"].get("generation")
         await writer.flush()
         after = conditions.find(writer.status, reasons.READY) or {}
         changed = before is None or any(
@@ -192,11 +205,15 @@ class ObjectReconciler:
             )
 
     async def _finalize(self, obj: dict[str, Any]) -> Result:
-        finalizers = obj["metadata"].get("finalizers") or []
-        if FINALIZER not in finalizers:
-            return Result()
-        await self._pipeline.finalize(obj)
-        await self._set_finalizers(obj, [f for f in finalizers if f != FINALIZER])
+        metadata = obj["metadata"]
+        finalizers = metadata.get("finalizers") or []
+        if FINALIZER in finalizers:
+            await self._pipeline.finalize(obj)
+            await self._set_finalizers(obj, [f for f in finalizers if f != FINALIZER])
+        labels = (self.rt.kind, metadata["name"], metadata.get("namespace") or "")
+        for metric in (metrics.SUSPEND_STATUS, metrics.RECONCILE_DURATION):
+            with contextlib.suppress(KeyError):
+                metric.remove(*labels)
         return Result()
 
     async def _set_finalizers(self, obj: dict[str, Any], finalizers: list[str]) -> dict[str, Any]:
@@ -212,12 +229,29 @@ class ObjectReconciler:
 
 
 def _is_new_work(status: dict[str, Any], generation: int | None, requested_at: str | None) -> bool:
-    """Tell whether this reconcile is for something not yet reported (worth a progress mark)."""
-    if status.get("observedGeneration") != generation:
-        return True
+    """Tell whether this reconcile is for something not yet reported (worth a progress mark).
+
+    A retry of a generation that already carries ``Reconciling`` for it is not new work, so a
+    failing object does not flap between ``Ready=Unknown`` and ``Ready=False`` on every retry.
+    """
     if requested_at is not None and requested_at != status.get("lastHandledReconcileAt"):
         return True
-    return conditions.find(status, reasons.READY) is None
+    if conditions.find(status, reasons.READY) is None:
+        return True
+    if status.get("observedGeneration") == generation:
+        return False
+    reconciling = conditions.find(status, reasons.RECONCILING)
+    return reconciling is None or reconciling.get("observedGeneration") != generation
+
+
+def _describe(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    return text if isinstance(error, KubeError) else f"{type(error).__name__}: {text}"
+
+
+def _name(obj: dict[str, Any]) -> str:
+    metadata = obj["metadata"]
+    return f"{obj.get('kind')} {metadata.get('namespace')}/{metadata['name']}"
 
 
 def _interval(obj: dict[str, Any]) -> float:

@@ -29,13 +29,36 @@ from tide.runtime.leader import LeaderElector, LeaseConfig
 from tide.runtime.reconcile import Request
 from tide.runtime.servers import Endpoint, ProbeServers
 
-__all__ = ["LeadershipLost", "Manager", "ManagerOptions"]
+__all__ = ["CacheSyncTimeout", "LeadershipLost", "Manager", "ManagerOptions"]
 
 log = logging.getLogger(__name__)
 
 
 class LeadershipLost(RuntimeError):
     """The Lease was lost while controllers ran; the process should exit and be restarted."""
+
+
+class CacheSyncTimeout(RuntimeError):
+    """A watched kind could not be listed in time (CRD missing, RBAC, API server down)."""
+
+
+async def _first_to_end(tasks: list[asyncio.Task[None]]) -> None:
+    """Return (or raise) as soon as any watch cache stops: they are meant to run forever."""
+    if not tasks:
+        await asyncio.Event().wait()
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            raise RuntimeError(f"watch cache {task.get_name()} died") from task.exception()
+    raise RuntimeError("a watch cache stopped")
+
+
+async def _cancel_all(tasks: list[asyncio.Future[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def _default_identity() -> str:
@@ -53,11 +76,13 @@ class ManagerOptions:
         lease_namespace: namespace of the Lease (default "tide-system"; created if missing).
         lease_name: name of the Lease (default "tide-controller-leader-election").
         identity: this process's name in the Lease (default hostname plus a random suffix).
-        lease_duration: seconds before a standby takes over an unrenewed Lease (default 15).
-        renew_deadline: seconds the leader keeps retrying a renewal (default 10).
-        retry_period: seconds between Lease attempts (default 2).
+        lease_duration: seconds before a standby takes over an unrenewed Lease (default 35).
+        renew_deadline: seconds the leader keeps retrying a renewal (default 30).
+        retry_period: seconds between Lease attempts (default 5).
         workers: concurrent reconciles per controller (default 4).
         shutdown_timeout: seconds running reconciles get to finish on stop (default 30).
+        cache_sync_timeout: seconds the first list of every watched kind may take (default 120);
+            past it the manager fails with a message naming the kinds (usually: CRDs missing).
     """
 
     metrics: Endpoint = field(default_factory=lambda: Endpoint("0.0.0.0", 8080))
@@ -66,11 +91,12 @@ class ManagerOptions:
     lease_namespace: str = "tide-system"
     lease_name: str = "tide-controller-leader-election"
     identity: str = field(default_factory=_default_identity)
-    lease_duration: float = 15.0
-    renew_deadline: float = 10.0
-    retry_period: float = 2.0
+    lease_duration: float = 35.0
+    renew_deadline: float = 30.0
+    retry_period: float = 5.0
     workers: int = 4
     shutdown_timeout: float = 30.0
+    cache_sync_timeout: float = 120.0
 
 
 class Manager:
@@ -93,6 +119,7 @@ class Manager:
         self._stop = asyncio.Event()
         self._synced = False
         self.elector: LeaderElector | None = None
+        self._supervisor: asyncio.Future[None] | None = None
         self.servers = ProbeServers(
             metrics=self.options.metrics, health=self.options.health, ready=lambda: self._synced
         )
@@ -154,63 +181,92 @@ class Manager:
         return self._synced
 
     async def run(self) -> None:
-        """Run until ``stop()``; raise LeadershipLost if the Lease is lost meanwhile."""
-        await self.servers.start()
-        for start, _ in self._services:
-            await start()
-        caches = [
-            asyncio.create_task(c.run(), name=f"cache-{c.rt.kind}") for c in self._caches.values()
-        ]
+        """Run until ``stop()``.
+
+        Raises:
+            LeadershipLost: the Lease was lost; controllers were stopped at once.
+            CacheSyncTimeout: a watched kind could not be listed in time.
+            RuntimeError: a watch cache died (a bug); the process should restart.
+        """
+        caches: list[asyncio.Task[None]] = []
+        hold: asyncio.Task[None] | None = None
         lost = False
         try:
-            await self._wait_or_stop(
-                asyncio.gather(*(c.synced.wait() for c in self._caches.values()))
-            )
+            await self.servers.start()
+            for start, _ in self._services:
+                await start()
+            caches = [
+                asyncio.create_task(c.run(), name=f"cache-{c.rt.kind}")
+                for c in self._caches.values()
+            ]
+            self._supervisor = asyncio.ensure_future(_first_to_end(caches))
+            await self._wait_for_sync()
             self._synced = True
-            hold: asyncio.Future[Any] | None = None
             if self.options.leader_election and not self._stop.is_set():
                 self.elector = LeaderElector(self.client, self._lease_config())
                 await self._ensure_namespace(self.options.lease_namespace)
                 await self._wait_or_stop(self.elector.acquire())
-                hold = asyncio.ensure_future(self.elector.hold())
+                hold = asyncio.create_task(self.elector.hold(), name="lease-renewal")
             if not self._stop.is_set():
                 for controller in self.controllers:
                     controller.start()
                 log.info("started controllers: %s", ", ".join(c.name for c in self.controllers))
-                lost = await self._wait_or_stop(hold) if hold else await self._wait_or_stop(None)
+                lost = await self._wait_or_stop(hold, cancel=False)
         finally:
-            await asyncio.gather(
-                *(c.stop(timeout=self.options.shutdown_timeout) for c in self.controllers)
-            )
-            if self.elector is not None:
-                await self.elector.release()
-            for task in caches:
-                task.cancel()
-            for task in caches:
+            # The Lease keeps being renewed while reconciles finish, so no standby can start
+            # reconciling the same objects meanwhile; after a loss, stop at once instead.
+            timeout = 0.0 if lost else self.options.shutdown_timeout
+            await asyncio.gather(*(c.stop(timeout=timeout) for c in self.controllers))
+            if hold is not None:
+                hold.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                    await hold
+            if self.elector is not None and not lost:
+                await self.elector.release()
+            await _cancel_all([*caches, *([self._supervisor] if self._supervisor else [])])
             for _, stop in reversed(self._services):
                 await stop()
             await self.servers.stop()
         if lost:
             raise LeadershipLost("leader election lost")
 
-    async def _wait_or_stop(self, awaitable: Any) -> bool:
-        """Wait for ``awaitable`` or a stop request; return True if ``awaitable`` finished first."""
+    async def _wait_for_sync(self) -> None:
+        synced = asyncio.gather(*(c.synced.wait() for c in self._caches.values()))
+        try:
+            async with asyncio.timeout(self.options.cache_sync_timeout):
+                await self._wait_or_stop(synced)
+        except TimeoutError:
+            waiting = sorted(str(c.rt) for c in self._caches.values() if not c.synced.is_set())
+            raise CacheSyncTimeout(
+                f"could not list {', '.join(waiting)} within "
+                f"{self.options.cache_sync_timeout:g}s; are Tide's CRDs installed (tide install) "
+                "and may this identity list them?"
+            ) from None
+
+    async def _wait_or_stop(self, awaitable: Any, *, cancel: bool = True) -> bool:
+        """Wait for ``awaitable`` or a stop request; return True if ``awaitable`` finished first.
+
+        A dead watch cache ends the wait with its error. With ``cancel=False`` the awaitable is
+        left running when a stop request wins (the Lease renewal during a graceful stop).
+        """
         stopper = asyncio.ensure_future(self._stop.wait())
-        if awaitable is None:
-            await stopper
+        waiters: set[asyncio.Future[Any]] = {stopper}
+        if self._supervisor is not None:
+            waiters.add(self._supervisor)
+        work = asyncio.ensure_future(awaitable) if awaitable is not None else None
+        if work is not None:
+            waiters.add(work)
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if self._supervisor is not None and self._supervisor in done:
+            self._supervisor.result()
+        if work is None:
             return False
-        work = asyncio.ensure_future(awaitable)
-        done, _ = await asyncio.wait({stopper, work}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (stopper, work):
-            if task not in done:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
         if work in done:
             work.result()
             return True
+        if cancel:
+            await _cancel_all([work])
         return False
 
     def _lease_config(self) -> LeaseConfig:

@@ -11,6 +11,7 @@ __all__ = [
     "RECONCILE_TIME",
     "RECONCILE_TOTAL",
     "SUSPEND_STATUS",
+    "TERMINAL_ERRORS",
     "WORKQUEUE_ADDS",
     "WORKQUEUE_DEPTH",
     "WORKQUEUE_RETRIES",
@@ -29,7 +30,7 @@ SUSPEND_STATUS = Gauge(
 )
 RECONCILE_TOTAL = Counter(
     "controller_runtime_reconcile_total",
-    "Reconciles per controller, by result (success, error, requeue, requeue_after, terminal).",
+    "Reconciles per controller, by result (success, error, requeue, requeue_after).",
     ["controller", "result"],
 )
 RECONCILE_ERRORS = Counter(
@@ -40,6 +41,11 @@ RECONCILE_ERRORS = Counter(
 RECONCILE_TIME = Histogram(
     "controller_runtime_reconcile_time_seconds",
     "Time per reconcile, per controller.",
+    ["controller"],
+)
+TERMINAL_ERRORS = Counter(
+    "controller_runtime_terminal_reconcile_errors_total",
+    "Reconciles that ended in an error retrying cannot fix, per controller.",
     ["controller"],
 )
 ACTIVE_WORKERS = Gauge(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tide.runtime.lifecycle import REQUESTED_AT
+from tide.api.keys import REQUESTED_AT
 
 __all__ = ["changed"]
 

@@ -99,6 +99,7 @@ class WorkQueue(Generic[T]):
         self._processing.discard(item)
         if item in self._dirty and not self._shut_down:
             self._queue.append(item)
+            metrics.WORKQUEUE_DEPTH.labels(name=self.name).set(len(self._queue))
             self._nonempty.set()
 
     def shut_down(self) -> None:
@@ -108,4 +109,5 @@ class WorkQueue(Generic[T]):
             timer.cancel()
         self._timers.clear()
         self._queue.clear()
+        metrics.WORKQUEUE_DEPTH.labels(name=self.name).set(0)
         self._nonempty.set()

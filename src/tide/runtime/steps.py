@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tide.api import reasons
 from tide.runtime.reconcile import TerminalError
 
 __all__ = ["Outcome", "Pipeline", "Stalled", "StepFailed", "Succeeded", "Waiting"]
@@ -45,7 +46,7 @@ Outcome = Succeeded | Waiting
 class StepFailed(Exception):
     """A step failed in a way worth retrying; ``reason`` becomes the Ready condition's reason."""
 
-    reason: str = "ReconciliationFailed"
+    reason: str = reasons.RECONCILIATION_FAILED
 
     def __init__(self, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)

@@ -15,13 +15,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from tide.api import conditions, reasons
+from tide.api.keys import REQUESTED_AT
 from tide.api.meta import parse_duration
 from tide.api.source import GitRepository
 from tide.artifacts import Storage
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.runtime.lifecycle import REQUESTED_AT
 from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded
 from tide.source.git.auth import GitAuth, GitAuthError
 from tide.source.git.build import ArchiveCache, IncludedArtifact

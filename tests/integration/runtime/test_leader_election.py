@@ -39,10 +39,10 @@ class Replica:
     log: Path
 
     def metrics(self) -> str:
-        try:
-            return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=2).text
-        except httpx.HTTPError:
-            return ""
+        """Return the replica's metrics; an unreachable endpoint fails loudly, never reads "0"."""
+        response = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5)
+        response.raise_for_status()
+        return response.text
 
     def ready(self) -> bool:
         try:
@@ -77,9 +77,11 @@ def replicas(
             "--metrics-addr", f"127.0.0.1:{metrics_port}",
             "--health-addr", f"127.0.0.1:{health_port}",
             "--leader-election-namespace", namespace,
-            "--lease-duration", str(LEASE_SECONDS),
-            "--renew-deadline", "3",
-            "--retry-period", "0.5",
+            "--leader-election-lease-duration", f"{LEASE_SECONDS:g}s",
+            "--leader-election-renew-deadline", "3s",
+            "--leader-election-retry-period", "500ms",
+            "--storage-path", str(tmp_path / f"storage-{index}"),
+            "--storage-addr", "127.0.0.1:0",
         ]  # fmt: skip
         with log.open("wb") as sink:
             process = subprocess.Popen(
@@ -97,7 +99,9 @@ async def test_only_the_leader_reconciles_and_a_standby_takes_over_when_it_dies(
     kube: KubeClient, namespace: str, replicas: list[Replica]
 ) -> None:
     async def one_leader() -> list[Replica] | None:
-        if not all(r.ready() for r in replicas):
+        if not all(r.ready() for r in replicas) or any(
+            r.process.poll() is not None for r in replicas
+        ):
             return None
         leaders = [r for r in replicas if r.leads()]
         return leaders if len(leaders) == 1 else None
@@ -135,15 +139,23 @@ async def test_sigterm_stops_gracefully_and_releases_the_lease(
 
     leader = await eventually(someone_leads, timeout=60, what="a leader")
     standby = next(r for r in replicas if r is not leader)
+    held = await kube.get(resources.LEASE, LEASE_NAME, namespace=namespace)
+    leader_identity = held["spec"]["holderIdentity"]
+    terminated_at = time.monotonic()
     os.killpg(leader.process.pid, signal.SIGTERM)
     code = await asyncio.to_thread(leader.process.wait, 20)
     assert code == 0, leader.log.read_text()[-2000:]
 
-    # Released, not expired: the standby leads well before a lease duration has passed.
-    released_at = time.monotonic()
+    # Released, not expired: the moment the leader has exited, the Lease no longer names it
+    # (it is either released — no holder, one second long — or already the standby's).
+    spec = (await kube.get(resources.LEASE, LEASE_NAME, namespace=namespace))["spec"]
+    assert spec.get("holderIdentity") != leader_identity
+    if not spec.get("holderIdentity"):
+        assert spec["leaseDurationSeconds"] == 1
 
+    # ...so the standby leads well before a lease duration has passed since SIGTERM.
     async def standby_leads() -> bool:
         return standby.leads()
 
     await eventually(standby_leads, timeout=LEASE_SECONDS + 5, what="the standby to lead")
-    assert time.monotonic() - released_at < LEASE_SECONDS
+    assert time.monotonic() - terminated_at < LEASE_SECONDS - 1

@@ -17,6 +17,7 @@ from tide.kube.client import KubeClient
 from tide.notification.receiver import webhook_path
 from tide.notification.setup import RECEIVER
 from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request
 
 pytestmark = pytest.mark.integration
 
@@ -169,9 +170,14 @@ async def test_failing_reconcile_retries_with_growing_delays_then_recovers(
         await asyncio.sleep(0.02)
     assert len(attempts) == 5, f"expected 5 attempts in 20s, saw {len(attempts)}"
     gaps = [later - earlier for earlier, later in itertools.pairwise(attempts)]
-    # 750 ms doubling: 0.75, 1.5, 3, 6 seconds (each measured from the previous attempt's start).
+    # 750 ms doubling: 0.75, 1.5, 3, 6 s. Each gap is measured between the ends of two attempts,
+    # so it is the backoff plus one reconcile: never shorter, and only a little longer.
     for gap, expected in zip(gaps, (0.75, 1.5, 3.0, 6.0), strict=True):
-        assert expected * 0.9 <= gap <= expected + 1.0, gaps
+        assert expected * 0.95 <= gap <= expected + 2.5, gaps
+    # The next retry is already scheduled 12 s out, as the queue itself reports.
+    controller = manager.controllers[0]
+    pending = controller.queue.pending_delay(Request(namespace, "hook"))
+    assert pending is not None and 6.0 < pending <= 12.0, pending
     assert all(b > a * 1.5 for a, b in itertools.pairwise(gaps)), gaps
 
     obj = await kube.get(RECEIVER, "hook", namespace=namespace)
@@ -238,6 +244,8 @@ async def test_zero_interval_reconciles_only_on_change(
     await wait_ready(kube, namespace, "hook")
     await asyncio.sleep(0.5)
     settled = reconcile_count("Receiver", namespace, "hook")
+    controller = manager.controllers[0]
+    assert controller.queue.pending_delay(Request(namespace, "hook")) is None
     await asyncio.sleep(2.0)
     assert reconcile_count("Receiver", namespace, "hook") == settled
 

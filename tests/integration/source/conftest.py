@@ -103,14 +103,18 @@ async def wait_condition(
     reason: str | None = None,
     timeout: float = 30,
 ) -> dict[str, Any]:
-    """Wait until Ready has ``status`` (and ``reason``) for the current generation."""
+    """Wait until Ready has ``status`` (and ``reason``) for the current generation.
+
+    The Ready condition's own ``observedGeneration`` says which generation the verdict is about;
+    the root one moves only when a generation settles (Ready or Stalled), as in Flux.
+    """
 
     async def probe() -> dict[str, Any] | None:
         obj = await kube.get(GIT_REPOSITORY, name, namespace=namespace)
         ready = condition(obj, "Ready")
-        current = (obj.get("status") or {}).get("observedGeneration") == obj["metadata"][
-            "generation"
-        ]
+        current = (
+            ready is not None and ready.get("observedGeneration") == obj["metadata"]["generation"]
+        )
         wanted = reason is None or (ready is not None and ready["reason"] == reason)
         if ready and current and ready["status"] == status and wanted:
             return obj

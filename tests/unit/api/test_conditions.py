@@ -54,16 +54,31 @@ def test_set_condition_creates_the_conditions_list_and_returns_the_condition() -
     }
 
 
-def test_same_status_keeps_the_last_transition_time_but_updates_reason_and_message() -> None:
+def test_a_new_reason_or_message_moves_the_last_transition_time_as_flux_does() -> None:
     status: dict[str, Any] = {}
     _set(status, "Ready", "False", now=T1, reason="FetchFailed", message="first")
 
     _set(status, "Ready", "False", now=T2, reason="BuildFailed", message="second")
 
     (condition,) = status["conditions"]
-    assert condition["lastTransitionTime"] == T1
+    assert condition["lastTransitionTime"] == T2
     assert condition["reason"] == "BuildFailed"
     assert condition["message"] == "second"
+
+
+def test_a_new_generation_alone_keeps_the_last_transition_time() -> None:
+    status: dict[str, Any] = {}
+    conditions.set_condition(
+        status, "Ready", "True", reason="Succeeded", message="ok", generation=1, now=T1
+    )
+
+    conditions.set_condition(
+        status, "Ready", "True", reason="Succeeded", message="ok", generation=2, now=T2
+    )
+
+    (condition,) = status["conditions"]
+    assert condition["lastTransitionTime"] == T1
+    assert condition["observedGeneration"] == 2
 
 
 def test_repeating_the_same_verdict_leaves_the_condition_identical() -> None:
@@ -135,15 +150,15 @@ def test_setting_a_condition_replaces_it_rather_than_adding_a_second() -> None:
     assert status["conditions"][0]["status"] == "Unknown"
 
 
-def test_conditions_keep_ready_reconciling_stalled_first_then_the_rest_by_name() -> None:
+def test_conditions_keep_stalled_reconciling_ready_first_then_the_rest_by_name() -> None:
     status: dict[str, Any] = {}
     for kind in ("Healthy", "Stalled", "ArtifactInStorage", "Ready", "Reconciling", "Zeta"):
         _set(status, kind, "True")
 
     assert _types(status) == [
-        "Ready",
-        "Reconciling",
         "Stalled",
+        "Reconciling",
+        "Ready",
         "ArtifactInStorage",
         "Healthy",
         "Zeta",
@@ -157,7 +172,7 @@ def test_order_is_kept_when_an_existing_condition_is_updated() -> None:
 
     _set(status, "Ready", "False")
 
-    assert _types(status) == ["Ready", "Reconciling", "Healthy"]
+    assert _types(status) == ["Reconciling", "Ready", "Healthy"]
 
 
 def test_message_longer_than_32768_characters_is_cut_to_32768() -> None:
@@ -230,7 +245,7 @@ def test_mark_reconciling_and_stalled_keep_other_conditions() -> None:
     conditions.mark_stalled(status, reason="InvalidConfig", message="bad", generation=1)
     conditions.mark_reconciling(status, reason="Progressing", message="go", generation=1)
 
-    assert _types(status) == ["Ready", "Reconciling", "Healthy"]
+    assert _types(status) == ["Reconciling", "Ready", "Healthy"]
 
 
 def test_delete_removes_only_the_named_condition() -> None:

@@ -84,3 +84,22 @@ def test_jitter_stays_within_five_percent_and_varies() -> None:
 
 def test_jitter_of_zero_is_zero() -> None:
     assert _jittered(0.0) == 0.0
+
+
+def test_retrying_a_failed_generation_is_not_new_work() -> None:
+    status = {
+        "observedGeneration": 1,
+        "conditions": [
+            {"type": "Reconciling", "status": "True", "observedGeneration": 2},
+            {"type": "Ready", "status": "False", "observedGeneration": 2},
+        ],
+    }
+    assert not _is_new_work(status, 2, None)
+
+
+def test_a_generation_never_marked_in_progress_is_new_work() -> None:
+    status = {
+        "observedGeneration": 1,
+        "conditions": [{"type": "Ready", "status": "True", "observedGeneration": 1}],
+    }
+    assert _is_new_work(status, 2, None)

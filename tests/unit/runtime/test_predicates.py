@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tide.runtime.lifecycle import REQUESTED_AT
+from tide.api.keys import REQUESTED_AT
 from tide.runtime.predicates import changed
 
 pytestmark = pytest.mark.unit

@@ -21,8 +21,9 @@ ConditionStatus = Literal["True", "False", "Unknown"]
 
 _MAX_MESSAGE = 32768
 """metav1.Condition caps messages at 32 KiB; the API server refuses longer ones."""
-_ORDER = (reasons.READY, reasons.RECONCILING, reasons.STALLED)
-"""Fixed order: Ready first, then the abnormal-true pair, then the rest by name."""
+_ORDER = (reasons.STALLED, reasons.RECONCILING, reasons.READY)
+"""Flux's fixed order (fluxcd/pkg ``conditionWeights``): Stalled, Reconciling, Ready, then the
+rest by type, so ``kubectl describe`` lists conditions the same way for Tide and Flux objects."""
 
 
 def _now() -> str:
@@ -47,8 +48,9 @@ def set_condition(
 ) -> dict[str, Any]:
     """Set condition ``kind`` and return it.
 
-    ``lastTransitionTime`` changes only when ``value`` differs from the current status, so a
-    reconcile that repeats the same verdict leaves the condition byte-identical (no status write).
+    ``lastTransitionTime`` changes only when the status, reason or message changes (Flux's
+    "same state"), so a reconcile that repeats the same verdict leaves the condition
+    byte-identical and causes no status write.
 
     Args:
         status: the object's status mapping; ``conditions`` is created when missing.
@@ -71,7 +73,10 @@ def set_condition(
     if generation is not None:
         condition["observedGeneration"] = generation
     if existing is not None:
-        if existing.get("status") == value and existing.get("lastTransitionTime"):
+        same_state = all(
+            existing.get(key) == condition[key] for key in ("status", "reason", "message")
+        )
+        if same_state and existing.get("lastTransitionTime"):
             condition["lastTransitionTime"] = existing["lastTransitionTime"]
         conditions.remove(existing)
     conditions.append(condition)
