@@ -98,7 +98,8 @@ class Controller:
             result = await self.reconciler.reconcile(request)
         except TerminalError as error:
             self.backoff.forget(request)
-            self._count("error")
+            # controller-runtime exports terminal errors as result="error" plus their own counter.
+            self._count("terminal", exported="error")
             metrics.RECONCILE_ERRORS.labels(controller=self.name).inc()
             metrics.TERMINAL_ERRORS.labels(controller=self.name).inc()
             log.error("%s %s: %s (not retried until it changes)", self.name, request, error)
@@ -130,6 +131,6 @@ class Controller:
         finally:
             metrics.RECONCILE_TIME.labels(controller=self.name).observe(time.monotonic() - started)
 
-    def _count(self, result: str) -> None:
+    def _count(self, result: str, *, exported: str | None = None) -> None:
         self.results[result] += 1
-        metrics.RECONCILE_TOTAL.labels(controller=self.name, result=result).inc()
+        metrics.RECONCILE_TOTAL.labels(controller=self.name, result=exported or result).inc()

@@ -160,14 +160,23 @@ class ObjectReconciler:
     def _mark_retrying(
         status: dict[str, Any], reason: str, message: str, generation: int | None
     ) -> None:
+        """Record a failure that will be retried.
+
+        ``Reconciling=True`` (ProgressingWithRetry) stays only while this generation has not
+        settled yet; a failure of an already-reconciled generation (a source gone unreachable)
+        is just ``Ready=False``, as Flux reports it and as kstatus expects.
+        """
         conditions.delete(status, reasons.STALLED)
-        conditions.mark_true(
-            status,
-            reasons.RECONCILING,
-            reason=reasons.PROGRESSING_WITH_RETRY,
-            message=message,
-            generation=generation,
-        )
+        if status.get("observedGeneration") == generation:
+            conditions.delete(status, reasons.RECONCILING)
+        else:
+            conditions.mark_true(
+                status,
+                reasons.RECONCILING,
+                reason=reasons.PROGRESSING_WITH_RETRY,
+                message=message,
+                generation=generation,
+            )
         conditions.mark_false(
             status, reasons.READY, reason=reason, message=message, generation=generation
         )

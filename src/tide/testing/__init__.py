@@ -1,7 +1,10 @@
 """Real servers on loopback for tests: a Kubernetes control plane now, Git/Helm/OCI servers next.
 
 Everything here starts real programs (etcd, kube-apiserver, …) built by :mod:`tide.testing.binaries`
-and stops them again; nothing is mocked. Users may use these in their own tests.
+and stops them again; nothing is mocked. Users may use these in their own tests, most simply
+through the fixtures ``tide_control_plane`` and ``tide_namespace`` of
+:mod:`tide.testing.pytest_plugin`, which pytest loads by itself wherever Tide is installed. That
+module is not re-exported here, so importing :mod:`tide.testing` never needs pytest.
 """
 
 from tide.testing._charts import package_chart

@@ -37,7 +37,9 @@ class CertificateAuthority:
     """A self-signed ECDSA P-256 CA that issues server and client certificates."""
 
     def __init__(self, common_name: str) -> None:
-        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = ec.generate_private_key(
+            ec.SECP256R1()
+        )
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
         now = datetime.datetime.now(datetime.UTC)
         self._cert = (
@@ -66,10 +68,34 @@ class CertificateAuthority:
             .sign(self._key, hashes.SHA256())
         )
 
+    @classmethod
+    def from_pem(cls, cert_pem: bytes, key_pem: bytes) -> CertificateAuthority:
+        """Load a CA saved earlier from :attr:`cert_pem` and :attr:`key_pem`.
+
+        Raises:
+            ValueError: the PEM does not parse, the key is not ECDSA or RSA, or it is not the
+                certificate's key (issuing with it would make certificates nobody trusts).
+        """
+        cert = x509.load_pem_x509_certificate(cert_pem)
+        key = serialization.load_pem_private_key(key_pem, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise ValueError(f"unsupported CA key type {type(key).__name__}")
+        if key.public_key() != cert.public_key():
+            raise ValueError("CA key does not belong to the CA certificate")
+        authority = cls.__new__(cls)
+        authority._key = key
+        authority._cert = cert
+        return authority
+
     @property
     def cert_pem(self) -> bytes:
         """Return the CA certificate, for clients to trust or servers to verify against."""
         return self._cert.public_bytes(serialization.Encoding.PEM)
+
+    @property
+    def key_pem(self) -> bytes:
+        """Return the CA's private key (unencrypted PKCS#8 PEM), for :meth:`from_pem`."""
+        return _private_pem(self._key)
 
     def issue(
         self,

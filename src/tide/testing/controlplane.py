@@ -1,10 +1,18 @@
 """A real Kubernetes control plane on loopback: etcd + kube-apiserver, optionally workloads.
 
-``ControlPlane`` is what Tide's own integration tests run against, and users' tests can too. It
-starts the binaries that :mod:`tide.testing.binaries` builds, with TLS, client-certificate and
-ServiceAccount-token authentication and RBAC authorization, on free ports of 127.0.0.1, with all
-state in one data folder. ``workloads=True`` adds kube-controller-manager, kube-scheduler and kwok
-with one simulated node, so Deployments roll out and become Available without containers.
+``ControlPlane`` is what Tide's own integration tests run against, and users' tests can too (the
+:mod:`tide.testing.pytest_plugin` fixtures wrap it). It starts the binaries that
+:mod:`tide.testing.binaries` builds, with TLS, client-certificate and ServiceAccount-token
+authentication and RBAC authorization, on free ports of 127.0.0.1, with all state in one data
+folder. ``workloads=True`` adds kube-controller-manager, kube-scheduler and kwok with one simulated
+node, so Deployments roll out and become Available without containers.
+
+No server outlives its owner by accident. Each process is written to ``state.json`` in the data
+folder the moment it is spawned, with its start time and executable, so a start killed half-way
+leaves a record that :meth:`ControlPlane.stop_recorded` (and the next :meth:`~ControlPlane.start`
+on that folder) uses to stop it, and a recorded pid that now names another program is never
+signalled. Unless ``detach`` is set, Linux also stops every server when the thread that started
+the plane dies, even by SIGKILL, when ``atexit`` handlers do not run.
 
 Example::
 
@@ -15,29 +23,28 @@ Example::
 from __future__ import annotations
 
 import atexit
-import base64
 import contextlib
 import json
+import os
 import shutil
 import ssl
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
-from tide.testing import _certs
-from tide.testing._process import ServerProcess, free_port, pid_alive, stop_pid
+from tide.testing import _kubeconfig, _workloads
+from tide.testing._process import ServerProcess, free_port
 from tide.testing.binaries import Binaries, ensure_binaries
 
 __all__ = ["ControlPlane", "ControlPlaneError"]
 
 _STATE_FILE = "state.json"
-_FAKE_NODE = "kwok-node-0"
 _RUNNING: set[ControlPlane] = set()
 
 
@@ -51,7 +58,8 @@ class ControlPlane:
 
     Args:
         data_dir: folder for certificates, etcd data, logs and kubeconfigs (default: a new temp
-            folder, removed on ``stop``). A given folder is emptied on start and kept on stop.
+            folder, removed on ``stop``). A given folder is emptied on start, after stopping any
+            servers its ``state.json`` records, and kept on stop.
         workloads: also run kube-controller-manager, kube-scheduler and kwok with one fake node.
         start_timeout: seconds each component may take to become ready (default 60; a cold
             2-core machine takes a few seconds).
@@ -68,6 +76,7 @@ class ControlPlane:
     """HTTPS URL of the API server."""
     _owns_dir: bool = False
     _processes: list[ServerProcess] = field(default_factory=list)
+    _etcd_url: str = ""
 
     # -- paths ------------------------------------------------------------------------------
     @property
@@ -89,19 +98,26 @@ class ControlPlane:
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> ControlPlane:
-        """Start every component and return once the API server answers ``/readyz``."""
+        """Start every component and return once the API server answers ``/readyz``.
+
+        Unless ``detach`` is set, each server is told to stop when its parent goes away. Linux
+        ties that to the *thread* that started it, not the process, so call ``start()`` from a
+        thread that lives as long as the plane: the main thread (where pytest runs fixtures),
+        not a short-lived worker such as one ``asyncio.to_thread`` call would be, or the servers
+        stop when that worker thread ends.
+        """
         binaries = ensure_binaries()
         began = time.monotonic()
         if self.data_dir is None:
             self.data_dir = Path(tempfile.mkdtemp(prefix="tide-cp-"))
             self._owns_dir = True
         else:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-            self.data_dir.mkdir(parents=True)
+            self.stop_recorded(self.data_dir)  # an earlier plane's servers, before their folder
+            self.data_dir.mkdir(mode=0o700, parents=True)
         if not self.detach:
             _RUNNING.add(self)
         try:
-            self._write_pki()
+            _kubeconfig.write_pki(self.root / "pki")
             self._start_etcd(binaries)
             self._start_apiserver(binaries)
             if self.workloads:
@@ -110,7 +126,7 @@ class ControlPlane:
             self.stop()
             raise
         self.startup_seconds = time.monotonic() - began
-        self._save_state()
+        self._save_state(complete=True)
         return self
 
     def stop(self) -> None:
@@ -119,8 +135,12 @@ class ControlPlane:
             process.stop()
         self._processes.clear()
         _RUNNING.discard(self)
-        if self._owns_dir and self.data_dir is not None:
+        if self.data_dir is None:
+            return
+        if self._owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        else:
+            (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
 
     def __enter__(self) -> ControlPlane:
         return self.start()
@@ -131,58 +151,66 @@ class ControlPlane:
     # -- a running control plane started by another process (tide dev) ---------------------
     @classmethod
     def attach(cls, data_dir: Path) -> ControlPlane | None:
-        """Return the control plane recorded in ``data_dir`` if all its servers still run."""
-        try:
-            state = json.loads((data_dir / _STATE_FILE).read_text())
-        except (OSError, ValueError):
+        """Return the control plane recorded in ``data_dir`` if it started and all its servers run.
+
+        A half-finished start (its starter was killed) is not attached to; stop it with
+        :meth:`stop_recorded`. The returned plane can mint users like the one that started it.
+        """
+        state = _read_state(data_dir)
+        if state is None or not state.get("complete"):
             return None
-        processes = [ServerProcess(p["name"], p["pid"], Path(p["log"])) for p in state["processes"]]
-        if not processes or not all(pid_alive(p.pid) for p in processes):
+        processes = _recorded_processes(state)
+        if not processes or not all(p.alive() for p in processes):
             return None
-        plane = cls(data_dir=data_dir, workloads=state["workloads"], detach=True)
-        plane.server = state["server"]
+        plane = cls(data_dir=data_dir, workloads=bool(state.get("workloads")), detach=True)
+        plane.server = str(state.get("server", ""))
         plane._processes = processes
         return plane if plane.ready() else None
 
     @staticmethod
     def stop_recorded(data_dir: Path) -> int:
-        """Stop whatever servers ``data_dir`` records, remove the folder; return how many ran."""
+        """Stop whatever servers ``data_dir`` records, remove the folder; return how many ran.
+
+        A recorded pid whose start time or executable differs from the record (the machine
+        rebooted, or the pid was reused) belongs to someone else and is left alone.
+        """
         stopped = 0
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            state = json.loads((data_dir / _STATE_FILE).read_text())
-            for process in reversed(state["processes"]):
-                if pid_alive(process["pid"]):
-                    stop_pid(process["pid"])
-                    stopped += 1
+        state = _read_state(data_dir) or {}
+        for process in reversed(_recorded_processes(state)):
+            if process.alive():
+                process.stop()
+                stopped += 1
         shutil.rmtree(data_dir, ignore_errors=True)
         return stopped
 
-    def _save_state(self) -> None:
+    def _save_state(self, *, complete: bool = False) -> None:
+        """Write ``state.json`` whole or not at all: a torn file would hide running servers."""
         state = {
             "server": self.server,
             "workloads": self.workloads,
             "kubeconfig": str(self.kubeconfig),
-            "processes": [
-                {"name": p.name, "pid": p.pid, "log": str(p.log)} for p in self._processes
-            ],
+            "complete": complete,
+            "processes": [p.record() for p in self._processes],
         }
-        (self.root / _STATE_FILE).write_text(json.dumps(state, indent=2))
+        path = self.root / _STATE_FILE
+        partial = path.with_suffix(".tmp")
+        partial.write_text(json.dumps(state, indent=2))
+        os.replace(partial, path)
 
     # -- credentials --------------------------------------------------------------------------
     def kubeconfig_for_user(self, name: str, *, groups: tuple[str, ...] = ()) -> Path:
         """Mint a client certificate for an ordinary user and return its kubeconfig.
 
-        The user has no rights until RBAC grants them, which is what RBAC tests need.
+        The user has no rights until RBAC grants them, which is what RBAC tests need. Works on
+        an attached plane too: the client CA is read from the data folder.
         """
-        client_ca = self._load_client_ca()
-        pair = client_ca.issue(name, organizations=groups)
-        return self._write_kubeconfig(
-            f"user-{name}",
-            user={
-                "client-certificate-data": _b64(pair.cert_pem),
-                "client-key-data": _b64(pair.key_pem),
-            },
-        )
+        try:
+            return self._kubeconfigs().user(name, groups=groups)
+        except FileNotFoundError as error:
+            raise ControlPlaneError(
+                f"cannot mint users: {error.filename} is missing (a plane started by an older "
+                "Tide keeps its client-CA key in memory only; restart it)"
+            ) from error
 
     def kubeconfig_for_service_account(
         self, namespace: str, name: str, *, expiration_seconds: int = 3600
@@ -191,14 +219,9 @@ class ControlPlane:
         answer = self.request(
             "POST",
             f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
-            json={
-                "apiVersion": "authentication.k8s.io/v1",
-                "kind": "TokenRequest",
-                "spec": {"expirationSeconds": expiration_seconds},
-            },
+            json=_kubeconfig.token_request(expiration_seconds),
         )
-        token = answer["status"]["token"]
-        return self._write_kubeconfig(f"sa-{namespace}-{name}", user={"token": token})
+        return self._kubeconfigs().token(f"sa-{namespace}-{name}", answer["status"]["token"])
 
     def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """Send one admin request to the API server and return the decoded JSON answer.
@@ -224,11 +247,11 @@ class ControlPlane:
         return completed.stdout
 
     def ready(self) -> bool:
-        """Tell whether the API server answers ``/readyz`` with 200."""
+        """Tell whether the API server answers ``/readyz`` with 200 (False if its PKI is gone)."""
         try:
             with self._http() as http:
                 return http.get("/readyz", timeout=2.0).status_code == 200
-        except httpx.HTTPError:
+        except (httpx.HTTPError, OSError):
             return False
 
     # -- internals ----------------------------------------------------------------------------
@@ -238,66 +261,19 @@ class ControlPlane:
         context.load_cert_chain(pki / "admin.crt", pki / "admin.key")
         return httpx.Client(base_url=self.server, verify=context, timeout=10.0)
 
-    def _write_pki(self) -> None:
-        pki = self.root / "pki"
-        pki.mkdir(parents=True, exist_ok=True)
-        serving_ca = _certs.CertificateAuthority("tide-serving-ca")
-        client_ca = _certs.CertificateAuthority("tide-client-ca")
-        serving = serving_ca.issue(
-            "kube-apiserver", dns_names=("localhost",), ip_addresses=("127.0.0.1",), server=True
-        )
-        admin = client_ca.issue("admin", organizations=("system:masters",))
-        service_accounts = _certs.service_account_keys()
-        files = {
-            "ca.crt": serving_ca.cert_pem,
-            "client-ca.crt": client_ca.cert_pem,
-            "apiserver.crt": serving.cert_pem,
-            "apiserver.key": serving.key_pem,
-            "admin.crt": admin.cert_pem,
-            "admin.key": admin.key_pem,
-            "sa.pub": service_accounts.cert_pem,
-            "sa.key": service_accounts.key_pem,
-        }
-        for name, content in files.items():
-            (pki / name).write_bytes(content)
-            (pki / name).chmod(0o600)
-        # Kept in memory only for minting users later in this process.
-        self._client_ca = client_ca
-
-    def _load_client_ca(self) -> _certs.CertificateAuthority:
-        client_ca = getattr(self, "_client_ca", None)
-        if client_ca is None:
-            raise ControlPlaneError("only the process that started the plane can mint users")
-        return client_ca
-
-    def _write_kubeconfig(self, name: str, *, user: dict[str, str]) -> Path:
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": "tide",
-                    "cluster": {
-                        "server": self.server,
-                        "certificate-authority-data": _b64(self.ca_file.read_bytes()),
-                    },
-                }
-            ],
-            "users": [{"name": name, "user": user}],
-            "contexts": [{"name": name, "context": {"cluster": "tide", "user": name}}],
-            "current-context": name,
-        }
-        path = self.root / f"{name}.kubeconfig"
-        path.write_text(yaml.safe_dump(config, sort_keys=False))
-        path.chmod(0o600)
-        return path
+    def _kubeconfigs(self) -> _kubeconfig.Kubeconfigs:
+        return _kubeconfig.Kubeconfigs(folder=self.root, server=self.server)
 
     def _spawn(self, name: str, command: list[str]) -> ServerProcess:
-        process = ServerProcess.start(name, command, log=self.root / f"{name}.log")
+        """Start one server and record it in ``state.json`` before anything else can fail."""
+        process = ServerProcess.start(
+            name, command, log=self.root / f"{name}.log", die_with_parent=not self.detach
+        )
         self._processes.append(process)
+        self._save_state()
         return process
 
-    def _wait(self, process: ServerProcess, probe: Any, what: str) -> None:
+    def _wait(self, process: ServerProcess, probe: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if not process.alive():
@@ -358,111 +334,46 @@ class ControlPlane:
             "--authorization-mode=RBAC",
             "--allow-privileged=true",
             "--profiling=false",
+            # On SIGTERM the default (lease) reconciler removes this server from the `kubernetes`
+            # Service and waits the full request timeout (60s) when etcd stops at the same time,
+            # as it does when both get their parent's death signal. No pod here ever dials that
+            # Service, so nothing needs its endpoints.
+            "--endpoint-reconciler-type=none",
         ]
         if not self.workloads:
             # Without a controller-manager nothing creates the default ServiceAccount that this
             # admission plugin requires of every pod.
             command.append("--disable-admission-plugins=ServiceAccount")
         apiserver = self._spawn("kube-apiserver", command)
-        self._write_kubeconfig(
-            "admin",
-            user={
-                "client-certificate-data": _b64((pki / "admin.crt").read_bytes()),
-                "client-key-data": _b64((pki / "admin.key").read_bytes()),
-            },
-        )
+        self._kubeconfigs().admin()
         self._wait(apiserver, self.ready, "ready")
 
     def _start_workloads(self, binaries: Binaries) -> None:
-        pki = self.root / "pki"
-        kubeconfig = str(self.kubeconfig)
-        self._spawn(
-            "kube-controller-manager",
-            [
-                str(binaries.kube_controller_manager),
-                f"--kubeconfig={kubeconfig}",
-                "--leader-elect=false",
-                "--bind-address=127.0.0.1",
-                "--secure-port=0",
-                f"--service-account-private-key-file={pki / 'sa.key'}",
-                f"--root-ca-file={pki / 'ca.crt'}",
-                "--controllers=*,-bootstrapsigner,-tokencleaner,-persistentvolume-binder",
-                "--kube-api-qps=200",
-                "--kube-api-burst=400",
-                "--concurrent-deployment-syncs=10",
-                "--concurrent-replicaset-syncs=10",
-            ],
+        _workloads.start(
+            binaries,
+            pki=self.root / "pki",
+            kubeconfig=self.kubeconfig,
+            spawn=self._spawn,
+            wait=self._wait,
+            kubectl=self.kubectl,
         )
-        self._spawn(
-            "kube-scheduler",
-            [
-                str(binaries.kube_scheduler),
-                f"--kubeconfig={kubeconfig}",
-                f"--authentication-kubeconfig={kubeconfig}",
-                f"--authorization-kubeconfig={kubeconfig}",
-                "--leader-elect=false",
-                "--bind-address=127.0.0.1",
-                f"--secure-port={free_port()}",
-                "--kube-api-qps=200",
-                "--kube-api-burst=400",
-            ],
-        )
-        kwok = self._spawn(
-            "kwok",
-            [
-                str(binaries.kwok),
-                f"--kubeconfig={kubeconfig}",
-                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-                "--cidr=10.0.128.0/17",
-                "--node-ip=127.0.0.1",
-            ],
-        )
-        self.kubectl("apply", "-f", "-", input=json.dumps(_fake_node(_FAKE_NODE)))
-
-        def node_ready() -> bool:
-            out = self.kubectl(
-                "get",
-                "node",
-                _FAKE_NODE,
-                "-o",
-                'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
-                check=False,
-            )
-            return out.strip() == "True"
-
-        self._wait(kwok, node_ready, "managing a Ready node")
-
-        def default_service_account() -> bool:
-            out = self.kubectl("get", "serviceaccount", "default", "-n", "default", check=False)
-            return "default" in out
-
-        self._wait(self._processes[-3], default_service_account, "creating ServiceAccounts")
 
 
-def _fake_node(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {
-            "name": name,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {
-                "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": "amd64",
-                "kubernetes.io/hostname": name,
-                "type": "kwok",
-            },
-        },
-        "spec": {"providerID": f"kwok://{name}"},
-        "status": {
-            "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "2000"},
-            "capacity": {"cpu": "64", "memory": "256Gi", "pods": "2000"},
-        },
-    }
+def _read_state(data_dir: Path) -> dict[str, Any] | None:
+    try:
+        state = json.loads((data_dir / _STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+def _recorded_processes(state: dict[str, Any]) -> list[ServerProcess]:
+    """Return the processes ``state`` records, skipping entries that do not parse."""
+    processes = []
+    for record in state.get("processes") or ():
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            processes.append(ServerProcess.from_record(record))
+    return processes
 
 
 @atexit.register

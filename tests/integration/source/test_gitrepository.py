@@ -83,9 +83,14 @@ async def test_branch_over_http_with_basic_auth_publishes_a_verifiable_artifact(
     assert await artifact_files(obj, tmp_path) == {
         "deploy/app.yaml", "README.md", "docs/guide.md", "docs/.sourceignore",
     }  # fmt: skip
+
+    async def announced() -> list[dict[str, Any]]:  # recorded just after the status write
+        events, _ = await kube.list(resources.EVENT, namespace=namespace)
+        return [e for e in events if e["reason"] == "NewArtifact"]
+
+    new = await eventually(announced, timeout=10, what="the NewArtifact event")
+    assert new[0]["message"] == "stored artifact for commit 'first release'"
     events, _ = await kube.list(resources.EVENT, namespace=namespace)
-    new = [e for e in events if e["reason"] == "NewArtifact"]
-    assert new and new[0]["message"] == "stored artifact for commit 'first release'"
     assert PASSWORD not in str(obj) + str(events)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.helpers import assert_kstatus
+from tests.integration.helpers import assert_kstatus, eventually
 from tests.integration.source.conftest import (
     PASSWORD,
     USER,
@@ -57,7 +57,13 @@ def silent_server() -> Iterator[int]:
 
 
 async def failing(
-    kube: KubeClient, namespace: str, name: str, reason: str, *, fragment: str
+    kube: KubeClient,
+    namespace: str,
+    name: str,
+    reason: str,
+    *,
+    fragment: str,
+    first_generation: bool = True,
 ) -> dict[str, Any]:
     """Wait for Ready=False with ``reason``; check FetchFailed, the event and the message."""
     obj = await wait_condition(kube, namespace, name, status="False", reason=reason)
@@ -65,11 +71,20 @@ async def failing(
     assert fragment in ready["message"], ready["message"]
     failed = condition(obj, "FetchFailed") or condition(obj, "IncludeUnavailable")
     assert failed is not None and failed["status"] == "True" and failed["reason"] == reason
-    assert condition(obj, "Reconciling")["reason"] == "ProgressingWithRetry"
+    if first_generation:  # still in progress for kstatus: it never succeeded
+        assert condition(obj, "Reconciling")["reason"] == "ProgressingWithRetry"
+    else:  # a settled generation failing later is just Ready=False, as in Flux
+        assert condition(obj, "Reconciling") is None
     assert_kstatus(obj)
-    events, _ = await kube.list(resources.EVENT, namespace=namespace)
-    warnings = [e for e in events if e["involvedObject"]["name"] == name and e["type"] == "Warning"]
-    assert warnings and warnings[-1]["reason"] == reason
+
+    async def warned() -> bool:  # the event is recorded just after the status write
+        events, _ = await kube.list(resources.EVENT, namespace=namespace)
+        return any(
+            e["involvedObject"]["name"] == name and e["type"] == "Warning" and e["reason"] == reason
+            for e in events
+        )
+
+    await eventually(warned, timeout=10, what=f"a Warning event with reason {reason}")
     return obj
 
 
@@ -160,6 +175,7 @@ async def test_wrong_password_keeps_the_previous_artifact_served(
         "app",
         "AuthenticationFailed",
         fragment="the server refused the credentials",
+        first_generation=False,
     )
     assert obj["status"]["artifact"] == artifact
     async with httpx.AsyncClient() as http:

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.integration.helpers import eventually
 from tide.testing import ControlPlane, ControlPlaneError
-from tide.testing._process import pid_alive
+from tide.testing._process import ServerProcess, pid_alive
+from tide.testing.binaries import cache_root
 
 pytestmark = pytest.mark.integration
+pytest_plugins = ("pytester",)
+
+CACHE = cache_root()
+"""Read at import: pytester points HOME elsewhere, and the binaries must still be found."""
 
 
 def kubectl_as(kubeconfig: object, *args: str) -> subprocess.CompletedProcess[str]:
@@ -94,3 +106,147 @@ def test_stop_ends_every_process_and_removes_its_state() -> None:
     assert not root.exists()
     with pytest.raises(ControlPlaneError, match="not started"):
         _ = ControlPlane().root
+
+
+def test_a_start_killed_half_way_leaves_a_record_that_stops_its_servers(tmp_path: Path) -> None:
+    folder = tmp_path / "dev"
+    starter = subprocess.Popen([sys.executable, "-c", _START, str(folder), "detach"])
+    try:
+        _wait_for_state(folder, lambda s: bool(s["processes"]))
+        starter.send_signal(signal.SIGKILL)  # `tide dev up` killed while etcd starts
+        starter.wait()
+        state = json.loads((folder / "state.json").read_text())
+        orphans = [ServerProcess.from_record(r) for r in state["processes"]]
+        running = [p for p in orphans if p.alive()]
+        assert state["complete"] is False
+        assert running[:1] == orphans[:1] and orphans[0].name == "etcd"  # detached: outlived us
+
+        assert ControlPlane.attach(folder) is None
+        assert ControlPlane.stop_recorded(folder) == len(running)
+
+        assert not any(p.alive() for p in orphans)
+        assert not folder.exists()
+    finally:
+        starter.kill()
+        ControlPlane.stop_recorded(folder)
+
+
+def test_servers_of_a_plane_die_when_its_process_is_killed(tmp_path: Path) -> None:
+    folder = tmp_path / "plane"
+    owner = subprocess.Popen([sys.executable, "-c", _START, str(folder), "attached"])
+    servers: list[ServerProcess] = []
+    try:
+        state = _wait_for_state(folder, lambda s: s["complete"])
+        servers = [ServerProcess.from_record(r) for r in state["processes"]]
+        assert [p.name for p in servers] == ["etcd", "kube-apiserver"]
+        assert all(p.alive() for p in servers)
+
+        owner.send_signal(signal.SIGKILL)  # pytest killed: no atexit, no fixture teardown
+        owner.wait()
+
+        deadline = time.monotonic() + 15
+        while any(p.alive() for p in servers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p.name for p in servers if p.alive()]
+    finally:
+        owner.kill()
+        for process in servers:
+            process.stop(timeout=2)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_plane_attached_from_its_folder_mints_users(tmp_path: Path) -> None:
+    folder = tmp_path / "dev"
+    ControlPlane(data_dir=folder, detach=True).start()  # as `tide dev up` does, then exits
+    try:
+        attached = ControlPlane.attach(folder)
+        assert attached is not None
+
+        bob = attached.kubeconfig_for_user("bob", groups=("viewers",))
+
+        whoami = kubectl_as(bob, "auth", "whoami", "-o", "json")
+        assert whoami.returncode == 0, whoami.stderr
+        user = json.loads(whoami.stdout)["status"]["userInfo"]
+        assert user["username"] == "bob"
+        assert "viewers" in user["groups"]
+        assert (folder / "pki" / "client-ca.key").stat().st_mode & 0o777 == 0o600
+        assert ControlPlane.stop_recorded(folder) == 2
+    finally:
+        ControlPlane.stop_recorded(folder)
+
+
+def test_the_pytest_plugin_gives_a_plane_and_namespaces_and_cleans_up_after_failures(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIDE_CACHE_DIR", str(CACHE))
+    record = pytester.path / "record.json"
+    pytester.makepyfile(_PLUGIN_USER.replace("__RECORD__", repr(str(record))))
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v")
+
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*fails on purpose*", "tide control plane ready in *s"])
+    seen = json.loads(record.read_text())
+    assert seen["namespace"].startswith("t-test-a-namespace-per-test-then-a-failure-")
+    assert seen["nodes"] == ["node/kwok-node-0"]
+    assert not any(ServerProcess.from_record(r).alive() for r in seen["processes"])
+    assert not Path(seen["root"]).exists()
+
+
+def _wait_for_state(folder: Path, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            state = json.loads((folder / "state.json").read_text())
+        except (OSError, ValueError):
+            state = None
+        if state is not None and done(state):
+            return state
+        time.sleep(0.01)
+    pytest.fail(f"{folder}/state.json never recorded what was expected")
+
+
+_START = """
+import sys, time
+from pathlib import Path
+from tide.testing import ControlPlane
+
+ControlPlane(data_dir=Path(sys.argv[1]), detach=sys.argv[2] == "detach").start()
+time.sleep(600)
+"""
+
+_PLUGIN_USER = """
+import json
+from pathlib import Path
+
+import httpx
+
+RECORD_FILE = Path(__RECORD__)
+
+
+def test_a_namespace_per_test_then_a_failure(tide_control_plane, tide_namespace):
+    tide_control_plane.kubectl(
+        "create", "configmap", "settings", "-n", tide_namespace, "--from-literal=mode=fast"
+    )
+    settings = tide_control_plane.request(
+        "GET", f"/api/v1/namespaces/{tide_namespace}/configmaps/settings"
+    )
+    assert settings["data"] == {"mode": "fast"}
+    RECORD_FILE.write_text(json.dumps({
+        "namespace": tide_namespace,
+        "nodes": tide_control_plane.kubectl("get", "nodes", "-o", "name").split(),
+        "root": str(tide_control_plane.root),
+        "processes": [p.record() for p in tide_control_plane._processes],
+    }))
+    raise AssertionError("fails on purpose: the plane must be stopped all the same")
+
+
+def test_the_namespace_of_the_test_before_is_deleted(tide_control_plane):
+    namespace = json.loads(RECORD_FILE.read_text())["namespace"]
+    try:
+        found = tide_control_plane.request("GET", f"/api/v1/namespaces/{namespace}")
+    except httpx.HTTPStatusError as error:
+        assert error.response.status_code == 404
+    else:
+        assert found["metadata"].get("deletionTimestamp"), found
+"""

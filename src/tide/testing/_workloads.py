@@ -1,0 +1,151 @@
+"""Make workloads run on a control plane: controller-manager, scheduler, kwok and one fake node.
+
+kube-controller-manager turns Deployments into ReplicaSets and Pods and creates each namespace's
+``default`` ServiceAccount; kube-scheduler binds Pods to the fake node; kwok plays that node's
+kubelet, so Pods become Running and Deployments Available without any container runtime.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tide.testing._process import ServerProcess, free_port
+from tide.testing.binaries import Binaries
+
+__all__ = ["FAKE_NODE", "Workloads", "fake_node", "start"]
+
+FAKE_NODE = "kwok-node-0"
+"""Name of the one simulated node."""
+
+Spawn = Callable[[str, list[str]], ServerProcess]
+"""Start a named server and record it with the plane (``ControlPlane._spawn``)."""
+Wait = Callable[[ServerProcess, Callable[[], bool], str], None]
+"""Poll a probe until true, failing with the process's log if it exits (``ControlPlane._wait``)."""
+Kubectl = Callable[..., str]
+"""Run kubectl as admin (``ControlPlane.kubectl``)."""
+
+
+@dataclass(frozen=True)
+class Workloads:
+    """The workload components of one control plane, each by name."""
+
+    controller_manager: ServerProcess
+    scheduler: ServerProcess
+    kwok: ServerProcess
+
+
+def start(
+    binaries: Binaries,
+    *,
+    pki: Path,
+    kubeconfig: Path,
+    spawn: Spawn,
+    wait: Wait,
+    kubectl: Kubectl,
+) -> Workloads:
+    """Start the three components against a ready API server; return once the node is Ready.
+
+    Also waits for the controller-manager to create ServiceAccount ``default/default``: until it
+    exists, ServiceAccount admission refuses every Pod.
+
+    Args:
+        binaries: where the built programs are.
+        pki: the plane's certificate folder (ServiceAccount signing key, serving CA).
+        kubeconfig: an admin kubeconfig for all three components.
+        spawn: starts one component and records it with the plane.
+        wait: polls a readiness probe for one component.
+        kubectl: runs kubectl as admin.
+    """
+    admin = str(kubeconfig)
+    workloads = Workloads(
+        controller_manager=spawn(
+            "kube-controller-manager", _controller_manager(binaries, pki=pki, kubeconfig=admin)
+        ),
+        scheduler=spawn("kube-scheduler", _scheduler(binaries, kubeconfig=admin)),
+        kwok=spawn("kwok", _kwok(binaries, kubeconfig=admin)),
+    )
+    kubectl("apply", "-f", "-", input=json.dumps(fake_node(FAKE_NODE)))
+
+    def node_ready() -> bool:
+        out = kubectl(
+            "get", "node", FAKE_NODE, "-o",
+            'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+            check=False,
+        )  # fmt: skip
+        return out.strip() == "True"
+
+    def default_service_account() -> bool:
+        out = kubectl("get", "serviceaccount", "default", "-n", "default", check=False)
+        return "default" in out
+
+    wait(workloads.kwok, node_ready, "managing a Ready node")
+    wait(workloads.controller_manager, default_service_account, "creating ServiceAccounts")
+    return workloads
+
+
+def fake_node(name: str) -> dict[str, Any]:
+    """Return a Node that kwok manages (selected by its ``kwok.x-k8s.io/node`` annotation)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/hostname": name,
+                "type": "kwok",
+            },
+        },
+        "spec": {"providerID": f"kwok://{name}"},
+        "status": {
+            "allocatable": {"cpu": "64", "memory": "256Gi", "pods": "2000"},
+            "capacity": {"cpu": "64", "memory": "256Gi", "pods": "2000"},
+        },
+    }
+
+
+def _controller_manager(binaries: Binaries, *, pki: Path, kubeconfig: str) -> list[str]:
+    return [
+        str(binaries.kube_controller_manager),
+        f"--kubeconfig={kubeconfig}",
+        "--leader-elect=false",
+        "--bind-address=127.0.0.1",
+        "--secure-port=0",
+        f"--service-account-private-key-file={pki / 'sa.key'}",
+        f"--root-ca-file={pki / 'ca.crt'}",
+        "--controllers=*,-bootstrapsigner,-tokencleaner,-persistentvolume-binder",
+        "--kube-api-qps=200",
+        "--kube-api-burst=400",
+        "--concurrent-deployment-syncs=10",
+        "--concurrent-replicaset-syncs=10",
+    ]
+
+
+def _scheduler(binaries: Binaries, *, kubeconfig: str) -> list[str]:
+    return [
+        str(binaries.kube_scheduler),
+        f"--kubeconfig={kubeconfig}",
+        f"--authentication-kubeconfig={kubeconfig}",
+        f"--authorization-kubeconfig={kubeconfig}",
+        "--leader-elect=false",
+        "--bind-address=127.0.0.1",
+        f"--secure-port={free_port()}",
+        "--kube-api-qps=200",
+        "--kube-api-burst=400",
+    ]
+
+
+def _kwok(binaries: Binaries, *, kubeconfig: str) -> list[str]:
+    return [
+        str(binaries.kwok),
+        f"--kubeconfig={kubeconfig}",
+        "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+        "--cidr=10.0.128.0/17",
+        "--node-ip=127.0.0.1",
+    ]
