@@ -37,19 +37,25 @@ def _ready(obj: dict[str, Any]) -> bool:
     return False
 
 
-async def one_run(plane: ControlPlane, git: GitServer, url: str, objects: int,
-                  run: int) -> dict[str, float]:
+async def one_run(
+    plane: ControlPlane, git: GitServer, url: str, objects: int, run: int
+) -> dict[str, float]:
     """Measure one run in a fresh namespace with a fresh controller and storage."""
     namespace = f"bench-git-{run}"
     admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
     await admin.create(resources.NAMESPACE, {"metadata": {"name": namespace}})
     client = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="tide")
-    options = ManagerOptions(metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0),
-                             leader_election=False)
+    options = ManagerOptions(
+        metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
+    )
     manager = Manager(client, options)
     with tempfile.TemporaryDirectory() as storage:
-        runtime = source.setup(manager, source.SourceOptions(
-            storage_path=Path(storage), storage_host="127.0.0.1", storage_port=0))
+        runtime = source.setup(
+            manager,
+            source.SourceOptions(
+                storage_path=Path(storage), storage_host="127.0.0.1", storage_port=0
+            ),
+        )
         task = asyncio.create_task(manager.run())
         while not manager.ready:
             await asyncio.sleep(0.05)
@@ -114,8 +120,13 @@ async def main() -> None:
         for run in range(args.runs):
             figures = await one_run(plane, git, git.http_url("fleet"), args.objects, run)
             results.append(figures)
-            print(f"run {run + 1}: " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float)
-                                                 else f"{k}={v}" for k, v in figures.items()))
+            print(
+                f"run {run + 1}: "
+                + ", ".join(
+                    f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in figures.items()
+                )
+            )
         print(f"{args.objects} GitRepositories on one repository, median of {args.runs} runs:")
         for key in results[0]:
             print(f"  {key:>18}: {statistics.median(r[key] for r in results):g}")

@@ -18,10 +18,13 @@ __all__ = [
     "INCLUDE_UNAVAILABLE",
     "INVALID_CONFIG",
     "NEW_ARTIFACT",
+    "OCI_LAYER_OPERATION_FAILED",
+    "OCI_PULL_FAILED",
     "PROGRESSING",
     "PROGRESSING_WITH_RETRY",
     "PRUNE_FAILED",
     "READY",
+    "READ_OPERATION_FAILED",
     "RECONCILIATION_FAILED",
     "RECONCILIATION_SUCCEEDED",
     "RECONCILING",
@@ -74,6 +77,12 @@ FETCH_FAILED = "FetchFailed"
 """Type (sources, present while True) and reason: fetching from the remote failed."""
 NEW_ARTIFACT = "NewArtifact"
 """Event reason: a source stored an artifact for a new revision."""
+OCI_PULL_FAILED = "OCIArtifactPullFailed"
+"""An OCI manifest or layer could not be resolved or downloaded."""
+OCI_LAYER_OPERATION_FAILED = "OCIArtifactLayerOperationFailed"
+"""The selected OCI layer is missing or could not be extracted."""
+READ_OPERATION_FAILED = "ReadOperationFailed"
+"""Listing tags (or another read of the remote) failed, or no tag matched."""
 GIT_OPERATION_FAILED = "GitOperationFailed"
 """A clone, fetch or push against a Git remote failed."""
 AUTHENTICATION_FAILED = "AuthenticationFailed"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from tide.runtime.controller import Controller
 from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
+from tide.source import ocirepository
 from tide.source.git.build import ArchiveCache
 from tide.source.git.remotes import GitRemotes
 from tide.source.gitrepository import GitRepositoryPipeline
@@ -54,6 +55,9 @@ class SourceRuntime:
     remotes: GitRemotes
     archives: ArchiveCache
     controller: Controller
+    """The GitRepository controller."""
+    controllers: dict[str, Controller] = field(default_factory=dict)
+    """Every source controller, by name (gitrepository, ocirepository, …)."""
 
 
 def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
@@ -88,7 +92,11 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
     manager.watch(GIT_REPOSITORY, controller)
     cache.add_handler(_requeue_includers(cache, controller))
     manager.add_controller(controller)
-    return SourceRuntime(storage, server, remotes, archives, controller)
+    controllers = {
+        "gitrepository": controller,
+        "ocirepository": ocirepository.register(manager, storage, root / "work"),
+    }
+    return SourceRuntime(storage, server, remotes, archives, controller, controllers)
 
 
 def _requeue_includers(cache: Any, controller: Controller) -> Any:
