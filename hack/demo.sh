@@ -8,10 +8,11 @@ step() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
 
 controller=""
+gitserver=""
 cleanup() {
-  if [ -n "$controller" ]; then
-    kill -TERM "$controller" 2>/dev/null && wait "$controller" 2>/dev/null || true
-  fi
+  for pid in $controller $gitserver; do
+    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  done
   if [ -z "${KEEP:-}" ]; then
     step "Stopping the local control plane (KEEP=1 make demo leaves it running)"
     tide dev down
@@ -54,6 +55,55 @@ for _ in $(seq 1 150); do
 done
 [ -n "$ready" ] || { printf 'the controller did not become ready; log: %s\n' "$log" >&2; exit 1; }
 printf 'controller ready (log: %s)\n' "$log"
+
+step "Serving a Git repository on loopback: the source of truth"
+gitlog=$(mktemp -t tide-git.XXXXXX.log)
+python hack/demo_git.py >"$gitlog" 2>&1 &
+gitserver=$!
+for _ in $(seq 1 100); do
+  url=$(head -n 1 "$gitlog")
+  case "$url" in http*) break ;; esac
+  sleep 0.1
+done
+printf 'repository: %s\n' "$url"
+
+step "A GitRepository turns it into a verified artifact"
+kubectl create namespace flux-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+cat <<YAML | run kubectl apply -f -
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: fleet
+  namespace: flux-system
+spec:
+  interval: 1m
+  url: ${url}
+  ref:
+    branch: main
+YAML
+run kubectl wait --for=condition=ready gitrepository/fleet -n flux-system --timeout=60s
+run kubectl get gitrepository fleet -n flux-system
+artifact=$(kubectl get gitrepository fleet -n flux-system -o jsonpath='{.status.artifact.url}')
+printf 'artifact %s holds (default exclusions drop .github/):\n' "$artifact"
+curl -fs "$artifact" | tar tzf - | sed 's/^/  /'
+
+step "Pushing a commit: a reconcile request picks it up at once"
+work=$(mktemp -d -t tide-clone.XXXXXX)
+git clone -q "$url" "$work/fleet"
+sed -i 's/replicas: 1/replicas: 3/' "$work/fleet/apps/podinfo/deployment.yaml"
+git -C "$work/fleet" -c user.name=demo -c user.email=demo@example.invalid \
+  commit -qam "Scale podinfo to 3"
+run git -C "$work/fleet" push -q origin main
+pushed=$(git -C "$work/fleet" rev-parse HEAD)
+run kubectl annotate --overwrite gitrepository/fleet -n flux-system \
+  "reconcile.fluxcd.io/requestedAt=$(date +%s)"
+for _ in $(seq 1 100); do
+  revision=$(kubectl get gitrepository fleet -n flux-system -o jsonpath='{.status.artifact.revision}')
+  [ "$revision" = "main@sha1:${pushed}" ] && break
+  sleep 0.1
+done
+printf 'status.artifact.revision = %s\n' "$revision"
+run kubectl get events -n flux-system --field-selector involvedObject.name=fleet
 
 step "Applying a Receiver and its token Secret"
 run kubectl apply -f docs/examples/receiver.yaml

@@ -9,15 +9,26 @@ from __future__ import annotations
 __all__ = [
     "ARTIFACT_FAILED",
     "ARTIFACT_IN_STORAGE",
+    "ARTIFACT_OUTDATED",
     "AUTHENTICATION_FAILED",
     "BUILD_FAILED",
+    "CHART_PACKAGE_ERROR",
+    "CHART_PACKAGE_SUCCEEDED",
+    "CHART_PULL_ERROR",
+    "CHART_PULL_SUCCEEDED",
+    "DEPENDENCY_BUILD_ERROR",
     "DEPENDENCY_NOT_READY",
+    "FAILED",
     "FETCH_FAILED",
     "GIT_OPERATION_FAILED",
     "HEALTH_CHECK_FAILED",
     "INCLUDE_UNAVAILABLE",
+    "INDEXATION_FAILED",
+    "INVALID_CHART_REFERENCE",
     "INVALID_CONFIG",
+    "METADATA_PATCH_ERROR",
     "NEW_ARTIFACT",
+    "NO_SOURCE_ARTIFACT",
     "OCI_LAYER_OPERATION_FAILED",
     "OCI_PULL_FAILED",
     "PROGRESSING",
@@ -29,12 +40,14 @@ __all__ = [
     "RECONCILIATION_SUCCEEDED",
     "RECONCILING",
     "SECRET_NOT_FOUND",
+    "SOURCE_UNAVAILABLE",
     "STALLED",
     "STORAGE_OPERATION_FAILED",
     "SUCCEEDED",
     "SUSPENDED",
     "TOKEN_NOT_FOUND",
     "URL_INVALID",
+    "VALUES_FILES_ERROR",
 ]
 
 # Condition types.
@@ -97,3 +110,31 @@ INVALID_CONFIG = "InvalidConfig"
 """The spec is invalid in a way only the controller can tell; not retried until it changes."""
 SUSPENDED = "Suspended"
 """Reconciles are paused by ``spec.suspend``."""
+
+# HelmRepository and HelmChart.
+ARTIFACT_OUTDATED = "ArtifactOutdated"
+"""Type (present while True): a newer revision than the stored artifact was found."""
+FAILED = "Failed"
+"""Flux's catch-all reason (``meta.FailedReason``): fetching the index failed."""
+INDEXATION_FAILED = "IndexationFailed"
+"""The fetched ``index.yaml`` is not a valid Helm repository index."""
+SOURCE_UNAVAILABLE = "SourceUnavailable"
+"""The HelmChart's ``sourceRef`` names an object that does not exist."""
+NO_SOURCE_ARTIFACT = "NoSourceArtifact"
+"""The HelmChart's source has no artifact yet; looked at again shortly."""
+INVALID_CHART_REFERENCE = "InvalidChartReference"
+"""No chart (version) in the source matches ``spec.chart`` and ``spec.version``."""
+CHART_PULL_ERROR = "ChartPullError"
+"""Downloading the chart, or checking what was downloaded, failed."""
+METADATA_PATCH_ERROR = "MetadataPatchError"
+"""The chart version cannot take the build metadata ``reconcileStrategy`` asks for."""
+VALUES_FILES_ERROR = "ValuesFilesError"
+"""A file in ``spec.valuesFiles`` is missing or not a YAML mapping."""
+DEPENDENCY_BUILD_ERROR = "DependencyBuildError"
+"""The chart's dependencies could not be resolved."""
+CHART_PACKAGE_ERROR = "ChartPackageError"
+"""Helm could not load or package the chart."""
+CHART_PULL_SUCCEEDED = "ChartPullSucceeded"
+"""Ready reason and event: the chart was stored as downloaded."""
+CHART_PACKAGE_SUCCEEDED = "ChartPackageSucceeded"
+"""Ready reason and event: the chart was (re)packaged before being stored."""

@@ -13,7 +13,7 @@ from tide.runtime.controller import Controller
 from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
-from tide.source import ocirepository
+from tide.source import helmchart, helmrepository, ocirepository
 from tide.source.git.build import ArchiveCache
 from tide.source.git.remotes import GitRemotes
 from tide.source.gitrepository import GitRepositoryPipeline
@@ -61,7 +61,7 @@ class SourceRuntime:
 
 
 def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
-    """Register the GitRepository controller and the artifact server with ``manager``."""
+    """Register the source controllers (Git, OCI, Helm) and the artifact server with ``manager``."""
     root = options.storage_path
     storage = Storage(
         root / "artifacts", base_url=options.advertised_url or "", retention=options.retention
@@ -95,6 +95,10 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
     controllers = {
         "gitrepository": controller,
         "ocirepository": ocirepository.register(manager, storage, root / "work"),
+        "helmrepository": helmrepository.register(
+            manager, storage, root / "work" / "helmrepository"
+        ),
+        "helmchart": helmchart.register(manager, storage, root / "work" / "helmchart"),
     }
     return SourceRuntime(storage, server, remotes, archives, controller, controllers)
 

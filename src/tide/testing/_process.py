@@ -180,15 +180,15 @@ class ServerProcess:
     def matches(self) -> bool:
         """Tell whether ``pid`` still names the process we started.
 
-        Both the start time and the executable must match. A zombie has no executable left to
-        read, but its pid cannot be reused until it is reaped, so the start time alone decides.
+        The pid and its start time (clock ticks since boot) name one process for the life of the
+        machine, so they decide. The executable is not compared: read while the child is still
+        between fork and exec it names the parent's, and a false "not ours" would leave a live
+        server behind. Without a recorded start time (an old state file) nothing is trusted.
         """
-        if self.start_time is None or self.exe is None:
+        if self.start_time is None:
             return False
         stat = _stat(self.pid)
-        if stat is None or stat[1] != self.start_time:
-            return False
-        return stat[0] == "Z" or _exe(self.pid) == self.exe
+        return stat is not None and stat[1] == self.start_time
 
     def alive(self) -> bool:
         """Tell whether the server still runs (a pid that now names another process does not).

@@ -70,8 +70,8 @@ def test_a_record_survives_a_round_trip_through_json(server: ServerProcess) -> N
 
 @pytest.mark.parametrize(
     "lie",
-    [{"start_time": 1}, {"exe": "/usr/bin/etcd"}, {"start_time": None, "exe": None}],
-    ids=["other-start-time", "other-executable", "no-identity-recorded"],
+    [{"start_time": 1}, {"start_time": None, "exe": None}],
+    ids=["other-start-time", "no-identity-recorded"],
 )
 def test_a_pid_that_now_names_another_process_is_never_signalled(
     stranger: subprocess.Popen[bytes], tmp_path: Path, lie: dict[str, object]

@@ -1,0 +1,341 @@
+"""HelmChart reconcile: source → resolve the chart → fetch or package it → store → collect.
+
+The chart comes from the ``sourceRef``: a HelmRepository's stored index (``type: default``), an
+OCI registry (``type: oci``), or the chart folder at ``spec.chart`` inside a GitRepository's or
+Bucket's artifact (:mod:`tide.source.helm.chartbuild`). While the source has no artifact the
+HelmChart waits (``Ready=False``, ``NoSourceArtifact``, looked at again shortly, no backoff); a
+watch on the source kinds reconciles it as soon as the source publishes a new artifact.
+
+Failures set ``FetchFailed`` or ``BuildFailed`` with Flux's reason. Those retrying cannot fix —
+no such chart or version, a missing values file, a version that takes no build metadata — stall
+the object (``Stalled=True``) as in Flux, until the spec or the source changes; the others are
+retried with backoff. ``status.artifact`` is never touched by a failure: the previous chart
+stays served. When the resolved chart is the stored one, nothing is downloaded, packaged or
+written.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
+
+from tide.api import conditions, reasons
+from tide.api.source import Bucket, GitRepository, HelmChart, HelmRepository
+from tide.artifacts import Storage
+from tide.kube.cache import WatchCache
+from tide.kube.client import KubeClient
+from tide.kube.resources import ResourceType
+from tide.runtime.controller import Controller
+from tide.runtime.lifecycle import ObjectReconciler
+from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, Waiting
+from tide.source.helm.build import Build, BuildError
+from tide.source.helm.chartbuild import ChartBuilder, Stored
+from tide.source.helm.remote import FetchError
+from tide.source.helmrepository import COMPONENT, HELM_REPOSITORY
+
+__all__ = [
+    "BUCKET",
+    "GIT_REPOSITORY",
+    "HELM_CHART",
+    "KIND",
+    "SOURCE_RETRY",
+    "HelmChartPipeline",
+    "register",
+]
+
+KIND = "HelmChart"
+HELM_CHART = ResourceType(HelmChart.GROUP, HelmChart.VERSION, KIND, "helmcharts")
+GIT_REPOSITORY = ResourceType(
+    GitRepository.GROUP, GitRepository.VERSION, "GitRepository", "gitrepositories"
+)
+BUCKET = ResourceType(Bucket.GROUP, Bucket.VERSION, "Bucket", "buckets")
+SOURCE_RETRY = 5.0
+"""Seconds before a HelmChart waiting for its source's artifact looks again (the source watch
+usually wakes it sooner)."""
+_FAILURE_TYPES = (
+    reasons.FETCH_FAILED,
+    reasons.BUILD_FAILED,
+    reasons.STORAGE_OPERATION_FAILED,
+)
+
+
+class HelmChartPipeline:
+    """Steps of a HelmChart reconcile.
+
+    Args:
+        client: reads the HelmRepository's Secrets.
+        storage: the source controller's storage (sources' artifacts and the charts).
+        workdir: scratch space for downloads and packaging.
+        sources: the watch caches of HelmRepository, GitRepository and Bucket, by kind.
+        source_retry: seconds before a chart waiting for its source looks again.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: KubeClient,
+        storage: Storage,
+        workdir: Path,
+        sources: dict[str, WatchCache],
+        source_retry: float = SOURCE_RETRY,
+    ) -> None:
+        self._storage = storage
+        self._workdir = workdir
+        self._sources = sources
+        self._source_retry = source_retry
+        self._builder = ChartBuilder(client=client, storage=storage, workdir=workdir)
+
+    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+        """Publish the chart the spec resolves to as the artifact."""
+        chart = _parse(obj)
+        generation = chart.metadata.generation
+        source, kind = self._source(chart, status)
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            with tempfile.TemporaryDirectory(dir=self._workdir, prefix="helmchart-") as scratch:
+                build = await self._build(chart, source, kind, Path(scratch), status)
+                if isinstance(build, Waiting):
+                    return build
+                event = self._publish(chart, build, status)
+        except (BuildError, FetchError) as error:
+            _fail(status, error, generation)
+        reason, message = _ready(status)
+        return Succeeded(
+            reason=reason,
+            message=message,
+            event_reason=event[0] if event else None,
+            event_message=event[1] if event else None,
+        )
+
+    async def finalize(self, obj: dict[str, Any]) -> None:
+        """Delete the object's artifacts from storage."""
+        metadata = obj["metadata"]
+        self._storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
+
+    async def _build(
+        self,
+        chart: HelmChart,
+        source: dict[str, Any],
+        kind: str,
+        work: Path,
+        status: dict[str, Any],
+    ) -> Build | Waiting:
+        """Build (or find current) the chart from ``source``; wait while it has no artifact."""
+        stored = self._stored(status)
+        force = status.get("observedGeneration") != chart.metadata.generation
+        if kind == HELM_REPOSITORY.kind and _is_oci(source):
+            repo = HelmRepository.model_validate(source)
+            return await self._builder.from_registry(chart, repo, work, stored=stored, force=force)
+        artifact = (source.get("status") or {}).get("artifact")
+        if not artifact or not self._storage.exists(artifact):
+            return self._wait(chart, status)
+        previous = status.get("observedSourceArtifactRevision")
+        status["observedSourceArtifactRevision"] = artifact["revision"]
+        if kind == HELM_REPOSITORY.kind:
+            repo = HelmRepository.model_validate(source)
+            return await self._builder.from_index(
+                chart, repo, artifact, work, stored=stored, force=force
+            )
+        # Only a settled success vouches for the stored chart: after a failure, the same
+        # source revision is built again.
+        unchanged = previous == artifact["revision"] and conditions.is_true(status, reasons.READY)
+        return await self._builder.from_archive(
+            chart, kind, artifact, work, stored=stored, force=force, source_unchanged=unchanged
+        )
+
+    def _source(self, chart: HelmChart, status: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        ref = chart.spec.source_ref
+        namespace = chart.metadata.namespace or "default"
+        found = self._sources[ref.kind].get(namespace, ref.name)
+        if found is None:
+            message = f"failed to get source: {ref.kind} '{namespace}/{ref.name}' not found"
+            conditions.mark_true(
+                status,
+                reasons.FETCH_FAILED,
+                reason=reasons.SOURCE_UNAVAILABLE,
+                message=message,
+                generation=chart.metadata.generation,
+            )
+            raise StepFailed(message, reason=reasons.SOURCE_UNAVAILABLE)
+        return found, ref.kind
+
+    def _stored(self, status: dict[str, Any]) -> Stored | None:
+        """The chart the current artifact holds, if that artifact is still in storage."""
+        artifact, name = status.get("artifact"), status.get("observedChartName")
+        if artifact and name and self._storage.exists(artifact):
+            return Stored(name, artifact["revision"])
+        return None
+
+    def _wait(self, chart: HelmChart, status: dict[str, Any]) -> Waiting:
+        ref = chart.spec.source_ref
+        message = f"no artifact available for {ref.kind} source '{ref.name}'"
+        conditions.mark_true(
+            status,
+            reasons.FETCH_FAILED,
+            reason=reasons.NO_SOURCE_ARTIFACT,
+            message=message,
+            generation=chart.metadata.generation,
+        )
+        return Waiting(
+            reason=reasons.NO_SOURCE_ARTIFACT, message=message, retry_after=self._source_retry
+        )
+
+    def _publish(
+        self, chart: HelmChart, build: Build, status: dict[str, Any]
+    ) -> tuple[str, str] | None:
+        """Store a new build (or keep the stored one) and record it in ``status``."""
+        namespace, name = chart.metadata.namespace or "default", chart.metadata.name
+        generation = chart.metadata.generation
+        current = status.get("artifact") or {}
+        event = None
+        reason, message = build.reason, build.summary()
+        if build.path is None:
+            current["url"] = f"{self._storage.base_url}/{current['path']}"
+            status["url"] = current["url"]
+            kept = conditions.find(status, reasons.ARTIFACT_IN_STORAGE)
+            if kept and kept.get("status") == "True":
+                reason, message = kept["reason"], kept["message"]
+        else:
+            try:
+                artifact = self._storage.store(
+                    KIND, namespace, name, build.path, revision=build.version
+                )
+                self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
+            except OSError as error:
+                text = f"failed to store artifact for revision '{build.version}': {error}"
+                conditions.mark_true(
+                    status,
+                    reasons.STORAGE_OPERATION_FAILED,
+                    reason=reasons.STORAGE_OPERATION_FAILED,
+                    message=text,
+                    generation=generation,
+                )
+                raise StepFailed(text, reason=reasons.STORAGE_OPERATION_FAILED) from error
+            if artifact.digest != current.get("digest"):
+                event = (reason, message)
+            status["artifact"] = artifact.to_status()
+            status["url"] = artifact.url
+            if build.values_files:
+                status["observedValuesFiles"] = list(build.values_files)
+            else:
+                status.pop("observedValuesFiles", None)
+        status["observedChartName"] = build.name
+        for kind in _FAILURE_TYPES:
+            conditions.delete(status, kind)
+        conditions.mark_true(
+            status,
+            reasons.ARTIFACT_IN_STORAGE,
+            reason=reason,
+            message=message,
+            generation=generation,
+        )
+        return event
+
+
+def register(
+    manager: Manager,
+    storage: Storage,
+    workdir: Path,
+    *,
+    source_retry: float = SOURCE_RETRY,
+) -> Controller:
+    """Wire the HelmChart controller into ``manager``; return it.
+
+    Besides HelmCharts, it watches HelmRepositories, GitRepositories and Buckets, and
+    reconciles the HelmCharts whose source published an artifact they have not built from.
+
+    Args:
+        manager: the manager that runs it.
+        storage: the source controller's artifact storage (``source.setup(...).storage``).
+        workdir: scratch space for this controller.
+        source_retry: seconds before a chart waiting for its source looks again (default 5).
+    """
+    cache = manager.cache_for(HELM_CHART)
+    sources = {rt.kind: manager.cache_for(rt) for rt in (HELM_REPOSITORY, GIT_REPOSITORY, BUCKET)}
+    pipeline = HelmChartPipeline(
+        client=manager.client,
+        storage=storage,
+        workdir=workdir,
+        sources=sources,
+        source_retry=source_retry,
+    )
+    reconciler = ObjectReconciler(
+        rt=HELM_CHART,
+        client=manager.client,
+        cache=cache,
+        recorder=manager.recorder(COMPONENT),
+        pipeline=pipeline,
+    )
+    controller = Controller("helmchart", reconciler, workers=manager.options.workers)
+    manager.watch(HELM_CHART, controller)
+    for kind, source_cache in sources.items():
+        source_cache.add_handler(_requeue_charts(kind, cache, controller))
+    manager.add_controller(controller)
+    return controller
+
+
+def _requeue_charts(kind: str, charts: WatchCache, controller: Controller) -> Any:
+    """Return a handler that reconciles the HelmCharts of a source with a new artifact."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is None:
+            return
+        after = (new.get("status") or {}).get("artifact") or {}
+        before = ((old or {}).get("status") or {}).get("artifact") or {}
+        if not after or (before.get("revision"), before.get("digest")) == (
+            after.get("revision"),
+            after.get("digest"),
+        ):
+            return
+        namespace, name = new["metadata"].get("namespace") or "", new["metadata"]["name"]
+        for chart in charts.list():
+            ref = (chart.get("spec") or {}).get("sourceRef") or {}
+            observed = (chart.get("status") or {}).get("observedSourceArtifactRevision")
+            if (
+                chart["metadata"].get("namespace") == namespace
+                and ref.get("kind") == kind
+                and ref.get("name") == name
+                and observed != after.get("revision")
+            ):
+                controller.enqueue(Request(namespace, chart["metadata"]["name"]))
+
+    return handle
+
+
+def _fail(
+    status: dict[str, Any], error: BuildError | FetchError, generation: int | None
+) -> NoReturn:
+    """Mark the failure's condition, then stall (persistent) or fail (retried with backoff)."""
+    kind = error.condition if isinstance(error, BuildError) else reasons.FETCH_FAILED
+    for other in (reasons.FETCH_FAILED, reasons.BUILD_FAILED):
+        if other != kind:
+            conditions.delete(status, other)
+    message = str(error)
+    conditions.mark_true(status, kind, reason=error.reason, message=message, generation=generation)
+    if isinstance(error, BuildError) and error.persistent:
+        raise Stalled(message, reason=error.reason) from error
+    raise StepFailed(message, reason=error.reason) from error
+
+
+def _ready(status: dict[str, Any]) -> tuple[str, str]:
+    stored = conditions.find(status, reasons.ARTIFACT_IN_STORAGE) or {}
+    return stored.get("reason", reasons.SUCCEEDED), stored.get("message", "")
+
+
+def _is_oci(repository: dict[str, Any]) -> bool:
+    return (repository.get("spec") or {}).get("type") == "oci"
+
+
+def _parse(obj: dict[str, Any]) -> HelmChart:
+    try:
+        return HelmChart.model_validate(obj)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise Stalled(f"invalid HelmChart: {problems}", reason=reasons.INVALID_CONFIG) from error

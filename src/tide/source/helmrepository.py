@@ -1,0 +1,329 @@
+"""HelmRepository reconcile: credentials → fetch ``index.yaml`` → validate → store → collect.
+
+``type: default`` repositories publish their index as the artifact: validated as Helm validates
+it and stored in a normalised form (:mod:`tide.source.helm.index`), whose digest is the revision,
+so an unchanged index is neither stored again nor written to the status. Each failure sets the
+negative-polarity ``FetchFailed`` (or ``StorageOperationFailed``) condition with Flux's reason —
+``AuthenticationFailed``, ``Failed``, ``IndexationFailed`` — and never touches
+``status.artifact``: the previous index stays published and served.
+
+``type: oci`` repositories are static objects in Flux: nothing is fetched, no artifact, no
+status, no finalizer. A repository that was ``default`` before is migrated: its artifacts are
+deleted, its status cleared and its finalizer removed, as Flux's ``migrationToStatic`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tide.api import conditions, reasons
+from tide.api.keys import FINALIZER
+from tide.api.source import HelmRepository
+from tide.artifacts import Storage
+from tide.kube.cache import WatchCache
+from tide.kube.client import KubeClient
+from tide.kube.resources import ResourceType
+from tide.runtime.controller import Controller
+from tide.runtime.lifecycle import ObjectReconciler
+from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request, Result
+from tide.runtime.status import StatusWriter
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded
+from tide.source.helm import remote
+from tide.source.helm.index import MAX_INDEX_SIZE, IndexInvalid, parse_index
+
+__all__ = [
+    "COMPONENT",
+    "HELM_REPOSITORY",
+    "KIND",
+    "HelmRepositoryPipeline",
+    "HelmRepositoryReconciler",
+    "register",
+]
+
+log = logging.getLogger(__name__)
+
+KIND = "HelmRepository"
+COMPONENT = "source-controller"
+"""Name in events and ``managedFields``, as Flux's controller."""
+HELM_REPOSITORY = ResourceType(
+    HelmRepository.GROUP, HelmRepository.VERSION, KIND, "helmrepositories"
+)
+_FAILURE_TYPES = (reasons.FETCH_FAILED, reasons.STORAGE_OPERATION_FAILED)
+_DEFAULT_INTERVAL = 60.0
+"""Seconds between index fetches when ``spec.interval`` is not set (Flux's ``1m``)."""
+
+
+class HelmRepositoryPipeline:
+    """Steps of a ``type: default`` HelmRepository reconcile.
+
+    Args:
+        client: reads the Secrets the spec names.
+        storage: where the index artifact is stored.
+        workdir: scratch space (TLS key files while they are loaded, the index before storing).
+        max_index_size: the largest index accepted, in bytes (default 50 MiB, as Flux).
+    """
+
+    def __init__(
+        self,
+        *,
+        client: KubeClient,
+        storage: Storage,
+        workdir: Path,
+        max_index_size: int = MAX_INDEX_SIZE,
+    ) -> None:
+        self._client = client
+        self._storage = storage
+        self._workdir = workdir
+        self.max_index_size = max_index_size
+
+    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+        """Publish the repository's current index as the artifact."""
+        repo = _parse(obj)
+        namespace, name = repo.metadata.namespace or "default", repo.metadata.name
+        generation = repo.metadata.generation
+        url = repo.spec.url
+        if url.startswith("oci://"):
+            message = (
+                "invalid Helm repository URL: 'oci' URL scheme cannot be used with 'default' "
+                "HelmRepository type"
+            )
+            conditions.mark_true(
+                status,
+                reasons.FETCH_FAILED,
+                reason=reasons.URL_INVALID,
+                message=message,
+                generation=generation,
+            )
+            raise Stalled(message, reason=reasons.URL_INVALID)
+        content = await self._fetch(repo, status)
+        revision = f"sha256:{hashlib.sha256(content).hexdigest()}"
+        current = status.get("artifact")
+        event: tuple[str, str] | None = None
+        if current and current.get("revision") == revision and self._storage.exists(current):
+            current["url"] = f"{self._storage.base_url}/{current['path']}"
+            status["url"] = current["url"]
+        else:
+            artifact = self._store(namespace, name, content, revision, status, generation)
+            size = _human_size(artifact["size"])
+            event = (
+                reasons.NEW_ARTIFACT,
+                f"stored fetched index of size {size} from '{remote.redact(url)}'",
+            )
+        for kind in _FAILURE_TYPES:
+            conditions.delete(status, kind)
+        message = f"stored artifact: revision '{revision}'"
+        conditions.mark_true(
+            status,
+            reasons.ARTIFACT_IN_STORAGE,
+            reason=reasons.SUCCEEDED,
+            message=message,
+            generation=generation,
+        )
+        return Succeeded(
+            reason=reasons.SUCCEEDED,
+            message=message,
+            event_reason=event[0] if event else None,
+            event_message=event[1] if event else None,
+        )
+
+    async def finalize(self, obj: dict[str, Any]) -> None:
+        """Delete the object's artifacts from storage."""
+        metadata = obj["metadata"]
+        self._storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
+
+    async def _fetch(self, repo: HelmRepository, status: dict[str, Any]) -> bytes:
+        """Download, validate and normalise the index; mark FetchFailed on failure."""
+        generation = repo.metadata.generation
+        index_url = f"{repo.spec.url.rstrip('/')}/index.yaml"
+        try:
+            options = await remote.client_options(self._client, repo, workdir=self._workdir)
+            data = await remote.download(
+                options, index_url, limit=self.max_index_size, what="index"
+            )
+            index = await asyncio.to_thread(parse_index, data)
+        except remote.FetchError as error:
+            reason, message = error.reason, f"failed to fetch Helm repository index: {error}"
+        except IndexInvalid as error:
+            reason = reasons.INDEXATION_FAILED
+            message = f"failed to load Helm repository index from '{remote.redact(index_url)}': "
+            message += str(error)
+        else:
+            for skipped in index.skipped:
+                log.info("%s %s: skipped index entry %s", KIND, repo.metadata.name, skipped)
+            return index.to_bytes()
+        conditions.mark_true(
+            status, reasons.FETCH_FAILED, reason=reason, message=message, generation=generation
+        )
+        raise StepFailed(message, reason=reason)
+
+    def _store(
+        self,
+        namespace: str,
+        name: str,
+        content: bytes,
+        revision: str,
+        status: dict[str, Any],
+        generation: int | None,
+    ) -> dict[str, Any]:
+        try:
+            self._workdir.mkdir(parents=True, exist_ok=True)
+            descriptor, scratch = tempfile.mkstemp(dir=self._workdir, prefix="index-")
+            try:
+                with os.fdopen(descriptor, "wb") as sink:
+                    sink.write(content)
+                artifact = self._storage.store(
+                    KIND, namespace, name, Path(scratch), revision=revision
+                )
+            finally:
+                Path(scratch).unlink(missing_ok=True)
+            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
+        except OSError as error:
+            message = f"failed to store artifact for revision '{revision}': {error}"
+            conditions.mark_true(
+                status,
+                reasons.STORAGE_OPERATION_FAILED,
+                reason=reasons.STORAGE_OPERATION_FAILED,
+                message=message,
+                generation=generation,
+            )
+            raise StepFailed(message, reason=reasons.STORAGE_OPERATION_FAILED) from error
+        status["artifact"] = artifact.to_status()
+        status["url"] = artifact.url
+        return status["artifact"]
+
+
+class HelmRepositoryReconciler:
+    """Reconcile HelmRepositories: ``default`` ones through the pipeline, ``oci`` ones static.
+
+    Args:
+        inner: the lifecycle around :class:`HelmRepositoryPipeline`.
+        client: writes the status and finalizer of repositories turned static.
+        cache: the HelmRepository watch cache.
+        storage: artifacts of repositories turned static are deleted from it.
+    """
+
+    def __init__(
+        self, *, inner: ObjectReconciler, client: KubeClient, cache: WatchCache, storage: Storage
+    ) -> None:
+        self._inner = inner
+        self._client = client
+        self._cache = cache
+        self._storage = storage
+
+    async def reconcile(self, request: Request) -> Result:
+        """Run the pipeline for ``default`` repositories; make ``oci`` ones static."""
+        obj = self._cache.get(request.namespace, request.name)
+        spec = (obj or {}).get("spec") or {}
+        if obj is None or spec.get("type") != "oci":
+            result = await self._inner.reconcile(request)
+            if not spec.get("interval") and result.requeue_after is not None:
+                # The lifecycle falls back to 10m without spec.interval; Flux's HelmRepository
+                # default is 1m. Same ±5% jitter as the lifecycle's.
+                result = dataclasses.replace(
+                    result, requeue_after=_DEFAULT_INTERVAL * random.uniform(0.95, 1.05)
+                )
+            return result
+        await self._make_static(obj)
+        return Result()
+
+    async def _make_static(self, obj: dict[str, Any]) -> None:
+        """Drop what a ``default`` past left behind: artifacts, status, finalizer."""
+        metadata = obj["metadata"]
+        deleting = bool(metadata.get("deletionTimestamp"))
+        if (obj.get("spec") or {}).get("suspend") and not deleting:
+            return
+        finalizers = metadata.get("finalizers") or []
+        empty = _empty_status(obj.get("status"))
+        if FINALIZER not in finalizers and empty:
+            return
+        self._storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
+        if not empty and not deleting:
+            writer = StatusWriter(self._client, HELM_REPOSITORY, obj, field_manager=COMPONENT)
+            writer.status.clear()
+            await writer.flush()
+        if FINALIZER in finalizers:
+            patch = {
+                "metadata": {
+                    "finalizers": [f for f in finalizers if f != FINALIZER],
+                    "resourceVersion": metadata["resourceVersion"],
+                }
+            }
+            await self._client.patch_merge(
+                HELM_REPOSITORY, metadata["name"], patch, namespace=metadata.get("namespace")
+            )
+
+
+def register(
+    manager: Manager,
+    storage: Storage,
+    workdir: Path,
+    *,
+    max_index_size: int = MAX_INDEX_SIZE,
+) -> Controller:
+    """Wire the HelmRepository controller into ``manager``; return it.
+
+    Args:
+        manager: the manager that runs it.
+        storage: the source controller's artifact storage (``source.setup(...).storage``).
+        workdir: scratch space for this controller.
+        max_index_size: the largest index accepted, in bytes (default 50 MiB).
+    """
+    cache = manager.cache_for(HELM_REPOSITORY)
+    pipeline = HelmRepositoryPipeline(
+        client=manager.client, storage=storage, workdir=workdir, max_index_size=max_index_size
+    )
+    inner = ObjectReconciler(
+        rt=HELM_REPOSITORY,
+        client=manager.client,
+        cache=cache,
+        recorder=manager.recorder(COMPONENT),
+        pipeline=pipeline,
+    )
+    reconciler = HelmRepositoryReconciler(
+        inner=inner, client=manager.client, cache=cache, storage=storage
+    )
+    controller = Controller("helmrepository", reconciler, workers=manager.options.workers)
+    manager.watch(HELM_REPOSITORY, controller)
+    manager.add_controller(controller)
+    return controller
+
+
+def _parse(obj: dict[str, Any]) -> HelmRepository:
+    try:
+        return HelmRepository.model_validate(obj)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise Stalled(
+            f"invalid HelmRepository: {problems}", reason=reasons.INVALID_CONFIG
+        ) from error
+
+
+def _empty_status(status: dict[str, Any] | None) -> bool:
+    """Tell whether ``status`` is what a static object carries: nothing but the CRD default.
+
+    The CRD defaults ``observedGeneration`` to -1 whenever a status exists, so a cleared status
+    reads back as ``{observedGeneration: -1}`` (Flux's ``hasEmptyHelmRepositoryStatus``).
+    """
+    rest = {k: v for k, v in (status or {}).items() if k != "observedGeneration"}
+    return not rest and (status or {}).get("observedGeneration", -1) == -1
+
+
+def _human_size(size: int) -> str:
+    """Format ``size`` as Docker's ``units.HumanSize`` does (``30.88kB``), as Flux's event."""
+    value, units = float(size), ["B", "kB", "MB", "GB"]
+    while value >= 1000 and len(units) > 1:
+        value, units = value / 1000, units[1:]
+    return f"{value:.4g}{units[0]}"
