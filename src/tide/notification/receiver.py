@@ -11,13 +11,11 @@ import binascii
 import hashlib
 from typing import Any
 
-from pydantic import ValidationError
-
 from tide.api import reasons
 from tide.api.notification import Receiver
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded
+from tide.runtime.steps import Outcome, StepFailed, Succeeded, parse_object
 
 __all__ = ["WEBHOOK_PREFIX", "ReceiverPipeline", "webhook_path"]
 
@@ -39,7 +37,7 @@ class ReceiverPipeline:
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
         """Publish ``status.webhookPath`` for the token in ``spec.secretRef``."""
-        receiver = _parse(obj)
+        receiver = parse_object(Receiver, obj)
         namespace = receiver.metadata.namespace or "default"
         try:
             token = await self._token(namespace, receiver.spec.secret_ref.name)
@@ -68,13 +66,3 @@ class ReceiverPipeline:
             raise StepFailed(
                 f"{where}: key 'token' is not valid base64", reason=reasons.TOKEN_NOT_FOUND
             ) from error
-
-
-def _parse(obj: dict[str, Any]) -> Receiver:
-    try:
-        return Receiver.model_validate(obj)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise Stalled(f"invalid Receiver: {problems}", reason=reasons.INVALID_CONFIG) from error

@@ -5,8 +5,6 @@ from __future__ import annotations
 from tide.api.notification import Receiver
 from tide.kube.resources import ResourceType
 from tide.notification.receiver import ReceiverPipeline
-from tide.runtime.controller import Controller
-from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 
 __all__ = ["COMPONENT", "RECEIVER", "setup"]
@@ -18,13 +16,6 @@ RECEIVER = ResourceType(Receiver.GROUP, Receiver.VERSION, Receiver.KIND, "receiv
 
 def setup(manager: Manager) -> None:
     """Register the Receiver controller with ``manager``."""
-    reconciler = ObjectReconciler(
-        rt=RECEIVER,
-        client=manager.client,
-        cache=manager.cache_for(RECEIVER),
-        recorder=manager.recorder(COMPONENT),
-        pipeline=ReceiverPipeline(manager.client),
+    manager.add_object_controller(
+        RECEIVER, ReceiverPipeline(manager.client), name="receiver", component=COMPONENT
     )
-    controller = Controller("receiver", reconciler, workers=manager.options.workers)
-    manager.watch(RECEIVER, controller)
-    manager.add_controller(controller)

@@ -26,8 +26,10 @@ from tide.runtime import predicates
 from tide.runtime.controller import Controller
 from tide.runtime.events import EventRecorder
 from tide.runtime.leader import LeaderElector, LeaseConfig
+from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.reconcile import Request
 from tide.runtime.servers import Endpoint, ProbeServers
+from tide.runtime.steps import Pipeline
 
 __all__ = ["CacheSyncTimeout", "LeadershipLost", "Manager", "ManagerOptions"]
 
@@ -148,6 +150,29 @@ class Manager:
     def add_controller(self, controller: Controller) -> None:
         """Run ``controller`` once this process leads."""
         self.controllers.append(controller)
+
+    def add_object_controller(
+        self, rt: ResourceType, pipeline: Pipeline, *, name: str, component: str
+    ) -> Controller:
+        """Reconcile objects of ``rt`` with ``pipeline`` inside the Flux object lifecycle.
+
+        Args:
+            rt: the kind to watch and reconcile.
+            pipeline: the kind-specific steps.
+            name: the controller's name in logs and metrics ("gitrepository").
+            component: who reports events and owns status fields ("source-controller").
+
+        Returns the controller, for callers that add more watches or inspect it in tests.
+        """
+        cache = self.cache_for(rt)
+        reconciler = ObjectReconciler(
+            rt=rt, client=self.client, cache=cache, recorder=self.recorder(component),
+            pipeline=pipeline,
+        )  # fmt: skip
+        controller = Controller(name, reconciler, workers=self.options.workers)
+        self.watch(rt, controller)
+        self.add_controller(controller)
+        return controller
 
     def watch(
         self,

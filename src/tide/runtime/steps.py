@@ -9,12 +9,14 @@ events and a requeue in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from tide.api import reasons
 from tide.runtime.reconcile import TerminalError
 
-__all__ = ["Outcome", "Pipeline", "Stalled", "StepFailed", "Succeeded", "Waiting"]
+__all__ = ["Outcome", "Pipeline", "Stalled", "StepFailed", "Succeeded", "Waiting", "parse_object"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,24 @@ class Pipeline(Protocol):
     async def finalize(self, obj: dict[str, Any]) -> None:
         """Clean up before ``obj`` is deleted (garbage-collect what it made)."""
         ...
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_object(model: type[ModelT], obj: dict[str, Any]) -> ModelT:
+    """Parse ``obj`` into ``model``; a spec the model refuses stalls with every field named.
+
+    The API server validates against the same schema, so this fails only for rules the CRD
+    cannot express; retrying cannot help until the spec changes.
+    """
+    try:
+        return model.model_validate(obj)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise Stalled(
+            f"invalid {obj.get('kind') or model.__name__}: {problems}",
+            reason=reasons.INVALID_CONFIG,
+        ) from error

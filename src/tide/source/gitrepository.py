@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from tide.api import conditions, reasons
 from tide.api.keys import REQUESTED_AT
 from tide.api.meta import parse_duration
@@ -22,7 +20,7 @@ from tide.artifacts import Storage
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
 from tide.source.git.auth import GitAuth, GitAuthError
 from tide.source.git.build import ArchiveCache, IncludedArtifact
 from tide.source.git.command import GitCommandError, redact
@@ -60,7 +58,7 @@ class GitRepositoryPipeline:
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
         """Publish an artifact for the revision ``spec.ref`` names on the remote."""
-        repo = _parse(obj)
+        repo = parse_object(GitRepository, obj)
         spec = repo.spec
         namespace = repo.metadata.namespace or "default"
         generation = repo.metadata.generation
@@ -197,18 +195,6 @@ class GitRepositoryPipeline:
         if found is None:
             raise GitAuthError(f"{where} not found")
         return GitAuth.from_secret(found.get("data") or {}, url=url, where=where)
-
-
-def _parse(obj: dict[str, Any]) -> GitRepository:
-    try:
-        return GitRepository.model_validate(obj)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise Stalled(
-            f"invalid GitRepository: {problems}", reason=reasons.INVALID_CONFIG
-        ) from error
 
 
 def _ref(repo: GitRepository) -> dict[str, str]:

@@ -20,8 +20,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
-from pydantic import ValidationError
-
 from tide.api import conditions, reasons
 from tide.api.source import Bucket, GitRepository, HelmChart, HelmRepository
 from tide.artifacts import Storage
@@ -29,10 +27,9 @@ from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.runtime.controller import Controller
-from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, Waiting
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, Waiting, parse_object
 from tide.source.helm.build import Build, BuildError
 from tide.source.helm.chartbuild import ChartBuilder, Stored
 from tide.source.helm.remote import FetchError
@@ -92,7 +89,7 @@ class HelmChartPipeline:
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
         """Publish the chart the spec resolves to as the artifact."""
-        chart = _parse(obj)
+        chart = parse_object(HelmChart, obj)
         generation = chart.metadata.generation
         source, kind = self._source(chart, status)
         self._workdir.mkdir(parents=True, exist_ok=True)
@@ -264,18 +261,11 @@ def register(
         sources=sources,
         source_retry=source_retry,
     )
-    reconciler = ObjectReconciler(
-        rt=HELM_CHART,
-        client=manager.client,
-        cache=cache,
-        recorder=manager.recorder(COMPONENT),
-        pipeline=pipeline,
+    controller = manager.add_object_controller(
+        HELM_CHART, pipeline, name="helmchart", component=COMPONENT
     )
-    controller = Controller("helmchart", reconciler, workers=manager.options.workers)
-    manager.watch(HELM_CHART, controller)
     for kind, source_cache in sources.items():
         source_cache.add_handler(_requeue_charts(kind, cache, controller))
-    manager.add_controller(controller)
     return controller
 
 
@@ -329,13 +319,3 @@ def _ready(status: dict[str, Any]) -> tuple[str, str]:
 
 def _is_oci(repository: dict[str, Any]) -> bool:
     return (repository.get("spec") or {}).get("type") == "oci"
-
-
-def _parse(obj: dict[str, Any]) -> HelmChart:
-    try:
-        return HelmChart.model_validate(obj)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise Stalled(f"invalid HelmChart: {problems}", reason=reasons.INVALID_CONFIG) from error

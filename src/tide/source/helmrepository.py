@@ -24,8 +24,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from tide.api import conditions, reasons
 from tide.api.keys import FINALIZER
 from tide.api.source import HelmRepository
@@ -38,7 +36,7 @@ from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
 from tide.source.helm import remote
 from tide.source.helm.index import MAX_INDEX_SIZE, IndexInvalid, parse_index
 
@@ -89,7 +87,7 @@ class HelmRepositoryPipeline:
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
         """Publish the repository's current index as the artifact."""
-        repo = _parse(obj)
+        repo = parse_object(HelmRepository, obj)
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name
         generation = repo.metadata.generation
         url = repo.spec.url
@@ -297,18 +295,6 @@ def register(
     manager.watch(HELM_REPOSITORY, controller)
     manager.add_controller(controller)
     return controller
-
-
-def _parse(obj: dict[str, Any]) -> HelmRepository:
-    try:
-        return HelmRepository.model_validate(obj)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise Stalled(
-            f"invalid HelmRepository: {problems}", reason=reasons.INVALID_CONFIG
-        ) from error
 
 
 def _empty_status(status: dict[str, Any] | None) -> bool:

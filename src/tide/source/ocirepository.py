@@ -20,17 +20,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from tide.api import conditions, reasons
 from tide.api.source import OCIRepository, OCIRepositorySpec
 from tide.artifacts import Storage
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.runtime.controller import Controller
-from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
 from tide.source.oci import refs
 from tide.source.oci.pull import Pulled, PullFailed, pull
 
@@ -69,7 +66,7 @@ class OCIRepositoryPipeline:
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
         """Publish an artifact for the digest ``spec.ref`` resolves to in the registry."""
-        repo = _parse(obj)
+        repo = parse_object(OCIRepository, obj)
         _refuse_unsupported(repo.spec)
         repository, wanted = _target(repo, status)
         observed = _observed(repo.spec)
@@ -185,33 +182,12 @@ def register(manager: Manager, storage: Storage, workdir: Path) -> Controller:
     Layers are downloaded below ``workdir / "oci"``. Returns the controller, for tests and
     benchmarks to inspect.
     """
-    cache = manager.cache_for(OCI_REPOSITORY)
     pipeline = OCIRepositoryPipeline(
         client=manager.client, storage=storage, workdir=workdir / "oci"
     )
-    reconciler = ObjectReconciler(
-        rt=OCI_REPOSITORY,
-        client=manager.client,
-        cache=cache,
-        recorder=manager.recorder(COMPONENT),
-        pipeline=pipeline,
+    return manager.add_object_controller(
+        OCI_REPOSITORY, pipeline, name="ocirepository", component=COMPONENT
     )
-    controller = Controller("ocirepository", reconciler, workers=manager.options.workers)
-    manager.watch(OCI_REPOSITORY, controller)
-    manager.add_controller(controller)
-    return controller
-
-
-def _parse(obj: dict[str, Any]) -> OCIRepository:
-    try:
-        return OCIRepository.model_validate(obj)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise Stalled(
-            f"invalid OCIRepository: {problems}", reason=reasons.INVALID_CONFIG
-        ) from error
 
 
 def _target(

@@ -10,7 +10,6 @@ from tide.api.source import GitRepository
 from tide.artifacts import ArtifactServer, Storage
 from tide.kube.resources import ResourceType
 from tide.runtime.controller import Controller
-from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
 from tide.source import helmchart, helmrepository, ocirepository
@@ -81,17 +80,10 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
     pipeline = GitRepositoryPipeline(
         client=manager.client, storage=storage, remotes=remotes, archives=archives, cache=cache
     )
-    reconciler = ObjectReconciler(
-        rt=GIT_REPOSITORY,
-        client=manager.client,
-        cache=cache,
-        recorder=manager.recorder(COMPONENT),
-        pipeline=pipeline,
+    controller = manager.add_object_controller(
+        GIT_REPOSITORY, pipeline, name="gitrepository", component=COMPONENT
     )
-    controller = Controller("gitrepository", reconciler, workers=manager.options.workers)
-    manager.watch(GIT_REPOSITORY, controller)
     cache.add_handler(_requeue_includers(cache, controller))
-    manager.add_controller(controller)
     controllers = {
         "gitrepository": controller,
         "ocirepository": ocirepository.register(manager, storage, root / "work"),

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,33 +24,6 @@ from tide.testing import GitServer
 from tide.testing._process import free_port
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    """A TCP port that accepts connections and never answers (to exercise spec.timeout)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    listener.close()
 
 
 async def failing(
@@ -100,9 +70,9 @@ async def test_timeout_is_reported_with_the_spec_value(
     kube: KubeClient,
     namespace: str,
     source_controller: tuple[Manager, SourceRuntime],
-    silent_server: int,
+    silent_port: int,
 ) -> None:
-    url = f"http://127.0.0.1:{silent_server}/slow.git"
+    url = f"http://127.0.0.1:{silent_port}/slow.git"
     await create_git_repository(kube, namespace, "app", {"url": url, "timeout": "1s"})
     await failing(
         kube, namespace, "app", "GitOperationFailed", fragment="timed out after 1s (spec.timeout)"
