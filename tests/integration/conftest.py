@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from tests.integration.helpers import drain, eventually
+from tests.integration.helpers import STARTUP, drain, eventually
 from tide import notification
 from tide.cli.install import install_crds
 from tide.kube import resources
@@ -22,31 +22,13 @@ from tide.testing import ControlPlane
 
 pytestmark = pytest.mark.integration
 
-STARTUP = pytest.StashKey[float]()
-
-
-def pytest_terminal_summary(
-    terminalreporter: pytest.TerminalReporter, config: pytest.Config
-) -> None:
-    """Report how long the shared control plane took from start to ready."""
-    seconds = config.stash.get(STARTUP, None)
-    if seconds is not None:
-        terminalreporter.write_line(
-            f"control plane (etcd, apiserver, controller-manager, scheduler, kwok) "
-            f"ready in {seconds:.1f}s"
-        )
-
 
 @pytest.fixture(scope="session")
 def control_plane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
     """Start etcd, kube-apiserver, controller-manager, scheduler and kwok once per session."""
     plane = ControlPlane(workloads=True)
     plane.start()
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(
-            f"control plane ready in {plane.startup_seconds:.1f}s at {plane.server}"
-        )
+    request.config.stash[STARTUP] = plane.startup_seconds
     try:
         yield plane
     finally:

@@ -14,6 +14,9 @@ from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.testing import violations
 
+STARTUP = pytest.StashKey[float]()
+"""Where the session fixture leaves the control plane's start-to-ready seconds for the summary."""
+
 
 async def eventually(
     probe: Callable[[], Awaitable[Any]],
