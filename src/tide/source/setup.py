@@ -16,6 +16,7 @@ from tide.source import helmchart, helmrepository, ocirepository
 from tide.source.git.build import ArchiveCache
 from tide.source.git.remotes import GitRemotes
 from tide.source.gitrepository import GitRepositoryPipeline
+from tide.source.helm.index import MAX_INDEX_SIZE
 
 __all__ = ["COMPONENT", "GIT_REPOSITORY", "SourceOptions", "SourceRuntime", "setup"]
 
@@ -36,6 +37,7 @@ class SourceOptions:
         storage_port: its port (0 picks a free one).
         advertised_url: base URL consumers download from (default: the bound address).
         retention: artifacts kept per object (default 2).
+        max_index_size: largest Helm repository index accepted, in bytes (default 50 MiB).
     """
 
     storage_path: Path
@@ -43,6 +45,7 @@ class SourceOptions:
     storage_port: int = 9090
     advertised_url: str | None = None
     retention: int = 2
+    max_index_size: int = MAX_INDEX_SIZE
 
 
 @dataclass
@@ -88,7 +91,10 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
         "gitrepository": controller,
         "ocirepository": ocirepository.register(manager, storage, root / "work"),
         "helmrepository": helmrepository.register(
-            manager, storage, root / "work" / "helmrepository"
+            manager,
+            storage,
+            root / "work" / "helmrepository",
+            max_index_size=options.max_index_size,
         ),
         "helmchart": helmchart.register(manager, storage, root / "work" / "helmchart"),
     }

@@ -19,10 +19,16 @@ from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager, ManagerOptions
 from tide.runtime.servers import Endpoint
+from tide.source.helmchart import HELM_CHART
+from tide.source.helmrepository import HELM_REPOSITORY
+from tide.source.ocirepository import OCI_REPOSITORY
 from tide.source.setup import GIT_REPOSITORY, SourceRuntime
 from tide.testing import ControlPlane, GitServer
 
 USER, PASSWORD, TOKEN = "flux", "s3cret-pass", "t0ken-value"
+INDEX_LIMIT = 256 << 10
+"""A Helm index size limit small enough for a test to exceed cheaply."""
+SOURCE_KINDS = (HELM_CHART, HELM_REPOSITORY, OCI_REPOSITORY, GIT_REPOSITORY)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +82,10 @@ async def source_controller(
     runtime = source.setup(
         manager,
         source.SourceOptions(
-            storage_path=tmp_path / "storage", storage_host="127.0.0.1", storage_port=0
+            storage_path=tmp_path / "storage",
+            storage_host="127.0.0.1",
+            storage_port=0,
+            max_index_size=INDEX_LIMIT,
         ),
     )
     task = asyncio.create_task(manager.run())
@@ -88,7 +97,8 @@ async def source_controller(
 
     await eventually(ready, what="source controller caches to sync")
     yield manager, runtime
-    await drain(kube, GIT_REPOSITORY, namespace)
+    for rt in SOURCE_KINDS:  # consumers first: a HelmChart may still read its source
+        await drain(kube, rt, namespace)
     manager.stop()
     await asyncio.wait_for(task, timeout=40)
     await client.close()

@@ -10,30 +10,23 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 
-from tests.integration.helpers import assert_kstatus, drain, eventually
-from tests.integration.source.conftest import b64, create_secret
-from tide import source
+from tests.integration.helpers import assert_kstatus, eventually
+from tests.integration.source.conftest import INDEX_LIMIT, b64, create_secret
 from tide.api.keys import FINALIZER, REQUESTED_AT
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.runtime.controller import Controller
-from tide.runtime.manager import Manager, ManagerOptions
-from tide.runtime.servers import Endpoint
-from tide.source import helmchart, helmrepository
-from tide.source.helm.index import MAX_INDEX_SIZE
-from tide.source.helmchart import HELM_CHART
+from tide.runtime.manager import Manager
 from tide.source.helmrepository import HELM_REPOSITORY
-from tide.source.setup import GIT_REPOSITORY, SourceRuntime
+from tide.source.setup import SourceRuntime
 from tide.testing import ChartRepository
 from tide.testing._certs import CertificateAuthority
 from tide.testing._process import free_port
@@ -41,7 +34,6 @@ from tide.testing._process import free_port
 pytestmark = pytest.mark.integration
 
 USER, PASSWORD = "helm-user", "helm-s3cret"
-INDEX_LIMIT = 256 << 10
 """The index size limit the tests run with (Flux's 50 MiB would need 50 MiB test indexes)."""
 
 
@@ -56,46 +48,17 @@ class HelmController:
     index_limit: int
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def helm_controller(
-    control_plane: Any, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
-) -> AsyncIterator[HelmController]:
-    """``source.setup`` plus the HelmRepository and HelmChart controllers, in this process."""
-    client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
-    options = ManagerOptions(
-        metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
-    )
-    manager = Manager(client, options)
-    runtime = source.setup(
+@pytest.fixture
+def helm_controller(source_controller: tuple[Manager, SourceRuntime]) -> HelmController:
+    """The source controller (which runs the HelmRepository and HelmChart controllers)."""
+    manager, runtime = source_controller
+    return HelmController(
         manager,
-        source.SourceOptions(
-            storage_path=tmp_path / "storage", storage_host="127.0.0.1", storage_port=0
-        ),
+        runtime,
+        runtime.controllers["helmrepository"],
+        runtime.controllers["helmchart"],
+        INDEX_LIMIT,
     )
-    wired = {c.name: c for c in manager.controllers}
-    limit = INDEX_LIMIT
-    if "helmrepository" in wired:  # source.setup registers the Helm kinds itself now
-        limit = MAX_INDEX_SIZE
-    repositories = wired.get("helmrepository") or helmrepository.register(
-        manager, runtime.storage, tmp_path / "work" / "helmrepository", max_index_size=limit
-    )
-    charts = wired.get("helmchart") or helmchart.register(
-        manager, runtime.storage, tmp_path / "work" / "helmchart"
-    )
-    task = asyncio.create_task(manager.run())
-
-    async def ready() -> bool:
-        if task.done():
-            task.result()
-        return manager.ready
-
-    await eventually(ready, what="source controller caches to sync")
-    yield HelmController(manager, runtime, repositories, charts, limit)
-    for rt in (HELM_CHART, HELM_REPOSITORY, GIT_REPOSITORY):
-        await drain(kube, rt, namespace)
-    manager.stop()
-    await asyncio.wait_for(task, timeout=40)
-    await client.close()
 
 
 @pytest.fixture

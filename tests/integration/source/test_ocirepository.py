@@ -7,14 +7,12 @@ checked against their published digest.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import io
 import json
 import tarfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,14 +20,13 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from tests.integration.helpers import assert_kstatus, drain, eventually, reconcile_count
-from tide import source
+from tests.integration.helpers import assert_kstatus, eventually, reconcile_count
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.runtime.manager import Manager, ManagerOptions
-from tide.runtime.servers import Endpoint
-from tide.source.ocirepository import OCI_REPOSITORY, register
-from tide.testing import ControlPlane, Registry
+from tide.runtime.manager import Manager
+from tide.source.ocirepository import OCI_REPOSITORY
+from tide.source.setup import SourceRuntime
+from tide.testing import Registry
 from tide.testing._process import free_port
 
 pytestmark = pytest.mark.integration
@@ -115,37 +112,10 @@ async def proxy(registry: Registry) -> AsyncIterator[RecordingProxy]:
     await recording.stop()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def oci_controller(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
-) -> AsyncIterator[Manager]:
-    """The source controller with the OCIRepository controller, in this process."""
-    client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
-    options = ManagerOptions(
-        metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
-    )
-    manager = Manager(client, options)
-    runtime = source.setup(
-        manager,
-        source.SourceOptions(
-            storage_path=tmp_path / "storage", storage_host="127.0.0.1", storage_port=0
-        ),
-    )
-    if not any(c.name == "ocirepository" for c in manager.controllers):
-        register(manager, runtime.storage, tmp_path / "work")
-    task = asyncio.create_task(manager.run())
-
-    async def ready() -> bool:
-        if task.done():
-            task.result()
-        return manager.ready
-
-    await eventually(ready, what="source controller caches to sync")
-    yield manager
-    await drain(kube, OCI_REPOSITORY, namespace)
-    manager.stop()
-    await asyncio.wait_for(task, timeout=40)
-    await client.close()
+@pytest.fixture
+def oci_controller(source_controller: tuple[Manager, SourceRuntime]) -> Manager:
+    """The source controller (which runs the OCIRepository controller)."""
+    return source_controller[0]
 
 
 # -- helpers ---------------------------------------------------------------------------------------
