@@ -96,17 +96,24 @@ class Storage:
         *,
         revision: str,
         metadata: dict[str, str] | None = None,
+        filename: str = "{digest}.tar.gz",
     ) -> Artifact:
-        """Put ``source`` (an archive) into storage for one object and describe it.
+        """Put ``source`` into storage for one object and describe it.
 
-        The file is linked (or copied across file systems) under its digest name; ``source`` is
-        left in place so a shared build can be stored for several objects.
+        The file is linked (or copied across file systems); ``source`` is left in place so a
+        shared build can be stored for several objects.
+
+        Args:
+            filename: the stored name; ``{digest}`` stands for the content's hex digest, so the
+                default names files by content (Flux's Git and OCI artifacts). Helm artifacts
+                use Flux's names instead (``index-{digest}.yaml``, ``<chart>-<version>.tgz``);
+                a name reused for new content is replaced atomically.
         """
         digest = sha256_file(source)
         folder = self.folder(kind, namespace, name)
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{digest.removeprefix('sha256:')}.tar.gz"
-        if not target.exists():
+        target = folder / filename.format(digest=digest.removeprefix("sha256:"))
+        if not target.exists() or sha256_file(target) != digest:
             _place(source, target)
         relative = target.relative_to(self.root).as_posix()
         return Artifact(
@@ -128,7 +135,11 @@ class Storage:
         if not folder.is_dir():
             return 0
         keep = {self.local_path(current)}
-        files = sorted(folder.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+        files = sorted(
+            (p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
         for path in files:
             if len(keep) >= self.retention:
                 break

@@ -200,7 +200,12 @@ class HelmChartPipeline:
         else:
             try:
                 artifact = self._storage.store(
-                    KIND, namespace, name, build.path, revision=build.version
+                    KIND,
+                    namespace,
+                    name,
+                    build.path,
+                    revision=build.version,
+                    filename=build.path.name,
                 )
                 self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
             except OSError as error:

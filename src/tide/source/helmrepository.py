@@ -181,7 +181,12 @@ class HelmRepositoryPipeline:
                 with os.fdopen(descriptor, "wb") as sink:
                     sink.write(content)
                 artifact = self._storage.store(
-                    KIND, namespace, name, Path(scratch), revision=revision
+                    KIND,
+                    namespace,
+                    name,
+                    Path(scratch),
+                    revision=revision,
+                    filename="index-{digest}.yaml",
                 )
             finally:
                 Path(scratch).unlink(missing_ok=True)

@@ -68,3 +68,35 @@ def test_remove_all_deletes_the_objects_folder(tmp_path: Path) -> None:
     artifact = storage.store("GitRepository", "ns", "a", archive(tmp_path, b"x"), revision="r")
     storage.remove_all("GitRepository", "ns", "a")
     assert not storage.exists(artifact.to_status())
+
+
+def test_a_fixed_name_reused_for_new_content_is_replaced(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "store", base_url="http://x")
+    first = storage.store(
+        "HelmChart",
+        "ns",
+        "c",
+        archive(tmp_path, b"v1"),
+        revision="1.0.0",
+        filename="demo-1.0.0.tgz",
+    )
+    second = storage.store(
+        "HelmChart",
+        "ns",
+        "c",
+        archive(tmp_path, b"v2"),
+        revision="1.0.0",
+        filename="demo-1.0.0.tgz",
+    )
+    assert first.path == second.path == "helmchart/ns/c/demo-1.0.0.tgz"
+    assert first.digest != second.digest
+    assert storage.local_path(second.path).read_bytes() == b"v2"
+
+
+def test_digest_placeholder_names_files_by_content(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "store", base_url="http://x")
+    source = archive(tmp_path, b"index")
+    artifact = storage.store(
+        "HelmRepository", "ns", "r", source, revision="r", filename="index-{digest}.yaml"
+    )
+    assert artifact.path == f"helmrepository/ns/r/index-{sha256_file(source)[7:]}.yaml"
