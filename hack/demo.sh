@@ -3,6 +3,7 @@
 # of ours go Ready — including one that starts broken and recovers. KEEP=1 leaves it all running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+py="${TIDE_PYTHON:-python3}"
 
 step() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
@@ -33,8 +34,8 @@ run tide install
 run kubectl api-resources --api-group=source.toolkit.fluxcd.io
 
 step "Running Tide's controllers (leader election on, metrics and probes on loopback)"
-metrics_port=$(python -c 'from tide.testing._process import free_port; print(free_port())')
-health_port=$(python -c 'from tide.testing._process import free_port; print(free_port())')
+metrics_port=$("$py" -c 'from tide.testing._process import free_port; print(free_port())')
+health_port=$("$py" -c 'from tide.testing._process import free_port; print(free_port())')
 log=$(mktemp -t tide-controller.XXXXXX.log)
 storage=$(mktemp -d -t tide-storage.XXXXXX)
 tide controller --metrics-addr "127.0.0.1:${metrics_port}" --health-addr "127.0.0.1:${health_port}" \
@@ -58,7 +59,7 @@ printf 'controller ready (log: %s)\n' "$log"
 
 step "Serving a Git repository on loopback: the source of truth"
 gitlog=$(mktemp -t tide-git.XXXXXX.log)
-python hack/demo_git.py >"$gitlog" 2>&1 &
+"$py" hack/demo_git.py >"$gitlog" 2>&1 &
 gitserver=$!
 for _ in $(seq 1 100); do
   url=$(head -n 1 "$gitlog")

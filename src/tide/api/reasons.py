@@ -16,6 +16,7 @@ __all__ = [
     "CHART_PACKAGE_SUCCEEDED",
     "CHART_PULL_ERROR",
     "CHART_PULL_SUCCEEDED",
+    "DECRYPTION_FAILED",
     "DEPENDENCY_BUILD_ERROR",
     "DEPENDENCY_NOT_READY",
     "FAILED",
@@ -80,6 +81,8 @@ DEPENDENCY_NOT_READY = "DependencyNotReady"
 """A dependency in ``dependsOn`` or a source is not ready yet; retried at ``retryInterval``."""
 ARTIFACT_FAILED = "ArtifactFailed"
 """The source artifact could not be fetched or failed digest verification."""
+DECRYPTION_FAILED = "DecryptionFailed"
+"""SOPS-encrypted manifests could not be decrypted with the keys given."""
 BUILD_FAILED = "BuildFailed"
 """Manifests could not be built (kustomize, substitution, decryption)."""
 PRUNE_FAILED = "PruneFailed"

@@ -170,6 +170,20 @@ class KubeClient:
         except Exception as error:
             raise translate(error) from error
 
+    async def get_json(self, path: str) -> dict[str, Any]:
+        """GET a raw API path (discovery documents have no resource class) and decode it.
+
+        lightkube offers no public raw request, so this uses its connection (host, TLS,
+        credentials and timeout already set up) directly; it is the one such reach in Tide.
+        """
+        http = self._client._client._client
+        try:
+            response = await http.get(path)
+            response.raise_for_status()
+        except Exception as error:
+            raise _translate_http(error) from error
+        return response.json()
+
     # -- writes ---------------------------------------------------------------------------------
     async def create(self, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
         """Create ``obj``; raise KubeConflict when it exists."""
@@ -289,3 +303,14 @@ class KubeClient:
             for (_, kind, where), count in self.writes.items()
             if (kinds is None or kind in kinds) and (namespace is None or where == namespace)
         )
+
+
+def _translate_http(error: Exception) -> KubeError:
+    """Translate an httpx status error (which carries no Kubernetes Status) or a transport one."""
+    response = getattr(error, "response", None)
+    if response is not None:
+        code = response.status_code
+        if code == 404:
+            return KubeNotFound(f"{response.request.url.path} not found", status=404)
+        return KubeError(f"discovery failed: HTTP {code}: {response.text[:200]}", status=code)
+    return translate(error)

@@ -1,0 +1,194 @@
+"""Apply a set of manifests with server-side apply, in Flux's stages, writing only what changed.
+
+Per object: resolve its kind (discovery), add the owner labels, dry-run apply, compare with the
+live object (:mod:`tide.kube.ssa.diff`); only a ``created`` or ``configured`` object is applied for
+real. Field ownership is always forced (Flux's ``ForceOwnership``), so ``kubectl edit`` drift is
+put back; ``force`` means what it means in Flux: recreate an object whose immutable fields changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tide.kube.discovery import UnknownKind
+from tide.kube.errors import KubeError, KubeInvalid
+from tide.kube.resources import ResourceType
+from tide.kube.ssa import diff
+from tide.kube.ssa.changeset import Action, ChangeSet, ChangeSetEntry, ObjectRef
+from tide.kube.ssa.wait import readiness
+
+if TYPE_CHECKING:
+    from tide.kube.ssa.manager import ResourceManager
+
+__all__ = [
+    "ANNOTATION_FORCE",
+    "ANNOTATION_RECONCILE",
+    "ANNOTATION_SSA",
+    "CLUSTER_DEFINITIONS",
+    "apply_all",
+    "stages",
+]
+
+ANNOTATION_SSA = "kustomize.toolkit.fluxcd.io/ssa"
+ANNOTATION_FORCE = "kustomize.toolkit.fluxcd.io/force"
+ANNOTATION_RECONCILE = "kustomize.toolkit.fluxcd.io/reconcile"
+
+CLUSTER_DEFINITIONS = frozenset({"CustomResourceDefinition", "Namespace", "ClusterRole"})
+"""Kinds Flux applies first, because the rest may live in them or be of their kinds."""
+
+_ESTABLISH_TIMEOUT = 30.0
+"""Seconds to wait for applied CRDs to be Established before applying their custom resources."""
+
+
+def stages(objects: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Split manifests into Flux's stages, keeping their order within each.
+
+    Cluster definitions (CRDs, Namespaces, ClusterRoles), then ``*Class`` kinds (StorageClass,
+    IngressClass…, which the rest refer to), then everything else.
+    """
+    definitions, classes, rest = [], [], []
+    for obj in objects:
+        kind = obj.get("kind", "")
+        if kind in CLUSTER_DEFINITIONS:
+            definitions.append(obj)
+        elif kind.endswith("Class"):
+            classes.append(obj)
+        else:
+            rest.append(obj)
+    return [definitions, classes, rest]
+
+
+def _annotation(obj: Mapping[str, Any], key: str) -> str:
+    return str(((obj.get("metadata") or {}).get("annotations") or {}).get(key, ""))
+
+
+def _is_immutable_error(error: KubeError) -> bool:
+    text = str(error)
+    return isinstance(error, KubeInvalid) and (
+        "field is immutable" in text or "cannot change" in text or "Forbidden: updates to" in text
+    )
+
+
+async def apply_all(
+    manager: ResourceManager,
+    objects: Sequence[Mapping[str, Any]],
+    *,
+    force: bool = False,
+    all_or_nothing: bool = False,
+) -> ChangeSet:
+    """Apply every object in stages; see :meth:`ResourceManager.apply_all`."""
+    result = ChangeSet()
+    for stage in stages(objects):
+        applied_crds: list[dict[str, Any]] = []
+        for obj in stage:
+            entry = await _apply_one(manager, obj, force=force)
+            result.add(entry)
+            if entry.action is Action.FAILED and all_or_nothing:
+                return result
+            if obj.get("kind") == "CustomResourceDefinition" and entry.action != Action.FAILED:
+                applied_crds.append(dict(obj))
+        if applied_crds:
+            await _wait_established(manager, applied_crds)
+    return result
+
+
+async def _apply_one(
+    manager: ResourceManager, manifest: Mapping[str, Any], *, force: bool
+) -> ChangeSetEntry:
+    ref = ObjectRef.of(manifest)
+    version = manifest.get("apiVersion", "").rpartition("/")[2]
+
+    def entry(action: Action, message: str = "") -> ChangeSetEntry:
+        return ChangeSetEntry(ref.id, ref.subject, action, version, message)
+
+    if _annotation(manifest, ANNOTATION_RECONCILE) == "disabled":
+        return entry(Action.SKIPPED, "reconcile disabled by annotation")
+    mode = _annotation(manifest, ANNOTATION_SSA)
+    if mode == "Ignore":
+        return entry(Action.SKIPPED, "ssa: Ignore")
+    try:
+        rt = await manager.mapper.for_object(dict(manifest))
+        obj = _prepared(manager, manifest, rt)
+        namespace = obj["metadata"].get("namespace")
+        live = await manager.client.get_or_none(rt, obj["metadata"]["name"], namespace=namespace)
+        if live is not None and mode == "IfNotPresent":
+            return entry(Action.SKIPPED, "ssa: IfNotPresent and the object exists")
+        force_this = force or _annotation(manifest, ANNOTATION_FORCE) == "enabled"
+        action = await _apply_if_changed(manager, rt, obj, live, force=force_this)
+    except UnknownKind as error:
+        return entry(Action.FAILED, str(error))
+    except KubeError as error:
+        return entry(Action.FAILED, f"{type(error).__name__}: {error}")
+    return entry(action)
+
+
+def _prepared(
+    manager: ResourceManager, manifest: Mapping[str, Any], rt: ResourceType
+) -> dict[str, Any]:
+    """Return the manifest with owner labels, scoped as its kind is; refuse a missing namespace."""
+    obj = copy.deepcopy(dict(manifest))
+    metadata = obj.setdefault("metadata", {})
+    metadata["labels"] = {**(metadata.get("labels") or {}), **manager.owner_labels}
+    if not rt.namespaced:
+        metadata.pop("namespace", None)
+    elif not metadata.get("namespace"):
+        raise KubeInvalid(f"{rt.kind} is namespaced but metadata.namespace is not set")
+    return obj
+
+
+async def _apply_if_changed(
+    manager: ResourceManager,
+    rt: ResourceType,
+    obj: dict[str, Any],
+    live: dict[str, Any] | None,
+    *,
+    force: bool,
+) -> Action:
+    client = manager.client
+    try:
+        dry_run = await client.apply(rt, obj, force=True, dry_run=True)
+    except KubeError as error:
+        if not (force and live is not None and _is_immutable_error(error)):
+            raise
+        await _recreate(manager, rt, obj)
+        return Action.CREATED
+    if not diff.has_drifted(live, dry_run):
+        return Action.UNCHANGED
+    await client.apply(rt, obj, force=True)
+    return Action.CREATED if live is None else Action.CONFIGURED
+
+
+async def _recreate(manager: ResourceManager, rt: ResourceType, obj: dict[str, Any]) -> None:
+    """Delete and apply again: the only way to change an immutable field (Flux's ``force``)."""
+    name, namespace = obj["metadata"]["name"], obj["metadata"].get("namespace")
+    await manager.client.delete(rt, name, namespace=namespace)
+    deadline = time.monotonic() + _ESTABLISH_TIMEOUT
+    while await manager.client.get_or_none(rt, name, namespace=namespace) is not None:
+        if time.monotonic() >= deadline:
+            raise KubeError(f"{rt.kind}/{name} was not deleted in time to be recreated")
+        await asyncio.sleep(0.2)
+    await manager.client.apply(rt, obj, force=True)
+
+
+async def _wait_established(manager: ResourceManager, crds: list[dict[str, Any]]) -> None:
+    """Wait (bounded) for CRDs to be served, so custom resources in later stages resolve.
+
+    A CRD that never becomes Established is not an error here: its custom resources fail on
+    their own with ``UnknownKind``, which names them.
+    """
+    deadline = time.monotonic() + _ESTABLISH_TIMEOUT
+    rt = await manager.mapper.resource_type("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+    pending = [crd["metadata"]["name"] for crd in crds]
+    while pending and time.monotonic() < deadline:
+        still = []
+        for name in pending:
+            live = await manager.client.get_or_none(rt, name)
+            if live is None or not readiness(live).ready:
+                still.append(name)
+        pending = still
+        if pending:
+            await asyncio.sleep(0.1)

@@ -1,0 +1,96 @@
+"""One entry point for applying, diffing, waiting on and deleting sets of objects.
+
+Like fluxcd/pkg's ``ssa.ResourceManager``: the verbs live in their own modules
+(:mod:`~tide.kube.ssa.apply`, :mod:`~tide.kube.ssa.diff`, :mod:`~tide.kube.ssa.wait`,
+:mod:`~tide.kube.ssa.delete`); this class holds what they share.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tide.kube.client import KubeClient
+from tide.kube.discovery import RESTMapper
+from tide.kube.ssa import apply, delete, wait
+from tide.kube.ssa.changeset import ChangeSet
+
+__all__ = ["ResourceManager"]
+
+
+class ResourceManager:
+    """Apply, prune and health-check the objects one owner (e.g. a Kustomization) manages.
+
+    Args:
+        client: the API client; its write counter also counts this manager's writes.
+        mapper: resolves each manifest's kind (shared, so discovery is cached across owners).
+        field_manager: the SSA field manager recorded in ``managedFields``.
+        owner_labels: labels put on every applied object and required on every pruned one, e.g.
+            ``kustomize.toolkit.fluxcd.io/name`` and ``/namespace``.
+    """
+
+    def __init__(
+        self,
+        client: KubeClient,
+        mapper: RESTMapper,
+        field_manager: str,
+        owner_labels: Mapping[str, str],
+    ) -> None:
+        if client.field_manager != field_manager:
+            # KubeClient applies as its own field manager; a shallow copy shares its connection
+            # and its write counter but applies as ours.
+            client = copy.copy(client)
+            client.field_manager = field_manager
+        self.client = client
+        self.mapper = mapper
+        self.field_manager = field_manager
+        self.owner_labels = dict(owner_labels)
+
+    async def apply_all(
+        self,
+        objects: Sequence[Mapping[str, Any]],
+        *,
+        force: bool = False,
+        all_or_nothing: bool = False,
+    ) -> ChangeSet:
+        """Apply ``objects`` in Flux's stages and return what happened to each.
+
+        Unchanged objects are not written. Per-object annotations: ``ssa: Ignore`` and
+        ``reconcile: disabled`` skip the object; ``ssa: IfNotPresent`` only creates it;
+        ``ssa: Merge``/``Override`` apply it (Tide never strips other managers' fields, so the
+        two behave alike); ``force: enabled`` (or ``force=True``) recreates an object whose
+        immutable fields changed.
+
+        Args:
+            objects: manifests (JSON-shaped dicts); not modified.
+            force: recreate objects whose immutable fields changed. Default: False.
+            all_or_nothing: stop at the first failure (Flux's behaviour). Default: False — a
+                failure is recorded on its entry with the API server's message and the other
+                objects are still applied.
+        """
+        return await apply.apply_all(self, objects, force=force, all_or_nothing=all_or_nothing)
+
+    async def delete_all(
+        self,
+        entries: Sequence[Mapping[str, str]],
+        *,
+        skip_annotation: tuple[str, str] = (delete.ANNOTATION_PRUNE, "disabled"),
+    ) -> ChangeSet:
+        """Delete the objects inventory ``entries`` (``{"id", "v"}``) name.
+
+        Objects already gone are left out of the result; objects carrying ``skip_annotation``
+        or no longer carrying this manager's owner labels are ``skipped``. Deletion uses the
+        API server's default propagation, which is background for every built-in kind that
+        owns others (Deployments, Jobs…).
+        """
+        return await delete.delete_all(self, entries, skip_annotation=skip_annotation)
+
+    async def wait(self, objects: Sequence[Mapping[str, Any]], timeout: float) -> list[str]:
+        """Wait for ``objects`` to be ready (kstatus); return ``"Kind/ns/name: why"`` per straggler.
+
+        Args:
+            objects: manifests or live objects (only identity is read; state is fetched).
+            timeout: seconds before giving up on the ones not ready.
+        """
+        return await wait.wait_for(self, objects, timeout=timeout)

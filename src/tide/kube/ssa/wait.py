@@ -1,0 +1,263 @@
+"""Tell whether applied objects are ready, the way kstatus (``kubectl wait``, Flux) reads them.
+
+Built-in workloads report readiness in kind-specific fields, so each has its rule; anything else
+is read with kstatus's generic rule (observedGeneration current, ``Ready`` true, not
+``Reconciling``/``Stalled``). Objects with no status at all (ConfigMaps…) are ready once they exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from tide.kube.errors import KubeError
+from tide.kube.ssa.changeset import subject
+
+if TYPE_CHECKING:
+    from tide.kube.ssa.manager import ResourceManager
+
+__all__ = ["Health", "Readiness", "readiness", "wait_for"]
+
+
+class Health(StrEnum):
+    """kstatus's verdicts that matter for waiting."""
+
+    CURRENT = "Current"
+    IN_PROGRESS = "InProgress"
+    FAILED = "Failed"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """One object's verdict and, when not current, why."""
+
+    health: Health
+    message: str = ""
+
+    @property
+    def ready(self) -> bool:
+        """Whether the object is current."""
+        return self.health is Health.CURRENT
+
+
+CURRENT = Readiness(Health.CURRENT)
+
+
+def _progress(message: str) -> Readiness:
+    return Readiness(Health.IN_PROGRESS, message)
+
+
+def _condition(obj: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return condition
+    return None
+
+
+def _is_true(obj: Mapping[str, Any], kind: str) -> bool:
+    condition = _condition(obj, kind)
+    return condition is not None and condition.get("status") == "True"
+
+
+def _generation_behind(obj: Mapping[str, Any]) -> Readiness | None:
+    generation = (obj.get("metadata") or {}).get("generation")
+    observed = (obj.get("status") or {}).get("observedGeneration")
+    if generation is not None and observed is not None and observed < generation:
+        return _progress(f"observed generation {observed} of {generation}")
+    if generation is not None and observed is None and obj.get("kind") in _WORKLOADS:
+        return _progress("not yet observed by its controller")
+    return None
+
+
+def _generic(obj: Mapping[str, Any]) -> Readiness:
+    """kstatus's rule for any kind: Stalled fails, Reconciling or Ready≠True is in progress."""
+    if behind := _generation_behind(obj):
+        return behind
+    stalled = _condition(obj, "Stalled")
+    if stalled and stalled.get("status") == "True":
+        return Readiness(Health.FAILED, stalled.get("message") or stalled.get("reason") or "")
+    reconciling = _condition(obj, "Reconciling")
+    if reconciling and reconciling.get("status") == "True":
+        return _progress(reconciling.get("message") or "reconciling")
+    ready = _condition(obj, "Ready")
+    if ready and ready.get("status") != "True":
+        return _progress(ready.get("message") or ready.get("reason") or "not ready")
+    return CURRENT
+
+
+def _deployment(obj: Mapping[str, Any]) -> Readiness:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    progressing = _condition(obj, "Progressing")
+    if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
+        return Readiness(Health.FAILED, progressing.get("message") or "progress deadline exceeded")
+    want = spec.get("replicas", 1)
+    updated, total = status.get("updatedReplicas", 0), status.get("replicas", 0)
+    available = status.get("availableReplicas", 0)
+    if updated < want:
+        return _progress(f"{updated} of {want} replicas updated")
+    if total > updated:
+        return _progress(f"{total - updated} old replicas pending termination")
+    if available < want:
+        return _progress(f"{available} of {want} replicas available")
+    if want and not _is_true(obj, "Available"):
+        return _progress("Available condition is not true")
+    return CURRENT
+
+
+def _statefulset(obj: Mapping[str, Any]) -> Readiness:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if (spec.get("updateStrategy") or {}).get("type") == "OnDelete":
+        return CURRENT
+    want = spec.get("replicas", 1)
+    ready = status.get("readyReplicas", 0)
+    if ready < want:
+        return _progress(f"{ready} of {want} replicas ready")
+    partition = ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition")
+    if partition:
+        return CURRENT
+    if status.get("updatedReplicas", 0) < want:
+        return _progress(f"{status.get('updatedReplicas', 0)} of {want} replicas updated")
+    if status.get("currentRevision") != status.get("updateRevision"):
+        return _progress(f"revision {status.get('updateRevision')} still rolling out")
+    return CURRENT
+
+
+def _daemonset(obj: Mapping[str, Any]) -> Readiness:
+    status = obj.get("status") or {}
+    want = status.get("desiredNumberScheduled", 0)
+    for field, label in (
+        ("updatedNumberScheduled", "updated"),
+        ("numberAvailable", "available"),
+        ("numberReady", "ready"),
+    ):
+        if status.get(field, 0) < want:
+            return _progress(f"{status.get(field, 0)} of {want} pods {label}")
+    return CURRENT
+
+
+def _replicaset(obj: Mapping[str, Any]) -> Readiness:
+    want = (obj.get("spec") or {}).get("replicas", 1)
+    status = obj.get("status") or {}
+    for field, label in (("readyReplicas", "ready"), ("availableReplicas", "available")):
+        if status.get(field, 0) < want:
+            return _progress(f"{status.get(field, 0)} of {want} replicas {label}")
+    return CURRENT
+
+
+def _job(obj: Mapping[str, Any]) -> Readiness:
+    if _is_true(obj, "Failed"):
+        failed = _condition(obj, "Failed") or {}
+        return Readiness(Health.FAILED, failed.get("message") or "job failed")
+    if _is_true(obj, "Complete"):
+        return CURRENT
+    return _progress("job not complete")
+
+
+def _pod(obj: Mapping[str, Any]) -> Readiness:
+    phase = (obj.get("status") or {}).get("phase", "Pending")
+    if phase == "Succeeded" or (phase == "Running" and _is_true(obj, "Ready")):
+        return CURRENT
+    if phase == "Failed":
+        return Readiness(Health.FAILED, "pod failed")
+    scheduled = _condition(obj, "PodScheduled")
+    if scheduled and scheduled.get("status") == "False":
+        return _progress(f"pod not scheduled: {scheduled.get('message', '')}".rstrip(": "))
+    return _progress(f"pod phase {phase}")
+
+
+def _pvc(obj: Mapping[str, Any]) -> Readiness:
+    phase = (obj.get("status") or {}).get("phase", "Pending")
+    return CURRENT if phase == "Bound" else _progress(f"claim phase {phase}")
+
+
+def _service(obj: Mapping[str, Any]) -> Readiness:
+    if (obj.get("spec") or {}).get("type") != "LoadBalancer":
+        return CURRENT
+    ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress")
+    return CURRENT if ingress else _progress("load balancer has no ingress yet")
+
+
+def _namespace(obj: Mapping[str, Any]) -> Readiness:
+    phase = (obj.get("status") or {}).get("phase", "Active")
+    return CURRENT if phase == "Active" else _progress(f"namespace phase {phase}")
+
+
+def _crd(obj: Mapping[str, Any]) -> Readiness:
+    names = _condition(obj, "NamesAccepted")
+    if names and names.get("status") == "False":
+        return Readiness(Health.FAILED, names.get("message") or "names not accepted")
+    return CURRENT if _is_true(obj, "Established") else _progress("not yet established")
+
+
+_WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}
+
+_RULES: dict[tuple[str, str], Callable[[Mapping[str, Any]], Readiness]] = {
+    ("apps", "Deployment"): _deployment,
+    ("apps", "StatefulSet"): _statefulset,
+    ("apps", "DaemonSet"): _daemonset,
+    ("apps", "ReplicaSet"): _replicaset,
+    ("batch", "Job"): _job,
+    ("", "Pod"): _pod,
+    ("", "PersistentVolumeClaim"): _pvc,
+    ("", "Service"): _service,
+    ("", "Namespace"): _namespace,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): _crd,
+}
+
+
+def readiness(obj: Mapping[str, Any]) -> Readiness:
+    """Return kstatus's verdict on one live object."""
+    if (obj.get("metadata") or {}).get("deletionTimestamp"):
+        return _progress("being deleted")
+    group = obj.get("apiVersion", "").rpartition("/")[0]
+    rule = _RULES.get((group, obj.get("kind", "")))
+    if rule is None:
+        return _generic(obj)
+    return _generation_behind(obj) or rule(obj)
+
+
+async def wait_for(
+    manager: ResourceManager,
+    objects: Sequence[Mapping[str, Any]],
+    *,
+    timeout: float,
+    interval: float = 0.5,
+) -> list[str]:
+    """Poll until every object is current or failed, or ``timeout`` passes.
+
+    Returns ``"Kind/ns/name: why"`` for each object not current at the end; an empty list means
+    all are ready. A failed object (e.g. a Job that failed) ends the wait early: it will not
+    become ready by waiting.
+    """
+    deadline = time.monotonic() + timeout
+    pending = {subject(obj): obj for obj in objects}
+    verdicts: dict[str, Readiness] = {}
+    while True:
+        for name, obj in list(pending.items()):
+            verdict = await _current_verdict(manager, obj)
+            verdicts[name] = verdict
+            if verdict.ready:
+                del pending[name]
+        settled = all(verdicts[name].health is Health.FAILED for name in pending)
+        if not pending or settled or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+    return [f"{name}: {verdicts[name].message}" for name in pending]
+
+
+async def _current_verdict(manager: ResourceManager, obj: Mapping[str, Any]) -> Readiness:
+    metadata = obj.get("metadata") or {}
+    try:
+        rt = await manager.mapper.for_object(dict(obj))
+        live = await manager.client.get_or_none(
+            rt, metadata["name"], namespace=metadata.get("namespace") if rt.namespaced else None
+        )
+    except KubeError as error:  # reported; the wait goes on, the server may recover
+        return _progress(f"cannot read: {error}")
+    if live is None:
+        return _progress("not found")
+    return readiness(live)
