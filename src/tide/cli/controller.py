@@ -20,6 +20,7 @@ from tide.api.meta import parse_duration
 from tide.cli import logs
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
+from tide.kustomize import setup as kustomize_setup
 from tide.runtime.leader import LeaseConfig
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
 from tide.runtime.servers import parse_address
@@ -28,6 +29,7 @@ __all__ = ["CONTROLLERS", "run"]
 
 CONTROLLERS: dict[str, Callable[[Manager, source.SourceOptions], object]] = {
     "source": source.setup,
+    "kustomize": lambda manager, _: kustomize_setup.setup(manager),
     "notification": lambda manager, _: notification.setup(manager),
 }
 """Controllers by name, as ``--controllers`` takes them; each controller package adds one."""

@@ -89,6 +89,9 @@ class ObjectReconciler:
         generation = obj["metadata"].get("generation")
         requested_at = (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT)
         status = writer.status
+        # Taken before the progress mark: events compare the verdict with the last one reported.
+        before = conditions.find(status, reasons.READY)
+        before = dict(before) if before else None
         if _is_new_work(status, generation, requested_at):
             message = "reconciliation in progress"
             conditions.mark_reconciling(
@@ -104,8 +107,6 @@ class ObjectReconciler:
             await writer.flush()
         if requested_at is not None:
             status["lastHandledReconcileAt"] = requested_at
-        before = conditions.find(status, reasons.READY)
-        before = dict(before) if before else None
         try:
             outcome = await self._pipeline.run(obj, status)
         except Stalled as error:

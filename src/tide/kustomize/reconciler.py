@@ -1,0 +1,206 @@
+"""Kustomization reconcile: dependencies → artifact → build → apply → prune → health → report.
+
+Each step fails with one reason (``DependencyNotReady``, ``ArtifactFailed``, ``BuildFailed``,
+``DecryptionFailed``, ``ReconciliationFailed``, ``PruneFailed``, ``HealthCheckFailed``). What was
+applied before stays applied and stays in the inventory when a later step fails: objects are
+pruned only after a fully successful apply, and a partial apply keeps the old entries too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tide.api import reasons
+from tide.api.kustomize import Kustomization
+from tide.api.meta import parse_duration
+from tide.artifacts import ArtifactFetchError, fetch_artifact
+from tide.kube.cache import WatchCache
+from tide.kube.client import KubeClient
+from tide.kube.discovery import RESTMapper
+from tide.kube.ssa import ChangeSet, ResourceManager
+from tide.kustomize import inputs
+from tide.kustomize.build import BuildError, BuildOptions, build
+from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
+from tide.kustomize.substitute import substitute
+from tide.runtime.steps import Outcome, StepFailed, Succeeded, Waiting, parse_object
+
+__all__ = ["COMPONENT", "KustomizationPipeline"]
+
+COMPONENT = "kustomize-controller"
+"""Field manager, event source and owner of status fields, as Flux's controller."""
+OWNER_NAME = "kustomize.toolkit.fluxcd.io/name"
+OWNER_NAMESPACE = "kustomize.toolkit.fluxcd.io/namespace"
+_DEFAULT_RETRY = 30.0
+"""Seconds before a blocked Kustomization looks again when it sets no ``retryInterval``."""
+
+
+class KustomizationPipeline:
+    """Steps of a Kustomization reconcile."""
+
+    def __init__(
+        self,
+        *,
+        client: KubeClient,
+        mapper: RESTMapper,
+        kustomizations: WatchCache,
+        sources: dict[str, WatchCache],
+    ) -> None:
+        self._client = client
+        self._mapper = mapper
+        self._kustomizations = kustomizations
+        self._sources = sources
+
+    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+        """Apply the source's manifests for the Kustomization ``obj``."""
+        kustomization = parse_object(Kustomization, obj)
+        spec = kustomization.spec
+        retry = parse_duration(spec.retry_interval or spec.interval)
+        blocked = inputs.dependency_not_ready(kustomization, self._kustomizations)
+        if blocked:
+            return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=retry)
+        artifact, waiting = self._artifact(kustomization, retry)
+        if waiting is not None:
+            return waiting
+        revision = artifact["revision"]
+        status["lastAttemptedRevision"] = revision
+        objects = await self._build(kustomization, artifact)
+        manager = self._resource_manager(kustomization)
+        changes = await self._apply(manager, objects, status, force=spec.force)
+        if spec.prune:
+            await self._prune(manager, status, changes)
+        status["inventory"] = {"entries": changes.to_inventory()}
+        await self._check_health(kustomization, manager, objects)
+        status["lastAppliedRevision"] = revision
+        message = f"Applied revision: {revision}"
+        if not changes.changed:
+            return Succeeded(reason=reasons.RECONCILIATION_SUCCEEDED, message=message)
+        return Succeeded(
+            reason=reasons.RECONCILIATION_SUCCEEDED,
+            message=message,
+            event_reason=reasons.RECONCILIATION_SUCCEEDED,
+            event_message=changes.summary(),
+        )
+
+    async def finalize(self, obj: dict[str, Any]) -> None:
+        """Delete what the inventory holds when ``prune`` is on (Flux's default deletion)."""
+        kustomization = parse_object(Kustomization, obj)
+        policy = kustomization.spec.deletion_policy or "MirrorPrune"
+        prune = kustomization.spec.prune if policy == "MirrorPrune" else policy != "Orphan"
+        entries = ((obj.get("status") or {}).get("inventory") or {}).get("entries") or []
+        if prune and entries:
+            await self._resource_manager(kustomization).delete_all(entries)
+
+    # -- steps ------------------------------------------------------------------------------------
+    def _artifact(
+        self, kustomization: Kustomization, retry: float
+    ) -> tuple[dict[str, Any], Waiting | None]:
+        reference = kustomization.spec.source_ref
+        namespace = reference.namespace or kustomization.metadata.namespace or "default"
+        where = f"{reference.kind} '{namespace}/{reference.name}'"
+        cache = self._sources.get(reference.kind)
+        source = cache.get(namespace, reference.name) if cache else None
+        if source is None:
+            return {}, Waiting(reasons.ARTIFACT_FAILED, f"Source {where} not found", retry)
+        artifact = (source.get("status") or {}).get("artifact")
+        if not artifact:
+            message = f"Source {where} is not ready, artifact not found"
+            return {}, Waiting(reasons.ARTIFACT_FAILED, message, retry)
+        return artifact, None
+
+    async def _build(
+        self, kustomization: Kustomization, artifact: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        spec = kustomization.spec
+        timeout = parse_duration(spec.timeout or spec.interval)
+        keys = await inputs.age_keys(kustomization, self._client)
+        variables = await inputs.substitution_variables(kustomization, self._client)
+        with tempfile.TemporaryDirectory(prefix="tide-kustomization-") as scratch:
+            root = Path(scratch)
+            try:
+                await fetch_artifact(artifact["url"], artifact["digest"], root)
+            except ArtifactFetchError as error:
+                raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
+            try:
+                if keys:
+                    await asyncio.to_thread(decrypt_files, root, age_keys=keys)
+                options = BuildOptions.from_spec(spec, timeout=timeout)
+                objects = await asyncio.to_thread(build, root, options)
+                if variables is not None:
+                    objects = substitute(objects, variables)
+                if keys:
+                    objects = await asyncio.to_thread(decrypt, objects, age_keys=keys)
+            except DecryptionError as error:
+                raise StepFailed(str(error), reason=reasons.DECRYPTION_FAILED) from error
+            except BuildError as error:
+                raise StepFailed(str(error), reason=reasons.BUILD_FAILED) from error
+        return objects
+
+    def _resource_manager(self, kustomization: Kustomization) -> ResourceManager:
+        owner = {
+            OWNER_NAME: kustomization.metadata.name,
+            OWNER_NAMESPACE: kustomization.metadata.namespace or "default",
+        }
+        return ResourceManager(self._client, self._mapper, COMPONENT, owner)
+
+    async def _apply(
+        self,
+        manager: ResourceManager,
+        objects: list[dict[str, Any]],
+        status: dict[str, Any],
+        *,
+        force: bool,
+    ) -> ChangeSet:
+        changes = await manager.apply_all(objects, force=force)
+        if changes.failed:
+            # What applied stays applied and inventoried, alongside everything inventoried
+            # before, so nothing is pruned on the strength of a half-done apply.
+            previous = (status.get("inventory") or {}).get("entries") or []
+            applied = changes.to_inventory()
+            known = {entry["id"] for entry in applied}
+            merged = applied + [e for e in previous if e["id"] not in known]
+            status["inventory"] = {"entries": sorted(merged, key=lambda e: e["id"])}
+            failures = "\n".join(f"{entry.subject}: {entry.message}" for entry in changes.failed)
+            raise StepFailed(failures, reason=reasons.RECONCILIATION_FAILED)
+        return changes
+
+    async def _prune(
+        self, manager: ResourceManager, status: dict[str, Any], changes: ChangeSet
+    ) -> None:
+        previous = (status.get("inventory") or {}).get("entries") or []
+        kept = {entry["id"] for entry in changes.to_inventory()}
+        stale = [entry for entry in previous if entry["id"] not in kept]
+        if not stale:
+            return
+        deleted = await manager.delete_all(stale)
+        if deleted.failed:
+            failures = "\n".join(f"{entry.subject}: {entry.message}" for entry in deleted.failed)
+            raise StepFailed(f"pruning failed:\n{failures}", reason=reasons.PRUNE_FAILED)
+        changes.extend(deleted)
+
+    async def _check_health(
+        self, kustomization: Kustomization, manager: ResourceManager, objects: list[dict[str, Any]]
+    ) -> None:
+        spec = kustomization.spec
+        if spec.wait:
+            targets = objects
+        elif spec.health_checks:
+            targets = [
+                {
+                    "apiVersion": check.api_version or "v1",
+                    "kind": check.kind,
+                    "metadata": {"name": check.name, "namespace": check.namespace},
+                }
+                for check in spec.health_checks
+            ]
+        else:
+            return
+        timeout = parse_duration(spec.timeout or spec.interval)
+        problems = await manager.wait(targets, timeout)
+        if problems:
+            raise StepFailed(
+                f"health check failed after {timeout:g}s: " + "; ".join(problems),
+                reason=reasons.HEALTH_CHECK_FAILED,
+            )

@@ -1,0 +1,92 @@
+"""Wire the Kustomization controller into a manager: its kind, its sources, its RESTMapper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tide.api.kustomize import Kustomization
+from tide.kube.cache import WatchCache, object_key
+from tide.kube.discovery import RESTMapper
+from tide.kube.resources import ResourceType
+from tide.kustomize.reconciler import COMPONENT, KustomizationPipeline
+from tide.runtime.controller import Controller
+from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request
+
+__all__ = ["KUSTOMIZATION", "SOURCE_KINDS", "setup"]
+
+KUSTOMIZATION = ResourceType(
+    Kustomization.GROUP, Kustomization.VERSION, "Kustomization", "kustomizations"
+)
+SOURCE_KINDS = (
+    ResourceType("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories"),
+    ResourceType("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories"),
+    ResourceType("source.toolkit.fluxcd.io", "v1", "Bucket", "buckets"),
+)
+"""Kinds a Kustomization's ``sourceRef`` may name."""
+
+
+def setup(manager: Manager) -> Controller:
+    """Register the Kustomization controller with ``manager``; return it."""
+    kustomizations = manager.cache_for(KUSTOMIZATION)
+    sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
+    pipeline = KustomizationPipeline(
+        client=manager.client,
+        mapper=RESTMapper(manager.client),
+        kustomizations=kustomizations,
+        sources=sources,
+    )
+    controller = manager.add_object_controller(
+        KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT
+    )
+    for kind, cache in sources.items():
+        cache.add_handler(_on_new_artifact(kind, kustomizations, controller))
+    kustomizations.add_handler(_on_dependency_ready(kustomizations, controller))
+    return controller
+
+
+def _on_new_artifact(kind: str, kustomizations: WatchCache, controller: Controller) -> Any:
+    """Reconcile the Kustomizations of a source whose artifact revision changed."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is None:
+            return
+        before = ((old or {}).get("status") or {}).get("artifact") or {}
+        after = (new.get("status") or {}).get("artifact") or {}
+        if not after or before.get("revision") == after.get("revision"):
+            return
+        namespace, name = object_key(new)
+        for other in kustomizations.list():
+            ref = (other.get("spec") or {}).get("sourceRef") or {}
+            own = other["metadata"].get("namespace") or ""
+            if (
+                ref.get("kind") == kind
+                and ref.get("name") == name
+                and (ref.get("namespace") or own) == namespace
+            ):
+                controller.enqueue(Request(*object_key(other)))
+
+    return handle
+
+
+def _on_dependency_ready(kustomizations: WatchCache, controller: Controller) -> Any:
+    """Reconcile the dependents of a Kustomization that just became ready."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is None:
+            return
+        applied = (new.get("status") or {}).get("lastAppliedRevision")
+        if applied is None or applied == ((old or {}).get("status") or {}).get(
+            "lastAppliedRevision"
+        ):
+            return
+        namespace, name = object_key(new)
+        for other in kustomizations.list():
+            own = other["metadata"].get("namespace") or ""
+            for dependency in (other.get("spec") or {}).get("dependsOn") or []:
+                if dependency.get("name") == name and (dependency.get("namespace") or own) == (
+                    namespace
+                ):
+                    controller.enqueue(Request(*object_key(other)))
+
+    return handle

@@ -1,0 +1,59 @@
+"""Fixtures for Kustomization tests: a Git server, and the source + kustomize controllers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.integration.helpers import drain, eventually
+from tide import source
+from tide.kube.client import KubeClient
+from tide.kustomize.setup import KUSTOMIZATION
+from tide.kustomize.setup import setup as setup_kustomize
+from tide.runtime.manager import Manager, ManagerOptions
+from tide.runtime.servers import Endpoint
+from tide.source.setup import GIT_REPOSITORY
+from tide.testing import ControlPlane, GitServer
+
+
+@pytest.fixture(scope="module")
+def git_server() -> Iterator[GitServer]:
+    with GitServer() as server:
+        yield server
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def controllers(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[Manager]:
+    """The source and kustomize controllers, running in this process."""
+    client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
+    options = ManagerOptions(
+        metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
+    )
+    manager = Manager(client, options)
+    source.setup(
+        manager,
+        source.SourceOptions(
+            storage_path=tmp_path / "storage", storage_host="127.0.0.1", storage_port=0
+        ),
+    )
+    setup_kustomize(manager)
+    task = asyncio.create_task(manager.run())
+
+    async def ready() -> bool:
+        if task.done():
+            task.result()
+        return manager.ready
+
+    await eventually(ready, what="controllers' caches to sync")
+    yield manager
+    for rt in (KUSTOMIZATION, GIT_REPOSITORY):
+        await drain(kube, rt, namespace, timeout=60)
+    manager.stop()
+    await asyncio.wait_for(task, timeout=40)
+    await client.close()

@@ -1,0 +1,238 @@
+"""Kustomization on the real cluster: apply an overlay from Git, prune, drift, dependencies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.helpers import assert_kstatus, eventually
+from tide.kube import resources
+from tide.kube.client import KubeClient
+from tide.kube.resources import ResourceType
+from tide.kustomize.setup import KUSTOMIZATION
+from tide.runtime.manager import Manager
+from tide.source.setup import GIT_REPOSITORY
+from tide.testing import GitServer
+
+pytestmark = pytest.mark.integration
+
+DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
+
+BASE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: podinfo}
+  template:
+    metadata:
+      labels: {app: podinfo}
+    spec:
+      containers:
+        - name: podinfo
+          image: ghcr.io/stefanprodan/podinfo:6.7.0
+"""
+FILES = {
+    "apps/base/podinfo/deployment.yaml": BASE,
+    "apps/base/podinfo/config.yaml": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo-config\n"
+        "data:\n  color: ${color:=blue}\n"
+    ),
+    "apps/base/podinfo/kustomization.yaml": "resources:\n  - deployment.yaml\n  - config.yaml\n",
+    "apps/production/kustomization.yaml": (
+        "resources:\n  - ../base/podinfo\npatches:\n  - path: replicas.yaml\n"
+    ),
+    "apps/production/replicas.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: podinfo\nspec:\n  replicas: 3\n"
+    ),
+}
+
+
+async def given_source(kube: KubeClient, namespace: str, git: GitServer, repo: str) -> None:
+    await kube.create(GIT_REPOSITORY, {
+        "metadata": {"name": "fleet", "namespace": namespace},
+        "spec": {"interval": "10m", "url": git.http_url(repo)},
+    })  # fmt: skip
+
+
+async def create_kustomization(
+    kube: KubeClient, namespace: str, name: str, spec: dict[str, Any]
+) -> None:
+    await kube.create(KUSTOMIZATION, {
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "interval": "10m",
+            "prune": True,
+            "sourceRef": {"kind": "GitRepository", "name": "fleet"},
+            "targetNamespace": namespace,
+            **spec,
+        },
+    })  # fmt: skip
+
+
+def ready_condition(obj: dict[str, Any]) -> dict[str, Any] | None:
+    for condition in (obj.get("status") or {}).get("conditions") or ():
+        if condition["type"] == "Ready":
+            return condition
+    return None
+
+
+async def wait_for(
+    kube: KubeClient,
+    namespace: str,
+    name: str,
+    *,
+    status: str,
+    reason: str | None = None,
+    timeout: float = 60,
+) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        obj = await kube.get(KUSTOMIZATION, name, namespace=namespace)
+        ready = ready_condition(obj)
+        wanted = ready is not None and (reason is None or ready["reason"] == reason)
+        current = (
+            ready is not None and ready.get("observedGeneration") == obj["metadata"]["generation"]
+        )
+        return obj if wanted and current and ready["status"] == status else None
+
+    return await eventually(probe, timeout=timeout, what=f"Kustomization {name} Ready={status}")
+
+
+async def request_reconcile(
+    kube: KubeClient, rt: ResourceType, namespace: str, name: str, token: str
+) -> None:
+    await kube.patch_merge(rt, name, {"metadata": {"annotations": {
+        "reconcile.fluxcd.io/requestedAt": token}}}, namespace=namespace)  # fmt: skip
+
+
+async def test_an_overlay_from_git_is_applied_and_becomes_healthy(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"fleet-{namespace[-8:]}"
+    commit = git_server.create_repo(repo, FILES)
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "apps", {
+        "path": "./apps/production", "wait": True, "timeout": "60s",
+        "postBuild": {"substitute": {"color": "green"}},
+    })  # fmt: skip
+
+    obj = await wait_for(kube, namespace, "apps", status="True")
+    revision = f"main@sha1:{commit}"
+    assert ready_condition(obj)["message"] == f"Applied revision: {revision}"
+    assert obj["status"]["lastAppliedRevision"] == revision
+    assert obj["status"]["lastAttemptedRevision"] == revision
+    ids = {entry["id"] for entry in obj["status"]["inventory"]["entries"]}
+    assert ids == {f"{namespace}_podinfo_apps_Deployment", f"{namespace}_podinfo-config__ConfigMap"}
+    assert_kstatus(obj)
+    deployment = await kube.get(DEPLOYMENT, "podinfo", namespace=namespace)
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] == "apps"
+    assert deployment["status"].get("availableReplicas") == 3
+    config = await kube.get(resources.CONFIG_MAP, "podinfo-config", namespace=namespace)
+    assert config["data"]["color"] == "green"
+
+
+async def test_a_file_removed_from_git_is_pruned_and_drift_is_put_back(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"prune-{namespace[-8:]}"
+    git_server.create_repo(repo, FILES)
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "apps", {"path": "./apps/production"})
+    await wait_for(kube, namespace, "apps", status="True")
+
+    # Drift: someone scales the Deployment by hand; the next reconcile puts it back.
+    await kube.patch_merge(DEPLOYMENT, "podinfo", {"spec": {"replicas": 1}}, namespace=namespace)
+    await request_reconcile(kube, KUSTOMIZATION, namespace, "apps", "drift")
+
+    async def restored() -> bool:
+        live = await kube.get(DEPLOYMENT, "podinfo", namespace=namespace)
+        return live["spec"]["replicas"] == 3
+
+    await eventually(restored, what="the drifted replicas to be put back")
+
+    git_server.commit(repo, {
+        "apps/base/podinfo/config.yaml": None,
+        "apps/base/podinfo/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+    })  # fmt: skip
+    await request_reconcile(kube, GIT_REPOSITORY, namespace, "fleet", "prune")
+
+    async def pruned() -> bool:
+        gone = await kube.get_or_none(resources.CONFIG_MAP, "podinfo-config", namespace=namespace)
+        return gone is None
+
+    await eventually(pruned, what="the ConfigMap removed from Git to be pruned")
+    obj = await wait_for(kube, namespace, "apps", status="True")
+    assert [e["id"] for e in obj["status"]["inventory"]["entries"]] == [
+        f"{namespace}_podinfo_apps_Deployment"
+    ]
+
+
+async def test_nothing_changed_means_nothing_written(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"idle-{namespace[-8:]}"
+    git_server.create_repo(repo, FILES)
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "apps", {"path": "./apps/production"})
+    await wait_for(kube, namespace, "apps", status="True")
+    applied_kinds = ("Deployment", "ConfigMap")
+    applied = controllers.client.total_writes(namespace=namespace, kinds=applied_kinds)
+    writes = controllers.client.total_writes(namespace=namespace)
+    own = controllers.client.total_writes(namespace=namespace, kinds=("Kustomization",))
+    await request_reconcile(kube, KUSTOMIZATION, namespace, "apps", "again")
+
+    async def handled() -> bool:
+        obj = await kube.get(KUSTOMIZATION, "apps", namespace=namespace)
+        return obj["status"].get("lastHandledReconcileAt") == "again"
+
+    await eventually(handled, what="the requested reconcile")
+    # Nothing was applied again and no event recorded: the only writes are the Kustomization's
+    # status (the progress mark a reconcile request gets, and lastHandledReconcileAt).
+    after = controllers.client.total_writes(namespace=namespace, kinds=applied_kinds)
+    assert after == applied, controllers.client.writes
+    new_writes = controllers.client.total_writes(namespace=namespace) - writes
+    new_own = controllers.client.total_writes(namespace=namespace, kinds=("Kustomization",)) - own
+    assert new_writes == new_own <= 2, controllers.client.writes
+
+
+async def test_a_path_that_does_not_build_reports_build_failed_and_keeps_what_was_applied(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"broken-{namespace[-8:]}"
+    git_server.create_repo(repo, FILES)
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "apps", {"path": "./apps/production"})
+    good = await wait_for(kube, namespace, "apps", status="True")
+
+    git_server.commit(repo, {"apps/production/kustomization.yaml": "resources: [ not: valid\n"})
+    await request_reconcile(kube, GIT_REPOSITORY, namespace, "fleet", "break")
+    obj = await wait_for(kube, namespace, "apps", status="False", reason="BuildFailed")
+    assert "kustomization.yaml" in ready_condition(obj)["message"]
+    assert obj["status"]["inventory"] == good["status"]["inventory"]
+    assert obj["status"]["lastAppliedRevision"] == good["status"]["lastAppliedRevision"]
+    assert obj["status"]["lastAttemptedRevision"] != good["status"]["lastAppliedRevision"]
+    assert await kube.get_or_none(DEPLOYMENT, "podinfo", namespace=namespace) is not None
+
+
+async def test_depends_on_waits_for_the_dependency(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"deps-{namespace[-8:]}"
+    git_server.create_repo(repo, FILES)
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "apps", {
+        "path": "./apps/production", "dependsOn": [{"name": "infra"}], "retryInterval": "2s",
+    })  # fmt: skip
+    obj = await wait_for(kube, namespace, "apps", status="False", reason="DependencyNotReady")
+    assert ready_condition(obj)["message"] == f"dependency '{namespace}/infra' not found"
+
+    await create_kustomization(
+        kube, namespace, "infra", {"path": "./apps/base/podinfo", "targetNamespace": namespace}
+    )
+    await wait_for(kube, namespace, "infra", status="True")
+    await wait_for(kube, namespace, "apps", status="True")
