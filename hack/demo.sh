@@ -88,6 +88,28 @@ artifact=$(kubectl get gitrepository fleet -n flux-system -o jsonpath='{.status.
 printf 'artifact %s holds (default exclusions drop .github/):\n' "$artifact"
 curl -fs "$artifact" | tar tzf - | sed 's/^/  /'
 
+step "A Kustomization applies it to the cluster (server-side apply, pruning, health checks)"
+cat <<YAML | run kubectl apply -f -
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: podinfo
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps/podinfo
+  prune: true
+  wait: true
+  timeout: 1m
+  targetNamespace: default
+  sourceRef:
+    kind: GitRepository
+    name: fleet
+YAML
+run kubectl wait --for=condition=ready kustomization/podinfo -n flux-system --timeout=90s
+run kubectl get kustomization podinfo -n flux-system
+run kubectl get deployment podinfo -n default
+
 step "Pushing a commit: a reconcile request picks it up at once"
 work=$(mktemp -d -t tide-clone.XXXXXX)
 git clone -q "$url" "$work/fleet"
@@ -105,6 +127,13 @@ for _ in $(seq 1 100); do
 done
 printf 'status.artifact.revision = %s\n' "$revision"
 run kubectl get events -n flux-system --field-selector involvedObject.name=fleet
+for _ in $(seq 1 150); do
+  applied=$(kubectl get kustomization podinfo -n flux-system -o jsonpath='{.status.lastAppliedRevision}')
+  [ "$applied" = "main@sha1:${pushed}" ] && break
+  sleep 0.2
+done
+run kubectl get kustomization podinfo -n flux-system
+run kubectl get deployment podinfo -n default
 
 step "Applying a Receiver and its token Secret"
 run kubectl apply -f docs/examples/receiver.yaml
