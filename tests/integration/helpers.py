@@ -63,3 +63,10 @@ def reconcile_count(kind: str, namespace: str, name: str) -> float:
     """Return how many reconciles of one object this process ran (from the duration histogram)."""
     labels = {"kind": kind, "name": name, "namespace": namespace}
     return REGISTRY.get_sample_value("gotk_reconcile_duration_seconds_count", labels) or 0.0
+
+
+def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """Return the condition of type ``kind`` on ``obj``, or None."""
+    return next(
+        (c for c in (obj.get("status") or {}).get("conditions") or () if c["type"] == kind), None
+    )

@@ -21,6 +21,7 @@ from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
+from tide.source._report import mark_stored
 from tide.source.git.auth import GitAuth, GitAuthError
 from tide.source.git.build import ArchiveCache, IncludedArtifact
 from tide.source.git.command import GitCommandError, redact
@@ -102,12 +103,10 @@ class GitRepositoryPipeline:
                 status.pop(key, None)
             else:
                 status[key] = value
-        for kind in _FAILURE_TYPES:
-            conditions.delete(status, kind)
         message = f"stored artifact for revision '{resolved.revision}'"
-        conditions.mark_true(
+        mark_stored(
             status,
-            reasons.ARTIFACT_IN_STORAGE,
+            failure_types=_FAILURE_TYPES,
             reason=reasons.SUCCEEDED,
             message=message,
             generation=generation,

@@ -30,6 +30,7 @@ from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
 from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, Waiting, parse_object
+from tide.source._report import mark_stored
 from tide.source.helm.build import Build, BuildError
 from tide.source.helm.chartbuild import ChartBuilder, Stored
 from tide.source.helm.remote import FetchError
@@ -227,11 +228,9 @@ class HelmChartPipeline:
             else:
                 status.pop("observedValuesFiles", None)
         status["observedChartName"] = build.name
-        for kind in _FAILURE_TYPES:
-            conditions.delete(status, kind)
-        conditions.mark_true(
+        mark_stored(
             status,
-            reasons.ARTIFACT_IN_STORAGE,
+            failure_types=_FAILURE_TYPES,
             reason=reason,
             message=message,
             generation=generation,

@@ -37,6 +37,7 @@ from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
 from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
+from tide.source._report import mark_stored
 from tide.source.helm import remote
 from tide.source.helm.index import MAX_INDEX_SIZE, IndexInvalid, parse_index
 
@@ -118,12 +119,10 @@ class HelmRepositoryPipeline:
                 reasons.NEW_ARTIFACT,
                 f"stored fetched index of size {size} from '{remote.redact(url)}'",
             )
-        for kind in _FAILURE_TYPES:
-            conditions.delete(status, kind)
         message = f"stored artifact: revision '{revision}'"
-        conditions.mark_true(
+        mark_stored(
             status,
-            reasons.ARTIFACT_IN_STORAGE,
+            failure_types=_FAILURE_TYPES,
             reason=reasons.SUCCEEDED,
             message=message,
             generation=generation,

@@ -28,6 +28,7 @@ from tide.kube.resources import ResourceType
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
+from tide.source._report import mark_stored
 from tide.source.oci import refs
 from tide.source.oci.pull import Pulled, PullFailed, pull
 
@@ -76,12 +77,10 @@ class OCIRepositoryPipeline:
                 status.pop(key, None)
             else:
                 status[key] = value
-        for kind in _FAILURE_TYPES:
-            conditions.delete(status, kind)
         message = f"stored artifact for digest '{pulled.revision}'"
-        conditions.mark_true(
+        mark_stored(
             status,
-            reasons.ARTIFACT_IN_STORAGE,
+            failure_types=_FAILURE_TYPES,
             reason=reasons.SUCCEEDED,
             message=message,
             generation=repo.metadata.generation,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.integration.helpers import drain, eventually
+from tests.integration.helpers import condition, drain, eventually
 from tide import source
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -125,12 +125,6 @@ async def create_git_repository(
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"interval": "10m", **spec},
     })  # fmt: skip
-
-
-def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    return next(
-        (c for c in (obj.get("status") or {}).get("conditions") or () if c["type"] == kind), None
-    )
 
 
 async def wait_condition(

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.helpers import assert_kstatus, eventually
+from tests.integration.helpers import assert_kstatus, condition, eventually
 from tests.integration.source.conftest import INDEX_LIMIT, b64, create_secret
 from tide.api.keys import FINALIZER, REQUESTED_AT
 from tide.kube import resources
@@ -90,12 +90,6 @@ async def create_helm_repository(
     })  # fmt: skip
 
 
-def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    return next(
-        (c for c in (obj.get("status") or {}).get("conditions") or () if c["type"] == kind), None
-    )
-
-
 async def wait_ready(
     kube: KubeClient,
     rt: ResourceType,
@@ -154,9 +148,15 @@ async def failing(
         reconciling = condition(obj, "Reconciling")
         assert reconciling is None or reconciling["reason"] == "ProgressingWithRetry"
     assert_kstatus(obj)
-    warnings = [e for e in await events_for(kube, namespace, name) if e["type"] == "Warning"]
-    assert warnings and warnings[-1]["reason"] == reason, warnings
-    assert fragment in warnings[-1]["message"]
+
+    async def warned() -> bool:  # the event is recorded just after the status write
+        events = await events_for(kube, namespace, name)
+        return any(
+            e["type"] == "Warning" and e["reason"] == reason and fragment in e["message"]
+            for e in events
+        )
+
+    await eventually(warned, timeout=10, what=f"a Warning event with reason {reason}")
     return obj
 
 

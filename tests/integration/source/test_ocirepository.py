@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from tests.integration.helpers import assert_kstatus, eventually, reconcile_count
+from tests.integration.helpers import assert_kstatus, condition, eventually, reconcile_count
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager
@@ -160,11 +160,6 @@ async def request_reconcile(kube: KubeClient, namespace: str, name: str, token: 
     await kube.patch_merge(OCI_REPOSITORY, name, patch, namespace=namespace)
 
 
-def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    found = (obj.get("status") or {}).get("conditions") or ()
-    return next((c for c in found if c["type"] == kind), None)
-
-
 async def wait_ready(
     kube: KubeClient,
     namespace: str,
@@ -255,9 +250,15 @@ async def failing(
         # A generation that never settled is still in progress, retrying (kstatus).
         assert (condition(obj, "Reconciling") or {}).get("reason") == "ProgressingWithRetry"
     assert_kstatus(obj)
-    warnings = [e for e in await events_for(kube, namespace, "app") if e["type"] == "Warning"]
-    assert warnings and warnings[-1]["reason"] == reason
-    assert fragment in warnings[-1]["message"]
+
+    async def warned() -> bool:  # the event is recorded just after the status write
+        events = await events_for(kube, namespace, "app")
+        return any(
+            e["type"] == "Warning" and e["reason"] == reason and fragment in e["message"]
+            for e in events
+        )
+
+    await eventually(warned, timeout=10, what=f"a Warning event with reason {reason}")
     return obj
 
 
