@@ -3,13 +3,15 @@
 Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--health-addr``,
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
-``--artifact-retention-records``), so a Flux user's Deployment arguments carry over.
+``--artifact-retention-records``, ``--default-service-account``), so a Flux user's
+Deployment arguments carry over.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -27,9 +29,20 @@ from tide.runtime.servers import parse_address
 
 __all__ = ["CONTROLLERS", "run"]
 
-CONTROLLERS: dict[str, Callable[[Manager, source.SourceOptions], object]] = {
-    "source": source.setup,
-    "kustomize": lambda manager, _: kustomize_setup.setup(manager),
+
+@dataclass(frozen=True)
+class ControllerOptions:
+    """What the controllers take from the command line besides the manager's options."""
+
+    source: source.SourceOptions
+    default_service_account: str | None = None
+
+
+CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
+    "source": lambda manager, options: source.setup(manager, options.source),
+    "kustomize": lambda manager, options: kustomize_setup.setup(
+        manager, default_service_account=options.default_service_account
+    ),
     "notification": lambda manager, _: notification.setup(manager),
 }
 """Controllers by name, as ``--controllers`` takes them; each controller package adds one."""
@@ -73,6 +86,10 @@ def run(
         str | None, Option(help="Address consumers download artifacts from.")
     ] = None,
     artifact_retention_records: Annotated[int, Option(help="Artifacts kept per object.")] = 2,
+    default_service_account: Annotated[
+        str | None,
+        Option(help="ServiceAccount impersonated by Kustomizations that name none."),
+    ] = None,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -119,7 +136,8 @@ def run(
         retention=artifact_retention_records,
     )
     try:
-        asyncio.run(_serve(chosen, kubeconfig, context, options, source_options))
+        controller_options = ControllerOptions(source_options, default_service_account)
+        asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))
     except LeadershipLost as error:
         typer.echo(f"tide: {error}; exiting so a new leader can take over", err=True)
         raise typer.Exit(1) from error
@@ -133,12 +151,12 @@ async def _serve(
     kubeconfig: Path | None,
     context: str | None,
     options: ManagerOptions,
-    source_options: source.SourceOptions,
+    controller_options: ControllerOptions,
 ) -> None:
     client = KubeClient.from_kubeconfig(kubeconfig, context=context, field_manager="tide")
     manager = Manager(client, options)
     for name in chosen:
-        CONTROLLERS[name](manager, source_options)
+        CONTROLLERS[name](manager, controller_options)
     manager.install_signal_handlers()
     try:
         await manager.run()

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx2
 from lightkube import AsyncClient, KubeConfig
+from lightkube.config.kubeconfig import SingleConfig
 from lightkube.core import resource as lightkube_resource
 from lightkube.core.exceptions import LoadResourceError
 from lightkube.core.resource_registry import resource_registry
@@ -79,8 +80,16 @@ class KubeClient:
         field_manager: name recorded in ``managedFields`` for server-side applies.
     """
 
-    def __init__(self, client: AsyncClient, *, field_manager: str) -> None:
+    def __init__(
+        self,
+        client: AsyncClient,
+        *,
+        field_manager: str,
+        config: SingleConfig | None = None,
+    ) -> None:
         self._client = client
+        self._config = config
+        self._impersonated: dict[str, KubeClient] = {}
         self.field_manager = field_manager
         self.writes: collections.Counter[tuple[str, str, str]] = collections.Counter()
         """Writes sent, by (verb, kind, namespace); verbs: create, apply, apply-status, patch,
@@ -104,17 +113,69 @@ class KubeClient:
             KubeError: none of them exists.
         """
         config = _load_kubeconfig(Path(path) if path else None)
-        single = config.get(context)
+        return cls.from_config(config, context=context, field_manager=field_manager)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: KubeConfig | Mapping[str, Any],
+        *,
+        context: str | None = None,
+        field_manager: str = "tide",
+    ) -> KubeClient:
+        """Connect as a loaded kubeconfig (or its parsed YAML, e.g. from a Secret) says.
+
+        Raises:
+            KubeError: the kubeconfig is malformed or has no such context.
+        """
+        try:
+            if not isinstance(config, KubeConfig):
+                config = KubeConfig.from_dict(dict(config))
+            single = config.get(context)
+        except Exception as error:
+            raise KubeError(f"invalid kubeconfig: {error}") from error
         timeout = httpx2.Timeout(_REQUEST_TIMEOUT)
         return cls(
             AsyncClient(single, timeout=timeout, field_manager=field_manager),
             field_manager=field_manager,
+            config=single,
         )
 
+    def impersonating(self, user: str) -> KubeClient:
+        """Return a client to the same API server that acts as ``user`` (``Impersonate-User``).
+
+        The API server authorizes every request as that user, which is how a tenant's
+        Kustomization is held to its ServiceAccount's rights. For a ServiceAccount user
+        (``system:serviceaccount:<ns>:<name>``) the server adds its groups itself. One client
+        per user is kept (and closed with this one); it shares this client's write counter.
+        """
+        if self._config is None:
+            raise KubeError("this client was not built from a kubeconfig; cannot impersonate")
+        sibling = self._impersonated.get(user)
+        if sibling is None:
+            timeout = httpx2.Timeout(_REQUEST_TIMEOUT)
+            lightkube = AsyncClient(self._config, timeout=timeout, field_manager=self.field_manager)
+            sibling = KubeClient(lightkube, field_manager=self.field_manager)
+            sibling._http().headers["Impersonate-User"] = user
+            sibling.writes = self.writes
+            self._impersonated[user] = sibling
+        return sibling
+
     async def close(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (also those of impersonating clients made from this one)."""
+        for sibling in self._impersonated.values():
+            await sibling.close()
+        self._impersonated.clear()
         with contextlib.suppress(Exception):
             await self._client.close()
+
+    def _http(self) -> Any:
+        """The httpx client under lightkube (host, TLS, credentials and timeout set up).
+
+        lightkube offers neither raw requests nor per-client headers; this is Tide's one reach
+        into its internals, for discovery documents and impersonation headers.
+        """
+        return self._client._client._client
 
     # -- reads ----------------------------------------------------------------------------------
     async def get(self, rt: ResourceType, name: str, *, namespace: str | None = None) -> dict:
@@ -171,12 +232,8 @@ class KubeClient:
             raise translate(error) from error
 
     async def get_json(self, path: str) -> dict[str, Any]:
-        """GET a raw API path (discovery documents have no resource class) and decode it.
-
-        lightkube offers no public raw request, so this uses its connection (host, TLS,
-        credentials and timeout already set up) directly; it is the one such reach in Tide.
-        """
-        http = self._client._client._client
+        """GET a raw API path (discovery documents have no resource class) and decode it."""
+        http = self._http()
         try:
             response = await http.get(path)
             response.raise_for_status()

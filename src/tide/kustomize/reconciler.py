@@ -25,6 +25,7 @@ from tide.kustomize import inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
 from tide.kustomize.substitute import substitute
+from tide.kustomize.target import Targets
 from tide.runtime.steps import Outcome, StepFailed, Succeeded, Waiting, parse_object
 
 __all__ = ["COMPONENT", "KustomizationPipeline"]
@@ -47,9 +48,10 @@ class KustomizationPipeline:
         mapper: RESTMapper,
         kustomizations: WatchCache,
         sources: dict[str, WatchCache],
+        default_service_account: str | None = None,
     ) -> None:
         self._client = client
-        self._mapper = mapper
+        self._targets = Targets(client, mapper, default_service_account=default_service_account)
         self._kustomizations = kustomizations
         self._sources = sources
 
@@ -67,7 +69,7 @@ class KustomizationPipeline:
         revision = artifact["revision"]
         status["lastAttemptedRevision"] = revision
         objects = await self._build(kustomization, artifact)
-        manager = self._resource_manager(kustomization)
+        manager = await self._resource_manager(kustomization)
         changes = await self._apply(manager, objects, status, force=spec.force)
         if spec.prune:
             await self._prune(manager, status, changes)
@@ -91,7 +93,8 @@ class KustomizationPipeline:
         prune = kustomization.spec.prune if policy == "MirrorPrune" else policy != "Orphan"
         entries = ((obj.get("status") or {}).get("inventory") or {}).get("entries") or []
         if prune and entries:
-            await self._resource_manager(kustomization).delete_all(entries)
+            manager = await self._resource_manager(kustomization)
+            await manager.delete_all(entries)
 
     # -- steps ------------------------------------------------------------------------------------
     def _artifact(
@@ -138,12 +141,13 @@ class KustomizationPipeline:
                 raise StepFailed(str(error), reason=reasons.BUILD_FAILED) from error
         return objects
 
-    def _resource_manager(self, kustomization: Kustomization) -> ResourceManager:
+    async def _resource_manager(self, kustomization: Kustomization) -> ResourceManager:
         owner = {
             OWNER_NAME: kustomization.metadata.name,
             OWNER_NAMESPACE: kustomization.metadata.namespace or "default",
         }
-        return ResourceManager(self._client, self._mapper, COMPONENT, owner)
+        target = await self._targets.for_kustomization(kustomization)
+        return ResourceManager(target.client, target.mapper, COMPONENT, owner)
 
     async def _apply(
         self,

@@ -26,8 +26,14 @@ SOURCE_KINDS = (
 """Kinds a Kustomization's ``sourceRef`` may name."""
 
 
-def setup(manager: Manager) -> Controller:
-    """Register the Kustomization controller with ``manager``; return it."""
+def setup(manager: Manager, *, default_service_account: str | None = None) -> Controller:
+    """Register the Kustomization controller with ``manager``; return it.
+
+    Args:
+        manager: the manager to run in.
+        default_service_account: impersonated by Kustomizations that name no
+            ``serviceAccountName`` (Flux's ``--default-service-account``). Default: None.
+    """
     kustomizations = manager.cache_for(KUSTOMIZATION)
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
     pipeline = KustomizationPipeline(
@@ -35,6 +41,7 @@ def setup(manager: Manager) -> Controller:
         mapper=RESTMapper(manager.client),
         kustomizations=kustomizations,
         sources=sources,
+        default_service_account=default_service_account,
     )
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT
