@@ -25,6 +25,7 @@ __all__ = [
     "HEALTH_CHECK_FAILED",
     "INCLUDE_UNAVAILABLE",
     "INDEXATION_FAILED",
+    "INVALID_CEL_EXPRESSION",
     "INVALID_CHART_REFERENCE",
     "INVALID_CONFIG",
     "METADATA_PATCH_ERROR",
@@ -89,6 +90,8 @@ PRUNE_FAILED = "PruneFailed"
 """Objects that left the source could not be deleted."""
 HEALTH_CHECK_FAILED = "HealthCheckFailed"
 """Applied objects did not become healthy within the timeout."""
+INVALID_CEL_EXPRESSION = "InvalidCELExpression"
+"""A CEL expression in the spec (``healthCheckExprs``) does not compile; stalls until fixed."""
 FETCH_FAILED = "FetchFailed"
 """Type (sources, present while True) and reason: fetching from the remote failed."""
 NEW_ARTIFACT = "NewArtifact"

@@ -77,6 +77,12 @@ def translate(error: BaseException) -> KubeError:
         code = int(status.code or 0)
         kind = _BY_STATUS.get(code, KubeUnavailable if code >= 500 or code == 429 else KubeError)
         return kind(status.message or str(error), status=code, reason=status.reason or "")
+    if isinstance(error, httpx2.HTTPStatusError):
+        # A reply without a Kubernetes Status body, e.g. the 404 for a kind whose CRD is not
+        # served yet: the code still says what happened.
+        code = error.response.status_code
+        kind = _BY_STATUS.get(code, KubeUnavailable if code >= 500 or code == 429 else KubeError)
+        return kind(f"HTTP {code} from {error.request.url.path}", status=code)
     if isinstance(error, httpx2.HTTPError | OSError):
         return KubeUnavailable(f"API server unreachable: {error}")
     raise error

@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from tide import yamlio
 from tide.api import reasons
 from tide.api.kustomize import KustomizationSpec
 
@@ -148,7 +149,7 @@ def build(root: Path, options: BuildOptions) -> list[dict[str, Any]]:
     with _generated(directory, root), _overlay(root, directory, options) as target:
         _check_local_paths(root, directory)
         output = _run_kustomize(target, root=root, timeout=options.timeout)
-    objects = [doc for doc in yaml.safe_load_all(output) if doc]
+    objects = [doc for doc in yamlio.load_all(output) if doc]
     return [_with_common_metadata(obj, options) for obj in objects]
 
 
@@ -232,7 +233,7 @@ def overlay_kustomization(target: str, options: BuildOptions) -> dict[str, Any] 
 
 def _parse_manifest(path: Path, root: Path) -> None:
     try:
-        list(yaml.safe_load_all(path.read_text()))
+        yamlio.load_all(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         relative = path.relative_to(root).as_posix()
         raise BuildError(

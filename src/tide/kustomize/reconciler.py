@@ -21,12 +21,14 @@ from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.ssa import ChangeSet, ResourceManager
+from tide.kube.ssa.health_exprs import HealthExpressionError, compile_expressions
+from tide.kube.ssa.wait import Judge
 from tide.kustomize import inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import Targets
-from tide.runtime.steps import Outcome, StepFailed, Succeeded, Waiting, parse_object
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, Waiting, parse_object
 
 __all__ = ["COMPONENT", "KustomizationPipeline"]
 
@@ -63,6 +65,7 @@ class KustomizationPipeline:
         blocked = inputs.dependency_not_ready(kustomization, self._kustomizations)
         if blocked:
             return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=retry)
+        judge = _health_rules(kustomization)  # a spec error stalls before anything is applied
         artifact, waiting = self._artifact(kustomization, retry)
         if waiting is not None:
             return waiting
@@ -74,7 +77,7 @@ class KustomizationPipeline:
         if spec.prune:
             await self._prune(manager, status, changes)
         status["inventory"] = {"entries": changes.to_inventory()}
-        await self._check_health(kustomization, manager, objects)
+        await self._check_health(kustomization, manager, objects, judge)
         status["lastAppliedRevision"] = revision
         message = f"Applied revision: {revision}"
         if not changes.changed:
@@ -185,7 +188,11 @@ class KustomizationPipeline:
         changes.extend(deleted)
 
     async def _check_health(
-        self, kustomization: Kustomization, manager: ResourceManager, objects: list[dict[str, Any]]
+        self,
+        kustomization: Kustomization,
+        manager: ResourceManager,
+        objects: list[dict[str, Any]],
+        judge: Judge | None,
     ) -> None:
         spec = kustomization.spec
         if spec.wait:
@@ -202,9 +209,23 @@ class KustomizationPipeline:
         else:
             return
         timeout = parse_duration(spec.timeout or spec.interval)
-        problems = await manager.wait(targets, timeout)
+        problems = await manager.wait(targets, timeout, judge=judge)
         if problems:
             raise StepFailed(
                 f"health check failed after {timeout:g}s: " + "; ".join(problems),
                 reason=reasons.HEALTH_CHECK_FAILED,
             )
+
+
+def _health_rules(kustomization: Kustomization) -> Judge | None:
+    """Compile ``healthCheckExprs``; an expression that does not parse stalls the Kustomization."""
+    entries = kustomization.spec.health_check_exprs
+    if not entries:
+        return None
+    try:
+        rules = compile_expressions(
+            [entry.model_dump(by_alias=True, exclude_none=True) for entry in entries]
+        )
+    except HealthExpressionError as error:
+        raise Stalled(str(error), reason=reasons.INVALID_CEL_EXPRESSION) from error
+    return rules.evaluate

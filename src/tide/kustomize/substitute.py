@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from tide import yamlio
 from tide.kustomize.build import BuildError
 
 __all__ = [
@@ -116,9 +117,9 @@ def _describe(obj: Mapping[str, Any]) -> str:
 def _substitute_object(
     obj: dict[str, Any], variables: Mapping[str, str], strict: bool
 ) -> dict[str, Any]:
-    text = yaml.safe_dump(obj, sort_keys=False, width=1 << 30)
+    text = yamlio.dump(obj)
     try:
-        result = yaml.safe_load(substitute_text(text, variables, strict=strict))
+        result = yamlio.load(substitute_text(text, variables, strict=strict))
     except SubstitutionError as error:
         raise SubstitutionError(f"{_describe(obj)}: {error}") from error
     except yaml.YAMLError as error:

@@ -86,11 +86,18 @@ class ResourceManager:
         """
         return await delete.delete_all(self, entries, skip_annotation=skip_annotation)
 
-    async def wait(self, objects: Sequence[Mapping[str, Any]], timeout: float) -> list[str]:
+    async def wait(
+        self,
+        objects: Sequence[Mapping[str, Any]],
+        timeout: float,
+        *,
+        judge: wait.Judge | None = None,
+    ) -> list[str]:
         """Wait for ``objects`` to be ready (kstatus); return ``"Kind/ns/name: why"`` per straggler.
 
         Args:
             objects: manifests or live objects (only identity is read; state is fetched).
             timeout: seconds before giving up on the ones not ready.
+            judge: custom rules deciding for the objects they cover (``healthCheckExprs``).
         """
-        return await wait.wait_for(self, objects, timeout=timeout)
+        return await wait.wait_for(self, objects, timeout=timeout, judge=judge)

@@ -20,7 +20,7 @@ from tide.kube.ssa.changeset import subject
 if TYPE_CHECKING:
     from tide.kube.ssa.manager import ResourceManager
 
-__all__ = ["Health", "Readiness", "readiness", "wait_for"]
+__all__ = ["Health", "Judge", "Readiness", "readiness", "wait_for"]
 
 
 class Health(StrEnum):
@@ -45,6 +45,9 @@ class Readiness:
 
 
 CURRENT = Readiness(Health.CURRENT)
+
+Judge = Callable[[Mapping[str, Any]], Readiness | None]
+"""Custom health rules: a verdict on a live object, or None to leave it to kstatus."""
 
 
 def _progress(message: str) -> Readiness:
@@ -226,19 +229,21 @@ async def wait_for(
     *,
     timeout: float,
     interval: float = 0.5,
+    judge: Judge | None = None,
 ) -> list[str]:
     """Poll until every object is current or failed, or ``timeout`` passes.
 
     Returns ``"Kind/ns/name: why"`` for each object not current at the end; an empty list means
     all are ready. A failed object (e.g. a Job that failed) ends the wait early: it will not
-    become ready by waiting.
+    become ready by waiting. ``judge`` (e.g. compiled ``healthCheckExprs``) decides for the
+    objects it has a verdict on; kstatus's rules decide for the rest.
     """
     deadline = time.monotonic() + timeout
     pending = {subject(obj): obj for obj in objects}
     verdicts: dict[str, Readiness] = {}
     while True:
         for name, obj in list(pending.items()):
-            verdict = await _current_verdict(manager, obj)
+            verdict = await _current_verdict(manager, obj, judge)
             verdicts[name] = verdict
             if verdict.ready:
                 del pending[name]
@@ -249,7 +254,9 @@ async def wait_for(
     return [f"{name}: {verdicts[name].message}" for name in pending]
 
 
-async def _current_verdict(manager: ResourceManager, obj: Mapping[str, Any]) -> Readiness:
+async def _current_verdict(
+    manager: ResourceManager, obj: Mapping[str, Any], judge: Judge | None
+) -> Readiness:
     metadata = obj.get("metadata") or {}
     try:
         rt = await manager.mapper.for_object(dict(obj))
@@ -260,4 +267,8 @@ async def _current_verdict(manager: ResourceManager, obj: Mapping[str, Any]) -> 
         return _progress(f"cannot read: {error}")
     if live is None:
         return _progress("not found")
+    if judge is not None and not (live.get("metadata") or {}).get("deletionTimestamp"):
+        verdict = judge(live)
+        if verdict is not None:
+            return verdict
     return readiness(live)

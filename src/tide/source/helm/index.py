@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from tide import yamlio as _yaml
 from tide.semver import Constraint, Version
-from tide.source.helm import _yaml
 
 __all__ = [
     "MAX_INDEX_SIZE",

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from tide.source.helm import _yaml
+from tide import yamlio as _yaml
 
 __all__ = [
     "CHART_VALUES",

@@ -1,0 +1,104 @@
+"""Health checks: ``healthCheckExprs`` (CEL) judge kinds kstatus cannot; a CRD and its CR apply."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.helpers import eventually
+from tests.integration.kustomize.common import (
+    create_kustomization,
+    given_source,
+    ready_condition,
+    request_reconcile,
+    wait_for,
+)
+from tide.kube.client import KubeClient
+from tide.kube.resources import ResourceType
+from tide.kustomize.setup import KUSTOMIZATION
+from tide.runtime.manager import Manager
+from tide.testing import GitServer
+
+pytestmark = pytest.mark.integration
+
+WIDGET = ResourceType("example.tide.dev", "v1", "Widget", "widgets")
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.tide.dev
+spec:
+  group: example.tide.dev
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          x-kubernetes-preserve-unknown-fields: true
+"""
+WIDGET_MANIFEST = """\
+apiVersion: example.tide.dev/v1
+kind: Widget
+metadata:
+  name: gear
+spec:
+  size: 3
+"""
+EXPRS = [{
+    "apiVersion": "example.tide.dev/v1",
+    "kind": "Widget",
+    "current": "status.?phase.orValue('') == 'Ready'",
+    "failed": "status.?phase.orValue('') == 'Failed'",
+}]  # fmt: skip
+
+
+async def set_phase(kube: KubeClient, namespace: str, phase: str) -> None:
+    await kube.patch_merge(WIDGET, "gear", {"status": {"phase": phase}}, namespace=namespace)
+
+
+async def test_health_check_exprs_judge_a_custom_resource_applied_with_its_crd(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"widgets-{namespace[-8:]}"
+    # The CRD and its custom resource in one Kustomization: the CRD is applied (and
+    # Established) in an earlier stage than the Widget.
+    git_server.create_repo(repo, {"widgets/crd.yaml": CRD, "widgets/gear.yaml": WIDGET_MANIFEST})
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "widgets", {
+        "path": "./widgets", "wait": True, "timeout": "20s", "healthCheckExprs": EXPRS,
+    })  # fmt: skip
+
+    async def widget_applied() -> bool:
+        return await kube.get_or_none(WIDGET, "gear", namespace=namespace) is not None
+
+    await eventually(widget_applied, what="the Widget to be applied after its CRD")
+    await set_phase(kube, namespace, "Failed")
+    obj = await wait_for(kube, namespace, "widgets", status="False", reason="HealthCheckFailed")
+    message = ready_condition(obj)["message"]
+    assert f"Widget/{namespace}/gear" in message
+    assert "healthCheckExprs: failed expression" in message, message
+
+    await set_phase(kube, namespace, "Ready")
+    await request_reconcile(kube, KUSTOMIZATION, namespace, "widgets", "healthy")
+    await wait_for(kube, namespace, "widgets", status="True")
+
+
+async def test_an_expression_that_does_not_compile_stalls_before_anything_is_applied(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"badcel-{namespace[-8:]}"
+    git_server.create_repo(repo, {"widgets/crd.yaml": CRD})
+    await given_source(kube, namespace, git_server, repo)
+    broken = [{**EXPRS[0], "current": "status.phase =="}]
+    await create_kustomization(kube, namespace, "widgets", {
+        "path": "./widgets", "wait": True, "healthCheckExprs": broken,
+    })  # fmt: skip
+    obj = await wait_for(kube, namespace, "widgets", status="False", reason="InvalidCELExpression")
+    message = ready_condition(obj)["message"]
+    assert "healthCheckExprs[0]" in message and "current" in message, message
+    stalled = [c for c in obj["status"]["conditions"] if c["type"] == "Stalled"]
+    assert stalled and stalled[0]["status"] == "True"
+    assert obj["status"].get("inventory") is None
