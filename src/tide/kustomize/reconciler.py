@@ -25,6 +25,7 @@ from tide.kube.ssa.health_exprs import HealthExpressionError, compile_expression
 from tide.kube.ssa.wait import Judge
 from tide.kustomize import inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
+from tide.kustomize.build_cache import BuildCache
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import Targets
@@ -56,6 +57,7 @@ class KustomizationPipeline:
         self._targets = Targets(client, mapper, default_service_account=default_service_account)
         self._kustomizations = kustomizations
         self._sources = sources
+        self._builds = BuildCache()
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
         """Apply the source's manifests for the Kustomization ``obj``."""
@@ -121,28 +123,41 @@ class KustomizationPipeline:
     ) -> list[dict[str, Any]]:
         spec = kustomization.spec
         timeout = parse_duration(spec.timeout or spec.interval)
+        options = BuildOptions.from_spec(spec, timeout=timeout)
         keys = await inputs.age_keys(kustomization, self._client)
         variables = await inputs.substitution_variables(kustomization, self._client)
+        try:
+            if keys:
+                objects = await self._fetch_and_build(artifact, options, keys)
+            else:
+                key = BuildCache.key(artifact["digest"], options)
+                objects = await self._builds.get_or_build(
+                    key, lambda: self._fetch_and_build(artifact, options, keys)
+                )
+            if variables is not None:
+                objects = substitute(objects, variables)
+            if keys:
+                objects = await asyncio.to_thread(decrypt, objects, age_keys=keys)
+        except DecryptionError as error:
+            raise StepFailed(str(error), reason=reasons.DECRYPTION_FAILED) from error
+        except BuildError as error:
+            raise StepFailed(str(error), reason=reasons.BUILD_FAILED) from error
+        return objects
+
+    @staticmethod
+    async def _fetch_and_build(
+        artifact: dict[str, Any], options: BuildOptions, keys: list[str]
+    ) -> list[dict[str, Any]]:
+        """Unpack the artifact in a scratch folder, decrypt its files if asked, run kustomize."""
         with tempfile.TemporaryDirectory(prefix="tide-kustomization-") as scratch:
             root = Path(scratch)
             try:
                 await fetch_artifact(artifact["url"], artifact["digest"], root)
             except ArtifactFetchError as error:
                 raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
-            try:
-                if keys:
-                    await asyncio.to_thread(decrypt_files, root, age_keys=keys)
-                options = BuildOptions.from_spec(spec, timeout=timeout)
-                objects = await asyncio.to_thread(build, root, options)
-                if variables is not None:
-                    objects = substitute(objects, variables)
-                if keys:
-                    objects = await asyncio.to_thread(decrypt, objects, age_keys=keys)
-            except DecryptionError as error:
-                raise StepFailed(str(error), reason=reasons.DECRYPTION_FAILED) from error
-            except BuildError as error:
-                raise StepFailed(str(error), reason=reasons.BUILD_FAILED) from error
-        return objects
+            if keys:
+                await asyncio.to_thread(decrypt_files, root, age_keys=keys)
+            return await asyncio.to_thread(build, root, options)
 
     async def _resource_manager(self, kustomization: Kustomization) -> ResourceManager:
         owner = {

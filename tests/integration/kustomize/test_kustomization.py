@@ -95,6 +95,11 @@ async def test_nothing_changed_means_nothing_written(
     await given_source(kube, namespace, git_server, repo)
     await create_kustomization(kube, namespace, "apps", {"path": "./apps/production"})
     await wait_for(kube, namespace, "apps", status="True")
+
+    async def change_set_event_recorded() -> bool:  # it follows the status write
+        return controllers.client.total_writes(namespace=namespace, kinds=("Event",)) > 0
+
+    await eventually(change_set_event_recorded, what="the change-set event")
     applied_kinds = ("Deployment", "ConfigMap")
     applied = controllers.client.total_writes(namespace=namespace, kinds=applied_kinds)
     writes = controllers.client.total_writes(namespace=namespace)
