@@ -24,6 +24,7 @@ from lightkube.generic_resource import create_global_resource, create_namespaced
 from lightkube.types import PatchType
 
 from tide.kube.errors import KubeError, KubeNotFound, translate
+from tide.kube.metrics import DRY_RUNS, REQUESTS
 from tide.kube.resources import ResourceType
 
 __all__ = ["KubeClient", "WatchEvent"]
@@ -94,6 +95,7 @@ class KubeClient:
         self.writes: collections.Counter[tuple[str, str, str]] = collections.Counter()
         """Writes sent, by (verb, kind, namespace); verbs: create, apply, apply-status, patch,
         replace, delete."""
+        self._http().event_hooks["response"].append(_count_request)
 
     @classmethod
     def from_kubeconfig(
@@ -360,6 +362,14 @@ class KubeClient:
             for (_, kind, where), count in self.writes.items()
             if (kinds is None or kind in kinds) and (namespace is None or where == namespace)
         )
+
+
+async def _count_request(response: Any) -> None:
+    """Count every reply by method and code, as client-go's ``rest_client_requests_total``."""
+    request = response.request
+    REQUESTS.labels(str(response.status_code), request.method, request.url.netloc.decode()).inc()
+    if request.url.params.get("dryRun"):
+        DRY_RUNS.labels(request.method).inc()
 
 
 def _translate_http(error: Exception) -> KubeError:
