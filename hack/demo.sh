@@ -74,7 +74,7 @@ cat <<YAML | run kubectl apply -f -
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
-  name: fleet
+  name: flux-system
   namespace: flux-system
 spec:
   interval: 1m
@@ -82,58 +82,64 @@ spec:
   ref:
     branch: main
 YAML
-run kubectl wait --for=condition=ready gitrepository/fleet -n flux-system --timeout=60s
-run kubectl get gitrepository fleet -n flux-system
-artifact=$(kubectl get gitrepository fleet -n flux-system -o jsonpath='{.status.artifact.url}')
+run kubectl wait --for=condition=ready gitrepository/flux-system -n flux-system --timeout=60s
+run kubectl get gitrepository flux-system -n flux-system
+artifact=$(kubectl get gitrepository flux-system -n flux-system -o jsonpath='{.status.artifact.url}')
 printf 'artifact %s holds (default exclusions drop .github/):\n' "$artifact"
 curl -fs "$artifact" | tar tzf - | sed 's/^/  /'
 
-step "A Kustomization applies it to the cluster (server-side apply, pruning, health checks)"
+step "The cluster's Kustomization applies clusters/production, which holds the apps Kustomization"
 cat <<YAML | run kubectl apply -f -
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
-  name: podinfo
+  name: flux-system
   namespace: flux-system
 spec:
   interval: 10m
-  path: ./apps/podinfo
+  path: ./clusters/production
   prune: true
-  wait: true
-  timeout: 1m
-  targetNamespace: default
   sourceRef:
     kind: GitRepository
-    name: fleet
+    name: flux-system
 YAML
-run kubectl wait --for=condition=ready kustomization/podinfo -n flux-system --timeout=90s
-run kubectl get kustomization podinfo -n flux-system
-run kubectl get deployment podinfo -n default
+run kubectl wait --for=condition=ready kustomization/flux-system -n flux-system --timeout=90s
+for _ in $(seq 1 100); do
+  kubectl get kustomization apps -n flux-system >/dev/null 2>&1 && break
+  sleep 0.1
+done
+printf 'apps/production (overlay of apps/base/my-app, replicas patched to 3), applied and waited on:\n'
+run kubectl wait --for=condition=ready kustomization/apps -n flux-system --timeout=120s
+run kubectl get kustomizations -n flux-system
+run kubectl get deployment,service -n my-app
 
-step "Pushing a commit: a reconcile request picks it up at once"
+step "Pushing a commit (replicas 3 -> 5 in the production overlay); a reconcile request picks it up"
 work=$(mktemp -d -t tide-clone.XXXXXX)
 git clone -q "$url" "$work/fleet"
-sed -i 's/replicas: 1/replicas: 3/' "$work/fleet/apps/podinfo/deployment.yaml"
+sed -i 's/replicas: 3/replicas: 5/' "$work/fleet/apps/production/replicas.yaml"
 git -C "$work/fleet" -c user.name=demo -c user.email=demo@example.invalid \
-  commit -qam "Scale podinfo to 3"
+  commit -qam "Scale my-app to 5 in production"
 run git -C "$work/fleet" push -q origin main
 pushed=$(git -C "$work/fleet" rev-parse HEAD)
-run kubectl annotate --overwrite gitrepository/fleet -n flux-system \
+run kubectl annotate --overwrite gitrepository/flux-system -n flux-system \
   "reconcile.fluxcd.io/requestedAt=$(date +%s)"
 for _ in $(seq 1 100); do
-  revision=$(kubectl get gitrepository fleet -n flux-system -o jsonpath='{.status.artifact.revision}')
+  revision=$(kubectl get gitrepository flux-system -n flux-system -o jsonpath='{.status.artifact.revision}')
   [ "$revision" = "main@sha1:${pushed}" ] && break
   sleep 0.1
 done
 printf 'status.artifact.revision = %s\n' "$revision"
-run kubectl get events -n flux-system --field-selector involvedObject.name=fleet
-for _ in $(seq 1 150); do
-  applied=$(kubectl get kustomization podinfo -n flux-system -o jsonpath='{.status.lastAppliedRevision}')
-  [ "$applied" = "main@sha1:${pushed}" ] && break
+run kubectl get events -n flux-system --field-selector involvedObject.name=flux-system
+for _ in $(seq 1 300); do
+  applied=$(kubectl get kustomization apps -n flux-system -o jsonpath='{.status.lastAppliedRevision}')
+  ready=$(kubectl get deployment my-app -n my-app -o jsonpath='{.status.readyReplicas}')
+  [ "$applied" = "main@sha1:${pushed}" ] && [ "$ready" = "5" ] && break
   sleep 0.2
 done
-run kubectl get kustomization podinfo -n flux-system
-run kubectl get deployment podinfo -n default
+[ "$applied" = "main@sha1:${pushed}" ] || { printf 'the pushed commit did not reach the cluster\n' >&2; exit 1; }
+run kubectl get kustomizations -n flux-system
+run kubectl get deployment my-app -n my-app
+run kubectl get events -n flux-system --field-selector involvedObject.name=apps
 
 step "Applying a Receiver and its token Secret"
 run kubectl apply -f docs/examples/receiver.yaml

@@ -12,24 +12,78 @@ from types import FrameType
 from tide.testing import GitServer
 
 MANIFESTS = {
-    "apps/podinfo/deployment.yaml": """\
+    # The layout Flux's bootstrap and example repositories use: one folder per cluster holding
+    # Kustomizations, apps as a base plus an overlay per environment.
+    "clusters/production/apps.yaml": """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  retryInterval: 1m
+  timeout: 2m
+  path: ./apps/production
+  prune: true
+  wait: true
+  sourceRef:
+    kind: GitRepository
+    name: flux-system
+""",
+    "apps/base/my-app/namespace.yaml": """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: my-app
+""",
+    "apps/base/my-app/deployment.yaml": """\
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: podinfo
+  name: my-app
+  namespace: my-app
 spec:
   replicas: 1
   selector:
-    matchLabels: {app: podinfo}
+    matchLabels: {app: my-app}
   template:
     metadata:
-      labels: {app: podinfo}
+      labels: {app: my-app}
     spec:
       containers:
-        - name: podinfo
+        - name: my-app
           image: ghcr.io/stefanprodan/podinfo:6.7.0
+          ports: [{containerPort: 9898}]
 """,
-    "apps/podinfo/kustomization.yaml": "resources:\n  - deployment.yaml\n",
+    "apps/base/my-app/service.yaml": """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: my-app
+  namespace: my-app
+spec:
+  selector: {app: my-app}
+  ports: [{port: 80, targetPort: 9898}]
+""",
+    "apps/base/my-app/kustomization.yaml": (
+        "resources:\n  - namespace.yaml\n  - deployment.yaml\n  - service.yaml\n"
+    ),
+    "apps/production/kustomization.yaml": """\
+resources:
+  - ../base/my-app
+patches:
+  - path: replicas.yaml
+""",
+    "apps/production/replicas.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: my-app
+  namespace: my-app
+spec:
+  replicas: 3
+""",
     "README.md": "# fleet\n\nManifests for the demo cluster.\n",
     ".github/workflows/ci.yaml": "on: push\n",
 }
@@ -46,7 +100,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        server.create_repo("fleet", MANIFESTS, message="Add podinfo")
+        server.create_repo("fleet", MANIFESTS, message="Add my-app for production")
         print(server.http_url("fleet"), flush=True)
         while True:
             signal.pause()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.testing import violations
@@ -70,3 +71,9 @@ def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return next(
         (c for c in (obj.get("status") or {}).get("conditions") or () if c["type"] == kind), None
     )
+
+
+async def events_for(kube: KubeClient, namespace: str, name: str) -> list[dict[str, Any]]:
+    """Events recorded in ``namespace`` about the object called ``name``."""
+    events, _ = await kube.list(resources.EVENT, namespace=namespace)
+    return [e for e in events if e["involvedObject"]["name"] == name]

@@ -74,6 +74,14 @@ class WatchCache:
         """Return private copies of every cached object."""
         return [copy.deepcopy(obj) for obj in self._store.values()]
 
+    def scan(self) -> list[Mapping[str, Any]]:
+        """Return the cached objects themselves, for reading only.
+
+        Event handlers look through every object on each change (which Kustomizations use this
+        source?); copying thousands of objects each time would make that quadratic.
+        """
+        return list(self._store.values())
+
     def __len__(self) -> int:
         return len(self._store)
 

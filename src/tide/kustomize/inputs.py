@@ -17,7 +17,13 @@ from tide.kube.client import KubeClient
 from tide.kustomize.substitute import merge_variables
 from tide.runtime.steps import StepFailed
 
-__all__ = ["age_keys", "dependency_not_ready", "substitution_variables"]
+__all__ = [
+    "age_keys",
+    "dependency_cycle",
+    "dependency_not_ready",
+    "dependents_being_deleted",
+    "substitution_variables",
+]
 
 
 def dependency_not_ready(kustomization: Kustomization, cache: WatchCache) -> str | None:
@@ -27,6 +33,9 @@ def dependency_not_ready(kustomization: Kustomization, cache: WatchCache) -> str
     revision it last applied is the one it last attempted (it is not mid-way through a change).
     """
     own_namespace = kustomization.metadata.namespace or "default"
+    cycle = dependency_cycle(kustomization, cache)
+    if cycle:
+        return "dependency cycle: " + " -> ".join(f"'{ns}/{name}'" for ns, name in cycle)
     for dependency in kustomization.spec.depends_on or []:
         namespace = dependency.namespace or own_namespace
         where = f"dependency '{namespace}/{dependency.name}'"
@@ -43,6 +52,56 @@ def dependency_not_ready(kustomization: Kustomization, cache: WatchCache) -> str
         if status.get("lastAppliedRevision") != status.get("lastAttemptedRevision"):
             return f"{where} is not ready: revision {status.get('lastAttemptedRevision')} pending"
     return None
+
+
+def dependency_cycle(kustomization: Kustomization, cache: WatchCache) -> list[tuple[str, str]]:
+    """Return a ``dependsOn`` path leading from ``kustomization`` back to itself, or ``[]``.
+
+    Such a set can never become ready, so it is named rather than waited on forever. Entries
+    not in the cache (yet) end a path; only cycles through ``kustomization`` are reported, so
+    each member of a cycle reports it from its own place.
+    """
+    start = (kustomization.metadata.namespace or "default", kustomization.metadata.name)
+
+    def dependencies(namespace: str, spec: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(d.get("namespace") or namespace, d["name"]) for d in spec.get("dependsOn") or []]
+
+    own_spec = kustomization.spec.model_dump(by_alias=True, exclude_none=True)
+    stack = [(start, [start], iter(dependencies(start[0], own_spec)))]
+    seen = {start}
+    while stack:
+        _, path, pending = stack[-1]
+        following = next(pending, None)
+        if following is None:
+            stack.pop()
+            continue
+        if following == start:
+            return [*path, start]
+        if following in seen:
+            continue
+        seen.add(following)
+        other = cache.get(*following)
+        if other is not None:
+            spec = other.get("spec") or {}
+            stack.append((following, [*path, following], iter(dependencies(following[0], spec))))
+    return []
+
+
+def dependents_being_deleted(
+    kustomization: Kustomization, cache: WatchCache
+) -> list[tuple[str, str]]:
+    """Return the Kustomizations being deleted that list ``kustomization`` in ``dependsOn``."""
+    me = (kustomization.metadata.namespace or "default", kustomization.metadata.name)
+    found = []
+    for other in cache.scan():
+        metadata = other["metadata"]
+        if not metadata.get("deletionTimestamp"):
+            continue
+        namespace = metadata.get("namespace") or "default"
+        for dependency in (other.get("spec") or {}).get("dependsOn") or []:
+            if ((dependency.get("namespace") or namespace), dependency.get("name")) == me:
+                found.append((namespace, metadata["name"]))
+    return sorted(found)
 
 
 async def substitution_variables(

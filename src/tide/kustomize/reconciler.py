@@ -37,8 +37,8 @@ COMPONENT = "kustomize-controller"
 """Field manager, event source and owner of status fields, as Flux's controller."""
 OWNER_NAME = "kustomize.toolkit.fluxcd.io/name"
 OWNER_NAMESPACE = "kustomize.toolkit.fluxcd.io/namespace"
-_DEFAULT_RETRY = 30.0
-"""Seconds before a blocked Kustomization looks again when it sets no ``retryInterval``."""
+_DELETION_POLL = 2.0
+"""Seconds between looks while a deletion waits for its dependents (their removal also wakes it)."""
 
 
 class KustomizationPipeline:
@@ -60,10 +60,25 @@ class KustomizationPipeline:
         self._builds = BuildCache()
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
-        """Apply the source's manifests for the Kustomization ``obj``."""
+        """Apply the source's manifests for the Kustomization ``obj``.
+
+        A failed attempt is tried again after ``retryInterval`` (default: ``interval``), as
+        Flux does, rather than with the controller's exponential backoff.
+        """
         kustomization = parse_object(Kustomization, obj)
         spec = kustomization.spec
         retry = parse_duration(spec.retry_interval or spec.interval)
+        try:
+            return await self._run(kustomization, status, retry)
+        except StepFailed as error:
+            if error.retry_after is None:
+                error.retry_after = retry
+            raise
+
+    async def _run(
+        self, kustomization: Kustomization, status: dict[str, Any], retry: float
+    ) -> Outcome:
+        spec = kustomization.spec
         blocked = inputs.dependency_not_ready(kustomization, self._kustomizations)
         if blocked:
             return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=retry)
@@ -79,7 +94,7 @@ class KustomizationPipeline:
         if spec.prune:
             await self._prune(manager, status, changes)
         status["inventory"] = {"entries": changes.to_inventory()}
-        await self._check_health(kustomization, manager, objects, judge)
+        await self._check_health(kustomization, manager, changes, judge)
         status["lastAppliedRevision"] = revision
         message = f"Applied revision: {revision}"
         if not changes.changed:
@@ -91,15 +106,27 @@ class KustomizationPipeline:
             event_message=changes.summary(),
         )
 
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Delete what the inventory holds when ``prune`` is on (Flux's default deletion)."""
+    async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
+        """Delete what the inventory holds when ``prune`` is on (Flux's default deletion).
+
+        When Kustomizations that depend on this one are being deleted too, they go first: a set
+        deleted together is removed in reverse dependency order (apps before the CRDs and
+        namespaces they live in), so nothing is left stuck on a finalizer whose controller or
+        API is already gone.
+        """
         kustomization = parse_object(Kustomization, obj)
+        dependents = inputs.dependents_being_deleted(kustomization, self._kustomizations)
+        if dependents:
+            names = ", ".join(f"'{ns}/{name}'" for ns, name in dependents)
+            message = f"waiting for dependents to be deleted first: {names}"
+            return Waiting(reasons.DEPENDENCY_NOT_READY, message, retry_after=_DELETION_POLL)
         policy = kustomization.spec.deletion_policy or "MirrorPrune"
         prune = kustomization.spec.prune if policy == "MirrorPrune" else policy != "Orphan"
         entries = ((obj.get("status") or {}).get("inventory") or {}).get("entries") or []
         if prune and entries:
             manager = await self._resource_manager(kustomization)
             await manager.delete_all(entries)
+        return None
 
     # -- steps ------------------------------------------------------------------------------------
     def _artifact(
@@ -206,12 +233,12 @@ class KustomizationPipeline:
         self,
         kustomization: Kustomization,
         manager: ResourceManager,
-        objects: list[dict[str, Any]],
+        changes: ChangeSet,
         judge: Judge | None,
     ) -> None:
         spec = kustomization.spec
         if spec.wait:
-            targets = objects
+            targets = [dict(entry.stored) for entry in changes.entries if entry.stored is not None]
         elif spec.health_checks:
             targets = [
                 {

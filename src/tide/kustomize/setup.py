@@ -49,6 +49,7 @@ def setup(manager: Manager, *, default_service_account: str | None = None) -> Co
     for kind, cache in sources.items():
         cache.add_handler(_on_new_artifact(kind, kustomizations, controller))
     kustomizations.add_handler(_on_dependency_ready(kustomizations, controller))
+    kustomizations.add_handler(_on_dependent_deleted(controller))
     return controller
 
 
@@ -63,7 +64,7 @@ def _on_new_artifact(kind: str, kustomizations: WatchCache, controller: Controll
         if not after or before.get("revision") == after.get("revision"):
             return
         namespace, name = object_key(new)
-        for other in kustomizations.list():
+        for other in kustomizations.scan():
             ref = (other.get("spec") or {}).get("sourceRef") or {}
             own = other["metadata"].get("namespace") or ""
             if (
@@ -88,12 +89,25 @@ def _on_dependency_ready(kustomizations: WatchCache, controller: Controller) -> 
         ):
             return
         namespace, name = object_key(new)
-        for other in kustomizations.list():
+        for other in kustomizations.scan():
             own = other["metadata"].get("namespace") or ""
             for dependency in (other.get("spec") or {}).get("dependsOn") or []:
                 if dependency.get("name") == name and (dependency.get("namespace") or own) == (
                     namespace
                 ):
                     controller.enqueue(Request(*object_key(other)))
+
+    return handle
+
+
+def _on_dependent_deleted(controller: Controller) -> Any:
+    """Wake the dependencies of a deleted Kustomization: their own deletion may wait on it."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is not None or old is None:
+            return
+        own = old["metadata"].get("namespace") or ""
+        for dependency in (old.get("spec") or {}).get("dependsOn") or []:
+            controller.enqueue(Request(dependency.get("namespace") or own, dependency["name"]))
 
     return handle

@@ -125,6 +125,9 @@ class ObjectReconciler:
         except StepFailed as error:
             self._mark_retrying(status, error.reason, str(error), generation)
             await self._report(obj, writer, before, settled=False, warning=True)
+            if error.retry_after is not None:
+                log.warning("%s failed, retrying in %gs: %s", _name(obj), error.retry_after, error)
+                return Result(requeue_after=error.retry_after)
             raise
         except Exception as error:
             # Anything else (an API error, a bug) still reaches the object: Ready=False with the
@@ -218,7 +221,10 @@ class ObjectReconciler:
         metadata = obj["metadata"]
         finalizers = metadata.get("finalizers") or []
         if FINALIZER in finalizers:
-            await self._pipeline.finalize(obj)
+            waiting = await self._pipeline.finalize(obj)
+            if waiting is not None:
+                log.info("%s: deletion waits: %s", _name(obj), waiting.message)
+                return Result(requeue_after=waiting.retry_after)
             await self._set_finalizers(obj, [f for f in finalizers if f != FINALIZER])
         labels = (self.rt.kind, metadata["name"], metadata.get("namespace") or "")
         for metric in (metrics.SUSPEND_STATUS, metrics.RECONCILE_DURATION):

@@ -46,14 +46,22 @@ Outcome = Succeeded | Waiting
 
 
 class StepFailed(Exception):
-    """A step failed in a way worth retrying; ``reason`` becomes the Ready condition's reason."""
+    """A step failed in a way worth retrying; ``reason`` becomes the Ready condition's reason.
+
+    ``retry_after`` (seconds) asks for the next attempt at a fixed time, as a Kustomization's
+    ``retryInterval`` does; without it the controller's exponential backoff decides.
+    """
 
     reason: str = reasons.RECONCILIATION_FAILED
+    retry_after: float | None = None
 
-    def __init__(self, message: str, *, reason: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, reason: str | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         if reason is not None:
             self.reason = reason
+        self.retry_after = retry_after
 
 
 class Stalled(TerminalError):
@@ -71,8 +79,12 @@ class Pipeline(Protocol):
         """Reconcile ``obj``; record results (artifact, inventory…) in ``status`` as you go."""
         ...
 
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Clean up before ``obj`` is deleted (garbage-collect what it made)."""
+    async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
+        """Clean up before ``obj`` is deleted (garbage-collect what it made).
+
+        Return :class:`Waiting` to keep the finalizer and look again later (something else
+        must go first); None lets the deletion finish.
+        """
         ...
 
 

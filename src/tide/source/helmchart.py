@@ -287,7 +287,7 @@ def _requeue_charts(kind: str, charts: WatchCache, controller: Controller) -> An
         ):
             return
         namespace, name = new["metadata"].get("namespace") or "", new["metadata"]["name"]
-        for chart in charts.list():
+        for chart in charts.scan():
             ref = (chart.get("spec") or {}).get("sourceRef") or {}
             observed = (chart.get("status") or {}).get("observedSourceArtifactRevision")
             if (

@@ -112,7 +112,7 @@ def _requeue_includers(cache: Any, controller: Controller) -> Any:
         if before.get("digest") == after.get("digest"):
             return
         namespace, name = new["metadata"].get("namespace") or "", new["metadata"]["name"]
-        for other in cache.list():
+        for other in cache.scan():
             includes = (other.get("spec") or {}).get("include") or []
             if other["metadata"].get("namespace") == namespace and any(
                 (i.get("repository") or {}).get("name") == name for i in includes

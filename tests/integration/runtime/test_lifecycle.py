@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.integration.helpers import assert_kstatus, eventually, reconcile_count
+from tests.integration.helpers import assert_kstatus, events_for, eventually, reconcile_count
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.notification.receiver import webhook_path
@@ -71,11 +71,6 @@ async def wait_ready(kube: KubeClient, namespace: str, name: str) -> dict[str, A
         return obj if ready(obj) else None
 
     return await eventually(probe, what=f"Receiver {namespace}/{name} to be Ready")
-
-
-async def events_for(kube: KubeClient, namespace: str, name: str) -> list[dict[str, Any]]:
-    events, _ = await kube.list(resources.EVENT, namespace=namespace)
-    return [e for e in events if e["involvedObject"]["name"] == name]
 
 
 async def test_receiver_becomes_ready_for_each_generation(

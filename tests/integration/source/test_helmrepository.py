@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.helpers import assert_kstatus, condition, eventually
+from tests.integration.helpers import assert_kstatus, condition, events_for, eventually
 from tests.integration.source.conftest import INDEX_LIMIT, b64, create_secret
 from tide.api.keys import FINALIZER, REQUESTED_AT
 from tide.kube import resources
@@ -116,11 +116,6 @@ async def wait_ready(
     return await eventually(
         probe, timeout=timeout, what=f"{rt.kind} {name} Ready={status} {reason or ''}"
     )
-
-
-async def events_for(kube: KubeClient, namespace: str, name: str) -> list[dict[str, Any]]:
-    events, _ = await kube.list(resources.EVENT, namespace=namespace)
-    return [e for e in events if e["involvedObject"]["name"] == name]
 
 
 async def failing(

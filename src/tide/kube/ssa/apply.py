@@ -128,8 +128,10 @@ async def _apply_one(
     ref = ObjectRef.of(manifest)
     version = manifest.get("apiVersion", "").rpartition("/")[2]
 
-    def entry(action: Action, message: str = "") -> ChangeSetEntry:
-        return ChangeSetEntry(ref.id, ref.subject, action, version, message)
+    def entry(
+        action: Action, message: str = "", stored: dict[str, Any] | None = None
+    ) -> ChangeSetEntry:
+        return ChangeSetEntry(ref.id, ref.subject, action, version, message, stored)
 
     if _annotation(manifest, ANNOTATION_RECONCILE) == "disabled":
         return entry(Action.SKIPPED, "reconcile disabled by annotation")
@@ -142,14 +144,14 @@ async def _apply_one(
         namespace = obj["metadata"].get("namespace")
         live = await manager.client.get_or_none(rt, obj["metadata"]["name"], namespace=namespace)
         if live is not None and mode == "IfNotPresent":
-            return entry(Action.SKIPPED, "ssa: IfNotPresent and the object exists")
+            return entry(Action.SKIPPED, "ssa: IfNotPresent and the object exists", live)
         force_this = force or _annotation(manifest, ANNOTATION_FORCE) == "enabled"
-        action = await _apply_if_changed(manager, rt, obj, live, force=force_this)
+        action, stored = await _apply_if_changed(manager, rt, obj, live, force=force_this)
     except UnknownKind as error:
         return entry(Action.FAILED, str(error))
     except KubeError as error:
         return entry(Action.FAILED, f"{type(error).__name__}: {error}")
-    return entry(action)
+    return entry(action, stored=stored)
 
 
 def _prepared(
@@ -173,27 +175,26 @@ async def _apply_if_changed(
     live: dict[str, Any] | None,
     *,
     force: bool,
-) -> Action:
+) -> tuple[Action, dict[str, Any] | None]:
+    """Apply ``obj`` if it would change ``live``; return what happened and the stored object."""
     client = manager.client
     if live is None:
         # Nothing to compare with: a dry run would only double the requests of a first apply.
-        await client.apply(rt, obj, force=True)
-        return Action.CREATED
+        return Action.CREATED, await client.apply(rt, obj, force=True)
     try:
         dry_run = await client.apply(rt, obj, force=True, dry_run=True)
     except KubeError as error:
         if not (force and _is_immutable_error(error)):
             raise
-        await _recreate(manager, rt, obj)
-        return Action.CREATED
+        return Action.CREATED, await _recreate(manager, rt, obj)
     if diff.has_drifted(live, dry_run) and _version(live) != _version(dry_run):
         # Another writer (a controller filling in its annotations) got in between our read and
         # the dry run, which is based on the newer object: compare with that one.
         live = await client.get_or_none(rt, obj["metadata"]["name"], namespace=_namespace(obj))
     if not diff.has_drifted(live, dry_run):
-        return Action.UNCHANGED
-    await client.apply(rt, obj, force=True)
-    return Action.CREATED if live is None else Action.CONFIGURED
+        return Action.UNCHANGED, live
+    stored = await client.apply(rt, obj, force=True)
+    return (Action.CREATED if live is None else Action.CONFIGURED), stored
 
 
 def _version(obj: Mapping[str, Any] | None) -> str | None:
@@ -204,7 +205,9 @@ def _namespace(obj: Mapping[str, Any]) -> str | None:
     return (obj.get("metadata") or {}).get("namespace")
 
 
-async def _recreate(manager: ResourceManager, rt: ResourceType, obj: dict[str, Any]) -> None:
+async def _recreate(
+    manager: ResourceManager, rt: ResourceType, obj: dict[str, Any]
+) -> dict[str, Any]:
     """Delete and apply again: the only way to change an immutable field (Flux's ``force``)."""
     name, namespace = obj["metadata"]["name"], obj["metadata"].get("namespace")
     await manager.client.delete(rt, name, namespace=namespace)
@@ -213,7 +216,7 @@ async def _recreate(manager: ResourceManager, rt: ResourceType, obj: dict[str, A
         if time.monotonic() >= deadline:
             raise KubeError(f"{rt.kind}/{name} was not deleted in time to be recreated")
         await asyncio.sleep(0.2)
-    await manager.client.apply(rt, obj, force=True)
+    return await manager.client.apply(rt, obj, force=True)
 
 
 async def _wait_established(manager: ResourceManager, crds: list[dict[str, Any]]) -> None:

@@ -92,6 +92,9 @@ class ChangeSetEntry:
     action: Action
     version: str = ""
     message: str = ""
+    stored: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The object as the API server holds it after this apply, when the apply read it; a
+    health check starts from it instead of reading it again."""
 
     def __str__(self) -> str:
         text = f"{self.subject} {self.action}"

@@ -233,6 +233,10 @@ async def wait_for(
 ) -> list[str]:
     """Poll until every object is current or failed, or ``timeout`` passes.
 
+    Objects that carry a ``resourceVersion`` are live objects read moments ago (an apply's
+    reply): the first look judges them as they are, and only the ones not yet current are read
+    again. Manifests (no ``resourceVersion``) are read from the start.
+
     Returns ``"Kind/ns/name: why"`` for each object not current at the end; an empty list means
     all are ready. A failed object (e.g. a Job that failed) ends the wait early: it will not
     become ready by waiting. ``judge`` (e.g. compiled ``healthCheckExprs``) decides for the
@@ -241,12 +245,17 @@ async def wait_for(
     deadline = time.monotonic() + timeout
     pending = {subject(obj): obj for obj in objects}
     verdicts: dict[str, Readiness] = {}
+    first = True
     while True:
         for name, obj in list(pending.items()):
-            verdict = await _current_verdict(manager, obj, judge)
+            if first and obj.get("metadata", {}).get("resourceVersion"):
+                verdict = _verdict(obj, judge)  # read moments ago (e.g. the apply's reply)
+            else:
+                verdict = await _current_verdict(manager, obj, judge)
             verdicts[name] = verdict
             if verdict.ready:
                 del pending[name]
+        first = False
         settled = all(verdicts[name].health is Health.FAILED for name in pending)
         if not pending or settled or time.monotonic() >= deadline:
             break
@@ -267,6 +276,10 @@ async def _current_verdict(
         return _progress(f"cannot read: {error}")
     if live is None:
         return _progress("not found")
+    return _verdict(live, judge)
+
+
+def _verdict(live: Mapping[str, Any], judge: Judge | None) -> Readiness:
     if judge is not None and not (live.get("metadata") or {}).get("deletionTimestamp"):
         verdict = judge(live)
         if verdict is not None:
