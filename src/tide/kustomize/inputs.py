@@ -21,7 +21,7 @@ __all__ = [
     "age_keys",
     "dependency_cycle",
     "dependency_not_ready",
-    "dependents_being_deleted",
+    "dependents",
     "substitution_variables",
 ]
 
@@ -87,15 +87,21 @@ def dependency_cycle(kustomization: Kustomization, cache: WatchCache) -> list[tu
     return []
 
 
-def dependents_being_deleted(
-    kustomization: Kustomization, cache: WatchCache
+def dependents(
+    kustomization: Kustomization, cache: WatchCache, *, being_deleted: bool = False
 ) -> list[tuple[str, str]]:
-    """Return the Kustomizations being deleted that list ``kustomization`` in ``dependsOn``."""
+    """Return the Kustomizations that list ``kustomization`` in ``dependsOn``.
+
+    Args:
+        kustomization: the dependency.
+        cache: where the Kustomizations are.
+        being_deleted: only those that are being deleted themselves. Default: False.
+    """
     me = (kustomization.metadata.namespace or "default", kustomization.metadata.name)
     found = []
     for other in cache.scan():
         metadata = other["metadata"]
-        if not metadata.get("deletionTimestamp"):
+        if being_deleted and not metadata.get("deletionTimestamp"):
             continue
         namespace = metadata.get("namespace") or "default"
         for dependency in (other.get("spec") or {}).get("dependsOn") or []:

@@ -9,7 +9,9 @@ pruned only after a fully successful apply, and a partial apply keeps the old en
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +35,16 @@ from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, Waiting,
 
 __all__ = ["COMPONENT", "KustomizationPipeline"]
 
+log = logging.getLogger(__name__)
+
 COMPONENT = "kustomize-controller"
 """Field manager, event source and owner of status fields, as Flux's controller."""
 OWNER_NAME = "kustomize.toolkit.fluxcd.io/name"
 OWNER_NAMESPACE = "kustomize.toolkit.fluxcd.io/namespace"
-_DELETION_POLL = 2.0
+_DELETION_POLL = 1.0
 """Seconds between looks while a deletion waits for its dependents (their removal also wakes it)."""
+_DELETION_GRACE = 5.0
+"""Seconds a deleted Kustomization with live dependents waits to see whether they go too."""
 
 
 class KustomizationPipeline:
@@ -115,17 +121,33 @@ class KustomizationPipeline:
         API is already gone.
         """
         kustomization = parse_object(Kustomization, obj)
-        dependents = inputs.dependents_being_deleted(kustomization, self._kustomizations)
-        if dependents:
-            names = ", ".join(f"'{ns}/{name}'" for ns, name in dependents)
+        waiting_on = inputs.dependents(kustomization, self._kustomizations, being_deleted=True)
+        if not waiting_on and _age(obj) < _DELETION_GRACE:
+            # A set deleted together arrives one object at a time; give the dependents' own
+            # deletions a moment to show up before taking this one's objects away.
+            waiting_on = inputs.dependents(kustomization, self._kustomizations)
+        if waiting_on:
+            names = ", ".join(f"'{ns}/{name}'" for ns, name in waiting_on)
             message = f"waiting for dependents to be deleted first: {names}"
             return Waiting(reasons.DEPENDENCY_NOT_READY, message, retry_after=_DELETION_POLL)
-        policy = kustomization.spec.deletion_policy or "MirrorPrune"
-        prune = kustomization.spec.prune if policy == "MirrorPrune" else policy != "Orphan"
+        spec = kustomization.spec
+        policy = spec.deletion_policy or "MirrorPrune"
+        prune = spec.prune if policy == "MirrorPrune" else policy != "Orphan"
         entries = ((obj.get("status") or {}).get("inventory") or {}).get("entries") or []
         if prune and entries:
             manager = await self._resource_manager(kustomization)
-            await manager.delete_all(entries)
+            deleted = await manager.delete_all(entries)
+            if policy == "WaitForTermination":
+                timeout = parse_duration(spec.timeout or spec.interval)
+                remaining = await manager.wait_deleted(deleted, timeout)
+                if remaining:  # as Flux: the wait is bounded, the Kustomization still goes
+                    log.warning(
+                        "%s/%s: still terminating after %gs: %s",
+                        kustomization.metadata.namespace,
+                        kustomization.metadata.name,
+                        timeout,
+                        ", ".join(remaining),
+                    )
         return None
 
     # -- steps ------------------------------------------------------------------------------------
@@ -271,3 +293,12 @@ def _health_rules(kustomization: Kustomization) -> Judge | None:
     except HealthExpressionError as error:
         raise Stalled(str(error), reason=reasons.INVALID_CEL_EXPRESSION) from error
     return rules.evaluate
+
+
+def _age(obj: dict[str, Any]) -> float:
+    """Seconds since ``obj``'s deletion was requested (0 when unknown)."""
+    stamp = obj["metadata"].get("deletionTimestamp")
+    if not stamp:
+        return 0.0
+    requested = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (datetime.now(UTC) - requested).total_seconds()

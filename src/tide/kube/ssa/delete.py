@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -13,7 +15,7 @@ from tide.kube.ssa.changeset import Action, ChangeSet, ChangeSetEntry, ObjectRef
 if TYPE_CHECKING:
     from tide.kube.ssa.manager import ResourceManager
 
-__all__ = ["ANNOTATION_PRUNE", "delete_all", "deletion_order"]
+__all__ = ["ANNOTATION_PRUNE", "delete_all", "deletion_order", "wait_deleted"]
 
 ANNOTATION_PRUNE = "kustomize.toolkit.fluxcd.io/prune"
 
@@ -68,3 +70,34 @@ async def delete_all(
             continue
         result.add(outcome(Action.DELETED))
     return result
+
+
+async def wait_deleted(
+    manager: ResourceManager, deleted: ChangeSet, *, timeout: float, interval: float = 0.5
+) -> list[str]:
+    """Wait until the objects ``deleted`` says were deleted are gone (their finalizers done).
+
+    Returns the subjects still present when ``timeout`` passed; an empty list means all gone.
+    """
+    deadline = time.monotonic() + timeout
+    pending = [entry for entry in deleted.entries if entry.action is Action.DELETED]
+    while pending:
+        still = []
+        for entry in pending:
+            ref = ObjectRef.parse(entry.id)
+            api_version = f"{ref.group}/{entry.version}" if ref.group else entry.version
+            try:
+                rt = await manager.mapper.resource_type(api_version, ref.kind)
+                namespace = ref.namespace or None
+                live = await manager.client.get_or_none(rt, ref.name, namespace=namespace)
+            except UnknownKind:
+                continue
+            except KubeError:
+                live = {}  # unknown: look again
+            if live is not None:
+                still.append(entry)
+        pending = still
+        if not pending or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(interval)
+    return [entry.subject for entry in pending]

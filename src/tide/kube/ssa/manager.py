@@ -86,6 +86,10 @@ class ResourceManager:
         """
         return await delete.delete_all(self, entries, skip_annotation=skip_annotation)
 
+    async def wait_deleted(self, deleted: ChangeSet, timeout: float) -> list[str]:
+        """Wait until what ``deleted`` deleted is gone; return the subjects still present."""
+        return await delete.wait_deleted(self, deleted, timeout=timeout)
+
     async def wait(
         self,
         objects: Sequence[Mapping[str, Any]],

@@ -1,0 +1,89 @@
+"""Deleting Kustomizations: deletionPolicy, and a set removed in reverse dependency order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.integration.helpers import eventually
+from tests.integration.kustomize.common import create_kustomization, given_source, wait_for
+from tide.kube import resources
+from tide.kube.client import KubeClient
+from tide.kustomize.setup import KUSTOMIZATION
+from tide.runtime.manager import Manager
+from tide.testing import GitServer
+
+pytestmark = pytest.mark.integration
+
+
+def config_map(name: str) -> str:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: b\n"
+
+
+async def gone(kube: KubeClient, namespace: str, name: str) -> None:
+    async def probe() -> bool:
+        return await kube.get_or_none(KUSTOMIZATION, name, namespace=namespace) is None
+
+    await eventually(probe, what=f"Kustomization {name} to be deleted")
+
+
+async def test_deletion_policy_decides_what_happens_to_applied_objects(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"policy-{namespace[-8:]}"
+    cases = {  # Kustomization: (prune, deletionPolicy, objects kept after deletion)
+        "mirror-on": (True, None, False),
+        "mirror-off": (False, None, True),
+        "orphan": (True, "Orphan", True),
+        "delete": (False, "Delete", False),
+        "wait": (True, "WaitForTermination", False),
+    }
+    git_server.create_repo(repo, {f"{name}/cm.yaml": config_map(name) for name in cases})
+    await given_source(kube, namespace, git_server, repo)
+    for name, (prune, policy, _) in cases.items():
+        spec = {"path": f"./{name}", "prune": prune}
+        if policy:
+            spec["deletionPolicy"] = policy
+        await create_kustomization(kube, namespace, name, spec)
+    for name in cases:
+        await wait_for(kube, namespace, name, status="True")
+    for name in cases:
+        await kube.delete(KUSTOMIZATION, name, namespace=namespace)
+    for name in cases:
+        await gone(kube, namespace, name)
+    for name, (_, _, kept) in cases.items():
+        found = await kube.get_or_none(resources.CONFIG_MAP, name, namespace=namespace)
+        assert (found is not None) == kept, name
+
+
+async def test_a_set_deleted_together_goes_in_reverse_dependency_order(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"order-{namespace[-8:]}"
+    git_server.create_repo(
+        repo, {"infra/cm.yaml": config_map("infra"), "apps/cm.yaml": config_map("app")}
+    )
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "infra", {"path": "./infra"})
+    await create_kustomization(
+        kube, namespace, "apps", {"path": "./apps", "dependsOn": [{"name": "infra"}]}
+    )
+    await wait_for(kube, namespace, "apps", status="True")
+
+    # The dependency is deleted first, as `kubectl delete -f` of a folder might.
+    await kube.delete(KUSTOMIZATION, "infra", namespace=namespace)
+    await kube.delete(KUSTOMIZATION, "apps", namespace=namespace)
+    vanished: dict[str, float] = {}
+    deadline = time.monotonic() + 60
+    while len(vanished) < 2 and time.monotonic() < deadline:
+        for name in ("infra", "app"):
+            if name not in vanished and not await kube.get_or_none(
+                resources.CONFIG_MAP, name, namespace=namespace
+            ):
+                vanished[name] = time.monotonic()
+        await asyncio.sleep(0.05)
+    assert set(vanished) == {"infra", "app"}, vanished
+    assert vanished["app"] < vanished["infra"]
+    await gone(kube, namespace, "infra")
