@@ -126,7 +126,8 @@ class KustomizationPipeline:
             # A set deleted together arrives one object at a time; give the dependents' own
             # deletions a moment to show up before taking this one's objects away.
             waiting_on = inputs.dependents(kustomization, self._kustomizations)
-        if waiting_on:
+        if waiting_on and not inputs.dependency_cycle(kustomization, self._kustomizations):
+            # (Members of a cycle would wait on each other forever; they go in any order.)
             names = ", ".join(f"'{ns}/{name}'" for ns, name in waiting_on)
             message = f"waiting for dependents to be deleted first: {names}"
             return Waiting(reasons.DEPENDENCY_NOT_READY, message, retry_after=_DELETION_POLL)
