@@ -9,8 +9,10 @@ pruned only after a fully successful apply, and a partial apply keeps the old en
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from tide.kube.discovery import RESTMapper
 from tide.kube.ssa import ChangeSet, ResourceManager
 from tide.kube.ssa.health_exprs import HealthExpressionError, compile_expressions
 from tide.kube.ssa.wait import Judge
-from tide.kustomize import inputs
+from tide.kustomize import history, inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.build_cache import BuildCache
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
@@ -95,12 +97,25 @@ class KustomizationPipeline:
         revision = artifact["revision"]
         status["lastAttemptedRevision"] = revision
         objects = await self._build(kustomization, artifact)
-        manager = await self._resource_manager(kustomization)
-        changes = await self._apply(manager, objects, status, force=spec.force)
-        if spec.prune:
-            await self._prune(manager, status, changes)
-        status["inventory"] = {"entries": changes.to_inventory()}
-        await self._check_health(kustomization, manager, changes, judge)
+        started = time.monotonic()
+        snapshot = functools.partial(
+            history.record, status, objects_digest=history.digest(objects), revision=revision
+        )
+        try:
+            manager = await self._resource_manager(kustomization)
+            changes = await self._apply(manager, objects, status, force=spec.force)
+            if spec.prune:
+                await self._prune(manager, status, changes)
+            status["inventory"] = {"entries": changes.to_inventory()}
+            await self._check_health(kustomization, manager, changes, judge)
+        except StepFailed as error:
+            snapshot(outcome=error.reason, seconds=time.monotonic() - started, changed=False)
+            raise
+        snapshot(
+            outcome=reasons.RECONCILIATION_SUCCEEDED,
+            seconds=time.monotonic() - started,
+            changed=changes.changed,
+        )
         status["lastAppliedRevision"] = revision
         message = f"Applied revision: {revision}"
         if not changes.changed:

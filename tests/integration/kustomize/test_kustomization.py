@@ -42,6 +42,10 @@ async def test_an_overlay_from_git_is_applied_and_becomes_healthy(
     assert obj["status"]["lastAttemptedRevision"] == revision
     ids = {entry["id"] for entry in obj["status"]["inventory"]["entries"]}
     assert ids == {f"{namespace}_podinfo_apps_Deployment", f"{namespace}_podinfo-config__ConfigMap"}
+    [snapshot] = obj["status"]["history"]
+    assert snapshot["lastReconciledStatus"] == "ReconciliationSucceeded"
+    assert snapshot["metadata"] == {"revision": revision}
+    assert snapshot["totalReconciliations"] == 1 and snapshot["digest"].startswith("sha256:")
     assert_kstatus(obj)
     deployment = await kube.get(DEPLOYMENT, "podinfo", namespace=namespace)
     assert deployment["spec"]["replicas"] == 3
