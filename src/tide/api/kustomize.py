@@ -45,8 +45,10 @@ class CommonMetadata(FluxModel):
 
 
 class DependencyReference(FluxModel):
-    """Another Kustomization that must be ready before this one is applied."""
+    """Another Kustomization (or, in Tide, a HelmRelease) that must be ready before this one."""
 
+    kind: Literal["Kustomization", "HelmRelease"] | None = None
+    """Kind of the dependency; Kustomization by default. HelmRelease is a Tide extension."""
     name: str
     """Name of the dependency."""
     namespace: str | None = None

@@ -26,11 +26,17 @@ __all__ = [
 ]
 
 
-def dependency_not_ready(kustomization: Kustomization, cache: WatchCache) -> str | None:
+def dependency_not_ready(
+    kustomization: Kustomization,
+    cache: WatchCache,
+    helm_releases: WatchCache | None = None,
+) -> str | None:
     """Return why the first unready ``dependsOn`` entry blocks us, or None when all are ready.
 
-    A dependency is ready when its Ready condition is True for its current generation and the
-    revision it last applied is the one it last attempted (it is not mid-way through a change).
+    A dependency is ready when its Ready condition is True for its current generation and, for a
+    Kustomization, the revision it last applied is the one it last attempted (it is not mid-way
+    through a change). An entry with ``kind: HelmRelease`` (a Tide extension) is looked up in
+    ``helm_releases``.
     """
     own_namespace = kustomization.metadata.namespace or "default"
     cycle = dependency_cycle(kustomization, cache)
@@ -38,8 +44,10 @@ def dependency_not_ready(kustomization: Kustomization, cache: WatchCache) -> str
         return "dependency cycle: " + " -> ".join(f"'{ns}/{name}'" for ns, name in cycle)
     for dependency in kustomization.spec.depends_on or []:
         namespace = dependency.namespace or own_namespace
-        where = f"dependency '{namespace}/{dependency.name}'"
-        other = cache.get(namespace, dependency.name)
+        helm = dependency.kind == "HelmRelease"
+        where = f"{'HelmRelease ' if helm else ''}dependency '{namespace}/{dependency.name}'"
+        source = helm_releases if helm else cache
+        other = source.get(namespace, dependency.name) if source is not None else None
         if other is None:
             return f"{where} not found"
         status = other.get("status") or {}
@@ -49,7 +57,7 @@ def dependency_not_ready(kustomization: Kustomization, cache: WatchCache) -> str
         )
         if not (current and ready and ready.get("status") == "True"):
             return f"{where} is not ready"
-        if status.get("lastAppliedRevision") != status.get("lastAttemptedRevision"):
+        if not helm and status.get("lastAppliedRevision") != status.get("lastAttemptedRevision"):
             return f"{where} is not ready: revision {status.get('lastAttemptedRevision')} pending"
     return None
 
@@ -64,7 +72,11 @@ def dependency_cycle(kustomization: Kustomization, cache: WatchCache) -> list[tu
     start = (kustomization.metadata.namespace or "default", kustomization.metadata.name)
 
     def dependencies(namespace: str, spec: dict[str, Any]) -> list[tuple[str, str]]:
-        return [(d.get("namespace") or namespace, d["name"]) for d in spec.get("dependsOn") or []]
+        return [
+            (d.get("namespace") or namespace, d["name"])
+            for d in spec.get("dependsOn") or []
+            if d.get("kind", "Kustomization") == "Kustomization"
+        ]
 
     own_spec = kustomization.spec.model_dump(by_alias=True, exclude_none=True)
     stack = [(start, [start], iter(dependencies(start[0], own_spec)))]
@@ -105,6 +117,8 @@ def dependents(
             continue
         namespace = metadata.get("namespace") or "default"
         for dependency in (other.get("spec") or {}).get("dependsOn") or []:
+            if dependency.get("kind", "Kustomization") != "Kustomization":
+                continue
             if ((dependency.get("namespace") or namespace), dependency.get("name")) == me:
                 found.append((namespace, metadata["name"]))
     return sorted(found)

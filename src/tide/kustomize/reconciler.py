@@ -59,12 +59,14 @@ class KustomizationPipeline:
         mapper: RESTMapper,
         kustomizations: WatchCache,
         sources: dict[str, WatchCache],
+        helm_releases: WatchCache | None = None,
         default_service_account: str | None = None,
     ) -> None:
         self._client = client
         self._targets = Targets(client, mapper, default_service_account=default_service_account)
         self._kustomizations = kustomizations
         self._sources = sources
+        self._helm_releases = helm_releases
         self._builds = BuildCache()
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
@@ -87,7 +89,9 @@ class KustomizationPipeline:
         self, kustomization: Kustomization, status: dict[str, Any], retry: float
     ) -> Outcome:
         spec = kustomization.spec
-        blocked = inputs.dependency_not_ready(kustomization, self._kustomizations)
+        blocked = inputs.dependency_not_ready(
+            kustomization, self._kustomizations, self._helm_releases
+        )
         if blocked:
             return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=retry)
         judge = _health_rules(kustomization)  # a spec error stalls before anything is applied

@@ -13,7 +13,7 @@ from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
 
-__all__ = ["KUSTOMIZATION", "SOURCE_KINDS", "setup"]
+__all__ = ["HELM_RELEASE", "KUSTOMIZATION", "SOURCE_KINDS", "setup"]
 
 KUSTOMIZATION = ResourceType(
     Kustomization.GROUP, Kustomization.VERSION, "Kustomization", "kustomizations"
@@ -24,6 +24,8 @@ SOURCE_KINDS = (
     ResourceType("source.toolkit.fluxcd.io", "v1", "Bucket", "buckets"),
 )
 """Kinds a Kustomization's ``sourceRef`` may name."""
+HELM_RELEASE = ResourceType("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases")
+"""Watched so ``dependsOn`` may name a HelmRelease (a Tide extension)."""
 
 
 def setup(manager: Manager, *, default_service_account: str | None = None) -> Controller:
@@ -36,11 +38,13 @@ def setup(manager: Manager, *, default_service_account: str | None = None) -> Co
     """
     kustomizations = manager.cache_for(KUSTOMIZATION)
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
+    helm_releases = manager.cache_for(HELM_RELEASE)
     pipeline = KustomizationPipeline(
         client=manager.client,
         mapper=RESTMapper(manager.client),
         kustomizations=kustomizations,
         sources=sources,
+        helm_releases=helm_releases,
         default_service_account=default_service_account,
     )
     controller = manager.add_object_controller(
@@ -49,6 +53,7 @@ def setup(manager: Manager, *, default_service_account: str | None = None) -> Co
     for kind, cache in sources.items():
         cache.add_handler(_on_new_artifact(kind, kustomizations, controller))
     kustomizations.add_handler(_on_dependency_ready(kustomizations, controller))
+    helm_releases.add_handler(_on_dependency_ready(kustomizations, controller, kind="HelmRelease"))
     kustomizations.add_handler(_on_dependent_deleted(controller))
     return controller
 
@@ -77,27 +82,33 @@ def _on_new_artifact(kind: str, kustomizations: WatchCache, controller: Controll
     return handle
 
 
-def _on_dependency_ready(kustomizations: WatchCache, controller: Controller) -> Any:
-    """Reconcile the dependents of a Kustomization that just became ready."""
+def _on_dependency_ready(
+    kustomizations: WatchCache, controller: Controller, *, kind: str = "Kustomization"
+) -> Any:
+    """Reconcile the dependents of a ``kind`` object that just became ready."""
 
     def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if new is None:
-            return
-        applied = (new.get("status") or {}).get("lastAppliedRevision")
-        if applied is None or applied == ((old or {}).get("status") or {}).get(
-            "lastAppliedRevision"
-        ):
+        if new is None or _readiness(new) == _readiness(old):
             return
         namespace, name = object_key(new)
         for other in kustomizations.scan():
             own = other["metadata"].get("namespace") or ""
             for dependency in (other.get("spec") or {}).get("dependsOn") or []:
-                if dependency.get("name") == name and (dependency.get("namespace") or own) == (
-                    namespace
+                if (
+                    dependency.get("kind", "Kustomization") == kind
+                    and dependency.get("name") == name
+                    and (dependency.get("namespace") or own) == namespace
                 ):
                     controller.enqueue(Request(*object_key(other)))
 
     return handle
+
+
+def _readiness(obj: dict[str, Any] | None) -> tuple[Any, ...]:
+    """What a dependent's verdict reads: the last applied revision and the Ready condition."""
+    status = (obj or {}).get("status") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    return status.get("lastAppliedRevision"), ready.get("status"), ready.get("observedGeneration")
 
 
 def _on_dependent_deleted(controller: Controller) -> Any:

@@ -16,7 +16,7 @@ from tests.integration.kustomize.common import (
 )
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.kustomize.setup import KUSTOMIZATION
+from tide.kustomize.setup import HELM_RELEASE, KUSTOMIZATION
 from tide.runtime.manager import Manager
 from tide.source.setup import GIT_REPOSITORY
 from tide.testing import GitServer
@@ -160,3 +160,34 @@ async def test_depends_on_waits_for_the_dependency(
     )
     await wait_for(kube, namespace, "infra", status="True")
     await wait_for(kube, namespace, "apps", status="True")
+
+
+async def test_depends_on_may_name_a_helm_release(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"hrdep-{namespace[-8:]}"
+    git_server.create_repo(repo, FILES)
+    await given_source(kube, namespace, git_server, repo)
+    await kube.create(HELM_RELEASE, {
+        "metadata": {"name": "database", "namespace": namespace},
+        "spec": {"interval": "10m", "chart": {"spec": {
+            "chart": "postgres", "sourceRef": {"kind": "HelmRepository", "name": "charts"}}}},
+    })  # fmt: skip
+    await create_kustomization(kube, namespace, "apps", {
+        "path": "./apps/base/podinfo", "dependsOn": [{"kind": "HelmRelease", "name": "database"}],
+    })  # fmt: skip
+    obj = await wait_for(kube, namespace, "apps", status="False", reason="DependencyNotReady")
+    assert ready_condition(obj)["message"] == (
+        f"HelmRelease dependency '{namespace}/database' is not ready"
+    )
+
+    # The release becomes ready (as a Helm controller would report it): the Kustomization
+    # proceeds at once, without waiting for its retry interval.
+    release = await kube.get(HELM_RELEASE, "database", namespace=namespace)
+    release["status"] = {"conditions": [{
+        "type": "Ready", "status": "True", "reason": "InstallSucceeded", "message": "installed",
+        "observedGeneration": release["metadata"]["generation"],
+        "lastTransitionTime": "2026-11-22T12:00:00Z",
+    }]}  # fmt: skip
+    await kube.apply_status(HELM_RELEASE, release, field_manager="helm-controller")
+    await wait_for(kube, namespace, "apps", status="True", timeout=20)
