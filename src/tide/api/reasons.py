@@ -22,6 +22,7 @@ __all__ = [
     "FAILED",
     "FETCH_FAILED",
     "GIT_OPERATION_FAILED",
+    "HEALTH_CHECK_CANCELED",
     "HEALTH_CHECK_FAILED",
     "INCLUDE_UNAVAILABLE",
     "INDEXATION_FAILED",
@@ -90,6 +91,8 @@ PRUNE_FAILED = "PruneFailed"
 """Objects that left the source could not be deleted."""
 HEALTH_CHECK_FAILED = "HealthCheckFailed"
 """Applied objects did not become healthy within the timeout."""
+HEALTH_CHECK_CANCELED = "HealthCheckCanceled"
+"""A health check was ended early because the source has a newer revision to apply."""
 INVALID_CEL_EXPRESSION = "InvalidCELExpression"
 """A CEL expression in the spec (``healthCheckExprs``) does not compile; stalls until fixed."""
 FETCH_FAILED = "FetchFailed"

@@ -26,7 +26,7 @@ from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.ssa import ChangeSet, ResourceManager
 from tide.kube.ssa.health_exprs import HealthExpressionError, compile_expressions
-from tide.kube.ssa.wait import Judge
+from tide.kube.ssa.wait import Judge, WaitCanceled
 from tide.kustomize import history, inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.build_cache import BuildCache
@@ -111,7 +111,7 @@ class KustomizationPipeline:
             if spec.prune:
                 await self._prune(manager, status, changes)
             status["inventory"] = {"entries": changes.to_inventory()}
-            await self._check_health(kustomization, manager, changes, judge)
+            await self._check_health(kustomization, manager, changes, judge, revision)
         except StepFailed as error:
             snapshot(outcome=error.reason, seconds=time.monotonic() - started, changed=False)
             raise
@@ -277,6 +277,7 @@ class KustomizationPipeline:
         manager: ResourceManager,
         changes: ChangeSet,
         judge: Judge | None,
+        revision: str,
     ) -> None:
         spec = kustomization.spec
         if spec.wait:
@@ -293,12 +294,44 @@ class KustomizationPipeline:
         else:
             return
         timeout = parse_duration(spec.timeout or spec.interval)
-        problems = await manager.wait(targets, timeout, judge=judge)
+        try:
+            problems = await manager.wait(
+                targets, timeout, judge=judge, stop=self._superseded(kustomization, revision)
+            )
+        except WaitCanceled as canceled:
+            # Waiting for this revision's objects helps no one any more; the change that made
+            # it so has queued this Kustomization again, so the next attempt comes at once.
+            raise StepFailed(
+                f"health check canceled: {canceled}", reason=reasons.HEALTH_CHECK_CANCELED
+            ) from canceled
         if problems:
             raise StepFailed(
                 f"health check failed after {timeout:g}s: " + "; ".join(problems),
                 reason=reasons.HEALTH_CHECK_FAILED,
             )
+
+    def _superseded(self, kustomization: Kustomization, revision: str) -> Any:
+        """Return a check telling when waiting on ``revision``'s objects no longer helps.
+
+        That is when the source has a newer artifact, the Kustomization's spec changed, or it is
+        being deleted: each means another reconcile is due, and it should not queue behind a
+        health check that may take its whole timeout.
+        """
+        namespace = kustomization.metadata.namespace or "default"
+        name = kustomization.metadata.name
+
+        def check() -> str | None:
+            current = self._kustomizations.get(namespace, name)
+            if current is None or current["metadata"].get("deletionTimestamp"):
+                return "the Kustomization is being deleted"
+            generation = current["metadata"].get("generation")
+            if generation != kustomization.metadata.generation:
+                return f"the spec changed (generation {generation})"
+            artifact, waiting = self._artifact(kustomization, retry=0)
+            newer = artifact.get("revision") if waiting is None else None
+            return f"new revision {newer} is available" if newer and newer != revision else None
+
+        return check
 
 
 def _health_rules(kustomization: Kustomization) -> Judge | None:

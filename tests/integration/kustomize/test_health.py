@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from tests.integration.helpers import eventually
+from tests.integration.helpers import events_for, eventually
 from tests.integration.kustomize.common import (
+    DEPLOYMENT,
     create_kustomization,
     given_source,
     ready_condition,
@@ -16,6 +19,7 @@ from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.runtime.manager import Manager
+from tide.source.setup import GIT_REPOSITORY
 from tide.testing import GitServer
 
 pytestmark = pytest.mark.integration
@@ -102,3 +106,46 @@ async def test_an_expression_that_does_not_compile_stalls_before_anything_is_app
     stalled = [c for c in obj["status"]["conditions"] if c["type"] == "Stalled"]
     assert stalled and stalled[0]["status"] == "True"
     assert obj["status"].get("inventory") is None
+
+
+STUCK = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: stuck
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: stuck}
+  template:
+    metadata:
+      labels: {app: stuck}
+    spec:
+      nodeSelector: {%s}
+      containers: [{name: app, image: ghcr.io/stefanprodan/podinfo:6.7.0}]
+"""
+
+
+async def test_a_newer_source_revision_cancels_a_running_health_check(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"cancel-{namespace[-8:]}"
+    # No node has this label: the Deployment never becomes available.
+    git_server.create_repo(repo, {"app/deploy.yaml": STUCK % "disk: nowhere"})
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "app", {
+        "path": "./app", "wait": True, "timeout": "5m",
+    })  # fmt: skip
+
+    async def stuck_deployment_applied() -> bool:
+        return await kube.get_or_none(DEPLOYMENT, "stuck", namespace=namespace) is not None
+
+    await eventually(stuck_deployment_applied, what="the stuck Deployment to be applied")
+    await asyncio.sleep(1)  # the health check is under way
+
+    git_server.commit(repo, {"app/deploy.yaml": STUCK % ""})
+    await request_reconcile(kube, GIT_REPOSITORY, namespace, "fleet", "fixed")
+    # Well within the 5 minute timeout: the stuck wait was dropped for the new revision.
+    await wait_for(kube, namespace, "app", status="True", timeout=45)
+    reasons_seen = [e["reason"] for e in await events_for(kube, namespace, "app")]
+    assert "HealthCheckCanceled" in reasons_seen, reasons_seen

@@ -8,7 +8,7 @@ Like fluxcd/pkg's ``ssa.ResourceManager``: the verbs live in their own modules
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tide.kube.client import KubeClient
@@ -96,6 +96,7 @@ class ResourceManager:
         timeout: float,
         *,
         judge: wait.Judge | None = None,
+        stop: Callable[[], str | None] | None = None,
     ) -> list[str]:
         """Wait for ``objects`` to be ready (kstatus); return ``"Kind/ns/name: why"`` per straggler.
 
@@ -103,5 +104,6 @@ class ResourceManager:
             objects: manifests or live objects (only identity is read; state is fetched).
             timeout: seconds before giving up on the ones not ready.
             judge: custom rules deciding for the objects they cover (``healthCheckExprs``).
+            stop: asked before each look; a reason ends the wait with ``WaitCanceled``.
         """
-        return await wait.wait_for(self, objects, timeout=timeout, judge=judge)
+        return await wait.wait_for(self, objects, timeout=timeout, judge=judge, stop=stop)

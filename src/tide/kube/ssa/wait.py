@@ -20,7 +20,11 @@ from tide.kube.ssa.changeset import subject
 if TYPE_CHECKING:
     from tide.kube.ssa.manager import ResourceManager
 
-__all__ = ["Health", "Judge", "Readiness", "readiness", "wait_for"]
+__all__ = ["Health", "Judge", "Readiness", "WaitCanceled", "readiness", "wait_for"]
+
+
+class WaitCanceled(Exception):
+    """The wait was ended early because what it waited for no longer matters."""
 
 
 class Health(StrEnum):
@@ -230,6 +234,7 @@ async def wait_for(
     timeout: float,
     interval: float = 0.5,
     judge: Judge | None = None,
+    stop: Callable[[], str | None] | None = None,
 ) -> list[str]:
     """Poll until every object is current or failed, or ``timeout`` passes.
 
@@ -240,13 +245,16 @@ async def wait_for(
     Returns ``"Kind/ns/name: why"`` for each object not current at the end; an empty list means
     all are ready. A failed object (e.g. a Job that failed) ends the wait early: it will not
     become ready by waiting. ``judge`` (e.g. compiled ``healthCheckExprs``) decides for the
-    objects it has a verdict on; kstatus's rules decide for the rest.
+    objects it has a verdict on; kstatus's rules decide for the rest. ``stop`` is asked before
+    each look; when it gives a reason, the wait ends with :class:`WaitCanceled`.
     """
     deadline = time.monotonic() + timeout
     pending = {subject(obj): obj for obj in objects}
     verdicts: dict[str, Readiness] = {}
     first = True
     while True:
+        if stop is not None and (why := stop()):
+            raise WaitCanceled(why)
         for name, obj in list(pending.items()):
             if first and obj.get("metadata", {}).get("resourceVersion"):
                 verdict = _verdict(obj, judge)  # read moments ago (e.g. the apply's reply)
