@@ -1,10 +1,14 @@
-"""Annotation, label and finalizer keys that Flux's objects and tools already use."""
+"""Annotation, label and finalizer keys: Flux's own, and the few Tide adds (``tide.dev/``)."""
 
 from __future__ import annotations
 
-__all__ = ["FINALIZER", "REQUESTED_AT"]
+__all__ = ["FINALIZER", "PARTIAL_APPLY", "REQUESTED_AT"]
 
 FINALIZER = "finalizers.fluxcd.io"
 """Flux's finalizer name, so objects Flux created are finalized by Tide as well."""
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 """Annotation whose new value asks for an immediate reconcile (``flux reconcile`` sets it)."""
+PARTIAL_APPLY = "tide.dev/partial-apply"
+"""Kustomization annotation; ``disabled`` restores Flux's all-or-nothing apply: when the API
+server refuses one object of a stage, nothing of that stage or later ones is written. By default
+Tide applies every object it can and names the refused ones."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tide.api import reasons
+from tide.api.keys import PARTIAL_APPLY
 from tide.api.kustomize import Kustomization
 from tide.api.meta import parse_duration
 from tide.artifacts import ArtifactFetchError, fetch_artifact
@@ -107,7 +108,11 @@ class KustomizationPipeline:
         )
         try:
             manager = await self._resource_manager(kustomization)
-            changes = await self._apply(manager, objects, status, force=spec.force)
+            annotations = kustomization.metadata.annotations or {}
+            all_or_nothing = annotations.get(PARTIAL_APPLY) == "disabled"
+            changes = await self._apply(
+                manager, objects, status, force=spec.force, all_or_nothing=all_or_nothing
+            )
             if spec.prune:
                 await self._prune(manager, status, changes)
             status["inventory"] = {"entries": changes.to_inventory()}
@@ -243,8 +248,9 @@ class KustomizationPipeline:
         status: dict[str, Any],
         *,
         force: bool,
+        all_or_nothing: bool,
     ) -> ChangeSet:
-        changes = await manager.apply_all(objects, force=force)
+        changes = await manager.apply_all(objects, force=force, all_or_nothing=all_or_nothing)
         if changes.failed:
             # What applied stays applied and inventoried, alongside everything inventoried
             # before, so nothing is pruned on the strength of a half-done apply.

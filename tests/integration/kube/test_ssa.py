@@ -175,13 +175,17 @@ async def test_an_invalid_object_fails_alone_with_the_servers_message(
     assert failed.id not in {entry["id"] for entry in result.to_inventory()}
 
 
-async def test_all_or_nothing_stops_at_the_first_failure(
+async def test_all_or_nothing_writes_nothing_of_a_stage_with_a_refused_object(
     kube: KubeClient, manager: ResourceManager, namespace: str
 ) -> None:
     bad = config_map(namespace, "Bad_Name")
-    result = await manager.apply_all([bad, config_map(namespace, "c")], all_or_nothing=True)
-    assert [entry.action for entry in result] == [Action.FAILED]
-    assert await kube.get_or_none(resources.CONFIG_MAP, "c", namespace=namespace) is None
+    objects = [config_map(namespace, "before"), bad, config_map(namespace, "c")]
+    result = await manager.apply_all(objects, all_or_nothing=True)
+    assert [(entry.subject, entry.action) for entry in result] == [
+        (f"ConfigMap/{namespace}/Bad_Name", Action.FAILED)
+    ]
+    for name in ("before", "c"):
+        assert await kube.get_or_none(resources.CONFIG_MAP, name, namespace=namespace) is None
 
 
 async def test_an_unknown_kind_fails_naming_its_api_version(

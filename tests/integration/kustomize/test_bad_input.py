@@ -89,6 +89,26 @@ async def test_an_unknown_kind_is_named_and_the_rest_is_still_applied(
     assert ids == {f"{namespace}_first__ConfigMap", f"{namespace}_second__ConfigMap"}
 
 
+async def test_partial_apply_disabled_writes_nothing_of_a_refused_stage(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"aon-{namespace[-8:]}"
+    git_server.create_repo(repo, {
+        "plain/gizmo.yaml": "apiVersion: example.tide.dev/v1\nkind: Gizmo\nmetadata:\n  name: g1\n",
+        "plain/second.yaml": config_map("second"),
+    })  # fmt: skip
+    await given_source(kube, namespace, git_server, repo)
+    await kube.create(KUSTOMIZATION, {
+        "metadata": {"name": "apps", "namespace": namespace,
+                     "annotations": {"tide.dev/partial-apply": "disabled"}},
+        "spec": {"interval": "10m", "prune": True, "path": "./plain", "targetNamespace": namespace,
+                 "sourceRef": {"kind": "GitRepository", "name": "fleet"}},
+    })  # fmt: skip
+    failed = await wait_for(kube, namespace, "apps", status="False", reason="ReconciliationFailed")
+    assert ready_condition(failed)["message"].startswith(f"Gizmo/{namespace}/g1: no matches")
+    assert await kube.get_or_none(resources.CONFIG_MAP, "second", namespace=namespace) is None
+
+
 async def test_a_missing_substitution_secret_is_named_and_retried_at_retry_interval(
     kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
 ) -> None:

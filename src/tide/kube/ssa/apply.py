@@ -68,6 +68,15 @@ def _annotation(obj: Mapping[str, Any], key: str) -> str:
     return str(((obj.get("metadata") or {}).get("annotations") or {}).get(key, ""))
 
 
+def _skipped(manifest: Mapping[str, Any]) -> str:
+    """Why the object's annotations keep it from being applied at all ('' when they do not)."""
+    if _annotation(manifest, ANNOTATION_RECONCILE) == "disabled":
+        return "reconcile disabled by annotation"
+    if _annotation(manifest, ANNOTATION_SSA) == "Ignore":
+        return "ssa: Ignore"
+    return ""
+
+
 def _is_immutable_error(error: KubeError) -> bool:
     text = str(error)
     return isinstance(error, KubeInvalid) and (
@@ -85,24 +94,58 @@ async def apply_all(
     """Apply every object in stages; see :meth:`ResourceManager.apply_all`."""
     result = ChangeSet()
     for stage in stages(objects):
-        if all_or_nothing:
-            entries = []
-            for obj in stage:
-                entries.append(await _apply_one(manager, obj, force=force))
-                if entries[-1].action is Action.FAILED:
-                    break
-        else:
-            entries = await _apply_together(manager, stage, force=force)
+        if all_or_nothing and (refused := await _refused(manager, stage, force=force)):
+            # Nothing of this stage (nor of later ones) is written when one object is refused.
+            for entry in refused:
+                result.add(entry)
+            return result
+        entries = await _apply_together(manager, stage, force=force)
         applied_crds: list[dict[str, Any]] = []
-        for obj, entry in zip(stage, entries, strict=False):
+        for obj, entry in zip(stage, entries, strict=True):
             result.add(entry)
             if obj.get("kind") == "CustomResourceDefinition" and entry.action != Action.FAILED:
                 applied_crds.append(dict(obj))
-        if all_or_nothing and entries and entries[-1].action is Action.FAILED:
-            return result
         if applied_crds:
             await _wait_established(manager, applied_crds)
     return result
+
+
+async def _refused(
+    manager: ResourceManager, stage: Sequence[Mapping[str, Any]], *, force: bool
+) -> list[ChangeSetEntry]:
+    """Dry-run every object of a stage; return an entry per object the API server refuses.
+
+    An immutable-field refusal does not count when the object would be recreated (``force``).
+    """
+
+    async def check(manifest: Mapping[str, Any]) -> ChangeSetEntry | None:
+        if _skipped(manifest):
+            return None
+        ref = ObjectRef.of(manifest)
+        version = manifest.get("apiVersion", "").rpartition("/")[2]
+        try:
+            rt = await manager.mapper.for_object(dict(manifest))
+            await manager.client.apply(
+                rt, _prepared(manager, manifest, rt), force=True, dry_run=True
+            )
+        except UnknownKind as error:
+            return ChangeSetEntry(ref.id, ref.subject, Action.FAILED, version, str(error))
+        except KubeError as error:
+            forced = force or _annotation(manifest, ANNOTATION_FORCE) == "enabled"
+            if forced and _is_immutable_error(error):
+                return None
+            message = f"{type(error).__name__}: {error}"
+            return ChangeSetEntry(ref.id, ref.subject, Action.FAILED, version, message)
+        return None
+
+    limit = asyncio.Semaphore(_APPLY_CONCURRENCY)
+
+    async def bounded(manifest: Mapping[str, Any]) -> ChangeSetEntry | None:
+        async with limit:
+            return await check(manifest)
+
+    verdicts = await asyncio.gather(*(bounded(obj) for obj in stage))
+    return [verdict for verdict in verdicts if verdict is not None]
 
 
 async def _apply_together(
@@ -133,11 +176,9 @@ async def _apply_one(
     ) -> ChangeSetEntry:
         return ChangeSetEntry(ref.id, ref.subject, action, version, message, stored)
 
-    if _annotation(manifest, ANNOTATION_RECONCILE) == "disabled":
-        return entry(Action.SKIPPED, "reconcile disabled by annotation")
+    if skipped := _skipped(manifest):
+        return entry(Action.SKIPPED, skipped)
     mode = _annotation(manifest, ANNOTATION_SSA)
-    if mode == "Ignore":
-        return entry(Action.SKIPPED, "ssa: Ignore")
     try:
         rt = await manager.mapper.for_object(dict(manifest))
         obj = _prepared(manager, manifest, rt)

@@ -65,8 +65,9 @@ class ResourceManager:
         Args:
             objects: manifests (JSON-shaped dicts); not modified.
             force: recreate objects whose immutable fields changed. Default: False.
-            all_or_nothing: stop at the first failure (Flux's behaviour). Default: False — a
-                failure is recorded on its entry with the API server's message and the other
+            all_or_nothing: dry-run each stage first and write nothing from it (or from later
+                stages) when the API server refuses any object, as Flux does. Default: False —
+                a failure is recorded on its entry with the API server's message and the other
                 objects are still applied.
         """
         return await apply.apply_all(self, objects, force=force, all_or_nothing=all_or_nothing)
