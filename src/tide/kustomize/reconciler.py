@@ -26,15 +26,13 @@ from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.ssa import ChangeSet, ResourceManager
-from tide.kube.ssa.health_exprs import HealthExpressionError, compile_expressions
-from tide.kube.ssa.wait import Judge, WaitCanceled
-from tide.kustomize import history, inputs
+from tide.kustomize import health, history, inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.build_cache import BuildCache
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import Targets
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, Waiting, parse_object
+from tide.runtime.steps import Outcome, StepFailed, Succeeded, Waiting, parse_object
 
 __all__ = ["COMPONENT", "KustomizationPipeline"]
 
@@ -95,7 +93,7 @@ class KustomizationPipeline:
         )
         if blocked:
             return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=retry)
-        judge = _health_rules(kustomization)  # a spec error stalls before anything is applied
+        judge = health.compile_rules(kustomization)  # a bad expression stalls before any apply
         artifact, waiting = self._artifact(kustomization, retry)
         if waiting is not None:
             return waiting
@@ -116,7 +114,8 @@ class KustomizationPipeline:
             if spec.prune:
                 await self._prune(manager, status, changes)
             status["inventory"] = {"entries": changes.to_inventory()}
-            await self._check_health(kustomization, manager, changes, judge, revision)
+            stop = self._superseded(kustomization, revision)
+            await health.check(kustomization, manager, changes, judge=judge, stop=stop)
         except StepFailed as error:
             snapshot(outcome=error.reason, seconds=time.monotonic() - started, changed=False)
             raise
@@ -277,46 +276,7 @@ class KustomizationPipeline:
             raise StepFailed(f"pruning failed:\n{failures}", reason=reasons.PRUNE_FAILED)
         changes.extend(deleted)
 
-    async def _check_health(
-        self,
-        kustomization: Kustomization,
-        manager: ResourceManager,
-        changes: ChangeSet,
-        judge: Judge | None,
-        revision: str,
-    ) -> None:
-        spec = kustomization.spec
-        if spec.wait:
-            targets = [dict(entry.stored) for entry in changes.entries if entry.stored is not None]
-        elif spec.health_checks:
-            targets = [
-                {
-                    "apiVersion": check.api_version or "v1",
-                    "kind": check.kind,
-                    "metadata": {"name": check.name, "namespace": check.namespace},
-                }
-                for check in spec.health_checks
-            ]
-        else:
-            return
-        timeout = parse_duration(spec.timeout or spec.interval)
-        try:
-            problems = await manager.wait(
-                targets, timeout, judge=judge, stop=self._superseded(kustomization, revision)
-            )
-        except WaitCanceled as canceled:
-            # Waiting for this revision's objects helps no one any more; the change that made
-            # it so has queued this Kustomization again, so the next attempt comes at once.
-            raise StepFailed(
-                f"health check canceled: {canceled}", reason=reasons.HEALTH_CHECK_CANCELED
-            ) from canceled
-        if problems:
-            raise StepFailed(
-                f"health check failed after {timeout:g}s: " + "; ".join(problems),
-                reason=reasons.HEALTH_CHECK_FAILED,
-            )
-
-    def _superseded(self, kustomization: Kustomization, revision: str) -> Any:
+    def _superseded(self, kustomization: Kustomization, revision: str) -> health.Stop:
         """Return a check telling when waiting on ``revision``'s objects no longer helps.
 
         That is when the source has a newer artifact, the Kustomization's spec changed, or it is
@@ -338,20 +298,6 @@ class KustomizationPipeline:
             return f"new revision {newer} is available" if newer and newer != revision else None
 
         return check
-
-
-def _health_rules(kustomization: Kustomization) -> Judge | None:
-    """Compile ``healthCheckExprs``; an expression that does not parse stalls the Kustomization."""
-    entries = kustomization.spec.health_check_exprs
-    if not entries:
-        return None
-    try:
-        rules = compile_expressions(
-            [entry.model_dump(by_alias=True, exclude_none=True) for entry in entries]
-        )
-    except HealthExpressionError as error:
-        raise Stalled(str(error), reason=reasons.INVALID_CEL_EXPRESSION) from error
-    return rules.evaluate
 
 
 def _age(obj: dict[str, Any]) -> float:

@@ -1,0 +1,82 @@
+"""Health of what a Kustomization applied: ``wait``, ``healthChecks``, ``healthCheckExprs``.
+
+kstatus rules read built-in kinds and anything with kstatus conditions; ``healthCheckExprs``
+(CEL) decide for the kinds they name. A wait can be cut short by its caller (``stop``) when
+waiting no longer helps: a newer revision, a changed spec, a deletion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tide.api import reasons
+from tide.api.kustomize import Kustomization
+from tide.api.meta import parse_duration
+from tide.kube.ssa import ChangeSet, ResourceManager
+from tide.kube.ssa.health_exprs import HealthExpressionError, compile_expressions
+from tide.kube.ssa.wait import Judge, WaitCanceled
+from tide.runtime.steps import Stalled, StepFailed
+
+__all__ = ["Stop", "check", "compile_rules"]
+
+Stop = Callable[[], str | None]
+"""Asked before each look; a reason ends the wait."""
+
+
+def compile_rules(kustomization: Kustomization) -> Judge | None:
+    """Compile ``healthCheckExprs``; an expression that does not parse stalls the Kustomization."""
+    entries = kustomization.spec.health_check_exprs
+    if not entries:
+        return None
+    try:
+        rules = compile_expressions(
+            [entry.model_dump(by_alias=True, exclude_none=True) for entry in entries]
+        )
+    except HealthExpressionError as error:
+        raise Stalled(str(error), reason=reasons.INVALID_CEL_EXPRESSION) from error
+    return rules.evaluate
+
+
+async def check(
+    kustomization: Kustomization,
+    manager: ResourceManager,
+    changes: ChangeSet,
+    *,
+    judge: Judge | None,
+    stop: Stop,
+) -> None:
+    """Wait for what ``spec.wait`` or ``spec.healthChecks`` names to be healthy.
+
+    Raises:
+        StepFailed: HealthCheckFailed naming each object not healthy at the timeout, or
+            HealthCheckCanceled when ``stop`` ended the wait.
+    """
+    spec = kustomization.spec
+    if spec.wait:
+        # The apply's replies: the first look needs no read.
+        targets = [dict(entry.stored) for entry in changes.entries if entry.stored is not None]
+    elif spec.health_checks:
+        targets = [
+            {
+                "apiVersion": ref.api_version or "v1",
+                "kind": ref.kind,
+                "metadata": {"name": ref.name, "namespace": ref.namespace},
+            }
+            for ref in spec.health_checks
+        ]
+    else:
+        return
+    timeout = parse_duration(spec.timeout or spec.interval)
+    try:
+        problems = await manager.wait(targets, timeout, judge=judge, stop=stop)
+    except WaitCanceled as canceled:
+        # Whatever made waiting pointless has queued the Kustomization again: the next
+        # attempt comes at once.
+        raise StepFailed(
+            f"health check canceled: {canceled}", reason=reasons.HEALTH_CHECK_CANCELED
+        ) from canceled
+    if problems:
+        raise StepFailed(
+            f"health check failed after {timeout:g}s: " + "; ".join(problems),
+            reason=reasons.HEALTH_CHECK_FAILED,
+        )
