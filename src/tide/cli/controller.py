@@ -3,8 +3,8 @@
 Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--health-addr``,
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
-``--artifact-retention-records``, ``--default-service-account``), so a Flux user's
-Deployment arguments carry over.
+``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``),
+so a Flux user's Deployment arguments carry over.
 """
 
 from __future__ import annotations
@@ -36,12 +36,15 @@ class ControllerOptions:
 
     source: source.SourceOptions
     default_service_account: str | None = None
+    requeue_dependency: float = 30.0
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
     "source": lambda manager, options: source.setup(manager, options.source),
     "kustomize": lambda manager, options: kustomize_setup.setup(
-        manager, default_service_account=options.default_service_account
+        manager,
+        default_service_account=options.default_service_account,
+        requeue_dependency=options.requeue_dependency,
     ),
     "notification": lambda manager, _: notification.setup(manager),
 }
@@ -90,6 +93,9 @@ def run(
         str | None,
         Option(help="ServiceAccount impersonated by Kustomizations that name none."),
     ] = None,
+    requeue_dependency: Annotated[
+        str, Option(help="How often a Kustomization waiting on a dependency looks again.")
+    ] = "30s",
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -123,6 +129,7 @@ def run(
                 retry_period=options.retry_period,
             )
         storage = parse_address(storage_addr)
+        dependency_requeue = parse_duration(requeue_dependency)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     advertised = storage_adv_addr
@@ -135,8 +142,10 @@ def run(
         advertised_url=advertised,
         retention=artifact_retention_records,
     )
+    controller_options = ControllerOptions(
+        source_options, default_service_account, dependency_requeue
+    )
     try:
-        controller_options = ControllerOptions(source_options, default_service_account)
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))
     except LeadershipLost as error:
         typer.echo(f"tide: {error}; exiting so a new leader can take over", err=True)

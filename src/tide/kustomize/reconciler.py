@@ -31,7 +31,7 @@ from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.build_cache import BuildCache
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
 from tide.kustomize.substitute import substitute
-from tide.kustomize.target import Targets
+from tide.kustomize.target import TargetGone, Targets
 from tide.runtime.steps import Outcome, StepFailed, Succeeded, Waiting, parse_object
 
 __all__ = ["COMPONENT", "KustomizationPipeline"]
@@ -44,6 +44,8 @@ OWNER_NAME = "kustomize.toolkit.fluxcd.io/name"
 OWNER_NAMESPACE = "kustomize.toolkit.fluxcd.io/namespace"
 _DELETION_POLL = 1.0
 """Seconds between looks while a deletion waits for its dependents (their removal also wakes it)."""
+_DELETION_WAIT_LIMIT = 300.0
+"""Seconds a deletion waits for dependents at most; then it goes on regardless."""
 _DELETION_GRACE = 5.0
 """Seconds a deleted Kustomization with live dependents waits to see whether they go too."""
 
@@ -60,12 +62,14 @@ class KustomizationPipeline:
         sources: dict[str, WatchCache],
         helm_releases: WatchCache | None = None,
         default_service_account: str | None = None,
+        requeue_dependency: float = 30.0,
     ) -> None:
         self._client = client
         self._targets = Targets(client, mapper, default_service_account=default_service_account)
         self._kustomizations = kustomizations
         self._sources = sources
         self._helm_releases = helm_releases
+        self._requeue_dependency = requeue_dependency
         self._builds = BuildCache()
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
@@ -80,9 +84,10 @@ class KustomizationPipeline:
         try:
             return await self._run(kustomization, status, retry)
         except StepFailed as error:
-            if error.retry_after is None:
-                error.retry_after = retry
-            raise
+            if error.retry_after is not None:
+                raise
+            # A new exception: a shared build's failure reaches every waiter as one object.
+            raise StepFailed(str(error), reason=error.reason, retry_after=retry) from error
 
     async def _run(
         self, kustomization: Kustomization, status: dict[str, Any], retry: float
@@ -92,7 +97,10 @@ class KustomizationPipeline:
             kustomization, self._kustomizations, self._helm_releases
         )
         if blocked:
-            return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=retry)
+            # Flux's --requeue-dependency; a dependency turning ready also wakes us at once.
+            return Waiting(
+                reasons.DEPENDENCY_NOT_READY, blocked, retry_after=self._requeue_dependency
+            )
         judge = health.compile_rules(kustomization)  # a bad expression stalls before any apply
         artifact, waiting = self._artifact(kustomization, retry)
         if waiting is not None:
@@ -149,8 +157,10 @@ class KustomizationPipeline:
             # A set deleted together arrives one object at a time; give the dependents' own
             # deletions a moment to show up before taking this one's objects away.
             waiting_on = inputs.dependents(kustomization, self._kustomizations)
-        if waiting_on and not inputs.dependency_cycle(kustomization, self._kustomizations):
-            # (Members of a cycle would wait on each other forever; they go in any order.)
+        # Members of a cycle would wait on each other forever, and a dependent stuck in its own
+        # deletion must not hold this one for ever either.
+        in_cycle = bool(inputs.dependency_cycle(kustomization, self._kustomizations))
+        if waiting_on and _age(obj) < _DELETION_WAIT_LIMIT and not in_cycle:
             names = ", ".join(f"'{ns}/{name}'" for ns, name in waiting_on)
             message = f"waiting for dependents to be deleted first: {names}"
             return Waiting(reasons.DEPENDENCY_NOT_READY, message, retry_after=_DELETION_POLL)
@@ -159,19 +169,23 @@ class KustomizationPipeline:
         prune = spec.prune if policy == "MirrorPrune" else policy != "Orphan"
         entries = ((obj.get("status") or {}).get("inventory") or {}).get("entries") or []
         if prune and entries:
-            manager = await self._resource_manager(kustomization)
+            try:
+                manager = await self._resource_manager(kustomization, deleting=True)
+            except TargetGone as gone:
+                # As Flux: with the means to prune gone, the objects are left in place.
+                left = len(entries)
+                log.warning("%s: %s; its %d objects are left in place", _key(obj), gone, left)
+                return None
             deleted = await manager.delete_all(entries)
+            if deleted.failed:  # the finalizer stays until every object could be deleted
+                failures = "\n".join(f"{e.subject}: {e.message}" for e in deleted.failed)
+                raise StepFailed(f"pruning failed:\n{failures}", reason=reasons.PRUNE_FAILED)
             if policy == "WaitForTermination":
                 timeout = parse_duration(spec.timeout or spec.interval)
                 remaining = await manager.wait_deleted(deleted, timeout)
                 if remaining:  # as Flux: the wait is bounded, the Kustomization still goes
-                    log.warning(
-                        "%s/%s: still terminating after %gs: %s",
-                        kustomization.metadata.namespace,
-                        kustomization.metadata.name,
-                        timeout,
-                        ", ".join(remaining),
-                    )
+                    still = ", ".join(remaining)
+                    log.warning("%s: still terminating after %gs: %s", _key(obj), timeout, still)
         return None
 
     # -- steps ------------------------------------------------------------------------------------
@@ -232,12 +246,14 @@ class KustomizationPipeline:
                 await asyncio.to_thread(decrypt_files, root, age_keys=keys)
             return await asyncio.to_thread(build, root, options)
 
-    async def _resource_manager(self, kustomization: Kustomization) -> ResourceManager:
+    async def _resource_manager(
+        self, kustomization: Kustomization, *, deleting: bool = False
+    ) -> ResourceManager:
         owner = {
             OWNER_NAME: kustomization.metadata.name,
             OWNER_NAMESPACE: kustomization.metadata.namespace or "default",
         }
-        target = await self._targets.for_kustomization(kustomization)
+        target = await self._targets.for_kustomization(kustomization, deleting=deleting)
         return ResourceManager(target.client, target.mapper, COMPONENT, owner)
 
     async def _apply(
@@ -298,6 +314,10 @@ class KustomizationPipeline:
             return f"new revision {newer} is available" if newer and newer != revision else None
 
         return check
+
+
+def _key(obj: dict[str, Any]) -> str:
+    return f"{obj['metadata'].get('namespace')}/{obj['metadata']['name']}"
 
 
 def _age(obj: dict[str, Any]) -> float:

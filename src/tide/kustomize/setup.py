@@ -28,13 +28,20 @@ HELM_RELEASE = ResourceType("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helm
 """Watched so ``dependsOn`` may name a HelmRelease (a Tide extension)."""
 
 
-def setup(manager: Manager, *, default_service_account: str | None = None) -> Controller:
+def setup(
+    manager: Manager,
+    *,
+    default_service_account: str | None = None,
+    requeue_dependency: float = 30.0,
+) -> Controller:
     """Register the Kustomization controller with ``manager``; return it.
 
     Args:
         manager: the manager to run in.
         default_service_account: impersonated by Kustomizations that name no
             ``serviceAccountName`` (Flux's ``--default-service-account``). Default: None.
+        requeue_dependency: seconds before a Kustomization waiting on a dependency looks again
+            (Flux's ``--requeue-dependency``). Default: 30.
     """
     kustomizations = manager.cache_for(KUSTOMIZATION)
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
@@ -46,6 +53,7 @@ def setup(manager: Manager, *, default_service_account: str | None = None) -> Co
         sources=sources,
         helm_releases=helm_releases,
         default_service_account=default_service_account,
+        requeue_dependency=requeue_dependency,
     )
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ __all__ = [
     "apply_all",
     "stages",
 ]
+
+log = logging.getLogger(__name__)
 
 ANNOTATION_SSA = "kustomize.toolkit.fluxcd.io/ssa"
 ANNOTATION_FORCE = "kustomize.toolkit.fluxcd.io/force"
@@ -125,6 +128,10 @@ async def _refused(
         version = manifest.get("apiVersion", "").rpartition("/")[2]
         try:
             rt = await manager.mapper.for_object(dict(manifest))
+            if _annotation(manifest, ANNOTATION_SSA) == "IfNotPresent":
+                namespace = _namespace(manifest) if rt.namespaced else None
+                if await manager.client.get_or_none(rt, ref.name, namespace=namespace):
+                    return None  # it exists, so the apply will leave it alone
             await manager.client.apply(
                 rt, _prepared(manager, manifest, rt), force=True, dry_run=True
             )
@@ -160,7 +167,14 @@ async def _apply_together(
 
     async def bounded(obj: Mapping[str, Any]) -> ChangeSetEntry:
         async with limit:
-            return await _apply_one(manager, obj, force=force)
+            try:
+                return await _apply_one(manager, obj, force=force)
+            except Exception as error:  # one object's surprise must not leave the others running
+                ref = ObjectRef.of(obj)
+                log.exception("applying %s failed unexpectedly", ref.subject)
+                version = obj.get("apiVersion", "").rpartition("/")[2]
+                message = f"{type(error).__name__}: {error}"
+                return ChangeSetEntry(ref.id, ref.subject, Action.FAILED, version, message)
 
     return list(await asyncio.gather(*(bounded(obj) for obj in stage)))
 
