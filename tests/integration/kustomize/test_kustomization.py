@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from tests.integration.helpers import assert_kstatus, eventually
+from tests.integration.helpers import assert_kstatus, events_for, eventually
 from tests.integration.kustomize.common import (
     DEPLOYMENT,
     FILES,
@@ -101,9 +103,11 @@ async def test_nothing_changed_means_nothing_written(
     await wait_for(kube, namespace, "apps", status="True")
 
     async def change_set_event_recorded() -> bool:  # it follows the status write
-        return controllers.client.total_writes(namespace=namespace, kinds=("Event",)) > 0
+        events = await events_for(kube, namespace, "apps")
+        return any(e["reason"] == "ReconciliationSucceeded" for e in events)
 
     await eventually(change_set_event_recorded, what="the change-set event")
+    await asyncio.sleep(0.5)  # the reply to the controller's create may still be on its way
     applied_kinds = ("Deployment", "ConfigMap")
     applied = controllers.client.total_writes(namespace=namespace, kinds=applied_kinds)
     writes = controllers.client.total_writes(namespace=namespace)
