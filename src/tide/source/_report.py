@@ -1,4 +1,4 @@
-"""The report every source kind makes once its artifact is in storage."""
+"""The report every source kind makes once its artifact is in storage, and its cleanup."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from tide.api import conditions, reasons
+from tide.artifacts import Storage
+from tide.runtime.steps import Succeeded
 
-__all__ = ["mark_stored"]
+__all__ = ["mark_stored", "remove_artifacts", "stored"]
 
 
 def mark_stored(
@@ -24,3 +26,33 @@ def mark_stored(
     conditions.mark_true(
         status, reasons.ARTIFACT_IN_STORAGE, reason=reason, message=message, generation=generation
     )
+
+
+def stored(
+    status: dict[str, Any],
+    *,
+    failure_types: Iterable[str],
+    message: str,
+    generation: int | None,
+    event: tuple[str, str] | None,
+) -> Succeeded:
+    """Mark the artifact stored and return the outcome, with ``event`` when one is due."""
+    mark_stored(
+        status,
+        failure_types=failure_types,
+        reason=reasons.SUCCEEDED,
+        message=message,
+        generation=generation,
+    )
+    return Succeeded(
+        reason=reasons.SUCCEEDED,
+        message=message,
+        event_reason=event[0] if event else None,
+        event_message=event[1] if event else None,
+    )
+
+
+def remove_artifacts(storage: Storage, kind: str, obj: dict[str, Any]) -> None:
+    """Delete a deleted object's artifacts from storage (every source kind's finalizer)."""
+    metadata = obj["metadata"]
+    storage.remove_all(kind, metadata.get("namespace") or "default", metadata["name"])

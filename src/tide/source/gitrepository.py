@@ -20,8 +20,8 @@ from tide.artifacts import Storage
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
-from tide.source._report import mark_stored
+from tide.runtime.steps import Outcome, Stalled, StepFailed, parse_object
+from tide.source._report import remove_artifacts, stored
 from tide.source.git.auth import GitAuth, GitAuthError
 from tide.source.git.build import ArchiveCache, IncludedArtifact
 from tide.source.git.command import GitCommandError, redact
@@ -104,24 +104,17 @@ class GitRepositoryPipeline:
             else:
                 status[key] = value
         message = f"stored artifact for revision '{resolved.revision}'"
-        mark_stored(
+        return stored(
             status,
             failure_types=_FAILURE_TYPES,
-            reason=reasons.SUCCEEDED,
             message=message,
             generation=generation,
-        )
-        return Succeeded(
-            reason=reasons.SUCCEEDED,
-            message=message,
-            event_reason=event[0] if event else None,
-            event_message=event[1] if event else None,
+            event=event,
         )
 
     async def finalize(self, obj: dict[str, Any]) -> None:
         """Delete the object's artifacts from storage."""
-        metadata = obj["metadata"]
-        self._storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
+        remove_artifacts(self._storage, KIND, obj)
 
     def _up_to_date(
         self,

@@ -30,7 +30,7 @@ from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
 from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, Waiting, parse_object
-from tide.source._report import mark_stored
+from tide.source._report import mark_stored, remove_artifacts
 from tide.source.helm.build import Build, BuildError
 from tide.source.helm.chartbuild import ChartBuilder, Stored
 from tide.source.helm.remote import FetchError
@@ -112,8 +112,7 @@ class HelmChartPipeline:
 
     async def finalize(self, obj: dict[str, Any]) -> None:
         """Delete the object's artifacts from storage."""
-        metadata = obj["metadata"]
-        self._storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
+        remove_artifacts(self._storage, KIND, obj)
 
     async def _build(
         self,

@@ -36,8 +36,8 @@ from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
-from tide.source._report import mark_stored
+from tide.runtime.steps import Outcome, Stalled, StepFailed, parse_object
+from tide.source._report import remove_artifacts, stored
 from tide.source.helm import remote
 from tide.source.helm.index import MAX_INDEX_SIZE, IndexInvalid, parse_index
 
@@ -120,24 +120,17 @@ class HelmRepositoryPipeline:
                 f"stored fetched index of size {size} from '{remote.redact(url)}'",
             )
         message = f"stored artifact: revision '{revision}'"
-        mark_stored(
+        return stored(
             status,
             failure_types=_FAILURE_TYPES,
-            reason=reasons.SUCCEEDED,
             message=message,
             generation=generation,
-        )
-        return Succeeded(
-            reason=reasons.SUCCEEDED,
-            message=message,
-            event_reason=event[0] if event else None,
-            event_message=event[1] if event else None,
+            event=event,
         )
 
     async def finalize(self, obj: dict[str, Any]) -> None:
         """Delete the object's artifacts from storage."""
-        metadata = obj["metadata"]
-        self._storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
+        remove_artifacts(self._storage, KIND, obj)
 
     async def _fetch(self, repo: HelmRepository, status: dict[str, Any]) -> bytes:
         """Download, validate and normalise the index; mark FetchFailed on failure."""

@@ -27,8 +27,8 @@ from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
-from tide.source._report import mark_stored
+from tide.runtime.steps import Outcome, Stalled, StepFailed, parse_object
+from tide.source._report import remove_artifacts, stored
 from tide.source.oci import refs
 from tide.source.oci.pull import Pulled, PullFailed, pull
 
@@ -78,24 +78,17 @@ class OCIRepositoryPipeline:
             else:
                 status[key] = value
         message = f"stored artifact for digest '{pulled.revision}'"
-        mark_stored(
+        return stored(
             status,
             failure_types=_FAILURE_TYPES,
-            reason=reasons.SUCCEEDED,
             message=message,
             generation=repo.metadata.generation,
-        )
-        return Succeeded(
-            reason=reasons.SUCCEEDED,
-            message=message,
-            event_reason=reasons.NEW_ARTIFACT if event else None,
-            event_message=event,
+            event=(reasons.NEW_ARTIFACT, event) if event else None,
         )
 
     async def finalize(self, obj: dict[str, Any]) -> None:
         """Delete the object's artifacts from storage."""
-        metadata = obj["metadata"]
-        self._storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
+        remove_artifacts(self._storage, KIND, obj)
 
     async def _fetch_and_store(
         self,
