@@ -49,6 +49,7 @@ from tide.api.meta import (
     ReconcileStatus,
     SecretKeyReference,
     TimeoutDuration,
+    format_duration,
     parse_duration,
 )
 from tide.api.notification import (
@@ -137,5 +138,6 @@ __all__ = [
     "TimeoutDuration",
     "UnknownKindError",
     "find_kind",
+    "format_duration",
     "parse_duration",
 ]

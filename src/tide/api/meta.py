@@ -43,6 +43,7 @@ __all__ = [
     "Time",
     "TimeoutDuration",
     "cel_rules",
+    "format_duration",
     "parse_duration",
 ]
 
@@ -80,6 +81,26 @@ def parse_duration(text: str) -> float:
             "one of ms, s, m, h (for example '30s', '1m30s', '1.5h')"
         )
     return sum(float(n) * _UNITS[unit] for n, unit in _DURATION_PART.findall(text))
+
+
+def format_duration(seconds: float) -> str:
+    """Return ``seconds`` as Go's ``time.Duration`` prints it (``5m0s``, ``1h0m0s``, ``500ms``).
+
+    Status messages quote durations the way Flux's controllers do, so users and tools that read
+    "with a timeout of 5m0s" see the same words from Tide.
+    """
+    if seconds == 0:
+        return "0s"
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{round(secs, 9):g}s"
+    if hours:
+        return f"{int(hours)}h{int(minutes)}m{text}"
+    if minutes:
+        return f"{int(minutes)}m{text}"
+    return text
 
 
 def cel_rules(*rules: tuple[str, str]) -> dict[str, Any]:

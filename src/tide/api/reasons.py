@@ -22,6 +22,7 @@ __all__ = [
     "FAILED",
     "FETCH_FAILED",
     "GIT_OPERATION_FAILED",
+    "HEALTHY",
     "HEALTH_CHECK_CANCELED",
     "HEALTH_CHECK_FAILED",
     "INCLUDE_UNAVAILABLE",
@@ -60,6 +61,8 @@ RECONCILING = "Reconciling"
 """Type: present only while a reconcile is under way (kstatus 'abnormal-true')."""
 STALLED = "Stalled"
 """Type: present only when retrying cannot help until the spec changes."""
+HEALTHY = "Healthy"
+"""Type: the last health check's verdict (Unknown while one runs); only when one is asked for."""
 
 ARTIFACT_IN_STORAGE = "ArtifactInStorage"
 """Type: the artifact in ``status.artifact`` exists in storage (sources)."""

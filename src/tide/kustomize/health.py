@@ -8,14 +8,15 @@ waiting no longer helps: a newer revision, a changed spec, a deletion.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from tide.api import reasons
+from tide.api import conditions, reasons
 from tide.api.kustomize import Kustomization
-from tide.api.meta import parse_duration
+from tide.api.meta import format_duration, parse_duration
 from tide.kube.ssa import ChangeSet, ResourceManager
 from tide.kube.ssa.health_exprs import HealthExpressionError, compile_expressions
 from tide.kube.ssa.wait import Judge, WaitCanceled
-from tide.runtime.steps import Stalled, StepFailed
+from tide.runtime.steps import Progress, Stalled, StepFailed
 
 __all__ = ["Stop", "check", "compile_rules"]
 
@@ -42,30 +43,39 @@ async def check(
     manager: ResourceManager,
     changes: ChangeSet,
     *,
+    status: dict[str, Any],
+    progress: Progress,
+    message: str,
     judge: Judge | None,
     stop: Stop,
 ) -> None:
     """Wait for what ``spec.wait`` or ``spec.healthChecks`` names to be healthy.
+
+    The verdict is kept in the ``Healthy`` condition (Flux's): ``Unknown`` with ``message``
+    while a check of new work runs (marked through ``progress``, so readers see it at once),
+    then ``True`` or ``False``. Without ``wait`` or ``healthChecks`` there is no such
+    condition. The messages carry no timings, so a repeat check of the same revision leaves
+    the condition as it was and writes nothing.
 
     Raises:
         StepFailed: HealthCheckFailed naming each object not healthy at the timeout, or
             HealthCheckCanceled when ``stop`` ended the wait.
     """
     spec = kustomization.spec
-    if spec.wait:
-        # The apply's replies: the first look needs no read.
-        targets = [dict(entry.stored) for entry in changes.entries if entry.stored is not None]
-    elif spec.health_checks:
-        targets = [
-            {
-                "apiVersion": ref.api_version or "v1",
-                "kind": ref.kind,
-                "metadata": {"name": ref.name, "namespace": ref.namespace},
-            }
-            for ref in spec.health_checks
-        ]
-    else:
+    generation = kustomization.metadata.generation
+    targets = _targets(kustomization, changes)
+    if targets is None:
+        conditions.delete(status, reasons.HEALTHY)
         return
+    if progress.active or changes.changed:
+        conditions.mark_unknown(
+            status,
+            reasons.HEALTHY,
+            reason=reasons.PROGRESSING,
+            message=message,
+            generation=generation,
+        )
+        await progress.mark(message, new_work=changes.changed)
     timeout = parse_duration(spec.timeout or spec.interval)
     try:
         problems = await manager.wait(targets, timeout, judge=judge, stop=stop)
@@ -76,7 +86,37 @@ async def check(
             f"health check canceled: {canceled}", reason=reasons.HEALTH_CHECK_CANCELED
         ) from canceled
     if problems:
-        raise StepFailed(
-            f"health check failed after {timeout:g}s: " + "; ".join(problems),
+        failure = f"health check failed after {format_duration(timeout)}: " + "; ".join(problems)
+        conditions.mark_false(
+            status,
+            reasons.HEALTHY,
             reason=reasons.HEALTH_CHECK_FAILED,
+            message=failure,
+            generation=generation,
         )
+        raise StepFailed(failure, reason=reasons.HEALTH_CHECK_FAILED)
+    conditions.mark_true(
+        status,
+        reasons.HEALTHY,
+        reason=reasons.SUCCEEDED,
+        message="Health check passed",
+        generation=generation,
+    )
+
+
+def _targets(kustomization: Kustomization, changes: ChangeSet) -> list[dict[str, Any]] | None:
+    """Return the objects to judge, or None when the spec asks for no health check."""
+    spec = kustomization.spec
+    if spec.wait:
+        # The apply's replies: the first look needs no read.
+        return [dict(entry.stored) for entry in changes.entries if entry.stored is not None]
+    if spec.health_checks:
+        return [
+            {
+                "apiVersion": ref.api_version or "v1",
+                "kind": ref.kind,
+                "metadata": {"name": ref.name, "namespace": ref.namespace},
+            }
+            for ref in spec.health_checks
+        ]
+    return None

@@ -13,6 +13,7 @@ import functools
 import logging
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,12 @@ from typing import Any
 from tide.api import reasons
 from tide.api.keys import PARTIAL_APPLY
 from tide.api.kustomize import Kustomization
-from tide.api.meta import parse_duration
+from tide.api.meta import format_duration, parse_duration
 from tide.artifacts import ArtifactFetchError, fetch_artifact
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
+from tide.kube.errors import KubeError
 from tide.kube.ssa import ChangeSet, ResourceManager
 from tide.kustomize import health, history, inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
@@ -32,7 +34,7 @@ from tide.kustomize.build_cache import BuildCache
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import TargetGone, Targets
-from tide.runtime.steps import Outcome, StepFailed, Succeeded, Waiting, parse_object
+from tide.runtime.steps import Outcome, Progress, StepFailed, Succeeded, Waiting, parse_object
 
 __all__ = ["COMPONENT", "KustomizationPipeline"]
 
@@ -53,6 +55,9 @@ _DELETION_GRACE = 5.0
 class KustomizationPipeline:
     """Steps of a Kustomization reconcile."""
 
+    marks_progress = True
+    """Its first mark ("Fetching manifests for revision …") comes before any slow step."""
+
     def __init__(
         self,
         *,
@@ -72,7 +77,7 @@ class KustomizationPipeline:
         self._requeue_dependency = requeue_dependency
         self._builds = BuildCache()
 
-    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Apply the source's manifests for the Kustomization ``obj``.
 
         A failed attempt is tried again after ``retryInterval`` (default: ``interval``), as
@@ -82,7 +87,7 @@ class KustomizationPipeline:
         spec = kustomization.spec
         retry = parse_duration(spec.retry_interval or spec.interval)
         try:
-            return await self._run(kustomization, status, retry)
+            return await self._run(kustomization, status, progress, retry)
         except StepFailed as error:
             if error.retry_after is not None:
                 raise
@@ -90,7 +95,11 @@ class KustomizationPipeline:
             raise StepFailed(str(error), reason=error.reason, retry_after=retry) from error
 
     async def _run(
-        self, kustomization: Kustomization, status: dict[str, Any], retry: float
+        self,
+        kustomization: Kustomization,
+        status: dict[str, Any],
+        progress: Progress,
+        retry: float,
     ) -> Outcome:
         spec = kustomization.spec
         blocked = inputs.dependency_not_ready(
@@ -106,8 +115,13 @@ class KustomizationPipeline:
         if waiting is not None:
             return waiting
         revision = artifact["revision"]
+        within = f"for revision {revision} with a timeout of {_timeout(kustomization)}"
+        # A new revision is new work even when the generation is not (a Kustomization created
+        # before its source had an artifact): it gets progress marks instead of a stale verdict.
+        new_revision = revision != status.get("lastAttemptedRevision")
         status["lastAttemptedRevision"] = revision
-        objects = await self._build(kustomization, artifact)
+        await progress.mark(f"Fetching manifests {within}", new_work=new_revision)
+        objects = await self._build(kustomization, artifact, progress, within)
         started = time.monotonic()
         snapshot = functools.partial(
             history.record, status, objects_digest=history.digest(objects), revision=revision
@@ -119,11 +133,25 @@ class KustomizationPipeline:
             changes = await self._apply(
                 manager, objects, status, force=spec.force, all_or_nothing=all_or_nothing
             )
-            if spec.prune:
-                await self._prune(manager, status, changes)
+            # What the source holds now; objects that left it drop out even when pruning
+            # skipped them (prune disabled, owned by someone else), as in Flux.
+            previous = (status.get("inventory") or {}).get("entries") or []
             status["inventory"] = {"entries": changes.to_inventory()}
+            if spec.prune:
+                await self._prune(manager, previous, changes, status)
+            if changes.changed:  # before the health check, which may take its whole timeout
+                await progress.event(reasons.RECONCILIATION_SUCCEEDED, changes.summary())
             stop = self._superseded(kustomization, revision)
-            await health.check(kustomization, manager, changes, judge=judge, stop=stop)
+            await health.check(
+                kustomization,
+                manager,
+                changes,
+                status=status,
+                progress=progress,
+                message=f"Running health checks {within}",
+                judge=judge,
+                stop=stop,
+            )
         except StepFailed as error:
             snapshot(outcome=error.reason, seconds=time.monotonic() - started, changed=False)
             raise
@@ -133,14 +161,8 @@ class KustomizationPipeline:
             changed=changes.changed,
         )
         status["lastAppliedRevision"] = revision
-        message = f"Applied revision: {revision}"
-        if not changes.changed:
-            return Succeeded(reason=reasons.RECONCILIATION_SUCCEEDED, message=message)
         return Succeeded(
-            reason=reasons.RECONCILIATION_SUCCEEDED,
-            message=message,
-            event_reason=reasons.RECONCILIATION_SUCCEEDED,
-            event_message=changes.summary(),
+            reason=reasons.RECONCILIATION_SUCCEEDED, message=f"Applied revision: {revision}"
         )
 
     async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
@@ -206,20 +228,34 @@ class KustomizationPipeline:
         return artifact, None
 
     async def _build(
-        self, kustomization: Kustomization, artifact: dict[str, Any]
+        self,
+        kustomization: Kustomization,
+        artifact: dict[str, Any],
+        progress: Progress,
+        within: str,
     ) -> list[dict[str, Any]]:
         spec = kustomization.spec
         timeout = parse_duration(spec.timeout or spec.interval)
         options = BuildOptions.from_spec(spec, timeout=timeout)
         keys = await inputs.age_keys(kustomization, self._client)
         variables = await inputs.substitution_variables(kustomization, self._client)
+
+        key = f"{kustomization.metadata.namespace}/{kustomization.metadata.name}"
+
+        async def fetched() -> None:
+            try:
+                await progress.mark(f"Building manifests {within}")
+            except KubeError as error:  # a missed mark must not fail a build others share
+                log.warning("%s: could not mark progress: %s", key, error)
+
         try:
             if keys:
-                objects = await self._fetch_and_build(artifact, options, keys)
+                objects = await self._fetch_and_build(artifact, options, keys, fetched)
             else:
+                # Only the Kustomization that runs a shared build sees its "Building" mark.
                 key = BuildCache.key(artifact["digest"], options)
                 objects = await self._builds.get_or_build(
-                    key, lambda: self._fetch_and_build(artifact, options, keys)
+                    key, lambda: self._fetch_and_build(artifact, options, keys, fetched)
                 )
             if variables is not None:
                 objects = substitute(objects, variables)
@@ -233,7 +269,10 @@ class KustomizationPipeline:
 
     @staticmethod
     async def _fetch_and_build(
-        artifact: dict[str, Any], options: BuildOptions, keys: list[str]
+        artifact: dict[str, Any],
+        options: BuildOptions,
+        keys: list[str],
+        fetched: Callable[[], Awaitable[None]],
     ) -> list[dict[str, Any]]:
         """Unpack the artifact in a scratch folder, decrypt its files if asked, run kustomize."""
         with tempfile.TemporaryDirectory(prefix="tide-kustomization-") as scratch:
@@ -242,6 +281,7 @@ class KustomizationPipeline:
                 await fetch_artifact(artifact["url"], artifact["digest"], root)
             except ArtifactFetchError as error:
                 raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
+            await fetched()
             if keys:
                 await asyncio.to_thread(decrypt_files, root, age_keys=keys)
             return await asyncio.to_thread(build, root, options)
@@ -279,15 +319,23 @@ class KustomizationPipeline:
         return changes
 
     async def _prune(
-        self, manager: ResourceManager, status: dict[str, Any], changes: ChangeSet
+        self,
+        manager: ResourceManager,
+        previous: list[dict[str, Any]],
+        changes: ChangeSet,
+        status: dict[str, Any],
     ) -> None:
-        previous = (status.get("inventory") or {}).get("entries") or []
+        """Delete what ``previous`` held and the apply did not; keep failures inventoried."""
         kept = {entry["id"] for entry in changes.to_inventory()}
         stale = [entry for entry in previous if entry["id"] not in kept]
         if not stale:
             return
         deleted = await manager.delete_all(stale)
         if deleted.failed:
+            # Still in the cluster, so still ours: the next attempt tries again.
+            failed = {entry.id for entry in deleted.failed}
+            entries = status["inventory"]["entries"] + [e for e in stale if e["id"] in failed]
+            status["inventory"] = {"entries": sorted(entries, key=lambda e: e["id"])}
             failures = "\n".join(f"{entry.subject}: {entry.message}" for entry in deleted.failed)
             raise StepFailed(f"pruning failed:\n{failures}", reason=reasons.PRUNE_FAILED)
         changes.extend(deleted)
@@ -314,6 +362,12 @@ class KustomizationPipeline:
             return f"new revision {newer} is available" if newer and newer != revision else None
 
         return check
+
+
+def _timeout(kustomization: Kustomization) -> str:
+    """``spec.timeout`` (default ``interval``) as Flux's messages print it (``5m0s``)."""
+    spec = kustomization.spec
+    return format_duration(parse_duration(spec.timeout or spec.interval))
 
 
 def _key(obj: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from tide.api import reasons
 from tide.api.notification import Receiver
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.runtime.steps import Outcome, StepFailed, Succeeded, parse_object
+from tide.runtime.steps import Outcome, Progress, StepFailed, Succeeded, parse_object
 
 __all__ = ["WEBHOOK_PREFIX", "ReceiverPipeline", "webhook_path"]
 
@@ -35,7 +35,7 @@ class ReceiverPipeline:
     def __init__(self, client: KubeClient) -> None:
         self._client = client
 
-    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish ``status.webhookPath`` for the token in ``spec.secretRef``."""
         receiver = parse_object(Receiver, obj)
         namespace = receiver.metadata.namespace or "default"

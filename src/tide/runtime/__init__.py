@@ -10,7 +10,15 @@ from tide.runtime.controller import Controller
 from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
 from tide.runtime.reconcile import Reconciler, Request, Result, TerminalError
-from tide.runtime.steps import Outcome, Pipeline, Stalled, StepFailed, Succeeded, Waiting
+from tide.runtime.steps import (
+    Outcome,
+    Pipeline,
+    Progress,
+    Stalled,
+    StepFailed,
+    Succeeded,
+    Waiting,
+)
 
 __all__ = [
     "CacheSyncTimeout",
@@ -21,6 +29,7 @@ __all__ = [
     "ObjectReconciler",
     "Outcome",
     "Pipeline",
+    "Progress",
     "Reconciler",
     "Request",
     "Result",

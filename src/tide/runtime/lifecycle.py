@@ -25,7 +25,7 @@ from tide.runtime import metrics
 from tide.runtime.events import EventRecorder
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
-from tide.runtime.steps import Pipeline, Stalled, StepFailed, Succeeded, Waiting
+from tide.runtime.steps import IN_PROGRESS, Pipeline, Stalled, StepFailed, Succeeded, Waiting
 
 __all__ = ["ObjectReconciler"]
 
@@ -92,23 +92,16 @@ class ObjectReconciler:
         # Taken before the progress mark: events compare the verdict with the last one reported.
         before = conditions.find(status, reasons.READY)
         before = dict(before) if before else None
+        progress = _ProgressMarks(writer, self._recorder, obj)
         if _is_new_work(status, generation, requested_at):
-            message = "reconciliation in progress"
-            conditions.mark_reconciling(
-                status, reason=reasons.PROGRESSING, message=message, generation=generation
-            )
-            conditions.mark_unknown(
-                status,
-                reasons.READY,
-                reason=reasons.PROGRESSING,
-                message=message,
-                generation=generation,
-            )
-            await writer.flush()
+            if getattr(self._pipeline, "marks_progress", False):
+                progress.begin()  # its own first mark, moments away, says more
+            else:
+                await progress.mark(IN_PROGRESS, new_work=True)
         if requested_at is not None:
             status["lastHandledReconcileAt"] = requested_at
         try:
-            outcome = await self._pipeline.run(obj, status)
+            outcome = await self._pipeline.run(obj, status, progress)
         except Stalled as error:
             conditions.mark_stalled(
                 status, reason=error.reason, message=str(error), generation=generation
@@ -221,9 +214,14 @@ class ObjectReconciler:
         metadata = obj["metadata"]
         finalizers = metadata.get("finalizers") or []
         if FINALIZER in finalizers:
-            waiting = await self._pipeline.finalize(obj)
+            try:
+                waiting = await self._pipeline.finalize(obj)
+            except StepFailed as error:
+                await self._report_deletion(obj, error.reason, str(error), warning=True)
+                raise
             if waiting is not None:
                 log.info("%s: deletion waits: %s", _name(obj), waiting.message)
+                await self._report_deletion(obj, waiting.reason, waiting.message, warning=False)
                 return Result(requeue_after=waiting.retry_after)
             await self._set_finalizers(obj, [f for f in finalizers if f != FINALIZER])
         labels = (self.rt.kind, metadata["name"], metadata.get("namespace") or "")
@@ -231,6 +229,32 @@ class ObjectReconciler:
             with contextlib.suppress(KeyError):
                 metric.remove(*labels)
         return Result()
+
+    async def _report_deletion(
+        self, obj: dict[str, Any], reason: str, message: str, *, warning: bool
+    ) -> None:
+        """Show why a deletion has not finished in ``Ready`` and an event, not only in a log.
+
+        Written only when the verdict changes, so a deletion polling for its dependents
+        does not write on every look.
+        """
+        writer = StatusWriter(self._client, self.rt, obj, field_manager=self._recorder.component)
+        generation = obj["metadata"].get("generation")
+        before = dict(conditions.find(writer.status, reasons.READY) or {})
+        conditions.mark_false(
+            writer.status, reasons.READY, reason=reason, message=message, generation=generation
+        )
+        if not writer.changed:
+            return
+        try:
+            await writer.flush()
+        except KubeError as error:  # the object may be gone already; the deletion goes on
+            log.info("%s: could not report the deletion's state: %s", _name(obj), error)
+            return
+        if before.get("reason") != reason or before.get("message") != message:
+            await self._recorder.record(
+                obj, type="Warning" if warning else "Normal", reason=reason, message=message
+            )
 
     async def _set_finalizers(self, obj: dict[str, Any], finalizers: list[str]) -> dict[str, Any]:
         metadata = obj["metadata"]
@@ -242,6 +266,45 @@ class ObjectReconciler:
         return await self._client.patch_merge(
             self.rt, metadata["name"], patch, namespace=metadata.get("namespace")
         )
+
+
+class _ProgressMarks:
+    """The lifecycle's :class:`~tide.runtime.steps.Progress`: marks written through ``writer``."""
+
+    def __init__(self, writer: StatusWriter, recorder: EventRecorder, obj: dict[str, Any]) -> None:
+        self._writer = writer
+        self._recorder = recorder
+        self._obj = obj
+        self._active = False
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def begin(self) -> None:
+        """Treat this reconcile as new work without writing a mark yet."""
+        self._active = True
+
+    async def mark(self, message: str, *, new_work: bool = False) -> None:
+        self._active = self._active or new_work
+        if not self._active:
+            return
+        generation = self._obj["metadata"].get("generation")
+        status = self._writer.status
+        conditions.mark_reconciling(
+            status, reason=reasons.PROGRESSING, message=message, generation=generation
+        )
+        conditions.mark_unknown(
+            status,
+            reasons.READY,
+            reason=reasons.PROGRESSING,
+            message=IN_PROGRESS,
+            generation=generation,
+        )
+        await self._writer.flush()
+
+    async def event(self, reason: str, message: str) -> None:
+        await self._recorder.record(self._obj, type="Normal", reason=reason, message=message)
 
 
 def _is_new_work(status: dict[str, Any], generation: int | None, requested_at: str | None) -> bool:

@@ -16,7 +16,20 @@ from pydantic import BaseModel, ValidationError
 from tide.api import reasons
 from tide.runtime.reconcile import TerminalError
 
-__all__ = ["Outcome", "Pipeline", "Stalled", "StepFailed", "Succeeded", "Waiting", "parse_object"]
+__all__ = [
+    "IN_PROGRESS",
+    "Outcome",
+    "Pipeline",
+    "Progress",
+    "Stalled",
+    "StepFailed",
+    "Succeeded",
+    "Waiting",
+    "parse_object",
+]
+
+IN_PROGRESS = "Reconciliation in progress"
+"""``Ready=Unknown``'s message while work is under way (Flux's words; clients match on them)."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +85,47 @@ class Stalled(TerminalError):
         self.reason = reason
 
 
-class Pipeline(Protocol):
-    """The kind-specific part of a reconciler: the steps between the guards and the report."""
+class Progress(Protocol):
+    """Show a reconcile's phase boundaries on the object while it works.
 
-    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
-        """Reconcile ``obj``; record results (artifact, inventory…) in ``status`` as you go."""
+    A long reconcile (a build, a health check that may take ``spec.timeout``) would otherwise
+    show its previous verdict until the end, and ``kubectl get`` / ``flux get`` / Argo CD read
+    that stale verdict as the current one. A mark writes ``Reconciling=True`` with the phase's
+    message and ``Ready=Unknown`` (:data:`IN_PROGRESS`), together with whatever the pipeline has
+    put in ``status`` so far (an inventory, a ``Healthy`` condition).
+
+    Marks are written only for new work — a new generation, a ``requestedAt`` request, or what
+    the pipeline itself calls new (``new_work=True``: a new source revision, objects changed by
+    the apply). A periodic reconcile that finds nothing new writes nothing.
+    """
+
+    @property
+    def active(self) -> bool:
+        """Whether this reconcile is new work, so that marks are being written."""
+        ...
+
+    async def mark(self, message: str, *, new_work: bool = False) -> None:
+        """Write ``message`` as the current phase, if this reconcile is (or becomes) new work."""
+        ...
+
+    async def event(self, reason: str, message: str) -> None:
+        """Record a Normal event now rather than when the reconcile ends (a change set)."""
+        ...
+
+
+class Pipeline(Protocol):
+    """The kind-specific part of a reconciler: the steps between the guards and the report.
+
+    A pipeline whose class sets ``marks_progress = True`` makes its own first progress mark
+    early (before any slow step); the lifecycle then skips its generic "in progress" mark,
+    saving a status write per reconcile of new work.
+    """
+
+    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
+        """Reconcile ``obj``; record results (artifact, inventory…) in ``status`` as you go.
+
+        ``progress`` marks phase boundaries on the object while the reconcile is long.
+        """
         ...
 
     async def finalize(self, obj: dict[str, Any]) -> Waiting | None:

@@ -20,7 +20,7 @@ from tide.artifacts import Storage
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.runtime.steps import Outcome, Stalled, StepFailed, parse_object
+from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
 from tide.source._report import remove_artifacts, stored
 from tide.source.git.auth import GitAuth, GitAuthError
 from tide.source.git.build import ArchiveCache, IncludedArtifact
@@ -57,7 +57,7 @@ class GitRepositoryPipeline:
         self._archives = archives
         self._cache = cache
 
-    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish an artifact for the revision ``spec.ref`` names on the remote."""
         repo = parse_object(GitRepository, obj)
         spec = repo.spec

@@ -29,7 +29,15 @@ from tide.kube.resources import ResourceType
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, Waiting, parse_object
+from tide.runtime.steps import (
+    Outcome,
+    Progress,
+    Stalled,
+    StepFailed,
+    Succeeded,
+    Waiting,
+    parse_object,
+)
 from tide.source._report import mark_stored, remove_artifacts
 from tide.source.helm.build import Build, BuildError
 from tide.source.helm.chartbuild import ChartBuilder, Stored
@@ -88,7 +96,7 @@ class HelmChartPipeline:
         self._source_retry = source_retry
         self._builder = ChartBuilder(client=client, storage=storage, workdir=workdir)
 
-    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish the chart the spec resolves to as the artifact."""
         chart = parse_object(HelmChart, obj)
         generation = chart.metadata.generation

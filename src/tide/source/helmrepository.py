@@ -36,7 +36,7 @@ from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
-from tide.runtime.steps import Outcome, Stalled, StepFailed, parse_object
+from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
 from tide.source._report import remove_artifacts, stored
 from tide.source.helm import remote
 from tide.source.helm.index import MAX_INDEX_SIZE, IndexInvalid, parse_index
@@ -86,7 +86,7 @@ class HelmRepositoryPipeline:
         self._workdir = workdir
         self.max_index_size = max_index_size
 
-    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish the repository's current index as the artifact."""
         repo = parse_object(HelmRepository, obj)
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name

@@ -27,7 +27,7 @@ from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.steps import Outcome, Stalled, StepFailed, parse_object
+from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
 from tide.source._report import remove_artifacts, stored
 from tide.source.oci import refs
 from tide.source.oci.pull import Pulled, PullFailed, pull
@@ -65,7 +65,7 @@ class OCIRepositoryPipeline:
         self._storage = storage
         self._workdir = workdir
 
-    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish an artifact for the digest ``spec.ref`` resolves to in the registry."""
         repo = parse_object(OCIRepository, obj)
         _refuse_unsupported(repo.spec)

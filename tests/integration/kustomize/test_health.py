@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from tests.integration.helpers import events_for, eventually
+from tests.integration.helpers import condition, events_for, eventually
 from tests.integration.kustomize.common import (
     DEPLOYMENT,
     create_kustomization,
@@ -137,11 +135,13 @@ async def test_a_newer_source_revision_cancels_a_running_health_check(
         "path": "./app", "wait": True, "timeout": "5m",
     })  # fmt: skip
 
-    async def stuck_deployment_applied() -> bool:
-        return await kube.get_or_none(DEPLOYMENT, "stuck", namespace=namespace) is not None
+    async def health_check_under_way() -> bool:
+        obj = await kube.get(KUSTOMIZATION, "app", namespace=namespace)
+        reconciling = condition(obj, "Reconciling") or {}
+        return reconciling.get("message", "").startswith("Running health checks")
 
-    await eventually(stuck_deployment_applied, what="the stuck Deployment to be applied")
-    await asyncio.sleep(1)  # the health check is under way
+    await eventually(health_check_under_way, what="the health check to be under way")
+    assert await kube.get_or_none(DEPLOYMENT, "stuck", namespace=namespace) is not None
 
     git_server.commit(repo, {"app/deploy.yaml": STUCK % ""})
     await request_reconcile(kube, GIT_REPOSITORY, namespace, "fleet", "fixed")

@@ -25,6 +25,7 @@ from tide.api import (
     ObjectMeta,
     ReceiverSpec,
     find_kind,
+    format_duration,
     parse_duration,
 )
 from tide.api._shared import KubeConfigReference
@@ -365,3 +366,21 @@ def test_artifact_digest_pattern() -> None:
     with pytest.raises(ValidationError) as caught:
         GitRepository.model_validate({**doc, "status": {"artifact": {**artifact, "digest": "x"}}})
     assert "status.artifact.digest" in _error_paths(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (0.5, "500ms"),
+        (15, "15s"),
+        (1.5, "1.5s"),
+        (90, "1m30s"),
+        (300, "5m0s"),
+        (3600, "1h0m0s"),
+        (5400, "1h30m0s"),
+    ],
+)
+def test_durations_print_as_flux_messages_print_them(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+    assert parse_duration(text) == pytest.approx(seconds)

@@ -155,6 +155,16 @@ def test_any_other_kind_follows_the_generic_rule(
     assert readiness(obj).health == health
 
 
+def test_an_object_no_controller_has_reconciled_says_so() -> None:
+    # Flux's CRDs default status.observedGeneration to -1 until a controller writes it.
+    obj = make("helm.toolkit.fluxcd.io/v2", "HelmRelease", status={"observedGeneration": -1})
+
+    verdict = readiness(obj)
+
+    assert verdict.health is Health.IN_PROGRESS
+    assert verdict.message == "has not been reconciled by any controller yet"
+
+
 def test_an_object_being_deleted_is_not_ready() -> None:
     obj = make("v1", "ConfigMap")
     obj["metadata"]["deletionTimestamp"] = "2024-01-01T00:00:00Z"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from tide.kube.discovery import UnknownKind
 from tide.kube.errors import KubeError
 from tide.kube.ssa.changeset import subject
 
@@ -73,6 +74,9 @@ def _is_true(obj: Mapping[str, Any], kind: str) -> bool:
 def _generation_behind(obj: Mapping[str, Any]) -> Readiness | None:
     generation = (obj.get("metadata") or {}).get("generation")
     observed = (obj.get("status") or {}).get("observedGeneration")
+    if generation is not None and observed is not None and observed < 0:
+        # Flux's CRDs default observedGeneration to -1: no controller has looked at it at all.
+        return _progress("has not been reconciled by any controller yet")
     if generation is not None and observed is not None and observed < generation:
         return _progress(f"observed generation {observed} of {generation}")
     if generation is not None and observed is None and obj.get("kind") in _WORKLOADS:
@@ -280,6 +284,8 @@ async def _current_verdict(
         live = await manager.client.get_or_none(
             rt, metadata["name"], namespace=metadata.get("namespace") if rt.namespaced else None
         )
+    except UnknownKind as error:  # the CRD may still be on its way; the wait goes on
+        return _progress(f"kind {error.kind} ({error.api_version}) is not installed in the cluster")
     except KubeError as error:  # reported; the wait goes on, the server may recover
         return _progress(f"cannot read: {error}")
     if live is None:
