@@ -18,6 +18,7 @@ from tests.integration.kustomize.common import (
     request_reconcile,
     wait_for,
 )
+from tests.integration.kustomize.test_tenancy import ROLE, given_tenant
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
@@ -213,3 +214,42 @@ async def test_a_deletion_waiting_for_its_dependents_says_so_in_ready_and_an_eve
 
     await eventually(base_gone, timeout=45, what="base to be deleted once app is gone")
     assert await kube.get_or_none(resources.CONFIG_MAP, "base", namespace=namespace) is None
+
+
+async def test_a_deletion_that_cannot_prune_says_why_in_ready_and_keeps_the_finalizer(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"noprune-{namespace[-8:]}"
+    git_server.create_repo(repo, {"app/cm.yaml": config_map("owned")})
+    await given_source(kube, namespace, git_server, repo)
+    # The tenant may apply ConfigMaps but not delete them.
+    no_delete = ["get", "list", "watch", "create", "update", "patch"]
+    rules = [{"apiGroups": [""], "resources": ["configmaps"], "verbs": no_delete}]
+    await given_tenant(kube, namespace, rules)
+    await create_kustomization(kube, namespace, "app", {
+        "path": "./app", "serviceAccountName": "tenant",
+    })  # fmt: skip
+    await wait_for(kube, namespace, "app", status="True")
+    await kube.delete(KUSTOMIZATION, "app", namespace=namespace)
+
+    async def prune_failure_shown() -> dict[str, Any] | None:
+        obj = await kube.get(KUSTOMIZATION, "app", namespace=namespace)
+        ready = condition(obj, "Ready") or {}
+        return obj if ready.get("reason") == "PruneFailed" else None
+
+    obj = await eventually(prune_failure_shown, what="the failed prune to reach Ready")
+    message = condition(obj, "Ready")["message"]
+    assert message.startswith("pruning failed")
+    assert f"ConfigMap/{namespace}/owned" in message and "forbidden" in message
+    assert "finalizers.fluxcd.io" in obj["metadata"]["finalizers"]
+    events = await events_for(kube, namespace, "app")
+    assert any(e["reason"] == "PruneFailed" and e["type"] == "Warning" for e in events), events
+
+    rules[0]["verbs"] = [*no_delete, "delete"]
+    await kube.patch_merge(ROLE, "tenant", {"rules": rules}, namespace=namespace)
+
+    async def deleted() -> bool:
+        return await kube.get_or_none(KUSTOMIZATION, "app", namespace=namespace) is None
+
+    await eventually(deleted, timeout=60, what="the deletion to finish once pruning may delete")
+    assert await kube.get_or_none(resources.CONFIG_MAP, "owned", namespace=namespace) is None
