@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tide.testing.binaries import BuildError, GoMissingError, cache_root
-from tide.testing.controlplane import ControlPlane, ControlPlaneError
+# tide.testing is imported inside each command, not here: `tide controller` loads this module
+# too, and a controller has no business loading the test harness.
 
 __all__ = ["app", "dev_dir"]
 
@@ -27,6 +27,8 @@ _console = Console(stderr=True)
 
 def dev_dir() -> Path:
     """Return the folder holding the dev control plane's state (``$TIDE_DEV_DIR`` overrides)."""
+    from tide.testing.binaries import cache_root
+
     configured = os.environ.get("TIDE_DEV_DIR")
     return Path(configured) if configured else cache_root() / "dev"
 
@@ -42,6 +44,9 @@ def up(
     ] = True,
 ) -> None:
     """Start the local control plane in the background (or find it running)."""
+    from tide.testing.binaries import BuildError, GoMissingError
+    from tide.testing.controlplane import ControlPlane, ControlPlaneError
+
     running = ControlPlane.attach(dev_dir())
     if running is not None:
         _console.print(f"[green]✔[/] already running at {running.server}")
@@ -64,6 +69,8 @@ def up(
 @app.command()
 def env() -> None:
     """Print ``export KUBECONFIG=…`` for the running control plane (eval it in a shell)."""
+    from tide.testing.controlplane import ControlPlane
+
     plane = ControlPlane.attach(dev_dir())
     if plane is None:
         _console.print("[red]✗[/] no local control plane is running; start one with `tide dev up`")
@@ -74,6 +81,8 @@ def env() -> None:
 @app.command()
 def down() -> None:
     """Stop the local control plane and remove its state."""
+    from tide.testing.controlplane import ControlPlane
+
     stopped = ControlPlane.stop_recorded(dev_dir())
     _console.print(f"[green]✔[/] stopped {stopped} processes" if stopped else "nothing was running")
 
