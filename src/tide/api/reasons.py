@@ -7,6 +7,7 @@ exception into ``Ready=False`` with that reason in one place.
 from __future__ import annotations
 
 __all__ = [
+    "ACCESS_DENIED",
     "ARTIFACT_FAILED",
     "ARTIFACT_IN_STORAGE",
     "ARTIFACT_OUTDATED",
@@ -122,6 +123,8 @@ INVALID_CONFIG = "InvalidConfig"
 """The spec is invalid in a way only the controller can tell; not retried until it changes."""
 SUSPENDED = "Suspended"
 """Reconciles are paused by ``spec.suspend``."""
+ACCESS_DENIED = "AccessDenied"
+"""A reference names another namespace and ``--no-cross-namespace-refs`` blocks it; stalls."""
 
 # HelmRepository and HelmChart.
 ARTIFACT_OUTDATED = "ArtifactOutdated"

@@ -3,8 +3,9 @@
 Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--health-addr``,
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
-``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``),
-so a Flux user's Deployment arguments carry over.
+``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
+``--no-cross-namespace-refs``), so a Flux user's Deployment arguments carry over. Boolean flags
+are written bare (``--no-cross-namespace-refs``), not with Go's ``=true``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ControllerOptions:
     source: source.SourceOptions
     default_service_account: str | None = None
     requeue_dependency: float = 30.0
+    no_cross_namespace_refs: bool = False
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -45,6 +47,7 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         manager,
         default_service_account=options.default_service_account,
         requeue_dependency=options.requeue_dependency,
+        no_cross_namespace_refs=options.no_cross_namespace_refs,
     ),
     "notification": lambda manager, _: notification.setup(manager),
 }
@@ -96,6 +99,13 @@ def run(
     requeue_dependency: Annotated[
         str, Option(help="How often a Kustomization waiting on a dependency looks again.")
     ] = "30s",
+    no_cross_namespace_refs: Annotated[
+        bool,
+        Option(
+            "--no-cross-namespace-refs",
+            help="Refuse references to objects in another namespace (sourceRef, dependsOn).",
+        ),
+    ] = False,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -143,7 +153,10 @@ def run(
         retention=artifact_retention_records,
     )
     controller_options = ControllerOptions(
-        source_options, default_service_account, dependency_requeue
+        source_options,
+        default_service_account=default_service_account,
+        requeue_dependency=dependency_requeue,
+        no_cross_namespace_refs=no_cross_namespace_refs,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))

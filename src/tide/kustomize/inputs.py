@@ -1,4 +1,4 @@
-"""Gather what a Kustomization reads besides its source: dependencies, variables, keys.
+"""Gather what a Kustomization reads besides its artifact: references, dependencies, keys.
 
 Each function answers one question and fails with the reason Flux reports for it, so the
 pipeline in :mod:`tide.kustomize.reconciler` stays a list of named steps.
@@ -15,15 +15,37 @@ from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kustomize.substitute import merge_variables
+from tide.runtime.acl import ReferencePolicy
 from tide.runtime.steps import StepFailed
 
 __all__ = [
     "age_keys",
+    "check_references",
     "dependency_cycle",
     "dependency_not_ready",
     "dependents",
     "substitution_variables",
 ]
+
+
+def check_references(kustomization: Kustomization, policy: ReferencePolicy) -> None:
+    """Refuse a ``sourceRef`` or ``dependsOn`` entry that leaves the namespace, if ``policy`` says.
+
+    These are the Kustomization's only references that can name another namespace: every
+    Secret and ConfigMap it reads (``decryption.secretRef``, ``postBuild.substituteFrom``,
+    ``kubeConfig.secretRef``) is looked up in its own namespace, the CRD having no field for
+    another, and ``healthChecks`` are read as the identity that applies (so RBAC decides).
+
+    Raises:
+        AccessDenied: naming the first reference that leaves the namespace.
+    """
+    own = kustomization.metadata.namespace or "default"
+    spec = kustomization.spec
+    reference = spec.source_ref
+    policy.resolve(own, kind=reference.kind, name=reference.name, namespace=reference.namespace)
+    for dependency in spec.depends_on or []:
+        kind = dependency.kind or "Kustomization"
+        policy.resolve(own, kind=kind, name=dependency.name, namespace=dependency.namespace)
 
 
 def dependency_not_ready(
@@ -100,7 +122,11 @@ def dependency_cycle(kustomization: Kustomization, cache: WatchCache) -> list[tu
 
 
 def dependents(
-    kustomization: Kustomization, cache: WatchCache, *, being_deleted: bool = False
+    kustomization: Kustomization,
+    cache: WatchCache,
+    *,
+    being_deleted: bool = False,
+    policy: ReferencePolicy | None = None,
 ) -> list[tuple[str, str]]:
     """Return the Kustomizations that list ``kustomization`` in ``dependsOn``.
 
@@ -108,6 +134,9 @@ def dependents(
         kustomization: the dependency.
         cache: where the Kustomizations are.
         being_deleted: only those that are being deleted themselves. Default: False.
+        policy: leave out dependents whose reference ``policy`` blocks (another tenant's,
+            under ``--no-cross-namespace-refs``), so they cannot hold up this deletion.
+            Default: None (all count).
     """
     me = (kustomization.metadata.namespace or "default", kustomization.metadata.name)
     found = []
@@ -116,6 +145,8 @@ def dependents(
         if being_deleted and not metadata.get("deletionTimestamp"):
             continue
         namespace = metadata.get("namespace") or "default"
+        if policy is not None and not policy.allows(namespace, me[0]):
+            continue
         for dependency in (other.get("spec") or {}).get("dependsOn") or []:
             if dependency.get("kind", "Kustomization") != "Kustomization":
                 continue

@@ -34,6 +34,7 @@ from tide.kustomize.build_cache import BuildCache
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import TargetGone, Targets
+from tide.runtime.acl import ReferencePolicy
 from tide.runtime.steps import Outcome, Progress, StepFailed, Succeeded, Waiting, parse_object
 
 __all__ = ["COMPONENT", "KustomizationPipeline"]
@@ -68,8 +69,10 @@ class KustomizationPipeline:
         helm_releases: WatchCache | None = None,
         default_service_account: str | None = None,
         requeue_dependency: float = 30.0,
+        references: ReferencePolicy | None = None,
     ) -> None:
         self._client = client
+        self._references = references or ReferencePolicy()
         self._targets = Targets(client, mapper, default_service_account=default_service_account)
         self._kustomizations = kustomizations
         self._sources = sources
@@ -102,6 +105,7 @@ class KustomizationPipeline:
         retry: float,
     ) -> Outcome:
         spec = kustomization.spec
+        inputs.check_references(kustomization, self._references)  # stalls: AccessDenied
         blocked = inputs.dependency_not_ready(
             kustomization, self._kustomizations, self._helm_releases
         )
@@ -174,11 +178,15 @@ class KustomizationPipeline:
         API is already gone.
         """
         kustomization = parse_object(Kustomization, obj)
-        waiting_on = inputs.dependents(kustomization, self._kustomizations, being_deleted=True)
+        waiting_on = inputs.dependents(
+            kustomization, self._kustomizations, being_deleted=True, policy=self._references
+        )
         if not waiting_on and _age(obj) < _DELETION_GRACE:
             # A set deleted together arrives one object at a time; give the dependents' own
             # deletions a moment to show up before taking this one's objects away.
-            waiting_on = inputs.dependents(kustomization, self._kustomizations)
+            waiting_on = inputs.dependents(
+                kustomization, self._kustomizations, policy=self._references
+            )
         # Members of a cycle would wait on each other forever, and a dependent stuck in its own
         # deletion must not hold this one for ever either.
         in_cycle = bool(inputs.dependency_cycle(kustomization, self._kustomizations))

@@ -9,6 +9,7 @@ from tide.kube.cache import WatchCache, object_key
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import ResourceType
 from tide.kustomize.reconciler import COMPONENT, KustomizationPipeline
+from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
@@ -33,6 +34,7 @@ def setup(
     *,
     default_service_account: str | None = None,
     requeue_dependency: float = 30.0,
+    no_cross_namespace_refs: bool = False,
 ) -> Controller:
     """Register the Kustomization controller with ``manager``; return it.
 
@@ -42,7 +44,11 @@ def setup(
             ``serviceAccountName`` (Flux's ``--default-service-account``). Default: None.
         requeue_dependency: seconds before a Kustomization waiting on a dependency looks again
             (Flux's ``--requeue-dependency``). Default: 30.
+        no_cross_namespace_refs: stall Kustomizations whose ``sourceRef`` or ``dependsOn``
+            names another namespace (``AccessDenied``), and let changes over there wake none
+            of them (Flux's ``--no-cross-namespace-refs``). Default: False.
     """
+    policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
     kustomizations = manager.cache_for(KUSTOMIZATION)
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
     helm_releases = manager.cache_for(HELM_RELEASE)
@@ -54,20 +60,29 @@ def setup(
         helm_releases=helm_releases,
         default_service_account=default_service_account,
         requeue_dependency=requeue_dependency,
+        references=policy,
     )
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT
     )
     for kind, cache in sources.items():
-        cache.add_handler(_on_new_artifact(kind, kustomizations, controller))
-    kustomizations.add_handler(_on_dependency_ready(kustomizations, controller))
-    helm_releases.add_handler(_on_dependency_ready(kustomizations, controller, kind="HelmRelease"))
-    kustomizations.add_handler(_on_dependent_deleted(controller))
+        cache.add_handler(_on_new_artifact(kind, kustomizations, controller, policy))
+    kustomizations.add_handler(_on_dependency_ready(kustomizations, controller, policy))
+    helm_releases.add_handler(
+        _on_dependency_ready(kustomizations, controller, policy, kind="HelmRelease")
+    )
+    kustomizations.add_handler(_on_dependent_deleted(controller, policy))
     return controller
 
 
-def _on_new_artifact(kind: str, kustomizations: WatchCache, controller: Controller) -> Any:
-    """Reconcile the Kustomizations of a source whose artifact revision changed."""
+def _on_new_artifact(
+    kind: str, kustomizations: WatchCache, controller: Controller, policy: ReferencePolicy
+) -> Any:
+    """Reconcile the Kustomizations of a source whose artifact revision changed.
+
+    One that may not refer to the source (another namespace, locked down) stays stalled: its
+    verdict cannot change until its own spec does.
+    """
 
     def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         if new is None:
@@ -84,6 +99,7 @@ def _on_new_artifact(kind: str, kustomizations: WatchCache, controller: Controll
                 ref.get("kind") == kind
                 and ref.get("name") == name
                 and (ref.get("namespace") or own) == namespace
+                and policy.allows(own, namespace)
             ):
                 controller.enqueue(Request(*object_key(other)))
 
@@ -91,9 +107,16 @@ def _on_new_artifact(kind: str, kustomizations: WatchCache, controller: Controll
 
 
 def _on_dependency_ready(
-    kustomizations: WatchCache, controller: Controller, *, kind: str = "Kustomization"
+    kustomizations: WatchCache,
+    controller: Controller,
+    policy: ReferencePolicy,
+    *,
+    kind: str = "Kustomization",
 ) -> Any:
-    """Reconcile the dependents of a ``kind`` object that just became ready."""
+    """Reconcile the dependents of a ``kind`` object that just became ready.
+
+    Dependents the policy keeps out of its namespace are left stalled, as for sources.
+    """
 
     def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         if new is None or _readiness(new) == _readiness(old):
@@ -106,6 +129,7 @@ def _on_dependency_ready(
                     dependency.get("kind", "Kustomization") == kind
                     and dependency.get("name") == name
                     and (dependency.get("namespace") or own) == namespace
+                    and policy.allows(own, namespace)
                 ):
                     controller.enqueue(Request(*object_key(other)))
 
@@ -119,14 +143,19 @@ def _readiness(obj: dict[str, Any] | None) -> tuple[Any, ...]:
     return status.get("lastAppliedRevision"), ready.get("status"), ready.get("observedGeneration")
 
 
-def _on_dependent_deleted(controller: Controller) -> Any:
-    """Wake the dependencies of a deleted Kustomization: their own deletion may wait on it."""
+def _on_dependent_deleted(controller: Controller, policy: ReferencePolicy) -> Any:
+    """Wake the dependencies of a deleted Kustomization: their own deletion may wait on it.
+
+    Not across namespaces the policy blocks: those dependencies never waited on it.
+    """
 
     def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         if new is not None or old is None:
             return
         own = old["metadata"].get("namespace") or ""
         for dependency in (old.get("spec") or {}).get("dependsOn") or []:
-            controller.enqueue(Request(dependency.get("namespace") or own, dependency["name"]))
+            namespace = dependency.get("namespace") or own
+            if policy.allows(own, namespace):
+                controller.enqueue(Request(namespace, dependency["name"]))
 
     return handle

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -26,11 +28,19 @@ def git_server() -> Iterator[GitServer]:
         yield server
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def controllers(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+@contextlib.asynccontextmanager
+async def running_controllers(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    namespaces: list[str],
+    storage: Path,
+    **kustomize_options: Any,
 ) -> AsyncIterator[Manager]:
-    """The source and kustomize controllers, running in this process."""
+    """Run the source and kustomize controllers (``kustomize_options`` go to its setup).
+
+    On the way out, the Kustomizations and GitRepositories in ``namespaces`` are deleted
+    while the controllers can still release their finalizers.
+    """
     client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
     options = ManagerOptions(
         metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
@@ -38,11 +48,9 @@ async def controllers(
     manager = Manager(client, options)
     source.setup(
         manager,
-        source.SourceOptions(
-            storage_path=tmp_path / "storage", storage_host="127.0.0.1", storage_port=0
-        ),
+        source.SourceOptions(storage_path=storage, storage_host="127.0.0.1", storage_port=0),
     )
-    setup_kustomize(manager)
+    setup_kustomize(manager, **kustomize_options)
     task = asyncio.create_task(manager.run())
 
     async def ready() -> bool:
@@ -52,8 +60,20 @@ async def controllers(
 
     await eventually(ready, what="controllers' caches to sync")
     yield manager
-    for rt in (KUSTOMIZATION, GIT_REPOSITORY):
-        await drain(kube, rt, namespace, timeout=60)
+    for namespace in namespaces:
+        for rt in (KUSTOMIZATION, GIT_REPOSITORY):
+            await drain(kube, rt, namespace, timeout=60)
     manager.stop()
     await asyncio.wait_for(task, timeout=40)
     await client.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def controllers(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[Manager]:
+    """The source and kustomize controllers, running in this process."""
+    async with running_controllers(
+        control_plane, kube, [namespace], tmp_path / "storage"
+    ) as manager:
+        yield manager
