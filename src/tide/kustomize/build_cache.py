@@ -12,7 +12,6 @@ holds secrets this process should not keep around.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import dataclasses
 import hashlib
@@ -22,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tide.kustomize.build import BuildOptions
+from tide.runtime.singleflight import SingleFlight
 
 __all__ = ["BuildCache"]
 
@@ -38,7 +38,7 @@ class BuildCache:
     def __init__(self, capacity: int = 64) -> None:
         self._capacity = capacity
         self._entries: OrderedDict[str, Manifests] = OrderedDict()
-        self._inflight: dict[str, asyncio.Future[Manifests]] = {}
+        self._inflight: SingleFlight[Manifests] = SingleFlight()
         self.builds = 0
         """Builds actually run (misses); benchmarks and tests read it."""
 
@@ -55,31 +55,18 @@ class BuildCache:
 
         A failed build is not remembered: the next caller tries again (and gets its own error).
         """
-        while (running := self._inflight.get(key)) is not None and key not in self._entries:
-            try:
-                return copy.deepcopy(await asyncio.shield(running))
-            except asyncio.CancelledError:
-                if not running.cancelled():
-                    raise  # this caller was cancelled, not the build it waited for
         if key in self._entries:
             self._entries.move_to_end(key)
             return copy.deepcopy(self._entries[key])
-        future: asyncio.Future[Manifests] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            self.builds += 1
-            manifests = await build()
-        except asyncio.CancelledError:
-            future.cancel()  # waiters see a cancelled build and try again themselves
-            raise
-        except Exception as error:
-            future.set_exception(error)
-            future.exception()  # waiters re-raise it; mark it retrieved for the loop's sake
-            raise
-        finally:
-            del self._inflight[key]
-        future.set_result(manifests)
+        manifests = await self._inflight.do(key, lambda: self._build(key, build))
+        return copy.deepcopy(manifests)
+
+    async def _build(self, key: str, build: Callable[[], Awaitable[Manifests]]) -> Manifests:
+        if key in self._entries:  # finished while this caller waited to lead
+            return self._entries[key]
+        self.builds += 1
+        manifests = await build()
         self._entries[key] = manifests
         while len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
-        return copy.deepcopy(manifests)
+        return manifests

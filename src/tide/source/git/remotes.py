@@ -9,47 +9,18 @@ remote: a checkout is only handed out for a commit that object's own remote chec
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import hashlib
 import shutil
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
+from tide.runtime.singleflight import SingleFlight
 from tide.source.git.auth import GitAuth, git_environment
 from tide.source.git.command import GitCommandError, run_git
 from tide.source.git.refs import RemoteRefs, Resolved, parse_ls_remote
 
 __all__ = ["GitRemotes"]
-
-T = TypeVar("T")
-
-
-class _SingleFlight:
-    """Run one coroutine per key at a time; callers arriving meanwhile share its result."""
-
-    def __init__(self) -> None:
-        self._running: dict[str, asyncio.Future[object]] = {}
-
-    async def do(self, key: str, work: Callable[[], Awaitable[T]]) -> T:
-        running = self._running.get(key)
-        if running is not None:
-            return await asyncio.shield(running)  # type: ignore[return-value]
-        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._running[key] = future
-        try:
-            result = await work()
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # mark retrieved: nobody may be waiting
-            raise
-        else:
-            future.set_result(result)
-            return result
-        finally:
-            del self._running[key]
 
 
 class GitRemotes:
@@ -69,7 +40,7 @@ class GitRemotes:
         self.calls: collections.Counter[str] = collections.Counter()
         """Git commands run against remotes, by kind ("ls-remote", "fetch"); for benchmarks."""
         self._checks: dict[str, tuple[float, RemoteRefs]] = {}
-        self._flight = _SingleFlight()
+        self._flight: SingleFlight[object] = SingleFlight()
         (workdir / "checkouts").mkdir(parents=True, exist_ok=True)
 
     async def list_refs(
