@@ -5,7 +5,7 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
 ``--no-cross-namespace-refs``), so a Flux user's Deployment arguments carry over. Boolean flags
-are written bare (``--no-cross-namespace-refs``), not with Go's ``=true``.
+take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
 """
 
 from __future__ import annotations

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
 
 from tide.cli import controller, dev, install
+from tide.cli._flags import normalise_bool_flags
 
 __all__ = ["app"]
 
-app = typer.Typer(
+
+class _Tide(typer.Typer):
+    """The ``tide`` command, also taking Flux's ``--flag=true|false`` for boolean flags."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        sys.argv[1:] = normalise_bool_flags(typer.main.get_command(self), sys.argv[1:])
+        return super().__call__(*args, **kwargs)
+
+
+app = _Tide(
     name="tide",
     help="GitOps continuous delivery for Kubernetes that speaks Flux's APIs.",
     no_args_is_help=True,
