@@ -1,4 +1,4 @@
-"""``tide controller --no-cross-namespace-refs`` as an operator starts it."""
+"""``tide controller --no-cross-namespace-refs=true`` as an operator of Flux writes it."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def locked_controller(
     command = [
         sys.executable, "-m", "tide.cli.main", "controller",
         "--controllers", "kustomize",
-        "--no-cross-namespace-refs",
+        "--no-cross-namespace-refs=true",  # Go's spelling, as Flux Deployments write it
         "--kubeconfig", str(control_plane.kubeconfig),
         "--disable-leader-election",
         "--metrics-addr", "127.0.0.1:0",
