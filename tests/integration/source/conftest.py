@@ -119,11 +119,18 @@ async def create_secret(kube: KubeClient, namespace: str, name: str, data: dict[
 async def create_git_repository(
     kube: KubeClient, namespace: str, name: str, spec: dict[str, Any]
 ) -> None:
+    """Create a GitRepository; without ``ref`` in ``spec`` it follows branch ``main``.
+
+    The test Git server's repositories start on ``main``, so a spec without ``ref`` names it
+    the way a user of such a repository must (an unset ``spec.ref`` means ``master``, as in
+    Flux). Pass ``"ref": None`` to leave ``spec.ref`` out.
+    """
+    full = {"interval": "10m", "ref": {"branch": "main"}, **spec}
     await kube.create(GIT_REPOSITORY, {
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "GitRepository",
         "metadata": {"name": name, "namespace": namespace},
-        "spec": {"interval": "10m", **spec},
+        "spec": {key: value for key, value in full.items() if value is not None},
     })  # fmt: skip
 
 
