@@ -9,10 +9,19 @@ from tide.artifacts.archive import ArchiveError, build_archive, extract_archive
 from tide.artifacts.fetch import ArtifactFetchError, DigestMismatch, fetch_artifact
 from tide.artifacts.ignore import DEFAULT_EXCLUSIONS, IgnoreRules, load_rules
 from tide.artifacts.server import ArtifactServer
-from tide.artifacts.storage import Artifact, Storage, sha256_file
+from tide.artifacts.storage import (
+    VOLUME_ERRNOS,
+    Artifact,
+    Storage,
+    StorageError,
+    describe_write_error,
+    is_write_error,
+    sha256_file,
+)
 
 __all__ = [
     "DEFAULT_EXCLUSIONS",
+    "VOLUME_ERRNOS",
     "ArchiveError",
     "Artifact",
     "ArtifactFetchError",
@@ -20,9 +29,12 @@ __all__ = [
     "DigestMismatch",
     "IgnoreRules",
     "Storage",
+    "StorageError",
     "build_archive",
+    "describe_write_error",
     "extract_archive",
     "fetch_artifact",
+    "is_write_error",
     "load_rules",
     "sha256_file",
 ]

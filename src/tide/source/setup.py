@@ -66,7 +66,10 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
     """Register the source controllers (Git, OCI, Helm) and the artifact server with ``manager``."""
     root = options.storage_path
     storage = Storage(
-        root / "artifacts", base_url=options.advertised_url or "", retention=options.retention
+        root / "artifacts",
+        base_url=options.advertised_url or "",
+        retention=options.retention,
+        storage_path=root,
     )
     server = ArtifactServer(storage, host=options.storage_host, port=options.storage_port)
 
