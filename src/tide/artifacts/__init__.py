@@ -5,8 +5,20 @@ Producers (the source controllers) build an archive with :func:`build_archive`, 
 :func:`fetch_artifact`, which refuses bytes that do not match the published digest.
 """
 
-from tide.artifacts.archive import ArchiveError, build_archive, extract_archive
-from tide.artifacts.fetch import ArtifactFetchError, DigestMismatch, fetch_artifact
+from tide.artifacts.archive import (
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_MAX_UNPACKED_SIZE,
+    ArchiveError,
+    ArchiveTooLarge,
+    build_archive,
+    extract_archive,
+)
+from tide.artifacts.fetch import (
+    ArtifactFetchError,
+    ArtifactTooLarge,
+    DigestMismatch,
+    fetch_artifact,
+)
 from tide.artifacts.ignore import DEFAULT_EXCLUSIONS, IgnoreRules, load_rules
 from tide.artifacts.server import ArtifactServer
 from tide.artifacts.storage import (
@@ -21,11 +33,15 @@ from tide.artifacts.storage import (
 
 __all__ = [
     "DEFAULT_EXCLUSIONS",
+    "DEFAULT_MAX_ENTRIES",
+    "DEFAULT_MAX_UNPACKED_SIZE",
     "VOLUME_ERRNOS",
     "ArchiveError",
+    "ArchiveTooLarge",
     "Artifact",
     "ArtifactFetchError",
     "ArtifactServer",
+    "ArtifactTooLarge",
     "DigestMismatch",
     "IgnoreRules",
     "Storage",

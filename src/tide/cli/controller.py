@@ -4,7 +4,8 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``),
-so a Flux user's Deployment arguments carry over.
+so a Flux user's Deployment arguments carry over. ``--artifact-max-unpacked-size`` is Tide's
+own: the most bytes an artifact may unpack to in the Kustomization controller (Flux sets none).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from tide import notification, source
+from tide import artifacts, notification, source
 from tide.api.meta import parse_duration
 from tide.cli import logs
 from tide.kube.client import KubeClient
@@ -37,6 +38,7 @@ class ControllerOptions:
     source: source.SourceOptions
     default_service_account: str | None = None
     requeue_dependency: float = 30.0
+    artifact_max_unpacked_size: int | None = artifacts.DEFAULT_MAX_UNPACKED_SIZE
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -45,6 +47,7 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         manager,
         default_service_account=options.default_service_account,
         requeue_dependency=options.requeue_dependency,
+        artifact_max_unpacked_size=options.artifact_max_unpacked_size,
     ),
     "notification": lambda manager, _: notification.setup(manager),
 }
@@ -96,6 +99,10 @@ def run(
     requeue_dependency: Annotated[
         str, Option(help="How often a Kustomization waiting on a dependency looks again.")
     ] = "30s",
+    artifact_max_unpacked_size: Annotated[
+        int,
+        Option(help="Most bytes an artifact may unpack to for a Kustomization; -1: no bound."),
+    ] = artifacts.DEFAULT_MAX_UNPACKED_SIZE,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -130,6 +137,7 @@ def run(
             )
         storage = parse_address(storage_addr)
         dependency_requeue = parse_duration(requeue_dependency)
+        unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     advertised = storage_adv_addr
@@ -143,7 +151,7 @@ def run(
         retention=artifact_retention_records,
     )
     controller_options = ControllerOptions(
-        source_options, default_service_account, dependency_requeue
+        source_options, default_service_account, dependency_requeue, unpacked_limit
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))
@@ -153,6 +161,15 @@ def run(
     except (CacheSyncTimeout, KubeError) as error:
         typer.echo(f"tide: {error}", err=True)
         raise typer.Exit(1) from error
+
+
+def _size_limit(value: int, flag: str) -> int | None:
+    """Read a byte bound: positive, or -1 for none (Flux's convention for unbounded sizes)."""
+    if value == -1:
+        return None
+    if value <= 0:
+        raise ValueError(f"{flag} must be a positive number of bytes, or -1 for no bound")
+    return value
 
 
 async def _serve(

@@ -21,7 +21,7 @@ from tide.api import reasons
 from tide.api.keys import PARTIAL_APPLY
 from tide.api.kustomize import Kustomization
 from tide.api.meta import parse_duration
-from tide.artifacts import ArtifactFetchError, fetch_artifact
+from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE, ArtifactFetchError, fetch_artifact
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
@@ -63,8 +63,10 @@ class KustomizationPipeline:
         helm_releases: WatchCache | None = None,
         default_service_account: str | None = None,
         requeue_dependency: float = 30.0,
+        max_unpacked_size: int | None = DEFAULT_MAX_UNPACKED_SIZE,
     ) -> None:
         self._client = client
+        self._max_unpacked_size = max_unpacked_size
         self._targets = Targets(client, mapper, default_service_account=default_service_account)
         self._kustomizations = kustomizations
         self._sources = sources
@@ -231,15 +233,19 @@ class KustomizationPipeline:
             raise StepFailed(str(error), reason=reasons.BUILD_FAILED) from error
         return objects
 
-    @staticmethod
     async def _fetch_and_build(
-        artifact: dict[str, Any], options: BuildOptions, keys: list[str]
+        self, artifact: dict[str, Any], options: BuildOptions, keys: list[str]
     ) -> list[dict[str, Any]]:
         """Unpack the artifact in a scratch folder, decrypt its files if asked, run kustomize."""
         with tempfile.TemporaryDirectory(prefix="tide-kustomization-") as scratch:
             root = Path(scratch)
             try:
-                await fetch_artifact(artifact["url"], artifact["digest"], root)
+                await fetch_artifact(
+                    artifact["url"],
+                    artifact["digest"],
+                    root,
+                    max_unpacked_size=self._max_unpacked_size,
+                )
             except ArtifactFetchError as error:
                 raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
             if keys:

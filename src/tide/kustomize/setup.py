@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tide.api.kustomize import Kustomization
+from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import ResourceType
@@ -33,6 +34,7 @@ def setup(
     *,
     default_service_account: str | None = None,
     requeue_dependency: float = 30.0,
+    artifact_max_unpacked_size: int | None = DEFAULT_MAX_UNPACKED_SIZE,
 ) -> Controller:
     """Register the Kustomization controller with ``manager``; return it.
 
@@ -42,6 +44,9 @@ def setup(
             ``serviceAccountName`` (Flux's ``--default-service-account``). Default: None.
         requeue_dependency: seconds before a Kustomization waiting on a dependency looks again
             (Flux's ``--requeue-dependency``). Default: 30.
+        artifact_max_unpacked_size: the most bytes a source artifact may unpack to
+            (``--artifact-max-unpacked-size``; a Tide bound, Flux has none). Default: 1 GiB;
+            None: no bound.
     """
     kustomizations = manager.cache_for(KUSTOMIZATION)
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
@@ -54,6 +59,7 @@ def setup(
         helm_releases=helm_releases,
         default_service_account=default_service_account,
         requeue_dependency=requeue_dependency,
+        max_unpacked_size=artifact_max_unpacked_size,
     )
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT
