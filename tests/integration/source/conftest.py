@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -69,11 +70,15 @@ def silent_port() -> Iterator[int]:
     listener.close()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def source_controller(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+@contextlib.asynccontextmanager
+async def running_source_controller(
+    control_plane: ControlPlane, kube: KubeClient, namespace: str, storage_path: Path
 ) -> AsyncIterator[tuple[Manager, SourceRuntime]]:
-    """The source controller running in this process, artifacts served on a loopback port."""
+    """Run the source controller in this process on ``storage_path``, artifacts on loopback.
+
+    On exit, the namespace's source objects are deleted (their finalizers run) before the
+    controller stops.
+    """
     client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
     options = ManagerOptions(
         metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
@@ -82,7 +87,7 @@ async def source_controller(
     runtime = source.setup(
         manager,
         source.SourceOptions(
-            storage_path=tmp_path / "storage",
+            storage_path=storage_path,
             storage_host="127.0.0.1",
             storage_port=0,
             max_index_size=INDEX_LIMIT,
@@ -102,6 +107,17 @@ async def source_controller(
     manager.stop()
     await asyncio.wait_for(task, timeout=40)
     await client.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def source_controller(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[tuple[Manager, SourceRuntime]]:
+    """The source controller running in this process, artifacts served on a loopback port."""
+    async with running_source_controller(
+        control_plane, kube, namespace, tmp_path / "storage"
+    ) as running:
+        yield running
 
 
 def b64(value: str | bytes) -> str:
