@@ -120,7 +120,8 @@ class Storage:
     """Artifact files under ``root``, served at ``base_url``.
 
     Args:
-        root: the storage folder (created when missing).
+        root: the storage folder (created when missing; :class:`StorageError` if it cannot
+            be).
         base_url: the advertised address consumers download from, e.g.
             ``http://source-controller.flux-system.svc.cluster.local.``.
         retention: how many artifacts to keep per object, the current one included (default 2,
@@ -142,7 +143,8 @@ class Storage:
         self.base_url = base_url.rstrip("/")
         self.retention = max(1, retention)
         self.storage_path = storage_path or root
-        root.mkdir(parents=True, exist_ok=True)
+        with self.writing("cannot create the artifact storage", any_os_error=True):
+            root.mkdir(parents=True, exist_ok=True)
 
     @contextlib.contextmanager
     def writing(self, action: str, *, any_os_error: bool = False) -> Iterator[None]:

@@ -158,7 +158,7 @@ def run(
     except LeadershipLost as error:
         typer.echo(f"tide: {error}; exiting so a new leader can take over", err=True)
         raise typer.Exit(1) from error
-    except (CacheSyncTimeout, KubeError) as error:
+    except (CacheSyncTimeout, KubeError, artifacts.StorageError) as error:
         typer.echo(f"tide: {error}", err=True)
         raise typer.Exit(1) from error
 

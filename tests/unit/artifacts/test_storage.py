@@ -159,3 +159,13 @@ def test_an_immutable_folder_fails_the_store_even_for_root(tmp_path: Path) -> No
             storage.store("GitRepository", "ns", "a", archive(tmp_path, b"x"), revision="r")
     finally:
         subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_storage_that_cannot_be_created_says_why(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file, not a folder")
+    with pytest.raises(StorageError) as raised:
+        Storage(
+            tmp_path / "data" / "artifacts", base_url="http://x", storage_path=tmp_path / "data"
+        )
+    assert str(raised.value).startswith("cannot create the artifact storage: cannot create ")
+    assert "Errno" not in str(raised.value)
