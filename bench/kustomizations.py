@@ -189,7 +189,7 @@ async def one_run(
             await controller.wait_for_metrics()
             await admin.create(GIT_REPOSITORY, {
                 "metadata": {"name": "fleet", "namespace": namespace},
-                "spec": {"interval": "1h", "url": git.http_url("fleet")},
+                "spec": {"interval": "1h", "url": git.http_url("fleet"), "ref": {"branch": "main"}},
             })  # fmt: skip
             limit = asyncio.Semaphore(20)
 

@@ -8,16 +8,35 @@ same content twice is free, and identical artifacts of many objects are hard lin
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Artifact", "Storage", "sha256_file"]
+__all__ = [
+    "VOLUME_ERRNOS",
+    "Artifact",
+    "Storage",
+    "StorageError",
+    "describe_write_error",
+    "is_write_error",
+    "sha256_file",
+]
+
+VOLUME_ERRNOS = frozenset({errno.EROFS, errno.ENOSPC, errno.EDQUOT})
+"""``errno`` values that only the volume itself causes (read-only, full, over quota): never the
+content being written, never a remote."""
+_WRITE_ERRNOS = frozenset({
+    errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+    errno.EISDIR, errno.EFBIG, errno.EEXIST,
+})  # fmt: skip
+"""``errno`` values that say the file system refused a write (not that a file was missing)."""
 
 _CHUNK = 1 << 20
 
@@ -29,6 +48,45 @@ def sha256_file(path: Path) -> str:
         while chunk := source.read(_CHUNK):
             digest.update(chunk)
     return f"sha256:{digest.hexdigest()}"
+
+
+class StorageError(Exception):
+    """Storage (artifacts or the scratch space beside them) refused a write.
+
+    The message says what failed and why in words a person can act on ("storage path /data is
+    read-only"), never the bare ``OSError`` text.
+    """
+
+
+def is_write_error(error: BaseException) -> bool:
+    """Tell whether ``error`` is the file system refusing a write (read-only, full, denied…)."""
+    return isinstance(error, OSError) and error.errno in _WRITE_ERRNOS
+
+
+def describe_write_error(error: OSError, *, storage_path: Path) -> str:
+    """Say in a sentence why the file system refused a write under ``storage_path``.
+
+    ``storage_path`` is the folder the operator configured (``--storage-path``): a full or
+    read-only volume is named by it, since that is what they mount and size; a refused file or
+    folder is named by its own path.
+    """
+    where = error.filename or storage_path
+    if error.errno == errno.EROFS:
+        return f"storage path {storage_path} is read-only"
+    if error.errno == errno.ENOSPC:
+        return f"no space left on device under {storage_path}"
+    if error.errno == errno.EDQUOT:
+        return f"disk quota exceeded under {storage_path}"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied writing {where}"
+    if error.errno == errno.EFBIG:
+        return f"file too large for the file system under {storage_path}: {where}"
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):
+        return f"cannot create {where}: a file stands where a folder must be"
+    if error.errno == errno.EISDIR:
+        return f"cannot write {where}: it is a folder"
+    reason = error.strerror or type(error).__name__
+    return f"cannot write under {storage_path} ({where}): {reason.lower()}"
 
 
 @dataclass(frozen=True)
@@ -62,18 +120,55 @@ class Storage:
     """Artifact files under ``root``, served at ``base_url``.
 
     Args:
-        root: the storage folder (created when missing).
+        root: the storage folder (created when missing; :class:`StorageError` if it cannot
+            be).
         base_url: the advertised address consumers download from, e.g.
             ``http://source-controller.flux-system.svc.cluster.local.``.
         retention: how many artifacts to keep per object, the current one included (default 2,
             so a consumer that read the previous URL a moment ago can still download it).
+        storage_path: the folder named in :class:`StorageError` messages, the one the operator
+            configured (``--storage-path``), of which ``root`` may be a subfolder (default:
+            ``root``).
     """
 
-    def __init__(self, root: Path, *, base_url: str, retention: int = 2) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        base_url: str,
+        retention: int = 2,
+        storage_path: Path | None = None,
+    ) -> None:
         self.root = root
         self.base_url = base_url.rstrip("/")
         self.retention = max(1, retention)
-        root.mkdir(parents=True, exist_ok=True)
+        self.storage_path = storage_path or root
+        with self.writing("cannot create the artifact storage", any_os_error=True):
+            root.mkdir(parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def writing(self, action: str, *, any_os_error: bool = False) -> Iterator[None]:
+        """Turn the file system refusing a write inside the block into a :class:`StorageError`.
+
+        The message reads ``<action>: <why>``, e.g. ``failed to store artifact for revision
+        'main@sha1:…': storage path /data is read-only``.
+
+        Args:
+            action: what the block does, as the message's first half.
+            any_os_error: turn every ``OSError`` into a :class:`StorageError` (for blocks that
+                do nothing but file work). Default False: only the file system refusing a
+                write (:func:`is_write_error`) is turned; other errors (a network failure, a
+                file gone missing) pass through, so the block may hold more than file writes.
+        """
+        try:
+            yield
+        except StorageError:
+            raise
+        except OSError as error:
+            if not (any_os_error or is_write_error(error)):
+                raise
+            why = describe_write_error(error, storage_path=self.storage_path)
+            raise StorageError(f"{action}: {why}") from error
 
     def folder(self, kind: str, namespace: str, name: str) -> Path:
         """Return the folder of one object's artifacts."""
@@ -108,20 +203,25 @@ class Storage:
                 default names files by content (Flux's Git and OCI artifacts). Helm artifacts
                 use Flux's names instead (``index-{digest}.yaml``, ``<chart>-<version>.tgz``);
                 a name reused for new content is replaced atomically.
+
+        Raises:
+            StorageError: the file system refused the write (read-only, full, permissions).
         """
-        digest = sha256_file(source)
-        folder = self.folder(kind, namespace, name)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / filename.format(digest=digest.removeprefix("sha256:"))
-        if not target.exists() or sha256_file(target) != digest:
-            _place(source, target)
-        relative = target.relative_to(self.root).as_posix()
+        with self.writing(f"failed to store artifact for revision '{revision}'", any_os_error=True):
+            digest = sha256_file(source)
+            folder = self.folder(kind, namespace, name)
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / filename.format(digest=digest.removeprefix("sha256:"))
+            if not target.exists() or sha256_file(target) != digest:
+                _place(source, target)
+            relative = target.relative_to(self.root).as_posix()
+            size = target.stat().st_size
         return Artifact(
             path=relative,
             url=f"{self.base_url}/{relative}",
             revision=revision,
             digest=digest,
-            size=target.stat().st_size,
+            size=size,
             last_update_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             metadata=dict(metadata or {}),
         )
@@ -130,7 +230,14 @@ class Storage:
         """Delete all but the newest ``retention`` artifacts of an object; return how many.
 
         ``current`` (a ``status.artifact.path``) is never deleted, whatever its age.
+
+        Raises:
+            StorageError: the file system refused a deletion (read-only, permissions).
         """
+        with self.writing("failed to garbage collect old artifacts", any_os_error=True):
+            return self._collect_garbage(kind, namespace, name, current=current)
+
+    def _collect_garbage(self, kind: str, namespace: str, name: str, *, current: str) -> int:
         folder = self.folder(kind, namespace, name)
         if not folder.is_dir():
             return 0

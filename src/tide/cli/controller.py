@@ -5,7 +5,9 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
 ``--no-cross-namespace-refs``), so a Flux user's Deployment arguments carry over. Boolean flags
-take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
+take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`). ``--artifact-max-unpacked-size``
+is Tide's own: the most bytes an artifact may unpack to in the Kustomization controller (Flux
+sets none).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from tide import notification, source
+from tide import artifacts, notification, source
 from tide.api.meta import parse_duration
 from tide.cli import logs
 from tide.kube.client import KubeClient
@@ -39,6 +41,7 @@ class ControllerOptions:
     default_service_account: str | None = None
     requeue_dependency: float = 30.0
     no_cross_namespace_refs: bool = False
+    artifact_max_unpacked_size: int | None = artifacts.DEFAULT_MAX_UNPACKED_SIZE
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -48,6 +51,7 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         default_service_account=options.default_service_account,
         requeue_dependency=options.requeue_dependency,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
+        artifact_max_unpacked_size=options.artifact_max_unpacked_size,
     ),
     "notification": lambda manager, _: notification.setup(manager),
 }
@@ -106,6 +110,10 @@ def run(
             help="Refuse references to objects in another namespace (sourceRef, dependsOn).",
         ),
     ] = False,
+    artifact_max_unpacked_size: Annotated[
+        int,
+        Option(help="Most bytes an artifact may unpack to for a Kustomization; -1: no bound."),
+    ] = artifacts.DEFAULT_MAX_UNPACKED_SIZE,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -140,6 +148,7 @@ def run(
             )
         storage = parse_address(storage_addr)
         dependency_requeue = parse_duration(requeue_dependency)
+        unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     advertised = storage_adv_addr
@@ -157,15 +166,25 @@ def run(
         default_service_account=default_service_account,
         requeue_dependency=dependency_requeue,
         no_cross_namespace_refs=no_cross_namespace_refs,
+        artifact_max_unpacked_size=unpacked_limit,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))
     except LeadershipLost as error:
         typer.echo(f"tide: {error}; exiting so a new leader can take over", err=True)
         raise typer.Exit(1) from error
-    except (CacheSyncTimeout, KubeError) as error:
+    except (CacheSyncTimeout, KubeError, artifacts.StorageError) as error:
         typer.echo(f"tide: {error}", err=True)
         raise typer.Exit(1) from error
+
+
+def _size_limit(value: int, flag: str) -> int | None:
+    """Read a byte bound: positive, or -1 for none (Flux's convention for unbounded sizes)."""
+    if value == -1:
+        return None
+    if value <= 0:
+        raise ValueError(f"{flag} must be a positive number of bytes, or -1 for no bound")
+    return value
 
 
 async def _serve(

@@ -22,7 +22,7 @@ from tide.api import reasons
 from tide.api.keys import PARTIAL_APPLY
 from tide.api.kustomize import Kustomization
 from tide.api.meta import format_duration, parse_duration
-from tide.artifacts import ArtifactFetchError, fetch_artifact
+from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE, ArtifactFetchError, fetch_artifact
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
@@ -70,9 +70,11 @@ class KustomizationPipeline:
         default_service_account: str | None = None,
         requeue_dependency: float = 30.0,
         references: ReferencePolicy | None = None,
+        max_unpacked_size: int | None = DEFAULT_MAX_UNPACKED_SIZE,
     ) -> None:
         self._client = client
         self._references = references or ReferencePolicy()
+        self._max_unpacked_size = max_unpacked_size
         self._targets = Targets(client, mapper, default_service_account=default_service_account)
         self._kustomizations = kustomizations
         self._sources = sources
@@ -275,8 +277,8 @@ class KustomizationPipeline:
             raise StepFailed(str(error), reason=reasons.BUILD_FAILED) from error
         return objects
 
-    @staticmethod
     async def _fetch_and_build(
+        self,
         artifact: dict[str, Any],
         options: BuildOptions,
         keys: list[str],
@@ -286,7 +288,12 @@ class KustomizationPipeline:
         with tempfile.TemporaryDirectory(prefix="tide-kustomization-") as scratch:
             root = Path(scratch)
             try:
-                await fetch_artifact(artifact["url"], artifact["digest"], root)
+                await fetch_artifact(
+                    artifact["url"],
+                    artifact["digest"],
+                    root,
+                    max_unpacked_size=self._max_unpacked_size,
+                )
             except ArtifactFetchError as error:
                 raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
             await fetched()

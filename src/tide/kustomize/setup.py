@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tide.api.kustomize import Kustomization
+from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import ResourceType
@@ -35,6 +36,7 @@ def setup(
     default_service_account: str | None = None,
     requeue_dependency: float = 30.0,
     no_cross_namespace_refs: bool = False,
+    artifact_max_unpacked_size: int | None = DEFAULT_MAX_UNPACKED_SIZE,
 ) -> Controller:
     """Register the Kustomization controller with ``manager``; return it.
 
@@ -47,6 +49,9 @@ def setup(
         no_cross_namespace_refs: stall Kustomizations whose ``sourceRef`` or ``dependsOn``
             names another namespace (``AccessDenied``), and let changes over there wake none
             of them (Flux's ``--no-cross-namespace-refs``). Default: False.
+        artifact_max_unpacked_size: the most bytes a source artifact may unpack to
+            (``--artifact-max-unpacked-size``; a Tide bound, Flux has none). Default: 1 GiB;
+            None: no bound.
     """
     policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
     kustomizations = manager.cache_for(KUSTOMIZATION)
@@ -61,6 +66,7 @@ def setup(
         default_service_account=default_service_account,
         requeue_dependency=requeue_dependency,
         references=policy,
+        max_unpacked_size=artifact_max_unpacked_size,
     )
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT

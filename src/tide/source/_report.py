@@ -1,4 +1,4 @@
-"""The report every source kind makes once its artifact is in storage, and its cleanup."""
+"""The reports every source kind shares: artifact stored, storage failed; and its cleanup."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from tide.api import conditions, reasons
-from tide.artifacts import Storage
-from tide.runtime.steps import Succeeded
+from tide.artifacts import Storage, StorageError
+from tide.runtime.steps import StepFailed, Succeeded
 
-__all__ = ["mark_stored", "remove_artifacts", "stored"]
+__all__ = ["mark_stored", "remove_artifacts", "storage_failed", "stored"]
 
 
 def mark_stored(
@@ -50,6 +50,26 @@ def stored(
         event_reason=event[0] if event else None,
         event_message=event[1] if event else None,
     )
+
+
+def storage_failed(
+    status: dict[str, Any], error: StorageError, *, generation: int | None
+) -> StepFailed:
+    """Mark ``StorageOperationFailed`` and return the failure to raise (retried with backoff).
+
+    Every source kind reports a full, read-only or unwritable storage this one way, with the
+    sentence :class:`StorageError` carries; ``status.artifact`` is left as it was, so the
+    previous artifact stays published.
+    """
+    message = str(error)
+    conditions.mark_true(
+        status,
+        reasons.STORAGE_OPERATION_FAILED,
+        reason=reasons.STORAGE_OPERATION_FAILED,
+        message=message,
+        generation=generation,
+    )
+    return StepFailed(message, reason=reasons.STORAGE_OPERATION_FAILED)
 
 
 def remove_artifacts(storage: Storage, kind: str, obj: dict[str, Any]) -> None:

@@ -10,18 +10,19 @@ cloned, archived or written.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from tide.api import conditions, reasons
 from tide.api.keys import REQUESTED_AT
 from tide.api.meta import parse_duration
 from tide.api.source import GitRepository
-from tide.artifacts import Storage
+from tide.artifacts import VOLUME_ERRNOS, Storage, StorageError, describe_write_error
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
-from tide.source._report import remove_artifacts, stored
+from tide.source._report import remove_artifacts, storage_failed, stored
 from tide.source.git.auth import GitAuth, GitAuthError
 from tide.source.git.build import ArchiveCache, IncludedArtifact
 from tide.source.git.command import GitCommandError, redact
@@ -141,15 +142,26 @@ class GitRepositoryPipeline:
     ) -> tuple[str, str]:
         spec, name = repo.spec, repo.metadata.name
         generation = repo.metadata.generation
+        revision = resolved.revision
         try:
-            checkout = await self._remotes.checkout(
-                spec.url,
-                auth,
-                resolved,
-                submodules=bool(spec.recurse_submodules),
-                timeout=timeout,
-            )
+            with self._storage.writing(f"failed to check out revision '{revision}'"):
+                checkout = await self._remotes.checkout(
+                    spec.url,
+                    auth,
+                    resolved,
+                    submodules=bool(spec.recurse_submodules),
+                    timeout=timeout,
+                )
+            with self._storage.writing(f"failed to archive revision '{revision}'"):
+                archive = await self._archives.get(checkout, ignore=spec.ignore, includes=includes)
+            artifact = self._storage.store(KIND, namespace, name, archive, revision=revision)
+            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
+        except StorageError as error:
+            raise storage_failed(status, error, generation=generation) from error
         except GitCommandError as error:
+            local = self._local_write_failure(error, f"failed to check out revision '{revision}'")
+            if local is not None:
+                raise storage_failed(status, local, generation=generation) from error
             message = _failure_message(spec.url, error)
             conditions.mark_true(
                 status,
@@ -159,25 +171,28 @@ class GitRepositoryPipeline:
                 generation=generation,
             )
             raise StepFailed(message, reason=error.reason) from error
-        try:
-            archive = await self._archives.get(checkout, ignore=spec.ignore, includes=includes)
-            artifact = self._storage.store(
-                KIND, namespace, name, archive, revision=resolved.revision
-            )
-            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
-        except OSError as error:
-            message = f"failed to store artifact for revision '{resolved.revision}': {error}"
-            conditions.mark_true(
-                status,
-                reasons.STORAGE_OPERATION_FAILED,
-                reason=reasons.STORAGE_OPERATION_FAILED,
-                message=message,
-                generation=generation,
-            )
-            raise StepFailed(message, reason=reasons.STORAGE_OPERATION_FAILED) from error
+        except OSError as error:  # an include's fromPath or toPath that is not there
+            failure = StorageError(f"failed to store artifact for revision '{revision}': {error}")
+            raise storage_failed(status, failure, generation=generation) from error
         status["artifact"] = artifact.to_status()
         subject = await self._remotes.commit_subject(checkout)
         return reasons.NEW_ARTIFACT, f"stored artifact for commit '{subject}'"
+
+    def _local_write_failure(self, error: GitCommandError, action: str) -> StorageError | None:
+        """Tell a git failure that is really local storage refusing writes (full, read-only).
+
+        git reports those as its own failure (``fatal: … No space left on device``); they are
+        the storage's problem, not the remote's, and say so. Remote messages come prefixed with
+        ``remote:``, so only git's own lines are looked at.
+        """
+        lines = [line for line in str(error).split("; ") if not line.startswith("remote:")]
+        text = "; ".join(lines)
+        for code in sorted(VOLUME_ERRNOS):
+            if os.strerror(code) in text:
+                cause = OSError(code, os.strerror(code))
+                why = describe_write_error(cause, storage_path=self._storage.storage_path)
+                return StorageError(f"{action}: {why}")
+        return None
 
     async def _auth(self, namespace: str, secret: str | None, url: str) -> GitAuth | None:
         if secret is None:

@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 from tide.api import conditions, reasons
 from tide.api.source import Bucket, GitRepository, HelmChart, HelmRepository
-from tide.artifacts import Storage
+from tide.artifacts import Storage, StorageError
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
@@ -38,7 +38,7 @@ from tide.runtime.steps import (
     Waiting,
     parse_object,
 )
-from tide.source._report import mark_stored, remove_artifacts
+from tide.source._report import mark_stored, remove_artifacts, storage_failed
 from tide.source.helm.build import Build, BuildError
 from tide.source.helm.chartbuild import ChartBuilder, Stored
 from tide.source.helm.remote import FetchError
@@ -101,13 +101,16 @@ class HelmChartPipeline:
         chart = parse_object(HelmChart, obj)
         generation = chart.metadata.generation
         source, kind = self._source(chart, status)
-        self._workdir.mkdir(parents=True, exist_ok=True)
         try:
-            with tempfile.TemporaryDirectory(dir=self._workdir, prefix="helmchart-") as scratch:
-                build = await self._build(chart, source, kind, Path(scratch), status)
-                if isinstance(build, Waiting):
-                    return build
-                event = self._publish(chart, build, status)
+            with self._storage.writing("failed to build chart"):
+                self._workdir.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryDirectory(dir=self._workdir, prefix="helmchart-") as work:
+                    build = await self._build(chart, source, kind, Path(work), status)
+                    if isinstance(build, Waiting):
+                        return build
+                    event = self._publish(chart, build, status)
+        except StorageError as error:
+            raise storage_failed(status, error, generation=generation) from error
         except (BuildError, FetchError) as error:
             _fail(status, error, generation)
         reason, message = _ready(status)
@@ -206,26 +209,15 @@ class HelmChartPipeline:
             if kept and kept.get("status") == "True":
                 reason, message = kept["reason"], kept["message"]
         else:
-            try:
-                artifact = self._storage.store(
-                    KIND,
-                    namespace,
-                    name,
-                    build.path,
-                    revision=build.version,
-                    filename=build.path.name,
-                )
-                self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
-            except OSError as error:
-                text = f"failed to store artifact for revision '{build.version}': {error}"
-                conditions.mark_true(
-                    status,
-                    reasons.STORAGE_OPERATION_FAILED,
-                    reason=reasons.STORAGE_OPERATION_FAILED,
-                    message=text,
-                    generation=generation,
-                )
-                raise StepFailed(text, reason=reasons.STORAGE_OPERATION_FAILED) from error
+            artifact = self._storage.store(
+                KIND,
+                namespace,
+                name,
+                build.path,
+                revision=build.version,
+                filename=build.path.name,
+            )
+            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
             if artifact.digest != current.get("digest"):
                 event = (reason, message)
             status["artifact"] = artifact.to_status()

@@ -27,7 +27,7 @@ from typing import Any
 from tide.api import conditions, reasons
 from tide.api.keys import FINALIZER
 from tide.api.source import HelmRepository
-from tide.artifacts import Storage
+from tide.artifacts import Storage, StorageError
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
@@ -37,7 +37,7 @@ from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
 from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
-from tide.source._report import remove_artifacts, stored
+from tide.source._report import remove_artifacts, storage_failed, stored
 from tide.source.helm import remote
 from tide.source.helm.index import MAX_INDEX_SIZE, IndexInvalid, parse_index
 
@@ -137,13 +137,16 @@ class HelmRepositoryPipeline:
         generation = repo.metadata.generation
         index_url = f"{repo.spec.url.rstrip('/')}/index.yaml"
         try:
-            options = await remote.client_options(self._client, repo, workdir=self._workdir)
+            with self._storage.writing("failed to write the repository's TLS files"):
+                options = await remote.client_options(self._client, repo, workdir=self._workdir)
             data = await remote.download(
                 options, index_url, limit=self.max_index_size, what="index"
             )
             index = await asyncio.to_thread(parse_index, data)
         except remote.FetchError as error:
             reason, message = error.reason, f"failed to fetch Helm repository index: {error}"
+        except StorageError as error:
+            raise storage_failed(status, error, generation=generation) from error
         except IndexInvalid as error:
             reason = reasons.INDEXATION_FAILED
             message = f"failed to load Helm repository index from '{remote.redact(index_url)}': "
@@ -167,32 +170,25 @@ class HelmRepositoryPipeline:
         generation: int | None,
     ) -> dict[str, Any]:
         try:
-            self._workdir.mkdir(parents=True, exist_ok=True)
-            descriptor, scratch = tempfile.mkstemp(dir=self._workdir, prefix="index-")
-            try:
-                with os.fdopen(descriptor, "wb") as sink:
-                    sink.write(content)
-                artifact = self._storage.store(
-                    KIND,
-                    namespace,
-                    name,
-                    Path(scratch),
-                    revision=revision,
-                    filename="index-{digest}.yaml",
-                )
-            finally:
-                Path(scratch).unlink(missing_ok=True)
+            with self._storage.writing(f"failed to store artifact for revision '{revision}'"):
+                self._workdir.mkdir(parents=True, exist_ok=True)
+                descriptor, scratch = tempfile.mkstemp(dir=self._workdir, prefix="index-")
+                try:
+                    with os.fdopen(descriptor, "wb") as sink:
+                        sink.write(content)
+                    artifact = self._storage.store(
+                        KIND,
+                        namespace,
+                        name,
+                        Path(scratch),
+                        revision=revision,
+                        filename="index-{digest}.yaml",
+                    )
+                finally:
+                    Path(scratch).unlink(missing_ok=True)
             self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
-        except OSError as error:
-            message = f"failed to store artifact for revision '{revision}': {error}"
-            conditions.mark_true(
-                status,
-                reasons.STORAGE_OPERATION_FAILED,
-                reason=reasons.STORAGE_OPERATION_FAILED,
-                message=message,
-                generation=generation,
-            )
-            raise StepFailed(message, reason=reasons.STORAGE_OPERATION_FAILED) from error
+        except StorageError as error:
+            raise storage_failed(status, error, generation=generation) from error
         status["artifact"] = artifact.to_status()
         status["url"] = artifact.url
         return status["artifact"]

@@ -22,13 +22,13 @@ from typing import Any
 
 from tide.api import conditions, reasons
 from tide.api.source import OCIRepository, OCIRepositorySpec
-from tide.artifacts import Storage
+from tide.artifacts import Storage, StorageError
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
-from tide.source._report import remove_artifacts, stored
+from tide.source._report import remove_artifacts, storage_failed, stored
 from tide.source.oci import refs
 from tide.source.oci.pull import Pulled, PullFailed, pull
 
@@ -99,18 +99,23 @@ class OCIRepositoryPipeline:
         observed: dict[str, Any],
     ) -> tuple[Pulled, str | None]:
         """Pull (unless the stored artifact holds the digest) and store; ``FetchFailed`` else."""
-        self._workdir.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(dir=self._workdir, prefix=f"{repo.metadata.name}-"))
+        generation = repo.metadata.generation
+        scratch: Path | None = None
         try:
-            pulled = await pull(
-                self._client,
-                repo,
-                repository,
-                wanted,
-                reusable=lambda digest: self._reusable(status, digest, observed),
-                scratch=scratch,
-            )
+            with self._storage.writing("failed to pull artifact"):
+                self._workdir.mkdir(parents=True, exist_ok=True)
+                scratch = Path(tempfile.mkdtemp(dir=self._workdir, prefix=f"{repo.metadata.name}-"))
+                pulled = await pull(
+                    self._client,
+                    repo,
+                    repository,
+                    wanted,
+                    reusable=lambda digest: self._reusable(status, digest, observed),
+                    scratch=scratch,
+                )
             return pulled, self._publish(repo, pulled, status)
+        except StorageError as error:
+            raise storage_failed(status, error, generation=generation) from error
         except refs.InvalidReference as error:
             raise Stalled(str(error), reason=reasons.INVALID_CONFIG) from error
         except PullFailed as error:
@@ -123,7 +128,8 @@ class OCIRepositoryPipeline:
             )
             raise StepFailed(str(error), reason=error.reason) from error
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
 
     def _reusable(self, status: dict[str, Any], digest: str, observed: dict[str, Any]) -> bool:
         """Tell whether the stored artifact was built from ``digest`` with today's settings."""
@@ -142,26 +148,15 @@ class OCIRepositoryPipeline:
                 status["artifact"] = {**current, "revision": pulled.revision}
             return None
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name
-        try:
-            artifact = self._storage.store(
-                KIND,
-                namespace,
-                name,
-                pulled.archive,
-                revision=pulled.revision,
-                metadata=pulled.annotations,
-            )
-            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
-        except OSError as error:
-            message = f"failed to store artifact for revision '{pulled.revision}': {error}"
-            conditions.mark_true(
-                status,
-                reasons.STORAGE_OPERATION_FAILED,
-                reason=reasons.STORAGE_OPERATION_FAILED,
-                message=message,
-                generation=repo.metadata.generation,
-            )
-            raise StepFailed(message, reason=reasons.STORAGE_OPERATION_FAILED) from error
+        artifact = self._storage.store(
+            KIND,
+            namespace,
+            name,
+            pulled.archive,
+            revision=pulled.revision,
+            metadata=pulled.annotations,
+        )
+        self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
         status["artifact"] = artifact.to_status()
         if current.get("digest") == artifact.digest:
             return None

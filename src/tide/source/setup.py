@@ -63,10 +63,17 @@ class SourceRuntime:
 
 
 def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
-    """Register the source controllers (Git, OCI, Helm) and the artifact server with ``manager``."""
+    """Register the source controllers (Git, OCI, Helm) and the artifact server with ``manager``.
+
+    Raises:
+        StorageError: the storage path cannot be created or written (read-only, full…).
+    """
     root = options.storage_path
     storage = Storage(
-        root / "artifacts", base_url=options.advertised_url or "", retention=options.retention
+        root / "artifacts",
+        base_url=options.advertised_url or "",
+        retention=options.retention,
+        storage_path=root,
     )
     server = ArtifactServer(storage, host=options.storage_host, port=options.storage_port)
 
@@ -77,8 +84,9 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
             storage.base_url = f"http://{host}:{server.port}"
 
     manager.add_service(start, server.stop)
-    remotes = GitRemotes(root / "work" / "git")
-    archives = ArchiveCache(root / "work" / "archives")
+    with storage.writing("cannot create the work folders", any_os_error=True):
+        remotes = GitRemotes(root / "work" / "git")
+        archives = ArchiveCache(root / "work" / "archives")
     cache = manager.cache_for(GIT_REPOSITORY)
     pipeline = GitRepositoryPipeline(
         client=manager.client, storage=storage, remotes=remotes, archives=archives, cache=cache

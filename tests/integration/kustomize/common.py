@@ -49,7 +49,7 @@ FILES = {
 async def given_source(kube: KubeClient, namespace: str, git: GitServer, repo: str) -> None:
     await kube.create(GIT_REPOSITORY, {
         "metadata": {"name": "fleet", "namespace": namespace},
-        "spec": {"interval": "10m", "url": git.http_url(repo)},
+        "spec": {"interval": "10m", "url": git.http_url(repo), "ref": {"branch": "main"}},
     })  # fmt: skip
 
 

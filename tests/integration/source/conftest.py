@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -69,11 +70,15 @@ def silent_port() -> Iterator[int]:
     listener.close()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def source_controller(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+@contextlib.asynccontextmanager
+async def running_source_controller(
+    control_plane: ControlPlane, kube: KubeClient, namespace: str, storage_path: Path
 ) -> AsyncIterator[tuple[Manager, SourceRuntime]]:
-    """The source controller running in this process, artifacts served on a loopback port."""
+    """Run the source controller in this process on ``storage_path``, artifacts on loopback.
+
+    On exit, the namespace's source objects are deleted (their finalizers run) before the
+    controller stops.
+    """
     client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
     options = ManagerOptions(
         metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
@@ -82,7 +87,7 @@ async def source_controller(
     runtime = source.setup(
         manager,
         source.SourceOptions(
-            storage_path=tmp_path / "storage",
+            storage_path=storage_path,
             storage_host="127.0.0.1",
             storage_port=0,
             max_index_size=INDEX_LIMIT,
@@ -104,6 +109,17 @@ async def source_controller(
     await client.close()
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def source_controller(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[tuple[Manager, SourceRuntime]]:
+    """The source controller running in this process, artifacts served on a loopback port."""
+    async with running_source_controller(
+        control_plane, kube, namespace, tmp_path / "storage"
+    ) as running:
+        yield running
+
+
 def b64(value: str | bytes) -> str:
     raw = value.encode() if isinstance(value, str) else value
     return base64.b64encode(raw).decode()
@@ -119,11 +135,18 @@ async def create_secret(kube: KubeClient, namespace: str, name: str, data: dict[
 async def create_git_repository(
     kube: KubeClient, namespace: str, name: str, spec: dict[str, Any]
 ) -> None:
+    """Create a GitRepository; without ``ref`` in ``spec`` it follows branch ``main``.
+
+    The test Git server's repositories start on ``main``, so a spec without ``ref`` names it
+    the way a user of such a repository must (an unset ``spec.ref`` means ``master``, as in
+    Flux). Pass ``"ref": None`` to leave ``spec.ref`` out.
+    """
+    full = {"interval": "10m", "ref": {"branch": "main"}, **spec}
     await kube.create(GIT_REPOSITORY, {
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "GitRepository",
         "metadata": {"name": name, "namespace": namespace},
-        "spec": {"interval": "10m", **spec},
+        "spec": {key: value for key, value in full.items() if value is not None},
     })  # fmt: skip
 
 

@@ -131,7 +131,6 @@ async def test_a_pushed_commit_becomes_a_new_artifact_at_once_on_request(
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
-        ({}, "main@sha1:{main}"),
         ({"branch": "release"}, "release@sha1:{release}"),
         ({"branch": "main", "tag": "v1.0.0"}, "v1.0.0@sha1:{v100}"),
         ({"tag": "v1.0.0", "semver": ">=1.0.0 <2.0.0"}, "v1.1.0@sha1:{v110}"),
@@ -140,7 +139,6 @@ async def test_a_pushed_commit_becomes_a_new_artifact_at_once_on_request(
         ({"branch": "main", "commit": "{first}"}, "main@sha1:{first}"),
     ],
     ids=[
-        "default-branch",
         "branch",
         "tag-over-branch",
         "semver-over-tag",
@@ -172,6 +170,29 @@ async def test_ref_follows_flux_precedence(
     })  # fmt: skip
     obj = await wait_condition(kube, namespace, "app", status="True")
     assert obj["status"]["artifact"]["revision"] == expected.format(**shas)
+
+
+async def test_no_ref_follows_master_as_flux_does_not_the_remote_head(
+    kube: KubeClient,
+    namespace: str,
+    git_server: GitServer,
+    source_controller: tuple[Manager, SourceRuntime],
+    basic_auth: str,
+) -> None:
+    repo = f"heads-{namespace[-8:]}"
+    git_server.create_repo(repo, {"v": "main\n"})  # the remote's HEAD names main
+    master = git_server.commit(repo, {"v": "master\n"}, branch="master")
+    main = git_server.commit(repo, {"v": "main, later\n"})
+    assert master != main
+    await create_git_repository(kube, namespace, "app", {
+        "url": git_server.http_url(repo), "secretRef": {"name": basic_auth}, "ref": None,
+    })  # fmt: skip
+    obj = await wait_condition(kube, namespace, "app", status="True")
+    assert "ref" not in obj["spec"]
+    assert obj["status"]["artifact"]["revision"] == f"master@sha1:{master}"
+    assert condition(obj, "Ready")["message"] == (
+        f"stored artifact for revision 'master@sha1:{master}'"
+    )
 
 
 async def test_ssh_with_identity_and_known_hosts(

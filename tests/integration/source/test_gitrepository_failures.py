@@ -173,6 +173,28 @@ async def test_unknown_branch(
     )
 
 
+async def test_no_ref_on_a_repository_without_master_names_the_branch(
+    kube: KubeClient,
+    namespace: str,
+    git_server: GitServer,
+    source_controller: tuple[Manager, SourceRuntime],
+) -> None:
+    repo = f"mainonly-{namespace[-8:]}"
+    git_server.create_repo(repo, {"a.yaml": "a\n"})  # only main, which HEAD names
+    await create_secret(kube, namespace, "creds", {"username": USER, "password": PASSWORD})
+    await create_git_repository(kube, namespace, "app", {
+        "url": git_server.http_url(repo), "secretRef": {"name": "creds"}, "ref": None,
+    })  # fmt: skip
+    obj = await failing(
+        kube,
+        namespace,
+        "app",
+        "GitOperationFailed",
+        fragment="couldn't find remote branch 'master'",
+    )
+    assert "set spec.ref.branch" in condition(obj, "Ready")["message"]
+
+
 async def test_no_tag_matches_the_semver_range(
     kube: KubeClient,
     namespace: str,

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tide.artifacts import ArchiveError, build_archive, extract_archive, load_rules
+from tests.unit.artifacts._archives import many_files, zeros_bomb
+from tide.artifacts import ArchiveError, ArchiveTooLarge, build_archive, extract_archive, load_rules
 
 pytestmark = pytest.mark.unit
 
@@ -117,3 +118,36 @@ def test_hostile_archives_are_refused(tmp_path: Path, data: bytes, message: str)
     with pytest.raises(ArchiveError, match=message):
         extract_archive(data, tmp_path / "out")
     assert not (tmp_path / "evil.yaml").exists()
+
+
+def test_an_archive_unpacking_past_the_size_bound_is_refused_and_removed(
+    tmp_path: Path,
+) -> None:
+    bomb = zeros_bomb(tmp_path / "bomb.tar.gz", size=64 << 20)
+    assert bomb.stat().st_size < 1 << 20  # 64 MiB of zeros in well under a megabyte
+    with pytest.raises(ArchiveTooLarge, match=r"unpacks to more than 8388608 bytes \(8 MiB\)"):
+        extract_archive(bomb, tmp_path / "out", max_size=8 << 20)
+    assert not (tmp_path / "out").exists()  # app.yaml was unpacked first, and removed again
+
+
+def test_an_archive_within_the_bound_unpacks_from_a_file(tmp_path: Path) -> None:
+    bomb = zeros_bomb(tmp_path / "bomb.tar.gz", size=1 << 20)
+    extract_archive(bomb, tmp_path / "out", max_size=2 << 20)
+    assert (tmp_path / "out" / "zeros.bin").stat().st_size == 1 << 20
+
+
+def test_too_many_entries_are_refused_and_an_existing_folder_is_emptied(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(ArchiveTooLarge, match="holds more than 10 entries"):
+        extract_archive(many_files(tmp_path / "many.tar.gz", 20), out, max_entries=10)
+    assert out.is_dir() and not any(out.iterdir())
+
+
+def test_a_folder_with_content_is_not_unpacked_into(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    with pytest.raises(ArchiveError, match="not empty"):
+        extract_archive(many_files(tmp_path / "many.tar.gz", 1), out)
+    assert (out / "mine.txt").read_text() == "keep"

@@ -1,14 +1,22 @@
-"""Storage: Flux's layout, content-addressed names, retention."""
+"""Storage: Flux's layout, content-addressed names, retention, and refused writes in words."""
 
 from __future__ import annotations
 
+import errno
 import os
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tide.artifacts import Storage, sha256_file
+from tide.artifacts import (
+    Storage,
+    StorageError,
+    describe_write_error,
+    is_write_error,
+    sha256_file,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -100,3 +108,64 @@ def test_digest_placeholder_names_files_by_content(tmp_path: Path) -> None:
         "HelmRepository", "ns", "r", source, revision="r", filename="index-{digest}.yaml"
     )
     assert artifact.path == f"helmrepository/ns/r/index-{sha256_file(source)[7:]}.yaml"
+
+
+@pytest.mark.parametrize(
+    ("code", "filename", "sentence"),
+    [
+        (errno.EROFS, "/data/artifacts/x", "storage path /data is read-only"),
+        (errno.ENOSPC, None, "no space left on device under /data"),
+        (errno.EDQUOT, None, "disk quota exceeded under /data"),
+        (errno.EACCES, "/data/artifacts/x", "permission denied writing /data/artifacts/x"),
+        (errno.EPERM, "/data/artifacts/x", "permission denied writing /data/artifacts/x"),
+        (
+            errno.ENOTDIR,
+            "/data/artifacts/x",
+            "cannot create /data/artifacts/x: a file stands where a folder must be",
+        ),
+    ],
+    ids=["read-only", "full", "quota", "denied", "not-permitted", "file-in-the-way"],
+)
+def test_write_errors_read_as_sentences(code: int, filename: str | None, sentence: str) -> None:
+    error = OSError(code, os.strerror(code), filename)
+    assert is_write_error(error)
+    assert describe_write_error(error, storage_path=Path("/data")) == sentence
+
+
+def test_a_missing_file_is_not_a_write_error() -> None:
+    assert not is_write_error(FileNotFoundError(errno.ENOENT, "gone", "/x"))
+    assert not is_write_error(ConnectionRefusedError(errno.ECONNREFUSED, "refused"))
+
+
+def test_a_file_where_the_objects_folder_must_be_fails_the_store_plainly(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "store", base_url="http://x", storage_path=tmp_path)
+    (tmp_path / "store" / "gitrepository").write_text("not a folder")
+    with pytest.raises(StorageError) as raised:
+        storage.store("GitRepository", "ns", "a", archive(tmp_path, b"x"), revision="main@sha1:1")
+    message = str(raised.value)
+    assert message.startswith("failed to store artifact for revision 'main@sha1:1': cannot create ")
+    assert message.endswith("a file stands where a folder must be")
+    assert "Errno" not in message
+
+
+def test_an_immutable_folder_fails_the_store_even_for_root(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "store", base_url="http://x", storage_path=tmp_path)
+    folder = storage.folder("GitRepository", "ns", "a")
+    folder.mkdir(parents=True)
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available on this file system")
+    try:
+        with pytest.raises(StorageError, match=r"permission denied writing .*gitrepository/ns/a"):
+            storage.store("GitRepository", "ns", "a", archive(tmp_path, b"x"), revision="r")
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_storage_that_cannot_be_created_says_why(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file, not a folder")
+    with pytest.raises(StorageError) as raised:
+        Storage(
+            tmp_path / "data" / "artifacts", base_url="http://x", storage_path=tmp_path / "data"
+        )
+    assert str(raised.value).startswith("cannot create the artifact storage: cannot create ")
+    assert "Errno" not in str(raised.value)

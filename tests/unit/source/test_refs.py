@@ -12,6 +12,7 @@ LS_REMOTE = "\n".join([
     "ref: refs/heads/main\tHEAD",
     "aaa\tHEAD",
     "aaa\trefs/heads/main",
+    "abc\trefs/heads/master",
     "bbb\trefs/heads/dev",
     "ccc\trefs/tags/v1.0.0",
     "ddd\trefs/tags/v1.2.0",
@@ -29,7 +30,8 @@ def test_annotated_tags_resolve_to_their_commit() -> None:
 @pytest.mark.parametrize(
     ("ref", "revision"),
     [
-        ({}, "main@sha1:aaa"),
+        ({}, "master@sha1:abc"),
+        ({"branch": ""}, "master@sha1:abc"),
         ({"branch": "dev"}, "dev@sha1:bbb"),
         ({"branch": "dev", "tag": "v1.0.0"}, "v1.0.0@sha1:ccc"),
         ({"tag": "v1.0.0", "semver": "1.x"}, "v1.2.0@sha1:eee"),
@@ -56,6 +58,18 @@ def test_missing_references_say_what_was_looked_for(ref: dict[str, str], message
         resolve(ref, REMOTE)
 
 
-def test_no_default_branch_asks_for_one() -> None:
-    with pytest.raises(RefNotFound, match=r"set spec\.ref\.branch"):
-        resolve({}, parse_ls_remote("aaa\trefs/heads/x"))
+def test_no_ref_follows_master_not_the_remote_head() -> None:
+    remote = parse_ls_remote(
+        "ref: refs/heads/main\tHEAD\naaa\trefs/heads/main\nabc\trefs/heads/master"
+    )
+    assert remote.head == "refs/heads/main"
+    assert resolve(None, remote).revision == "master@sha1:abc"
+
+
+def test_no_ref_without_master_fails_like_an_unknown_branch() -> None:
+    remote = parse_ls_remote("ref: refs/heads/main\tHEAD\naaa\trefs/heads/main")
+    with pytest.raises(RefNotFound) as raised:
+        resolve({}, remote)
+    message = str(raised.value)
+    assert message.startswith("couldn't find remote branch 'master'")
+    assert "set spec.ref.branch" in message

@@ -1,9 +1,10 @@
 """Resolve a GitRepository's ``spec.ref`` against a remote's references, with Flux's precedence.
 
 Precedence, lowest to highest: ``branch`` < ``tag`` < ``semver`` < ``name`` < ``commit``; with no
-ref at all, the remote's default branch (its ``HEAD``). The result names the revision the way
-Flux reports it: ``<branch-or-tag>@sha1:<commit>``, ``<refname>@sha1:<commit>`` for ``name``, and
-``sha1:<commit>`` for a bare commit.
+ref at all (or an empty one), branch ``master``, as in Flux, whatever the remote's ``HEAD`` names:
+a Flux user's GitRepository without ``spec.ref`` must deploy the same commit under Tide. The
+result names the revision the way Flux reports it: ``<branch-or-tag>@sha1:<commit>``,
+``<refname>@sha1:<commit>`` for ``name``, and ``sha1:<commit>`` for a bare commit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from dataclasses import dataclass
 
 from tide import semver
 
-__all__ = ["RefNotFound", "RemoteRefs", "Resolved", "parse_ls_remote", "resolve"]
+__all__ = ["DEFAULT_BRANCH", "RefNotFound", "RemoteRefs", "Resolved", "parse_ls_remote", "resolve"]
+
+DEFAULT_BRANCH = "master"
+"""The branch a GitRepository follows when ``spec.ref`` names nothing (Flux's default)."""
 
 
 class RefNotFound(LookupError):
@@ -27,7 +31,8 @@ class RemoteRefs:
     refs: Mapping[str, str]
     """Full ref name → commit (annotated tags already peeled to their commit)."""
     head: str | None
-    """Full name of the default branch (``refs/heads/main``), when the remote says."""
+    """Full name of the remote's default branch (``refs/heads/main``), when it says; never
+    followed: a GitRepository without ``spec.ref`` follows ``master``, as in Flux."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,8 @@ def resolve(ref: Mapping[str, str] | None, remote: RemoteRefs) -> Resolved:
     """Pick the commit ``ref`` (``spec.ref`` as a dict) names on ``remote``.
 
     Raises:
-        RefNotFound: the branch, tag, name or default branch does not exist, or no tag
-            satisfies the semver range.
+        RefNotFound: the branch (``master`` when nothing is named), tag or name does not exist,
+            or no tag satisfies the semver range.
         ValueError: the semver range itself is invalid.
     """
     ref = {k: v for k, v in (ref or {}).items() if v}
@@ -89,12 +94,15 @@ def resolve(ref: Mapping[str, str] | None, remote: RemoteRefs) -> Resolved:
         return _lookup(remote, f"refs/tags/{chosen}", chosen, "")
     if tag := ref.get("tag"):
         return _lookup(remote, f"refs/tags/{tag}", tag, f"couldn't find remote tag '{tag}'")
-    if branch := ref.get("branch"):
-        full = f"refs/heads/{branch}"
-        return _lookup(remote, full, branch, f"couldn't find remote branch '{branch}'")
-    if remote.head is None or remote.head not in remote.refs:
-        raise RefNotFound("the remote has no default branch (HEAD); set spec.ref.branch")
-    return _lookup(remote, remote.head, _short(remote.head), "")
+    branch = ref.get("branch")
+    missing = f"couldn't find remote branch '{branch}'"
+    if not branch:
+        branch = DEFAULT_BRANCH
+        missing = (
+            f"couldn't find remote branch '{branch}' (followed because spec.ref names no branch, "
+            "tag, semver, name or commit; set spec.ref.branch)"
+        )
+    return _lookup(remote, f"refs/heads/{branch}", branch, missing)
 
 
 def _lookup(remote: RemoteRefs, full: str, label: str, missing: str) -> Resolved:

@@ -14,6 +14,7 @@ import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from tide.artifacts import VOLUME_ERRNOS
 from tide.source.oci.manifest import Descriptor, Manifest
 
 __all__ = ["COPY", "EXTRACT", "LayerError", "extract_layer", "select_layer"]
@@ -61,6 +62,8 @@ def extract_layer(blob: Path, destination: Path) -> int:
 
     Raises:
         LayerError: not a gzip tar, or an entry that is unsafe or not a file, folder or link.
+        OSError: the volume refused a write (read-only, full; :data:`VOLUME_ERRNOS`):
+            storage's failure, not the layer's.
     """
     destination.mkdir(parents=True, exist_ok=True)
     count = 0
@@ -72,5 +75,7 @@ def extract_layer(blob: Path, destination: Path) -> int:
                 archive.extract(member, destination, filter="data")
                 count += member.isfile()
     except (tarfile.TarError, zlib.error, EOFError, OSError) as error:
+        if isinstance(error, OSError) and error.errno in VOLUME_ERRNOS:
+            raise  # the volume refused (full, read-only), not the layer: the caller says so
         raise LayerError(f"not a valid tar+gzip layer: {error}") from error
     return count

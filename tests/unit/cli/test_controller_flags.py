@@ -1,0 +1,51 @@
+"""``tide controller --artifact-max-unpacked-size``: read, checked, handed to the controllers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tide.cli import controller
+from tide.cli.main import app
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[controller.ControllerOptions]:
+    """The options the controllers would start with (nothing connects to a cluster)."""
+    seen: list[controller.ControllerOptions] = []
+
+    async def serve(*args: Any) -> None:
+        seen.append(args[-1])
+
+    monkeypatch.setattr(controller, "_serve", serve)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [([], 1 << 30), (["--artifact-max-unpacked-size", "4096"], 4096),
+     (["--artifact-max-unpacked-size", "-1"], None)],
+    ids=["default-1GiB", "set", "unbounded"],
+)  # fmt: skip
+def test_the_bound_reaches_the_controllers(
+    served: list[controller.ControllerOptions], flag: list[str], expected: int | None
+) -> None:
+    result = CliRunner().invoke(app, ["controller", "--disable-leader-election", *flag])
+    assert result.exit_code == 0, result.output
+    assert served[0].artifact_max_unpacked_size == expected
+
+
+def test_a_zero_bound_is_refused_with_the_flag_named(
+    served: list[controller.ControllerOptions],
+) -> None:
+    result = CliRunner().invoke(
+        app, ["controller", "--disable-leader-election", "--artifact-max-unpacked-size", "0"]
+    )
+    assert result.exit_code == 2
+    words = " ".join(w for w in result.output.split() if w != "│")  # unwrap rich's box
+    assert "--artifact-max-unpacked-size must be a positive number of bytes" in words
+    assert served == []
