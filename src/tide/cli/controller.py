@@ -3,7 +3,8 @@
 Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--health-addr``,
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
-``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``),
+``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
+``--no-remote-bases``),
 so a Flux user's Deployment arguments carry over.
 """
 
@@ -37,6 +38,7 @@ class ControllerOptions:
     source: source.SourceOptions
     default_service_account: str | None = None
     requeue_dependency: float = 30.0
+    no_remote_bases: bool = False
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -45,6 +47,7 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         manager,
         default_service_account=options.default_service_account,
         requeue_dependency=options.requeue_dependency,
+        no_remote_bases=options.no_remote_bases,
     ),
     "notification": lambda manager, _: notification.setup(manager),
 }
@@ -96,6 +99,13 @@ def run(
     requeue_dependency: Annotated[
         str, Option(help="How often a Kustomization waiting on a dependency looks again.")
     ] = "30s",
+    no_remote_bases: Annotated[
+        bool,
+        Option(
+            "--no-remote-bases",
+            help="Refuse kustomizations that refer to remote bases (anything not in the artifact).",
+        ),
+    ] = False,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -143,7 +153,7 @@ def run(
         retention=artifact_retention_records,
     )
     controller_options = ControllerOptions(
-        source_options, default_service_account, dependency_requeue
+        source_options, default_service_account, dependency_requeue, no_remote_bases
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))

@@ -33,6 +33,7 @@ def setup(
     *,
     default_service_account: str | None = None,
     requeue_dependency: float = 30.0,
+    no_remote_bases: bool = False,
 ) -> Controller:
     """Register the Kustomization controller with ``manager``; return it.
 
@@ -42,6 +43,8 @@ def setup(
             ``serviceAccountName`` (Flux's ``--default-service-account``). Default: None.
         requeue_dependency: seconds before a Kustomization waiting on a dependency looks again
             (Flux's ``--requeue-dependency``). Default: 30.
+        no_remote_bases: refuse, before the build, kustomizations that refer to anything
+            outside the artifact over the network (Flux's ``--no-remote-bases``). Default: False.
     """
     kustomizations = manager.cache_for(KUSTOMIZATION)
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
@@ -54,6 +57,7 @@ def setup(
         helm_releases=helm_releases,
         default_service_account=default_service_account,
         requeue_dependency=requeue_dependency,
+        no_remote_bases=no_remote_bases,
     )
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT
