@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from tide.kustomize.paths import BuildError, find_kustomization, is_remote, resolve_inside
+from tide.kustomize.paths import BuildError, find_kustomization, is_remote, redact
 
 __all__ = ["Reached", "Reference", "reach"]
 
@@ -105,12 +105,14 @@ class _Walk:
             return
         if field_name == "patchesStrategicMerge" and "\n" in value:
             return  # an inline patch, not a path
-        if value.startswith("file:") or os.path.isabs(value):
-            raise BuildError(f"{where}: path '{value}' is outside the source artifact", path=where)
-        # Checked even for a remote reference: kustomize tries a local path first.
-        target = resolve_inside(
-            self.root, str(base.relative_to(self.root) / value), what=f"{where}: path"
-        )
+        # Checked even for a remote reference: kustomize tries it as a local path first.
+        target = (base / value).resolve()
+        outside = target != self.root and self.root not in target.parents
+        if outside or value.startswith("file:") or os.path.isabs(value):
+            message = (
+                f"{where}: path '{redact(value)}' ({field_name}) is outside the source artifact"
+            )
+            raise BuildError(message, path=where)
         if is_remote(value):
             self.reached.remote.append(Reference(where, field_name, value))
         elif target.is_dir() and (field_name in _FOLDER_FIELDS or field_name in _PLUGIN_FIELDS):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -31,6 +33,30 @@ async def controllers(
     control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
 ) -> AsyncIterator[Manager]:
     """The source and kustomize controllers, running in this process."""
+    async with running_controllers(control_plane, kube, namespace, tmp_path) as manager:
+        yield manager
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def controllers_without_remote_bases(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[Manager]:
+    """As ``controllers``, with the kustomize controller set up as ``--no-remote-bases`` does."""
+    async with running_controllers(
+        control_plane, kube, namespace, tmp_path, no_remote_bases=True
+    ) as manager:
+        yield manager
+
+
+@asynccontextmanager
+async def running_controllers(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    namespace: str,
+    tmp_path: Path,
+    **kustomize_options: Any,
+) -> AsyncIterator[Manager]:
+    """Run the source and kustomize controllers; ``kustomize_options`` go to its ``setup()``."""
     client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
     options = ManagerOptions(
         metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
@@ -42,7 +68,7 @@ async def controllers(
             storage_path=tmp_path / "storage", storage_host="127.0.0.1", storage_port=0
         ),
     )
-    setup_kustomize(manager)
+    setup_kustomize(manager, **kustomize_options)
     task = asyncio.create_task(manager.run())
 
     async def ready() -> bool:

@@ -13,7 +13,14 @@ import yaml
 from pyrage import x25519
 
 from tests import sops
-from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files, is_encrypted
+from tide.kustomize.decrypt import (
+    DecryptionError,
+    decrypt,
+    decrypt_files,
+    is_encrypted,
+    require_decryption,
+)
+from tide.runtime.steps import StepFailed
 
 pytestmark = pytest.mark.unit
 
@@ -88,3 +95,23 @@ def test_undecryptable_file_is_named_by_its_path(tmp_path: Path, encrypted_text:
     (tmp_path / "apps" / "secret.yaml").write_text(encrypted_text)
     with pytest.raises(DecryptionError, match=r"apps/secret\.yaml"):
         decrypt_files(tmp_path, age_keys=[str(x25519.Identity.generate())])
+
+
+def test_encrypted_objects_without_decryption_are_refused_by_name() -> None:
+    encrypted = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "apps"},
+        "data": {"password": "ENC[AES256_GCM,data:abc,type:str]"},
+        "sops": {"mac": "ENC[...]", "version": "3.9.0"},
+    }
+    plain = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    require_decryption([plain])
+    with pytest.raises(StepFailed) as caught:
+        require_decryption([plain, encrypted])
+    assert caught.value.reason == "ReconciliationFailed"
+    assert str(caught.value) == (
+        "Secret/apps/db is SOPS-encrypted but spec.decryption is not set: configure decryption "
+        "(provider: sops, with a secretRef holding the age key) to apply it"
+    )
+    assert "ENC[" not in str(caught.value)
