@@ -1,0 +1,42 @@
+"""``tide controller`` flags reach the controllers' ``setup()`` as Flux's flags do theirs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tide.cli import controller
+from tide.cli.main import app
+
+pytestmark = pytest.mark.unit
+
+
+def parsed(monkeypatch: pytest.MonkeyPatch, *args: str) -> controller.ControllerOptions:
+    """Run ``tide controller ARGS`` up to the point where it would connect; return its options."""
+    seen: list[controller.ControllerOptions] = []
+
+    async def serve(*_: Any) -> None:
+        seen.append(_[-1])
+
+    monkeypatch.setattr(controller, "_serve", serve)
+    result = CliRunner().invoke(app, ["controller", "--disable-leader-election", *args])
+    assert result.exit_code == 0, result.output
+    [options] = seen
+    return options
+
+
+def test_no_remote_bases_is_off_unless_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parsed(monkeypatch).no_remote_bases is False
+    assert parsed(monkeypatch, "--no-remote-bases").no_remote_bases is True
+
+
+def test_no_remote_bases_reaches_the_kustomize_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    options = parsed(monkeypatch, "--no-remote-bases")
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        controller.kustomize_setup, "setup", lambda manager, **kwargs: calls.append(kwargs)
+    )
+    controller.CONTROLLERS["kustomize"](None, options)  # type: ignore[arg-type]
+    assert calls[0]["no_remote_bases"] is True
