@@ -218,3 +218,17 @@ async def test_a_sops_secret_without_decryption_is_refused_and_nothing_is_applie
     assert await kube.get_or_none(resources.SECRET, "db", namespace=namespace) is None
     assert await kube.get_or_none(resources.CONFIG_MAP, "config", namespace=namespace) is None
     assert not (failed["status"].get("inventory") or {}).get("entries")
+
+    # Decryption asked for but no key given: the object still fails, now as undecryptable.
+    await kube.patch_merge(
+        KUSTOMIZATION,
+        "secrets",
+        {"spec": {"decryption": {"provider": "sops"}}},
+        namespace=namespace,
+    )
+    undecryptable = await wait_for(
+        kube, namespace, "secrets", status="False", reason="DecryptionFailed"
+    )
+    message = ready_condition(undecryptable)["message"]
+    assert message.startswith(f"failed to decrypt Secret/{namespace}/db"), message
+    assert await kube.get_or_none(resources.SECRET, "db", namespace=namespace) is None

@@ -115,3 +115,10 @@ def test_encrypted_objects_without_decryption_are_refused_by_name() -> None:
         "(provider: sops, with a secretRef holding the age key) to apply it"
     )
     assert "ENC[" not in str(caught.value)
+
+
+def test_decryption_without_any_key_fails_rather_than_passing_ciphertext(
+    encrypted: dict[str, Any],
+) -> None:
+    with pytest.raises(DecryptionError, match=r"^failed to decrypt Secret/apps/db"):
+        decrypt([encrypted], age_keys=[])
