@@ -115,7 +115,9 @@ class _Walk:
             raise BuildError(message, path=where)
         if is_remote(value):
             self.reached.remote.append(Reference(where, field_name, value))
-        elif target.is_dir() and (field_name in _FOLDER_FIELDS or field_name in _PLUGIN_FIELDS):
+        # A remote-looking value that is also a local path (a folder named ``gh:org``) may be
+        # read locally by kustomize, so what is there is followed too.
+        if target.is_dir() and (field_name in _FOLDER_FIELDS or field_name in _PLUGIN_FIELDS):
             self.folder(target)
         elif target.is_file():
             self.reached.files.append(self._relative(target))

@@ -173,3 +173,13 @@ def test_folders_that_name_each_other_are_walked_once(tmp_path: Path) -> None:
         "a/kustomization.yaml",
         "b/kustomization.yaml",
     ]
+
+
+def test_a_local_folder_with_a_remote_looking_name_is_followed_too(tmp_path: Path) -> None:
+    # kustomize reads 'gh:org/repo' as a local folder when there is one.
+    root = tree(tmp_path / "repo", {
+        "app/kustomization.yaml": "resources: ['gh:org/repo']\n",
+        "app/gh:org/repo/kustomization.yaml": "resources: [../../../../outside.yaml]\n",
+    })  # fmt: skip
+    with pytest.raises(BuildError, match=r"^app/gh:org/repo/kustomization\.yaml: path"):
+        reach(root, root / "app")
