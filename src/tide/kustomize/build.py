@@ -59,7 +59,8 @@ _YAML_SUFFIXES = (".yaml", ".yml")
 _KLOG_ERR = re.compile(r'"command failed" err="(.*)"\s*$', re.DOTALL)
 _KLOG_MULTILINE_ERR = re.compile(r'"command failed" err=<\n(.*?)\n\s*>\s*$', re.DOTALL)
 _TEMPORARY = re.compile(
-    r"(?:/[^\s'\"/]+)*/(?:tide-kustomization-\w+|tide-overlay-\w+|\.tide-build-\w+|kustomize-\d+)"
+    r"(?<![^\s'\"(=:])(?:/[^\s'\"/]+)*"
+    r"/(?:tide-kustomization-\w+|tide-overlay-\w+|\.tide-build-\w+|kustomize-\d+)"
 )
 """Scratch folders (ours and kustomize's clones) that must not reach a message."""
 _OVERLAY = "<spec overlay>"

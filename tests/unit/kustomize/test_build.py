@@ -150,3 +150,12 @@ def test_single_line_kustomize_messages_lose_klogs_prefix(tmp_path: Path) -> Non
     assert kustomize_message(stderr, root=tmp_path) == (
         'accumulating resources: open a/x.yaml: "quoted"'
     )
+
+
+def test_a_users_folder_named_like_a_scratch_folder_is_kept(tmp_path: Path) -> None:
+    stderr = (
+        "error: accumulating resources from 'apps/kustomize-2/x.yaml': lstat /tmp/kustomize-99/x"
+    )
+    assert kustomize_message(stderr, root=tmp_path) == (
+        "accumulating resources from 'apps/kustomize-2/x.yaml': lstat <temporary>/x"
+    )
