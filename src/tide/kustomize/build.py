@@ -302,7 +302,8 @@ def kustomize_message(stderr: str, *, root: Path, scratch: Path | None = None) -
 
     klog's prefix goes; paths under ``root`` become artifact-relative (``root`` itself ``.``),
     references from the overlay in ``scratch`` back to ``root`` likewise, and the overlay itself
-    reads ``<spec overlay>``. Any other scratch folder left (kustomize's own clones) is dropped.
+    reads ``<spec overlay>``. Any other scratch folder left (kustomize's own clones) reads
+    ``<temporary>``.
     """
     text = stderr.strip()
     if found := _KLOG_ERR.search(text):
@@ -312,7 +313,9 @@ def kustomize_message(stderr: str, *, root: Path, scratch: Path | None = None) -
     text = text.removeprefix("error: ")
     replacements = [(str(root), ".")]
     if scratch is not None:
-        replacements += [(os.path.relpath(root, scratch), "."), (str(scratch), _OVERLAY)]
+        # The relative reference first: it ends with the root's absolute path ("../../x/y").
+        replacements = [(os.path.relpath(root, scratch), "."), (str(scratch), _OVERLAY)]
+        replacements.append((str(root), "."))
     for before, after in replacements:
         text = text.replace(f"{before}/", "" if after == "." else f"{after}/")
         text = text.replace(before, after)

@@ -159,3 +159,15 @@ def test_a_users_folder_named_like_a_scratch_folder_is_kept(tmp_path: Path) -> N
     assert kustomize_message(stderr, root=tmp_path) == (
         "accumulating resources from 'apps/kustomize-2/x.yaml': lstat <temporary>/x"
     )
+
+
+def test_an_overlay_far_from_the_artifact_is_still_named_by_artifact_paths(tmp_path: Path) -> None:
+    root = tmp_path / "work" / "artifact"
+    scratch = tmp_path / "scratch" / "tide-overlay-q1"
+    stderr = (
+        "error: accumulating resources from '../../work/artifact/apps': "
+        "lstat ../../work/artifact/apps/x.yaml"
+    )
+    assert kustomize_message(stderr, root=root, scratch=scratch) == (
+        "accumulating resources from 'apps': lstat apps/x.yaml"
+    )
