@@ -211,10 +211,14 @@ def overlay_kustomization(target: str, options: BuildOptions) -> dict[str, Any] 
 
 
 def _parse_manifest(path: Path, root: Path) -> None:
+    relative = path.relative_to(root).as_posix()
+    if path.is_symlink():  # read nothing outside the artifact, not even to report an error
+        resolve_inside(root, relative, what="file")
     try:
         yamlio.load_all(path.read_text())
+    except OSError as error:
+        raise BuildError(f"cannot read {relative}: {error.strerror}", path=relative) from error
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        relative = path.relative_to(root).as_posix()
         raise BuildError(
             f"failed to decode Kubernetes YAML from {relative}: {error}", path=relative
         ) from error

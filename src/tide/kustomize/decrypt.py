@@ -98,12 +98,15 @@ def decrypt_files(root: Path, *, age_keys: Sequence[str]) -> list[Path]:
     """Decrypt, in place, every YAML file under ``root`` whose documents carry SOPS metadata.
 
     Returns the files decrypted. ``root`` must be a private scratch copy: plaintext is written.
+    Symlinks are skipped: one inside the artifact reads its target, decrypted in its own turn,
+    and one pointing out must neither be read nor written through (the build refuses it).
 
     Raises:
         DecryptionError: naming the artifact-relative file.
     """
     done = []
-    for path in sorted(p for p in root.rglob("*") if p.suffix in _YAML_SUFFIXES and p.is_file()):
+    files = (p for p in root.rglob("*") if p.suffix in _YAML_SUFFIXES and not p.is_symlink())
+    for path in sorted(p for p in files if p.is_file()):
         text = path.read_text(errors="replace")
         if "sops:" not in text:
             continue

@@ -58,7 +58,11 @@ def resolve_inside(root: Path, relative: str, *, what: str) -> Path:
     Symlinks are followed before the check, so a link pointing out of the artifact is refused too.
     ``root`` must be resolved already.
     """
-    candidate = (root / relative.lstrip("/")).resolve()
+    try:
+        candidate = (root / relative.lstrip("/")).resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop; its text holds our path
+        message = f"{what} '{relative}' cannot be resolved (a symlink loop?)"
+        raise BuildError(message, path=relative) from error
     if candidate != root and root not in candidate.parents:
         raise BuildError(f"{what} '{relative}' points outside the source artifact", path=relative)
     return candidate

@@ -106,7 +106,11 @@ class _Walk:
         if field_name == "patchesStrategicMerge" and "\n" in value:
             return  # an inline patch, not a path
         # Checked even for a remote reference: kustomize tries it as a local path first.
-        target = (base / value).resolve()
+        try:
+            target = (base / value).resolve()
+        except (OSError, RuntimeError) as error:  # a symlink loop; its text holds our path
+            message = f"{where}: path '{redact(value)}' cannot be resolved (a symlink loop?)"
+            raise BuildError(message, path=where) from error
         outside = target != self.root and self.root not in target.parents
         if outside or value.startswith("file:") or os.path.isabs(value):
             message = (
@@ -122,11 +126,15 @@ class _Walk:
         elif target.is_file():
             self.reached.files.append(self._relative(target))
             if field_name in _PLUGIN_FIELDS:
-                config = _load(target, self._relative(target), what="plugin config")
-                self._plugin_config(base, where, field_name, config)
+                named = self._relative(target)
+                config = _load(target, named, what="plugin config")
+                self._plugin_config(base, named, field_name, config)
 
     def _plugin_config(self, base: Path, where: str, field_name: str, document: Any) -> None:
-        """Follow the files a plugin config reads; they are relative to its kustomization."""
+        """Follow the files a plugin config (in file ``where``) reads, relative to ``base``.
+
+        kustomize reads them relative to the kustomization that lists the plugin.
+        """
         for value in _config_paths(document):
             self._follow(base, where, f"{field_name}[]", value)
 
@@ -137,7 +145,7 @@ class _Walk:
 def _load(path: Path, where: str, *, what: str) -> Any:
     try:
         text = path.read_text()
-    except UnicodeDecodeError as error:
+    except (OSError, UnicodeDecodeError) as error:
         raise BuildError(f"invalid {what} {where}: {error}", path=where) from error
     return _load_text(text, where, what=what)
 

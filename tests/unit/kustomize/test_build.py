@@ -171,3 +171,30 @@ def test_an_overlay_far_from_the_artifact_is_still_named_by_artifact_paths(tmp_p
     assert kustomize_message(stderr, root=root, scratch=scratch) == (
         "accumulating resources from 'apps': lstat apps/x.yaml"
     )
+
+
+def test_a_spec_path_in_a_symlink_loop_is_named_without_the_scratch_path(tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path, BuildOptions(path="loop"))
+    assert str(caught.value) == "spec.path 'loop' cannot be resolved (a symlink loop?)"
+
+
+def test_a_plain_folder_with_a_symlink_out_is_refused_before_the_file_is_read(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "shadow").write_text("root:secret: [unclosed\n")
+    root = tmp_path / "artifact"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "x.yaml").symlink_to(tmp_path / "shadow")
+    with pytest.raises(BuildError) as caught:
+        build(root, BuildOptions(path="app"))
+    assert str(caught.value) == "file 'app/x.yaml' points outside the source artifact"
+
+
+def test_a_dangling_symlink_in_a_plain_folder_is_named(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "x.yaml").symlink_to(tmp_path / "app" / "gone.yaml")
+    with pytest.raises(BuildError) as caught:
+        build(tmp_path, BuildOptions(path="app"))
+    assert str(caught.value) == "cannot read app/x.yaml: No such file or directory"

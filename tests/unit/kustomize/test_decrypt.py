@@ -90,6 +90,18 @@ def test_files_are_decrypted_in_place_before_the_build(
     }
 
 
+def test_a_symlink_out_of_the_artifact_is_neither_read_nor_written_through(
+    tmp_path: Path, identity: x25519.Identity, encrypted_text: str
+) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(encrypted_text)
+    root = tmp_path / "artifact"
+    root.mkdir()
+    (root / "link.yaml").symlink_to(outside)
+    assert decrypt_files(root, age_keys=[str(identity)]) == []
+    assert outside.read_text() == encrypted_text
+
+
 def test_undecryptable_file_is_named_by_its_path(tmp_path: Path, encrypted_text: str) -> None:
     (tmp_path / "apps").mkdir()
     (tmp_path / "apps" / "secret.yaml").write_text(encrypted_text)
