@@ -123,6 +123,23 @@ async def test_remote_bases_are_refused_before_the_build_with_the_flag(
         f"app/kustomization.yaml: resources entry '{git_base}' is remote: "
         "remote bases are not allowed (--no-remote-bases)"
     )
+    # So is a patch kustomize would download.
+    patch_url = f"{manifest_server.url}/patch.yaml"
+    git_server.commit(repo, {
+        **app_files(),
+        "app/kustomization.yaml": f"resources:\n  - local.yaml\npatches:\n  - path: {patch_url}\n",
+    })  # fmt: skip
+    await request_reconcile(kube, GIT_REPOSITORY, namespace, "fleet", "remote-patch")
+
+    async def refused_patch() -> str | None:
+        obj = await wait_for(kube, namespace, "app", status="False", reason="BuildFailed")
+        message = ready_condition(obj)["message"]
+        return message if patch_url in message else None
+
+    assert await eventually(refused_patch, what="the remote patch to be refused") == (
+        f"app/kustomization.yaml: patches[].path entry '{patch_url}' is remote: "
+        "remote bases are not allowed (--no-remote-bases)"
+    )
     warnings = [e for e in await events_for(kube, namespace, "app") if e["type"] == "Warning"]
     assert any("remote bases are not allowed" in e["message"] for e in warnings)
     assert manifest_server.requests == []
