@@ -25,7 +25,7 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SCP_LIKE = re.compile(r"^[\w.-]+@[\w.-]+:")
-_KNOWN_HOSTS = ("github.com/", "gitlab.com/", "bitbucket.org/")
+_GIT_PREFIXES = ("git::", "gh:", "git@", "github.com/", "github.com:")
 _USERINFO = re.compile(r"(://[^/@\s]*?):[^/@\s]*@")
 
 
@@ -72,13 +72,11 @@ def is_remote(value: str) -> bool:
     """Tell whether kustomize would fetch ``value`` over the network rather than read a file.
 
     That is a URL (``https://``, ``ssh://``…), a go-getter ``git::`` or ``gh:`` reference, an
-    scp-like ``git@host:org/repo``, or a path starting with a well-known Git host. A ``file://``
-    URL counts too: kustomize clones it from outside the artifact.
+    scp-like ``git@host:org/repo``, or a path starting with ``github.com``, in any letter case.
+    A ``file://`` URL counts too: kustomize clones it from outside the artifact.
     """
     return bool(
-        value.startswith(("git::", "gh:", *_KNOWN_HOSTS))
-        or _SCHEME.match(value)
-        or _SCP_LIKE.match(value)
+        value.lower().startswith(_GIT_PREFIXES) or _SCHEME.match(value) or _SCP_LIKE.match(value)
     )
 
 

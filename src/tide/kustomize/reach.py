@@ -112,7 +112,7 @@ class _Walk:
             message = f"{where}: path '{redact(value)}' cannot be resolved (a symlink loop?)"
             raise BuildError(message, path=where) from error
         outside = target != self.root and self.root not in target.parents
-        if outside or value.startswith("file:") or os.path.isabs(value):
+        if outside or value.lower().startswith("file:") or os.path.isabs(value):
             message = (
                 f"{where}: path '{redact(value)}' ({field_name}) is outside the source artifact"
             )

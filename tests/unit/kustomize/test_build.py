@@ -91,6 +91,8 @@ def test_overlay_carries_every_transform_in_kustomize_terms() -> None:
         "github.com/org/repo//base",
         "gh:org/repo",
         "file:///etc",
+        "HTTPS://example.org/a.yaml",
+        "github.com:org/repo",
     ],
 )
 def test_references_kustomize_fetches_are_remote(value: str) -> None:
