@@ -4,10 +4,10 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
-``--no-cross-namespace-refs``), so a Flux user's Deployment arguments carry over. Boolean flags
-take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`). ``--artifact-max-unpacked-size``
-is Tide's own: the most bytes an artifact may unpack to in the Kustomization controller (Flux
-sets none).
+``--no-cross-namespace-refs``, ``--no-remote-bases``), so a Flux user's Deployment arguments
+carry over. Boolean flags take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
+``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
+Kustomization controller (Flux sets none).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class ControllerOptions:
     requeue_dependency: float = 30.0
     no_cross_namespace_refs: bool = False
     artifact_max_unpacked_size: int | None = artifacts.DEFAULT_MAX_UNPACKED_SIZE
+    no_remote_bases: bool = False
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -52,6 +53,7 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         requeue_dependency=options.requeue_dependency,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
         artifact_max_unpacked_size=options.artifact_max_unpacked_size,
+        no_remote_bases=options.no_remote_bases,
     ),
     "notification": lambda manager, _: notification.setup(manager),
 }
@@ -114,6 +116,13 @@ def run(
         int,
         Option(help="Most bytes an artifact may unpack to for a Kustomization; -1: no bound."),
     ] = artifacts.DEFAULT_MAX_UNPACKED_SIZE,
+    no_remote_bases: Annotated[
+        bool,
+        Option(
+            "--no-remote-bases",
+            help="Refuse kustomizations that refer to remote bases (anything not in the artifact).",
+        ),
+    ] = False,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -167,6 +176,7 @@ def run(
         requeue_dependency=dependency_requeue,
         no_cross_namespace_refs=no_cross_namespace_refs,
         artifact_max_unpacked_size=unpacked_limit,
+        no_remote_bases=no_remote_bases,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))

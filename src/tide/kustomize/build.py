@@ -8,9 +8,13 @@ Flux's spec transforms (``targetNamespace``, ``namePrefix``/``nameSuffix``, ``pa
 ``metadata`` after the build, because kustomize's own label and annotation transformers also
 rewrite selectors and pod templates, which Flux's ``commonMetadata`` promises not to touch.
 
-The build writes into ``root`` (a generated ``kustomization.yaml`` where ``spec.path`` has none,
-and a scratch overlay folder) and removes what it wrote before returning, so ``root`` must be a
-private unpacked copy of the artifact, as it is in Flux.
+The overlay lives in a private scratch folder of its own, beside the artifact rather than in it:
+kustomize refuses a base that contains the overlay using it, which would break the commonest
+layout, ``path: ./``. The build writes into ``root`` only a generated ``kustomization.yaml``
+where ``spec.path`` has none, and removes it before returning, so ``root`` must be a private
+unpacked copy of the artifact, as it is in Flux. Before kustomize runs, what the build reaches
+is walked (:mod:`tide.kustomize.reach`) to refuse paths out of the artifact and, when asked,
+remote bases.
 """
 
 from __future__ import annotations
@@ -29,8 +33,15 @@ from typing import Any
 import yaml
 
 from tide import yamlio
-from tide.api import reasons
 from tide.api.kustomize import KustomizationSpec
+from tide.kustomize import reach
+from tide.kustomize.paths import (
+    KUSTOMIZATION_FILES,
+    BuildError,
+    find_kustomization,
+    redact,
+    resolve_inside,
+)
 
 __all__ = [
     "KUSTOMIZATION_FILES",
@@ -39,48 +50,21 @@ __all__ = [
     "build",
     "find_kustomization",
     "generate_kustomization",
+    "kustomize_message",
     "overlay_kustomization",
     "resolve_inside",
 ]
 
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-"""File names kustomize recognises as a kustomization, in the order it looks for them."""
-
 _YAML_SUFFIXES = (".yaml", ".yml")
 _KLOG_ERR = re.compile(r'"command failed" err="(.*)"\s*$', re.DOTALL)
-_REMOTE_PREFIXES = ("git::", "gh:", "ssh://", "https://", "http://", "git@", "github.com")
-_PATH_KEYS = frozenset(
-    {
-        "resources",
-        "bases",
-        "components",
-        "crds",
-        "path",
-        "files",
-        "envs",
-        "env",
-        "patchesStrategicMerge",
-        "configurations",
-        "generators",
-        "transformers",
-        "validators",
-    }
+_KLOG_MULTILINE_ERR = re.compile(r'"command failed" err=<\n(.*?)\n\s*>\s*$', re.DOTALL)
+_TEMPORARY = re.compile(
+    r"(?<![^\s'\"(=:])(?:/[^\s'\"/]+)*"
+    r"/(?:tide-kustomization-\w+|tide-overlay-\w+|\.tide-build-\w+|kustomize-\d+)"
 )
-"""Kustomization keys whose string values are local paths kustomize will read."""
-
-
-class BuildError(Exception):
-    """The manifests could not be built; ``str()`` names the file and kustomize's own message.
-
-    Carries ``reason`` (``BuildFailed``) so the reconciler maps it to a condition in one place.
-    """
-
-    reason = reasons.BUILD_FAILED
-
-    def __init__(self, message: str, *, path: str | None = None) -> None:
-        super().__init__(message)
-        self.path = path
-        """The artifact-relative file or folder at fault, when known."""
+"""Scratch folders (ours and kustomize's clones) that must not reach a message."""
+_OVERLAY = "<spec overlay>"
+"""How messages name the overlay generated from the Kustomization spec."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,11 +95,16 @@ class BuildOptions:
     """Component folders relative to ``path``; default none."""
     ignore_missing_components: bool = False
     """Drop components whose folder is missing instead of failing; default ``False``."""
+    no_remote_bases: bool = False
+    """Refuse references kustomize would fetch over the network (Flux's
+    ``--no-remote-bases``); default ``False``."""
     timeout: float = 60.0
     """Seconds kustomize may run; default 60."""
 
     @classmethod
-    def from_spec(cls, spec: KustomizationSpec, *, timeout: float = 60.0) -> BuildOptions:
+    def from_spec(
+        cls, spec: KustomizationSpec, *, timeout: float = 60.0, no_remote_bases: bool = False
+    ) -> BuildOptions:
         """Take the build inputs from a Kustomization spec (``timeout`` already in seconds)."""
         metadata = spec.common_metadata
         return cls(
@@ -129,6 +118,7 @@ class BuildOptions:
             images=[i.model_dump(by_alias=True, exclude_none=True) for i in spec.images or []],
             components=list(spec.components or []),
             ignore_missing_components=bool(spec.ignore_missing_components),
+            no_remote_bases=no_remote_bases,
             timeout=timeout,
         )
 
@@ -136,9 +126,14 @@ class BuildOptions:
 def build(root: Path, options: BuildOptions) -> list[dict[str, Any]]:
     """Build ``options.path`` inside the unpacked artifact ``root`` and return its objects.
 
+    ``spec.path`` may be the artifact root itself (``./`` or empty): the overlay that carries
+    the spec's transforms lives in a scratch folder of its own, outside ``root``.
+
     Raises:
-        BuildError: the path escapes the artifact, a file is not valid YAML, or kustomize
-            failed or timed out; the message names the file and carries kustomize's message.
+        BuildError: a path escapes the artifact, a reached kustomization or file is not valid
+            YAML, a remote reference is used under ``no_remote_bases``, or kustomize failed or
+            timed out; the message names the file and carries kustomize's message, with no
+            temporary folder in it.
     """
     root = root.resolve()
     directory = resolve_inside(root, options.path or ".", what="spec.path")
@@ -146,31 +141,15 @@ def build(root: Path, options: BuildOptions) -> list[dict[str, Any]]:
         raise BuildError(
             f"spec.path '{options.path}' is not a folder in the artifact", path=options.path
         )
-    with _generated(directory, root), _overlay(root, directory, options) as target:
-        _check_local_paths(root, directory)
-        output = _run_kustomize(target, root=root, timeout=options.timeout)
+    components = _components(root, directory, options)
+    with _generated(directory, root):
+        reached = reach.reach(root, directory, components=[c for c in components if c.is_dir()])
+        if options.no_remote_bases:
+            _refuse_remote(reached.remote)
+        with _overlay(root, directory, components, options) as (target, scratch):
+            output = _run_kustomize(target, root=root, scratch=scratch, timeout=options.timeout)
     objects = [doc for doc in yamlio.load_all(output) if doc]
     return [_with_common_metadata(obj, options) for obj in objects]
-
-
-def resolve_inside(root: Path, relative: str, *, what: str) -> Path:
-    """Return ``root / relative`` resolved, refusing anything that lands outside ``root``.
-
-    Symlinks are followed before the check, so a link pointing out of the artifact is refused too.
-    """
-    candidate = (root / relative.lstrip("/")).resolve()
-    if candidate != root and root not in candidate.parents:
-        raise BuildError(f"{what} '{relative}' points outside the source artifact", path=relative)
-    return candidate
-
-
-def find_kustomization(directory: Path) -> Path | None:
-    """Return the kustomization file in ``directory``, or ``None`` when there is none."""
-    for name in KUSTOMIZATION_FILES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def generate_kustomization(directory: Path, *, root: Path | None = None) -> dict[str, Any]:
@@ -232,10 +211,14 @@ def overlay_kustomization(target: str, options: BuildOptions) -> dict[str, Any] 
 
 
 def _parse_manifest(path: Path, root: Path) -> None:
+    relative = path.relative_to(root).as_posix()
+    if path.is_symlink():  # read nothing outside the artifact, not even to report an error
+        resolve_inside(root, relative, what="file")
     try:
         yamlio.load_all(path.read_text())
+    except OSError as error:
+        raise BuildError(f"cannot read {relative}: {error.strerror}", path=relative) from error
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        relative = path.relative_to(root).as_posix()
         raise BuildError(
             f"failed to decode Kubernetes YAML from {relative}: {error}", path=relative
         ) from error
@@ -255,8 +238,8 @@ def _generated(directory: Path, root: Path) -> Iterator[None]:
         written.unlink(missing_ok=True)
 
 
-@contextmanager
-def _overlay(root: Path, directory: Path, options: BuildOptions) -> Iterator[Path]:
+def _components(root: Path, directory: Path, options: BuildOptions) -> list[Path]:
+    """Resolve the spec's components (relative to ``spec.path``), dropping missing ones if asked."""
     components = []
     for component in options.components:
         folder = resolve_inside(
@@ -264,67 +247,46 @@ def _overlay(root: Path, directory: Path, options: BuildOptions) -> Iterator[Pat
         )
         if not folder.exists() and options.ignore_missing_components:
             continue
-        components.append(component)
-    scratch = Path(tempfile.mkdtemp(prefix=".tide-build-", dir=root))
+        components.append(folder)
+    return components
+
+
+def _refuse_remote(remote: Sequence[reach.Reference]) -> None:
+    if not remote:
+        return
+    named = "; ".join(
+        f"{ref.file}: {ref.field} entry '{redact(ref.value)}' is remote" for ref in remote
+    )
+    raise BuildError(
+        f"{named}: remote bases are not allowed (--no-remote-bases)", path=remote[0].file
+    )
+
+
+@contextmanager
+def _overlay(
+    root: Path, directory: Path, components: Sequence[Path], options: BuildOptions
+) -> Iterator[tuple[Path, Path | None]]:
+    """Yield the folder to build and the overlay's scratch folder (``None`` without one).
+
+    The overlay lives in a private folder outside ``root``: kustomize refuses a base that
+    contains the overlay using it, which is the case when ``spec.path`` is the root.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="tide-overlay-")).resolve()
     try:
-        back = os.path.relpath(directory, scratch)
         adjusted = BuildOptions(
-            **{**options.__dict__, "components": [f"{back}/{c}" for c in components]}
+            **{**options.__dict__, "components": [os.path.relpath(c, scratch) for c in components]}
         )
-        document = overlay_kustomization(back, adjusted)
+        document = overlay_kustomization(os.path.relpath(directory, scratch), adjusted)
         if document is None:
-            yield directory
+            yield directory, None
             return
         (scratch / KUSTOMIZATION_FILES[0]).write_text(yaml.safe_dump(document, sort_keys=False))
-        yield scratch
+        yield scratch, scratch
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _check_local_paths(root: Path, directory: Path) -> None:
-    """Refuse kustomizations that read files outside the artifact.
-
-    kubectl's kustomize has no secure filesystem like Flux's, and we must allow loading from
-    sibling folders (Flux builds with ``LoadRestrictionsNone``), so we check every kustomization
-    in the artifact for local paths that leave it.
-    """
-    for current, _folders, files in os.walk(root):
-        for name in files:
-            if name not in KUSTOMIZATION_FILES:
-                continue
-            path = Path(current) / name
-            try:
-                document = yaml.safe_load(path.read_text())
-            except (yaml.YAMLError, UnicodeDecodeError) as error:
-                relative = path.relative_to(root).as_posix()
-                raise BuildError(
-                    f"invalid kustomization {relative}: {error}", path=relative
-                ) from error
-            for value in _path_values(document):
-                if value.startswith(_REMOTE_PREFIXES):
-                    continue
-                where = path.relative_to(root).as_posix()
-                if os.path.isabs(value):
-                    raise BuildError(
-                        f"{where}: path '{value}' is outside the source artifact", path=where
-                    )
-                resolve_inside(
-                    root, str(path.parent.relative_to(root) / value), what=f"{where}: path"
-                )
-
-
-def _path_values(node: Any, key: str | None = None) -> Iterator[str]:
-    if isinstance(node, dict):
-        for child_key, child in node.items():
-            yield from _path_values(child, str(child_key))
-    elif isinstance(node, list):
-        for item in node:
-            yield from _path_values(item, key)
-    elif isinstance(node, str) and key in _PATH_KEYS:
-        yield node.split("=", 1)[-1] if key in {"files", "envs"} else node
-
-
-def _run_kustomize(directory: Path, *, root: Path, timeout: float) -> str:
+def _run_kustomize(directory: Path, *, root: Path, scratch: Path | None, timeout: float) -> str:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         raise BuildError("kubectl (which carries kustomize) is not on PATH")
@@ -334,17 +296,34 @@ def _run_kustomize(directory: Path, *, root: Path, timeout: float) -> str:
     except subprocess.TimeoutExpired as error:
         raise BuildError(f"kustomize build timed out after {timeout:g}s") from error
     if done.returncode != 0:
-        raise BuildError(f"kustomize build failed: {_kustomize_message(done.stderr, root)}")
+        message = kustomize_message(done.stderr, root=root, scratch=scratch)
+        raise BuildError(f"kustomize build failed: {message}")
     return done.stdout
 
 
-def _kustomize_message(stderr: str, root: Path) -> str:
-    """Keep kustomize's own words: drop klog's prefix and the private artifact path."""
+def kustomize_message(stderr: str, *, root: Path, scratch: Path | None = None) -> str:
+    """Keep kustomize's own words, with every temporary folder turned into what it stands for.
+
+    klog's prefix goes; paths under ``root`` become artifact-relative (``root`` itself ``.``),
+    references from the overlay in ``scratch`` back to ``root`` likewise, and the overlay itself
+    reads ``<spec overlay>``. Any other scratch folder left (kustomize's own clones) reads
+    ``<temporary>``.
+    """
     text = stderr.strip()
-    found = _KLOG_ERR.search(text)
-    if found:
+    if found := _KLOG_ERR.search(text):
         text = found.group(1).replace('\\"', '"')
-    return text.removeprefix("error: ").replace(f"{root}/", "")
+    elif found := _KLOG_MULTILINE_ERR.search(text):
+        text = "\n".join(line.removeprefix("\t") for line in found.group(1).splitlines())
+    text = text.removeprefix("error: ")
+    replacements = [(str(root), ".")]
+    if scratch is not None:
+        # The relative reference first: it ends with the root's absolute path ("../../x/y").
+        replacements = [(os.path.relpath(root, scratch), "."), (str(scratch), _OVERLAY)]
+        replacements.append((str(root), "."))
+    for before, after in replacements:
+        text = text.replace(f"{before}/", "" if after == "." else f"{after}/")
+        text = text.replace(before, after)
+    return _TEMPORARY.sub("<temporary>", text)
 
 
 def _with_common_metadata(obj: dict[str, Any], options: BuildOptions) -> dict[str, Any]:

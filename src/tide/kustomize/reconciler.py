@@ -31,7 +31,7 @@ from tide.kube.ssa import ChangeSet, ResourceManager
 from tide.kustomize import health, history, inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.build_cache import BuildCache
-from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files
+from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files, require_decryption
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import TargetGone, Targets
 from tide.runtime.acl import ReferencePolicy
@@ -71,6 +71,7 @@ class KustomizationPipeline:
         requeue_dependency: float = 30.0,
         references: ReferencePolicy | None = None,
         max_unpacked_size: int | None = DEFAULT_MAX_UNPACKED_SIZE,
+        no_remote_bases: bool = False,
     ) -> None:
         self._client = client
         self._references = references or ReferencePolicy()
@@ -80,6 +81,7 @@ class KustomizationPipeline:
         self._sources = sources
         self._helm_releases = helm_releases
         self._requeue_dependency = requeue_dependency
+        self._no_remote_bases = no_remote_bases
         self._builds = BuildCache()
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
@@ -246,7 +248,9 @@ class KustomizationPipeline:
     ) -> list[dict[str, Any]]:
         spec = kustomization.spec
         timeout = parse_duration(spec.timeout or spec.interval)
-        options = BuildOptions.from_spec(spec, timeout=timeout)
+        options = BuildOptions.from_spec(
+            spec, timeout=timeout, no_remote_bases=self._no_remote_bases
+        )
         keys = await inputs.age_keys(kustomization, self._client)
         variables = await inputs.substitution_variables(kustomization, self._client)
 
@@ -269,8 +273,10 @@ class KustomizationPipeline:
                 )
             if variables is not None:
                 objects = substitute(objects, variables)
-            if keys:
+            if spec.decryption is not None:
                 objects = await asyncio.to_thread(decrypt, objects, age_keys=keys)
+            else:
+                require_decryption(objects)
         except DecryptionError as error:
             raise StepFailed(str(error), reason=reasons.DECRYPTION_FAILED) from error
         except BuildError as error:

@@ -37,6 +37,7 @@ def setup(
     requeue_dependency: float = 30.0,
     no_cross_namespace_refs: bool = False,
     artifact_max_unpacked_size: int | None = DEFAULT_MAX_UNPACKED_SIZE,
+    no_remote_bases: bool = False,
 ) -> Controller:
     """Register the Kustomization controller with ``manager``; return it.
 
@@ -52,6 +53,8 @@ def setup(
         artifact_max_unpacked_size: the most bytes a source artifact may unpack to
             (``--artifact-max-unpacked-size``; a Tide bound, Flux has none). Default: 1 GiB;
             None: no bound.
+        no_remote_bases: refuse, before the build, kustomizations that refer to anything
+            outside the artifact over the network (Flux's ``--no-remote-bases``). Default: False.
     """
     policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
     kustomizations = manager.cache_for(KUSTOMIZATION)
@@ -67,6 +70,7 @@ def setup(
         requeue_dependency=requeue_dependency,
         references=policy,
         max_unpacked_size=artifact_max_unpacked_size,
+        no_remote_bases=no_remote_bases,
     )
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT

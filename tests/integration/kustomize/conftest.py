@@ -77,3 +77,14 @@ async def controllers(
         control_plane, kube, [namespace], tmp_path / "storage"
     ) as manager:
         yield manager
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def controllers_without_remote_bases(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[Manager]:
+    """As ``controllers``, with the kustomize controller set up as ``--no-remote-bases`` does."""
+    async with running_controllers(
+        control_plane, kube, [namespace], tmp_path / "storage", no_remote_bases=True
+    ) as manager:
+        yield manager

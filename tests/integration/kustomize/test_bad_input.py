@@ -189,3 +189,46 @@ async def test_a_dependency_cycle_is_named_by_each_member(
             f"'{namespace}/{name}'"
         )
     assert await kube.get_or_none(resources.CONFIG_MAP, "config", namespace=namespace) is None
+
+
+async def test_a_sops_secret_without_decryption_is_refused_and_nothing_is_applied(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    writer = x25519.Identity.generate()
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: s3cr3t\n"
+    )
+    repo = f"nodecrypt-{namespace[-8:]}"
+    git_server.create_repo(repo, {
+        "secrets/db.yaml": sops.encrypt(secret, str(writer.to_public())),
+        "secrets/config.yaml": config_map("config"),
+    })  # fmt: skip
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "secrets", {"path": "./secrets"})
+
+    failed = await wait_for(
+        kube, namespace, "secrets", status="False", reason="ReconciliationFailed"
+    )
+    assert ready_condition(failed)["message"] == (
+        f"Secret/{namespace}/db is SOPS-encrypted but spec.decryption is not set: configure "
+        "decryption (provider: sops, with a secretRef holding the age key) to apply it"
+    )
+    event = await warned(kube, namespace, "secrets", "ReconciliationFailed")
+    assert "ENC[" not in event["message"]
+    assert await kube.get_or_none(resources.SECRET, "db", namespace=namespace) is None
+    assert await kube.get_or_none(resources.CONFIG_MAP, "config", namespace=namespace) is None
+    assert not (failed["status"].get("inventory") or {}).get("entries")
+
+    # Decryption asked for but no key given: the object still fails, now as undecryptable.
+    await kube.patch_merge(
+        KUSTOMIZATION,
+        "secrets",
+        {"spec": {"decryption": {"provider": "sops"}}},
+        namespace=namespace,
+    )
+    undecryptable = await wait_for(
+        kube, namespace, "secrets", status="False", reason="DecryptionFailed"
+    )
+    message = ready_condition(undecryptable)["message"]
+    assert message.startswith(f"failed to decrypt Secret/{namespace}/db"), message
+    assert await kube.get_or_none(resources.SECRET, "db", namespace=namespace) is None

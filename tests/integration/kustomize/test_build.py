@@ -135,3 +135,110 @@ def test_a_kustomization_reading_files_outside_the_artifact_is_refused(artifact:
     )
     with pytest.raises(BuildError, match="outside the source artifact"):
         build(artifact, BuildOptions(path="apps/production"))
+
+
+# -- the repository root is the app (``path: ./`` or no path) ----------------------------------
+ROOT_APP = {
+    "deployment.yaml": (TESTDATA / "plain" / "deployment.yaml").read_text(),
+    "config/settings.yaml": (TESTDATA / "with-component" / "app" / "configmap.yaml").read_text(),
+}
+KUSTOMIZED_ROOT = {
+    **ROOT_APP,
+    "kustomization.yaml": "resources:\n  - deployment.yaml\n  - config/settings.yaml\n",
+    "components/debug/kustomization.yaml": (
+        TESTDATA / "with-component" / "components" / "debug" / "kustomization.yaml"
+    ).read_text(),
+}
+IMAGE = {"name": "ghcr.io/stefanprodan/podinfo", "newName": "example.org/web", "newTag": "7"}
+REPLICAS = {
+    "patch": "- op: replace\n  path: /spec/replicas\n  value: 4\n",
+    "target": {"kind": "Deployment"},
+}
+TRANSFORMS: dict[str, dict[str, Any]] = {
+    "targetNamespace": {"target_namespace": "team-a"},
+    "namePrefix": {"name_prefix": "pre-"},
+    "nameSuffix": {"name_suffix": "-suf"},
+    "patches": {"patches": [REPLICAS]},
+    "images": {"images": [IMAGE]},
+    "components": {"components": ["components/debug"]},
+}
+
+
+def lay_out(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def transformed(field: str, objects: list[dict[str, Any]]) -> bool:
+    """Tell whether ``field``'s transform shows in the built objects."""
+    deployment, configmap = by_kind(objects)["Deployment"], by_kind(objects)["ConfigMap"]
+    names = {o["metadata"]["name"] for o in objects}
+    return {
+        "targetNamespace": {o["metadata"].get("namespace") for o in objects} == {"team-a"},
+        "namePrefix": names == {"pre-web", "pre-settings"},
+        "nameSuffix": names == {"web-suf", "settings-suf"},
+        "patches": deployment["spec"]["replicas"] == 4,
+        "images": deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+        == "example.org/web:7",
+        "components": configmap["data"] == {"colour": "blue", "debug": "true"},
+    }[field]
+
+
+@pytest.mark.parametrize("path", ["./", "", "."])
+@pytest.mark.parametrize("field", list(TRANSFORMS))
+def test_every_transform_builds_the_root_when_it_has_a_kustomization(
+    tmp_path: Path, field: str, path: str
+) -> None:
+    root = lay_out(tmp_path / "artifact", KUSTOMIZED_ROOT)
+    objects = build(root, BuildOptions(path=path, **TRANSFORMS[field]))
+    assert transformed(field, objects)
+    assert sorted(p.name for p in root.iterdir()) == [
+        "components",
+        "config",
+        "deployment.yaml",
+        "kustomization.yaml",
+    ]
+
+
+@pytest.mark.parametrize("path", ["./", ""])
+@pytest.mark.parametrize("field", [name for name in TRANSFORMS if name != "components"])
+def test_every_transform_builds_a_root_of_plain_manifests(
+    tmp_path: Path, field: str, path: str
+) -> None:
+    # Components are left out: a component folder in a plain root is listed as a resource by
+    # the generated kustomization, in Flux as in Tide, so it cannot be a component there.
+    root = lay_out(tmp_path / "artifact", ROOT_APP)
+    objects = build(root, BuildOptions(path=path, **TRANSFORMS[field]))
+    assert transformed(field, objects)
+    assert sorted(p.name for p in root.iterdir()) == ["config", "deployment.yaml"]
+
+
+def test_all_transforms_together_build_the_root(tmp_path: Path) -> None:
+    root = lay_out(tmp_path / "artifact", KUSTOMIZED_ROOT)
+    options: dict[str, Any] = {}
+    for field in ("targetNamespace", "namePrefix", "patches", "images", "components"):
+        options.update(TRANSFORMS[field])
+    objects = build(root, BuildOptions(path="./", **options))
+    deployment = by_kind(objects)["Deployment"]
+    assert deployment["metadata"] == {
+        "name": "pre-web",
+        "namespace": "team-a",
+        "labels": {"app": "web"},
+    }
+    assert deployment["spec"]["replicas"] == 4
+
+
+def test_a_failing_root_build_names_artifact_paths_only(tmp_path: Path) -> None:
+    root = lay_out(tmp_path / "tide-kustomization-x1y2", {
+        **KUSTOMIZED_ROOT,
+        "kustomization.yaml": "resources:\n  - deployment.yaml\n  - config/missing.yaml\n",
+    })  # fmt: skip
+    options = BuildOptions(path="./", target_namespace="team-a", components=["components/absent"])
+    with pytest.raises(BuildError) as caught:
+        build(root, options)
+    message = str(caught.value)
+    assert "accumulating resources from 'config/missing.yaml'" in message, message
+    for leak in (str(tmp_path), "tide-kustomization-", "tide-overlay-", ".tide-build-", "/tmp/"):
+        assert leak not in message, message

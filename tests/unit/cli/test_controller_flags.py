@@ -1,4 +1,4 @@
-"""``tide controller --artifact-max-unpacked-size``: read, checked, handed to the controllers."""
+"""``tide controller`` flags reach the controllers' ``setup()`` as Flux's flags do theirs."""
 
 from __future__ import annotations
 
@@ -49,3 +49,32 @@ def test_a_zero_bound_is_refused_with_the_flag_named(
     words = " ".join(w for w in result.output.split() if w != "│")  # unwrap rich's box
     assert "--artifact-max-unpacked-size must be a positive number of bytes" in words
     assert served == []
+
+
+def parsed(monkeypatch: pytest.MonkeyPatch, *args: str) -> controller.ControllerOptions:
+    """Run ``tide controller ARGS`` up to the point where it would connect; return its options."""
+    seen: list[controller.ControllerOptions] = []
+
+    async def serve(*_: Any) -> None:
+        seen.append(_[-1])
+
+    monkeypatch.setattr(controller, "_serve", serve)
+    result = CliRunner().invoke(app, ["controller", "--disable-leader-election", *args])
+    assert result.exit_code == 0, result.output
+    [options] = seen
+    return options
+
+
+def test_no_remote_bases_is_off_unless_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parsed(monkeypatch).no_remote_bases is False
+    assert parsed(monkeypatch, "--no-remote-bases").no_remote_bases is True
+
+
+def test_no_remote_bases_reaches_the_kustomize_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    options = parsed(monkeypatch, "--no-remote-bases")
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        controller.kustomize_setup, "setup", lambda manager, **kwargs: calls.append(kwargs)
+    )
+    controller.CONTROLLERS["kustomize"](None, options)  # type: ignore[arg-type]
+    assert calls[0]["no_remote_bases"] is True

@@ -13,7 +13,14 @@ import yaml
 from pyrage import x25519
 
 from tests import sops
-from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files, is_encrypted
+from tide.kustomize.decrypt import (
+    DecryptionError,
+    decrypt,
+    decrypt_files,
+    is_encrypted,
+    require_decryption,
+)
+from tide.runtime.steps import StepFailed
 
 pytestmark = pytest.mark.unit
 
@@ -83,8 +90,47 @@ def test_files_are_decrypted_in_place_before_the_build(
     }
 
 
+def test_a_symlink_out_of_the_artifact_is_neither_read_nor_written_through(
+    tmp_path: Path, identity: x25519.Identity, encrypted_text: str
+) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(encrypted_text)
+    root = tmp_path / "artifact"
+    root.mkdir()
+    (root / "link.yaml").symlink_to(outside)
+    assert decrypt_files(root, age_keys=[str(identity)]) == []
+    assert outside.read_text() == encrypted_text
+
+
 def test_undecryptable_file_is_named_by_its_path(tmp_path: Path, encrypted_text: str) -> None:
     (tmp_path / "apps").mkdir()
     (tmp_path / "apps" / "secret.yaml").write_text(encrypted_text)
     with pytest.raises(DecryptionError, match=r"apps/secret\.yaml"):
         decrypt_files(tmp_path, age_keys=[str(x25519.Identity.generate())])
+
+
+def test_encrypted_objects_without_decryption_are_refused_by_name() -> None:
+    encrypted = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "apps"},
+        "data": {"password": "ENC[AES256_GCM,data:abc,type:str]"},
+        "sops": {"mac": "ENC[...]", "version": "3.9.0"},
+    }
+    plain = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    require_decryption([plain])
+    with pytest.raises(StepFailed) as caught:
+        require_decryption([plain, encrypted])
+    assert caught.value.reason == "ReconciliationFailed"
+    assert str(caught.value) == (
+        "Secret/apps/db is SOPS-encrypted but spec.decryption is not set: configure decryption "
+        "(provider: sops, with a secretRef holding the age key) to apply it"
+    )
+    assert "ENC[" not in str(caught.value)
+
+
+def test_decryption_without_any_key_fails_rather_than_passing_ciphertext(
+    encrypted: dict[str, Any],
+) -> None:
+    with pytest.raises(DecryptionError, match=r"^failed to decrypt Secret/apps/db"):
+        decrypt([encrypted], age_keys=[])
