@@ -265,7 +265,11 @@ def _overlay(root: Path, directory: Path, options: BuildOptions) -> Iterator[Pat
         if not folder.exists() and options.ignore_missing_components:
             continue
         components.append(component)
-    scratch = Path(tempfile.mkdtemp(prefix=".tide-build-", dir=root))
+    # Beside the artifact when the path is its root: kustomize refuses an overlay whose
+    # resource folder contains the overlay itself (a cycle), which ``path: ./`` would be.
+    scratch = Path(
+        tempfile.mkdtemp(prefix=".tide-build-", dir=root.parent if directory == root else root)
+    )
     try:
         back = os.path.relpath(directory, scratch)
         adjusted = BuildOptions(
