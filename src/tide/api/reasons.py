@@ -7,6 +7,7 @@ exception into ``Ready=False`` with that reason in one place.
 from __future__ import annotations
 
 __all__ = [
+    "ACCESS_DENIED",
     "ARTIFACT_FAILED",
     "ARTIFACT_IN_STORAGE",
     "ARTIFACT_OUTDATED",
@@ -43,6 +44,7 @@ __all__ = [
     "RECONCILIATION_SUCCEEDED",
     "RECONCILING",
     "SECRET_NOT_FOUND",
+    "SOURCE_FETCH_FAILED",
     "SOURCE_UNAVAILABLE",
     "STALLED",
     "STORAGE_OPERATION_FAILED",
@@ -50,6 +52,7 @@ __all__ = [
     "SUSPENDED",
     "TOKEN_NOT_FOUND",
     "URL_INVALID",
+    "VALIDATION_FAILED",
     "VALUES_FILES_ERROR",
 ]
 
@@ -147,3 +150,11 @@ CHART_PULL_SUCCEEDED = "ChartPullSucceeded"
 """Ready reason and event: the chart was stored as downloaded."""
 CHART_PACKAGE_SUCCEEDED = "ChartPackageSucceeded"
 """Ready reason and event: the chart was (re)packaged before being stored."""
+
+# ArtifactGenerator (Flux's source-watcher).
+SOURCE_FETCH_FAILED = "SourceFetchFailed"
+"""A generator's source is missing, has no artifact yet, or its artifact could not be fetched."""
+VALIDATION_FAILED = "ValidationFailed"
+"""A generator's spec is inconsistent (repeated aliases, an unknown ``@alias``); not retried."""
+ACCESS_DENIED = "AccessDenied"
+"""A generator names a source in another namespace while cross-namespace references are off."""
