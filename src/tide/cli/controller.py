@@ -3,7 +3,8 @@
 Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--health-addr``,
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
-``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``),
+``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
+``--no-cross-namespace-refs``),
 so a Flux user's Deployment arguments carry over.
 """
 
@@ -96,6 +97,13 @@ def run(
     requeue_dependency: Annotated[
         str, Option(help="How often a Kustomization waiting on a dependency looks again.")
     ] = "30s",
+    no_cross_namespace_refs: Annotated[
+        bool,
+        Option(
+            "--no-cross-namespace-refs",
+            help="Refuse ArtifactGenerator sources in other namespaces (not yet other kinds).",
+        ),
+    ] = False,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -141,6 +149,7 @@ def run(
         storage_port=storage.port,
         advertised_url=advertised,
         retention=artifact_retention_records,
+        no_cross_namespace_refs=no_cross_namespace_refs,
     )
     controller_options = ControllerOptions(
         source_options, default_service_account, dependency_requeue

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
+import tarfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -436,3 +438,66 @@ async def test_a_source_in_another_namespace_is_refused_when_cross_namespace_ref
     assert condition(obj, "Stalled")["reason"] == "AccessDenied"  # type: ignore[index]
     events = await _generator_events(kube, namespace)
     assert any(e["type"] == "Warning" and e["reason"] == "AccessDenied" for e in events)
+
+
+async def test_a_deleted_external_artifact_is_put_back(
+    kube: KubeClient,
+    namespace: str,
+    git_server: GitServer,
+    controllers: tuple[Manager, SourceRuntime],
+) -> None:
+    repo = f"back-{namespace[-8:]}"
+    git_server.create_repo(repo, MONOREPO)
+    await _git_repository(kube, namespace, git_server.http_url(repo))
+    await _generator(kube, namespace, GENERATOR)
+    await _wait_ready(kube, ARTIFACT_GENERATOR, namespace, "monorepo")
+    before = await kube.get(EXTERNAL_ARTIFACT, "apps", namespace=namespace)
+
+    await kube.delete(EXTERNAL_ARTIFACT, "apps", namespace=namespace)
+
+    async def recreated() -> dict[str, Any] | None:
+        obj = await kube.get_or_none(EXTERNAL_ARTIFACT, "apps", namespace=namespace)
+        fresh = obj is not None and obj["metadata"]["uid"] != before["metadata"]["uid"]
+        return obj if fresh and (obj.get("status") or {}).get("artifact") else None
+
+    after = await eventually(recreated, what="the deleted ExternalArtifact to be put back")
+    assert after["status"]["artifact"]["digest"] == before["status"]["artifact"]["digest"]
+
+
+async def test_an_external_artifact_can_feed_another_generator(
+    kube: KubeClient,
+    namespace: str,
+    git_server: GitServer,
+    controllers: tuple[Manager, SourceRuntime],
+) -> None:
+    repo = f"chain-{namespace[-8:]}"
+    commit = git_server.create_repo(repo, MONOREPO)
+    await _git_repository(kube, namespace, git_server.http_url(repo))
+    await _generator(kube, namespace, GENERATOR)
+    await _generator(kube, namespace, {
+        "sources": [
+            {"alias": "apps", "kind": "ExternalArtifact", "name": "apps"},
+            {"alias": "infra", "kind": "ExternalArtifact", "name": "infrastructure"},
+        ],
+        "artifacts": [{
+            "name": "bundle",
+            "revision": "@apps",
+            "originRevision": "@apps",
+            "copy": [
+                {"from": "@apps/", "to": "@artifact/apps/"},
+                {"from": "@infra/redis/config.yaml", "to": "@artifact/redis.yaml"},
+            ],
+        }],
+    }, name="bundle")  # fmt: skip
+    await _wait_ready(kube, ARTIFACT_GENERATOR, namespace, "bundle")
+    apps = await kube.get(EXTERNAL_ARTIFACT, "apps", namespace=namespace)
+    bundle = await kube.get(EXTERNAL_ARTIFACT, "bundle", namespace=namespace)
+    artifact = bundle["status"]["artifact"]
+    # revision: the source's own; originRevision: the commit the source came from.
+    assert artifact["revision"] == apps["status"]["artifact"]["revision"]
+    assert artifact["metadata"] == {"org.opencontainers.image.revision": f"main@sha1:{commit}"}
+    async with httpx.AsyncClient() as http:
+        body = (await http.get(artifact["url"])).content
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as tar:
+        names = sorted(tar.getnames())
+    assert names == ["apps/kustomization.yaml", "apps/podinfo/config.yaml", "redis.yaml"]
