@@ -137,16 +137,17 @@ class ExternalArtifacts:
                     f"{theirs.get('name')}'"
                 )
         stored = ((current or {}).get("status") or {}).get("artifact") or {}
+        manifest = self._manifest(generator, name, namespace, source_ref)
         if current is not None and self._same(stored, digest, revision, metadata):
+            if _labels(current) != _labels(manifest):  # a recreated generator (new UID)
+                await self._client.apply(EXTERNAL_ARTIFACT, manifest)
             return Published(self._reference(namespace, name, stored), revision, changed=False)
         artifact = self._storage.store(
             ExternalArtifact.KIND, namespace, name, archive_path, revision=revision,
             metadata=metadata,
         )  # fmt: skip
         self._storage.collect_garbage(ExternalArtifact.KIND, namespace, name, current=artifact.path)
-        written = await self._client.apply(
-            EXTERNAL_ARTIFACT, self._manifest(generator, name, namespace, source_ref)
-        )
+        written = await self._client.apply(EXTERNAL_ARTIFACT, manifest)
         status = copy.deepcopy((current or {}).get("status") or {})
         status["artifact"] = artifact.to_status()
         conditions.mark_true(
@@ -215,3 +216,11 @@ class ExternalArtifacts:
             "digest": artifact.get("digest", ""),
             "filename": Path(artifact.get("path", "")).name,
         }
+
+
+def _labels(obj: dict[str, Any]) -> tuple[Any, ...]:
+    """What ties an ExternalArtifact to one generator: its labels and owner references."""
+    metadata = obj.get("metadata") or {}
+    owners = [(o.get("kind"), o.get("uid")) for o in metadata.get("ownerReferences") or []]
+    labels = metadata.get("labels") or {}
+    return labels.get(GENERATOR_LABEL), labels.get(MANAGED_BY_LABEL), owners

@@ -88,16 +88,7 @@ class ArtifactGeneratorPipeline:
             await self._collect_orphans(obj, {p.reference["name"] for p in published})
             status["inventory"] = [p.reference for p in published]
             status["observedSourcesDigest"] = digest
-            for item in published:
-                if item.changed:
-                    ref = item.reference
-                    await self._recorder.record(
-                        obj,
-                        type="Normal",
-                        reason=reasons.NEW_ARTIFACT,
-                        message=f"ExternalArtifact/{ref['namespace']}/{ref['name']} reconciled "
-                        f"with revision {item.revision}",
-                    )
+            await self._report_new(obj, published)
         count = len(status.get("inventory") or [])
         return Succeeded(
             reason=reasons.SUCCEEDED,
@@ -187,6 +178,19 @@ class ArtifactGeneratorPipeline:
             raise StepFailed(
                 f"{output.name} reconcile failed: {error}", reason=reasons.RECONCILIATION_FAILED
             ) from error
+
+    async def _report_new(self, obj: dict[str, Any], published: list[Published]) -> None:
+        """Record one event per ExternalArtifact that got a new artifact."""
+        for item in published:
+            if item.changed:
+                ref = item.reference
+                await self._recorder.record(
+                    obj,
+                    type="Normal",
+                    reason=reasons.NEW_ARTIFACT,
+                    message=f"ExternalArtifact/{ref['namespace']}/{ref['name']} reconciled "
+                    f"with revision {item.revision}",
+                )
 
     async def _collect_orphans(self, obj: dict[str, Any], keep: set[str]) -> None:
         """Delete ExternalArtifacts this generator wrote that its spec no longer lists."""
