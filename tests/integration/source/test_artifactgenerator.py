@@ -219,6 +219,7 @@ async def test_a_push_to_apps_rolls_out_apps_and_leaves_infrastructure_untouched
     }  # fmt: skip
     [owner] = apps["metadata"]["ownerReferences"]
     assert (owner["kind"], owner["uid"]) == ("ArtifactGenerator", generator["metadata"]["uid"])
+    assert_kstatus(apps)
     ea_ready = condition(apps, "Ready")
     assert ea_ready is not None and (ea_ready["status"], ea_ready["reason"]) == (
         "True",

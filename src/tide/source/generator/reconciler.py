@@ -19,7 +19,6 @@ from typing import Any
 
 from tide.api import reasons
 from tide.api.generator import ArtifactGenerator, OutputArtifact
-from tide.api.keys import ORIGIN_REVISION
 from tide.artifacts import Storage
 from tide.kube.cache import WatchCache
 from tide.kube.errors import KubeError
@@ -31,6 +30,7 @@ from tide.source.generator.sources import (
     ObservedSource,
     fetch_sources,
     observe_sources,
+    revisions,
     sources_digest,
 )
 from tide.source.generator.validate import SpecError, validate
@@ -163,7 +163,7 @@ class ArtifactGeneratorPipeline:
             ) from error
         packed = root / f"{output.name}.tar.gz"
         digest = await archive(staging, packed)
-        revision, metadata = _revisions(output, observed, digest)
+        revision, metadata = revisions(output, observed, digest)
         try:
             return await self._externals.publish(
                 obj, output.name, packed, digest, revision=revision, metadata=metadata
@@ -199,17 +199,3 @@ class ArtifactGeneratorPipeline:
         listed |= {e["metadata"]["name"] for e in self._externals.owned_by(obj)}
         for name in sorted(listed - keep):
             await self._externals.delete(namespace, name)
-
-
-def _revisions(
-    output: OutputArtifact, observed: dict[str, ObservedSource], digest: str
-) -> tuple[str, dict[str, str]]:
-    """Return the artifact's revision and metadata, as ``revision``/``originRevision`` ask."""
-    revision = f"latest@{digest}"
-    if output.revision is not None:
-        revision = observed[output.revision.removeprefix("@")].revision
-    metadata: dict[str, str] = {}
-    if output.origin_revision is not None:
-        origin = observed[output.origin_revision.removeprefix("@")]
-        metadata[ORIGIN_REVISION] = origin.origin_revision or origin.revision
-    return revision, metadata

@@ -14,13 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tide.api import reasons
-from tide.api.generator import ArtifactGenerator
+from tide.api.generator import ArtifactGenerator, OutputArtifact
 from tide.api.keys import ORIGIN_REVISION
 from tide.artifacts import ArtifactFetchError, fetch_artifact
 from tide.kube.cache import WatchCache
 from tide.runtime.steps import Stalled, StepFailed
 
-__all__ = ["ObservedSource", "fetch_sources", "observe_sources", "sources_digest"]
+__all__ = [
+    "ObservedSource",
+    "fetch_sources",
+    "observe_sources",
+    "revisions",
+    "sources_digest",
+]
 
 
 @dataclass(frozen=True)
@@ -121,3 +127,17 @@ async def fetch_sources(
         return source.alias, folder
 
     return dict(await asyncio.gather(*(one(s) for s in observed.values())))
+
+
+def revisions(
+    output: OutputArtifact, observed: dict[str, ObservedSource], digest: str
+) -> tuple[str, dict[str, str]]:
+    """Return the artifact's revision and metadata, as ``revision``/``originRevision`` ask."""
+    revision = f"latest@{digest}"
+    if output.revision is not None:
+        revision = observed[output.revision.removeprefix("@")].revision
+    metadata: dict[str, str] = {}
+    if output.origin_revision is not None:
+        origin = observed[output.origin_revision.removeprefix("@")]
+        metadata[ORIGIN_REVISION] = origin.origin_revision or origin.revision
+    return revision, metadata
