@@ -1,13 +1,22 @@
 """Typed models of Flux's APIs and the CRDs generated from them.
 
 Tide speaks Flux's wire format: the same groups, versions, kinds, JSON field names, defaults
-and validation. ``tide.api`` holds one pydantic model per kind (``source``, ``kustomize``,
-``helm``, ``image``, ``notification``), the shared metav1/fluxcd-pkg types they are built from
-(``meta``), the registry of kinds with their REST names and printer columns (``kinds``), and
-``crdgen``, which turns the models into the CustomResourceDefinitions installed in the cluster.
+and validation. ``tide.api`` holds one pydantic model per kind (``source``, ``generator``,
+``kustomize``, ``helm``, ``image``, ``notification``), the shared metav1/fluxcd-pkg types they
+are built from (``meta``), the registry of kinds with their REST names and printer columns
+(``kinds``), and ``crdgen``, which turns the models into the CustomResourceDefinitions installed
+in the cluster.
 The models refuse exactly what the API server refuses, so a manifest can be checked offline.
 """
 
+from tide.api.generator import (
+    ArtifactGenerator,
+    ArtifactGeneratorSpec,
+    ArtifactGeneratorStatus,
+    ExternalArtifact,
+    ExternalArtifactSpec,
+    ExternalArtifactStatus,
+)
 from tide.api.helm import (
     HelmRelease,
     HelmReleaseSpec,
@@ -87,12 +96,18 @@ __all__ = [
     "AlertSpec",
     "AlertStatus",
     "Artifact",
+    "ArtifactGenerator",
+    "ArtifactGeneratorSpec",
+    "ArtifactGeneratorStatus",
     "Bucket",
     "BucketSpec",
     "BucketStatus",
     "Condition",
     "CrossNamespaceSourceReference",
     "Duration",
+    "ExternalArtifact",
+    "ExternalArtifactSpec",
+    "ExternalArtifactStatus",
     "FluxModel",
     "FluxObject",
     "GitRepository",

@@ -126,14 +126,20 @@ def _object_schema(info: KindInfo) -> dict[str, Any]:
     properties["spec"] = structural_schema(spec_model)
     if info.has_status:
         status = structural_schema(status_model)
-        status["default"] = {"observedGeneration": -1}
+        # Kinds reconciled by a lifecycle start at -1; a kind whose status another controller
+        # writes (ExternalArtifact) has no generation to observe, as in Flux.
+        if "observedGeneration" in status.get("properties", {}):
+            status["default"] = {"observedGeneration": -1}
         properties["status"] = status
-    return {
+    schema: dict[str, Any] = {
         "description": _clean_text(info.model.__doc__ or info.kind),
         "type": "object",
-        "required": ["spec"],
         "properties": properties,
     }
+    # A spec with nothing required (ExternalArtifact's) may be left out, as Flux's CRD allows.
+    if properties["spec"].get("required"):
+        schema["required"] = ["spec"]
+    return schema
 
 
 def crd_for(info: KindInfo) -> dict[str, Any]:

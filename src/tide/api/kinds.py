@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tide.api.generator import ArtifactGenerator, ExternalArtifact
 from tide.api.helm import HelmRelease
 from tide.api.image import ImagePolicy, ImageRepository, ImageUpdateAutomation
 from tide.api.kustomize import Kustomization
@@ -136,6 +137,14 @@ KINDS: tuple[KindInfo, ...] = (
         _SOURCES,
         (_column("Endpoint", ".spec.endpoint"), _AGE, _READY, _STATUS),
     ),
+    _info(
+        ExternalArtifact,
+        "externalartifacts",
+        ("ea",),
+        _SOURCES,
+        (_AGE, _READY, _STATUS, _column("Source", ".spec.sourceRef.name")),
+    ),
+    _info(ArtifactGenerator, "artifactgenerators", ("ag",), (), (_AGE, _READY, _STATUS)),
     _info(Kustomization, "kustomizations", ("ks",), (), (_AGE, _READY, _STATUS)),
     _info(HelmRelease, "helmreleases", ("hr",), (), (_AGE, _READY, _STATUS)),
     _info(

@@ -45,6 +45,7 @@ __all__ = [
     "RECONCILIATION_SUCCEEDED",
     "RECONCILING",
     "SECRET_NOT_FOUND",
+    "SOURCE_FETCH_FAILED",
     "SOURCE_UNAVAILABLE",
     "STALLED",
     "STORAGE_OPERATION_FAILED",
@@ -52,6 +53,7 @@ __all__ = [
     "SUSPENDED",
     "TOKEN_NOT_FOUND",
     "URL_INVALID",
+    "VALIDATION_FAILED",
     "VALUES_FILES_ERROR",
 ]
 
@@ -153,3 +155,9 @@ CHART_PULL_SUCCEEDED = "ChartPullSucceeded"
 """Ready reason and event: the chart was stored as downloaded."""
 CHART_PACKAGE_SUCCEEDED = "ChartPackageSucceeded"
 """Ready reason and event: the chart was (re)packaged before being stored."""
+
+# ArtifactGenerator (Flux's source-watcher).
+SOURCE_FETCH_FAILED = "SourceFetchFailed"
+"""A generator's source is missing, has no artifact yet, or its artifact could not be fetched."""
+VALIDATION_FAILED = "ValidationFailed"
+"""A generator's spec is inconsistent (repeated aliases, an unknown ``@alias``); not retried."""

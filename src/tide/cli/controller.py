@@ -109,7 +109,7 @@ def run(
         bool,
         Option(
             "--no-cross-namespace-refs",
-            help="Refuse references to objects in another namespace (sourceRef, dependsOn).",
+            help="Refuse references into another namespace (sourceRef, dependsOn, sources).",
         ),
     ] = False,
     artifact_max_unpacked_size: Annotated[
@@ -169,6 +169,7 @@ def run(
         storage_port=storage.port,
         advertised_url=advertised,
         retention=artifact_retention_records,
+        no_cross_namespace_refs=no_cross_namespace_refs,
     )
     controller_options = ControllerOptions(
         source_options,

@@ -24,6 +24,7 @@ SOURCE_KINDS = (
     ResourceType("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories"),
     ResourceType("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories"),
     ResourceType("source.toolkit.fluxcd.io", "v1", "Bucket", "buckets"),
+    ResourceType("source.toolkit.fluxcd.io", "v1", "ExternalArtifact", "externalartifacts"),
 )
 """Kinds a Kustomization's ``sourceRef`` may name."""
 HELM_RELEASE = ResourceType("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases")

@@ -13,6 +13,7 @@ from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
 from tide.source import helmchart, helmrepository, ocirepository
+from tide.source.generator import setup as generator_setup
 from tide.source.git.build import ArchiveCache
 from tide.source.git.remotes import GitRemotes
 from tide.source.gitrepository import GitRepositoryPipeline
@@ -38,6 +39,8 @@ class SourceOptions:
         advertised_url: base URL consumers download from (default: the bound address).
         retention: artifacts kept per object (default 2).
         max_index_size: largest Helm repository index accepted, in bytes (default 50 MiB).
+        no_cross_namespace_refs: refuse ArtifactGenerator sources in other namespaces
+            (Flux's ``--no-cross-namespace-refs``; default False).
     """
 
     storage_path: Path
@@ -46,6 +49,7 @@ class SourceOptions:
     advertised_url: str | None = None
     retention: int = 2
     max_index_size: int = MAX_INDEX_SIZE
+    no_cross_namespace_refs: bool = False
 
 
 @dataclass
@@ -63,7 +67,7 @@ class SourceRuntime:
 
 
 def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
-    """Register the source controllers (Git, OCI, Helm) and the artifact server with ``manager``.
+    """Register the source controllers (Git, OCI, Helm, generators) and the artifact server.
 
     Raises:
         StorageError: the storage path cannot be created or written (read-only, full…).
@@ -105,6 +109,12 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
             max_index_size=options.max_index_size,
         ),
         "helmchart": helmchart.register(manager, storage, root / "work" / "helmchart"),
+        "artifactgenerator": generator_setup.register(
+            manager,
+            storage,
+            root / "work" / "generator",
+            allow_cross_namespace=not options.no_cross_namespace_refs,
+        ),
     }
     return SourceRuntime(storage, server, remotes, archives, controller, controllers)
 

@@ -15,6 +15,8 @@ EXPECTED = [
     ("source.toolkit.fluxcd.io", "v1", "HelmChart", "helmcharts", ("v1beta2",)),
     ("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories", ("v1beta2",)),
     ("source.toolkit.fluxcd.io", "v1", "Bucket", "buckets", ("v1beta2",)),
+    ("source.toolkit.fluxcd.io", "v1", "ExternalArtifact", "externalartifacts", ()),
+    ("source.extensions.fluxcd.io", "v1beta1", "ArtifactGenerator", "artifactgenerators", ()),
     ("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations", ("v1beta2",)),
     ("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases", ("v2beta2",)),
     ("image.toolkit.fluxcd.io", "v1", "ImageRepository", "imagerepositories", ("v1beta2",)),
@@ -77,6 +79,9 @@ def test_short_names_and_categories() -> None:
     assert by_kind["HelmChart"].short_names == ("hc",)
     assert by_kind["ImageUpdateAutomation"].short_names == ("iua", "imgupd", "imgauto")
     assert by_kind["OCIRepository"].categories == ("all", "fluxcd", "fluxcd-sources")
+    assert by_kind["ExternalArtifact"].short_names == ("ea",)
+    assert by_kind["ExternalArtifact"].categories == ("all", "fluxcd", "fluxcd-sources")
+    assert by_kind["ArtifactGenerator"].short_names == ("ag",)
 
 
 def test_printer_columns() -> None:
@@ -88,6 +93,9 @@ def test_printer_columns() -> None:
     assert columns["Kustomization"] == [AGE, READY, STATUS]
     assert columns["HelmRelease"] == [AGE, READY, STATUS]
     assert columns["Receiver"] == [AGE, READY, STATUS]
+    source = {"name": "Source", "type": "string", "jsonPath": ".spec.sourceRef.name"}
+    assert columns["ExternalArtifact"] == [AGE, READY, STATUS, source]
+    assert columns["ArtifactGenerator"] == [AGE, READY, STATUS]
     assert columns["Alert"] == [AGE]
     assert columns["Provider"] == [AGE]
     assert [c["name"] for c in columns["HelmChart"]] == [

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.unit
 BLOCKED = "refused by --no-cross-namespace-refs (tide.runtime.acl)"
 IMPERSONATED = "read as the identity that applies, so the API server's RBAC decides"
 SELECTOR = "selects objects in the build output; reads nothing from the cluster"
+PRODUCER = "names the object that wrote it; no controller follows it to read anything"
 NO_CONTROLLER = "no Tide controller reads this kind yet; it must use tide.runtime.acl when one does"
 
 NAMESPACED_FIELDS = {
@@ -29,6 +30,8 @@ NAMESPACED_FIELDS = {
     ("Kustomization", "spec.healthChecks[]"): IMPERSONATED,
     ("Kustomization", "spec.patches[].target"): SELECTOR,
     ("Kustomization", "spec.driftIgnoreRules[].target"): SELECTOR,
+    ("ArtifactGenerator", "spec.sources[]"): BLOCKED,
+    ("ExternalArtifact", "spec.sourceRef"): PRODUCER,
     ("HelmRelease", "spec.chart.spec.sourceRef"): NO_CONTROLLER,
     ("HelmRelease", "spec.chartRef"): NO_CONTROLLER,
     ("HelmRelease", "spec.dependsOn[]"): NO_CONTROLLER,

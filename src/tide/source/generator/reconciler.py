@@ -1,0 +1,201 @@
+"""ArtifactGenerator reconcile: validate → observe sources → fetch → copy → publish → collect.
+
+Each step fails with one reason, Flux's: ``ValidationFailed`` (stalled: the spec must change),
+``AccessDenied`` (stalled: a cross-namespace source while those are off), ``SourceFetchFailed``
+(a source missing, without an artifact, or not downloadable; retried), ``BuildFailed`` (a copy
+operation cannot be carried out), ``ReconciliationFailed`` (an ExternalArtifact cannot be
+written). When no source moved since the inventory was built and every ExternalArtifact still
+carries its artifact, nothing is downloaded or written. Otherwise each artifact is rebuilt and
+published only if its content (or its revision) changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tide.api import reasons
+from tide.api.generator import ArtifactGenerator, OutputArtifact
+from tide.artifacts import Storage
+from tide.kube.cache import WatchCache
+from tide.kube.errors import KubeError
+from tide.runtime.events import EventRecorder
+from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
+from tide.source.generator import copy as copying
+from tide.source.generator.external import ExternalArtifacts, OwnershipError, Published, archive
+from tide.source.generator.sources import (
+    ObservedSource,
+    fetch_sources,
+    observe_sources,
+    revisions,
+    sources_digest,
+)
+from tide.source.generator.validate import SpecError, validate
+
+__all__ = ["ArtifactGeneratorPipeline"]
+
+
+class ArtifactGeneratorPipeline:
+    """Steps of an ArtifactGenerator reconcile.
+
+    Args:
+        sources: watch caches of the source kinds, by kind.
+        externals: writes the generated ExternalArtifacts.
+        recorder: records one event per ExternalArtifact that got a new artifact.
+        workdir: scratch space for downloads and staging.
+        allow_cross_namespace: whether sources may live in other namespaces (Flux's default).
+        retry_after: seconds before a generator waiting on a source looks again.
+    """
+
+    def __init__(
+        self,
+        *,
+        sources: Mapping[str, WatchCache],
+        externals: ExternalArtifacts,
+        storage: Storage,
+        recorder: EventRecorder,
+        workdir: Path,
+        allow_cross_namespace: bool = True,
+        retry_after: float = 5.0,
+    ) -> None:
+        self._sources = sources
+        self._externals = externals
+        self._storage = storage
+        self._recorder = recorder
+        self._workdir = workdir
+        self._allow_cross_namespace = allow_cross_namespace
+        self._retry_after = retry_after
+
+    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+        """Generate every artifact of ``obj`` from the current artifacts of its sources."""
+        generator = parse_object(ArtifactGenerator, obj)
+        try:
+            plans = validate(generator.spec)
+        except SpecError as error:
+            raise Stalled(str(error), reason=reasons.VALIDATION_FAILED) from error
+        observed = observe_sources(
+            generator,
+            self._sources,
+            allow_cross_namespace=self._allow_cross_namespace,
+            retry_after=self._retry_after,
+        )
+        digest = sources_digest(observed)
+        if not self._up_to_date(obj, generator, status, digest):
+            published = await self._generate(obj, generator, plans, observed)
+            await self._collect_orphans(obj, {p.reference["name"] for p in published})
+            status["inventory"] = [p.reference for p in published]
+            status["observedSourcesDigest"] = digest
+            await self._report_new(obj, published)
+        count = len(status.get("inventory") or [])
+        return Succeeded(
+            reason=reasons.SUCCEEDED,
+            message=f"reconciliation succeeded, generated {count} artifact(s)",
+        )
+
+    async def finalize(self, obj: dict[str, Any]) -> None:
+        """Delete every ExternalArtifact the generator wrote, and their stored files."""
+        namespace = obj["metadata"].get("namespace") or "default"
+        names = {e["name"] for e in (obj.get("status") or {}).get("inventory") or []}
+        names |= {e["metadata"]["name"] for e in self._externals.owned_by(obj)}
+        for name in sorted(names):
+            await self._externals.delete(namespace, name)
+
+    def _up_to_date(
+        self,
+        obj: dict[str, Any],
+        generator: ArtifactGenerator,
+        status: dict[str, Any],
+        digest: str,
+    ) -> bool:
+        """Tell whether the inventory was built from these sources for this generation."""
+        if status.get("observedSourcesDigest") != digest:
+            return False
+        if status.get("observedGeneration") != generator.metadata.generation:
+            return False
+        inventory = {e["name"]: e for e in status.get("inventory") or []}
+        if set(inventory) != {a.name for a in generator.spec.artifacts}:
+            return False
+        owned = {e["metadata"]["name"]: e for e in self._externals.owned_by(obj)}
+        for name, entry in inventory.items():
+            artifact = ((owned.get(name) or {}).get("status") or {}).get("artifact") or {}
+            if artifact.get("digest") != entry["digest"] or not self._storage.exists(artifact):
+                return False
+        return True
+
+    async def _generate(
+        self,
+        obj: dict[str, Any],
+        generator: ArtifactGenerator,
+        plans: dict[str, list[copying.CopyRule]],
+        observed: dict[str, ObservedSource],
+    ) -> list[Published]:
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self._workdir, prefix="ag-") as scratch:
+            root = Path(scratch)
+            local = await fetch_sources(observed, root / "sources", retry_after=self._retry_after)
+            published = []
+            for output in generator.spec.artifacts:
+                published.append(
+                    await self._build_and_publish(
+                        obj, output, plans[output.name], local, observed, root
+                    )
+                )
+            return published
+
+    async def _build_and_publish(
+        self,
+        obj: dict[str, Any],
+        output: OutputArtifact,
+        rules: list[copying.CopyRule],
+        local: dict[str, Path],
+        observed: dict[str, ObservedSource],
+        root: Path,
+    ) -> Published:
+        staging = root / "artifacts" / output.name
+        try:
+            await asyncio.to_thread(copying.apply_rules, rules, local, staging)
+        except copying.CopyError as error:
+            raise StepFailed(
+                f"{output.name} build failed: {error}", reason=reasons.BUILD_FAILED
+            ) from error
+        packed = root / f"{output.name}.tar.gz"
+        digest = await archive(staging, packed)
+        revision, metadata = revisions(output, observed, digest)
+        try:
+            return await self._externals.publish(
+                obj, output.name, packed, digest, revision=revision, metadata=metadata
+            )
+        except OwnershipError as error:
+            raise StepFailed(str(error), reason=reasons.RECONCILIATION_FAILED) from error
+        except OSError as error:
+            raise StepFailed(
+                f"{output.name} storage failed: {error}", reason=reasons.STORAGE_OPERATION_FAILED
+            ) from error
+        except KubeError as error:
+            raise StepFailed(
+                f"{output.name} reconcile failed: {error}", reason=reasons.RECONCILIATION_FAILED
+            ) from error
+
+    async def _report_new(self, obj: dict[str, Any], published: list[Published]) -> None:
+        """Record one event per ExternalArtifact that got a new artifact."""
+        for item in published:
+            if item.changed:
+                ref = item.reference
+                await self._recorder.record(
+                    obj,
+                    type="Normal",
+                    reason=reasons.NEW_ARTIFACT,
+                    message=f"ExternalArtifact/{ref['namespace']}/{ref['name']} reconciled "
+                    f"with revision {item.revision}",
+                )
+
+    async def _collect_orphans(self, obj: dict[str, Any], keep: set[str]) -> None:
+        """Delete ExternalArtifacts this generator wrote that its spec no longer lists."""
+        namespace = obj["metadata"].get("namespace") or "default"
+        listed = {e["name"] for e in (obj.get("status") or {}).get("inventory") or []}
+        listed |= {e["metadata"]["name"] for e in self._externals.owned_by(obj)}
+        for name in sorted(listed - keep):
+            await self._externals.delete(namespace, name)

@@ -1,0 +1,120 @@
+"""Wire the ArtifactGenerator controller into a manager: its kind, its sources, its outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tide.artifacts import Storage
+from tide.kube.cache import WatchCache, object_key
+from tide.kube.resources import ResourceType
+from tide.runtime.controller import Controller
+from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request
+from tide.source.generator.external import (
+    ARTIFACT_GENERATOR,
+    EXTERNAL_ARTIFACT,
+    ExternalArtifacts,
+)
+from tide.source.generator.reconciler import ArtifactGeneratorPipeline
+
+__all__ = ["COMPONENT", "SOURCE_KINDS", "register"]
+
+COMPONENT = "source-watcher"
+"""Name in events, ``managedFields`` and ``app.kubernetes.io/managed-by``, as Flux's controller."""
+_GROUP = "source.toolkit.fluxcd.io"
+SOURCE_KINDS = (
+    ResourceType(_GROUP, "v1", "GitRepository", "gitrepositories"),
+    ResourceType(_GROUP, "v1", "OCIRepository", "ocirepositories"),
+    ResourceType(_GROUP, "v1", "Bucket", "buckets"),
+    ResourceType(_GROUP, "v1", "HelmChart", "helmcharts"),
+    EXTERNAL_ARTIFACT,
+)
+"""Kinds a generator's ``spec.sources`` may name."""
+
+
+def register(
+    manager: Manager,
+    storage: Storage,
+    workdir: Path,
+    *,
+    allow_cross_namespace: bool = True,
+    retry_after: float = 5.0,
+) -> Controller:
+    """Run the ArtifactGenerator controller in ``manager``; return it.
+
+    It watches every source kind and reconciles the generators naming a source whose artifact
+    changed, and the generator of an ExternalArtifact someone deleted.
+
+    Args:
+        manager: the manager that runs it.
+        storage: the source controller's artifact storage (generated artifacts live beside
+            the others, ``externalartifact/<namespace>/<name>/``, served by the same server).
+        workdir: scratch space for downloads and staging.
+        allow_cross_namespace: let generators read sources in other namespaces (default True,
+            as Flux; False is Flux's ``--no-cross-namespace-refs``).
+        retry_after: seconds before a generator waiting on a source looks again (default 5).
+    """
+    caches = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
+    generators = manager.cache_for(ARTIFACT_GENERATOR)
+    recorder = manager.recorder(COMPONENT)
+    externals = ExternalArtifacts(
+        client=manager.client,
+        cache=caches[EXTERNAL_ARTIFACT.kind],
+        storage=storage,
+        component=COMPONENT,
+    )
+    pipeline = ArtifactGeneratorPipeline(
+        sources=caches,
+        externals=externals,
+        storage=storage,
+        recorder=recorder,
+        workdir=workdir,
+        allow_cross_namespace=allow_cross_namespace,
+        retry_after=retry_after,
+    )
+    controller = manager.add_object_controller(
+        ARTIFACT_GENERATOR, pipeline, name="artifactgenerator", component=COMPONENT
+    )
+    for kind, cache in caches.items():
+        cache.add_handler(_on_source_change(kind, generators, controller))
+    caches[EXTERNAL_ARTIFACT.kind].add_handler(_on_output_deleted(controller))
+    return controller
+
+
+def _on_source_change(kind: str, generators: WatchCache, controller: Controller) -> Any:
+    """Reconcile the generators naming a source whose artifact appeared, changed or went."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        before = ((old or {}).get("status") or {}).get("artifact") or {}
+        after = ((new or {}).get("status") or {}).get("artifact") or {}
+        unchanged = all(before.get(k) == after.get(k) for k in ("digest", "revision"))
+        if old is not None and new is not None and unchanged:
+            return
+        namespace, name = object_key(new or old or {})
+        for generator in generators.scan():
+            own = generator["metadata"].get("namespace") or ""
+            for ref in (generator.get("spec") or {}).get("sources") or []:
+                if (
+                    ref.get("kind") == kind
+                    and ref.get("name") == name
+                    and (ref.get("namespace") or own) == namespace
+                ):
+                    controller.enqueue(Request(*object_key(generator)))
+                    break
+
+    return handle
+
+
+def _on_output_deleted(controller: Controller) -> Any:
+    """Reconcile the generator of an ExternalArtifact that was deleted, so it is put back."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is not None or old is None:
+            return
+        ref = (old.get("spec") or {}).get("sourceRef") or {}
+        if ref.get("kind") == ARTIFACT_GENERATOR.kind and ref.get("name"):
+            namespace = ref.get("namespace") or old["metadata"].get("namespace") or ""
+            controller.enqueue(Request(namespace, ref["name"]))
+
+    return handle
