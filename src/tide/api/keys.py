@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["FINALIZER", "PARTIAL_APPLY", "REQUESTED_AT"]
+__all__ = [
+    "COMPONENT_LABEL",
+    "FINALIZER",
+    "PARTIAL_APPLY",
+    "PART_OF_LABEL",
+    "REQUESTED_AT",
+    "VERSION_LABEL",
+]
 
 FINALIZER = "finalizers.fluxcd.io"
 """Flux's finalizer name, so objects Flux created are finalized by Tide as well."""
@@ -12,3 +19,9 @@ PARTIAL_APPLY = "tide.dev/partial-apply"
 """Kustomization annotation; ``disabled`` restores Flux's all-or-nothing apply: when the API
 server refuses one object of a stage, nothing of that stage or later ones is written. By default
 Tide applies every object it can and names the refused ones."""
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+"""Label Flux puts on everything it installs (value ``flux``); ``flux check`` finds CRDs by it."""
+COMPONENT_LABEL = "app.kubernetes.io/component"
+"""Label naming the Flux controller that serves a CRD, e.g. ``source-controller``."""
+VERSION_LABEL = "app.kubernetes.io/version"
+"""Label carrying the installed release; ``flux check`` reports the GitRepository CRD's."""
