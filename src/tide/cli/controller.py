@@ -5,6 +5,10 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``),
 so a Flux user's Deployment arguments carry over.
+
+Exit codes: 0 after a graceful stop (SIGTERM, Ctrl-C); 1 when the controller cannot run or
+must not go on — an address it cannot listen on, the API server or Tide's CRDs out of reach at
+start, leadership lost — always with one line on standard error saying which; 2 for bad flags.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
 from tide.runtime.leader import LeaseConfig
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
-from tide.runtime.servers import parse_address
+from tide.runtime.servers import CannotListen, parse_address
 
 __all__ = ["CONTROLLERS", "run"]
 
@@ -150,7 +154,7 @@ def run(
     except LeadershipLost as error:
         typer.echo(f"tide: {error}; exiting so a new leader can take over", err=True)
         raise typer.Exit(1) from error
-    except (CacheSyncTimeout, KubeError) as error:
+    except (CacheSyncTimeout, CannotListen, KubeError) as error:
         typer.echo(f"tide: {error}", err=True)
         raise typer.Exit(1) from error
 
