@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 __all__ = [
+    "COMPONENT_LABEL",
     "FINALIZER",
     "GENERATOR_LABEL",
     "MANAGED_BY_LABEL",
     "ORIGIN_REVISION",
     "PARTIAL_APPLY",
+    "PART_OF_LABEL",
     "REQUESTED_AT",
+    "VERSION_LABEL",
 ]
 
 FINALIZER = "finalizers.fluxcd.io"
@@ -25,3 +28,9 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 """Label naming the controller that manages an object (on generated ExternalArtifacts)."""
 ORIGIN_REVISION = "org.opencontainers.image.revision"
 """Artifact metadata key for the revision an artifact came from (``originRevision``)."""
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+"""Label Flux puts on everything it installs (value ``flux``); ``flux check`` finds CRDs by it."""
+COMPONENT_LABEL = "app.kubernetes.io/component"
+"""Label naming the Flux controller that serves a CRD, e.g. ``source-controller``."""
+VERSION_LABEL = "app.kubernetes.io/version"
+"""Label carrying the installed release; ``flux check`` reports the GitRepository CRD's."""

@@ -17,9 +17,49 @@ from tide.api.meta import FluxObject
 from tide.api.notification import Alert, Provider, Receiver
 from tide.api.source import Bucket, GitRepository, HelmChart, HelmRepository, OCIRepository
 
-__all__ = ["KINDS", "KindInfo", "UnknownKindError", "find_kind"]
+__all__ = [
+    "COMPONENTS",
+    "HELM_CONTROLLER",
+    "IMAGE_AUTOMATION_CONTROLLER",
+    "IMAGE_REFLECTOR_CONTROLLER",
+    "KINDS",
+    "KUSTOMIZE_CONTROLLER",
+    "NOTIFICATION_CONTROLLER",
+    "SOURCE_CONTROLLER",
+    "SOURCE_WATCHER",
+    "KindInfo",
+    "UnknownKindError",
+    "find_kind",
+]
 
 PrinterColumn = dict[str, Any]
+
+# Flux's controller names: events' ``reportingController``, field managers, and the
+# ``app.kubernetes.io/component`` label on each CRD (which ``flux check`` reads) all use them.
+SOURCE_CONTROLLER = "source-controller"
+"""Serves the source kinds (GitRepository, OCIRepository, HelmRepository, HelmChart, Bucket)."""
+KUSTOMIZE_CONTROLLER = "kustomize-controller"
+"""Serves Kustomization."""
+HELM_CONTROLLER = "helm-controller"
+"""Serves HelmRelease."""
+NOTIFICATION_CONTROLLER = "notification-controller"
+"""Serves Alert, Provider and Receiver."""
+IMAGE_REFLECTOR_CONTROLLER = "image-reflector-controller"
+"""Serves ImageRepository and ImagePolicy."""
+IMAGE_AUTOMATION_CONTROLLER = "image-automation-controller"
+"""Serves ImageUpdateAutomation."""
+SOURCE_WATCHER = "source-watcher"
+"""Serves ArtifactGenerator (Flux's source-watcher, ``source.extensions.fluxcd.io``)."""
+COMPONENTS = (
+    SOURCE_CONTROLLER,
+    SOURCE_WATCHER,
+    KUSTOMIZE_CONTROLLER,
+    HELM_CONTROLLER,
+    NOTIFICATION_CONTROLLER,
+    IMAGE_REFLECTOR_CONTROLLER,
+    IMAGE_AUTOMATION_CONTROLLER,
+)
+"""Every Flux controller name, in the order Flux lists its components."""
 
 
 def _column(name: str, json_path: str, type_: str = "string", priority: int = 0) -> PrinterColumn:
@@ -61,6 +101,8 @@ class KindInfo:
     """Older versions still served with the storage schema (deprecated)."""
     printer_columns: tuple[PrinterColumn, ...] = field(compare=False)
     """``additionalPrinterColumns`` exactly as Flux declares them."""
+    component: str
+    """The Flux controller that serves the kind (one of :data:`COMPONENTS`)."""
     has_status: bool = True
     """Whether the kind has a status subresource (v1beta3 Alert and Provider do not)."""
 
@@ -87,6 +129,7 @@ def _info(
     categories: tuple[str, ...],
     columns: tuple[PrinterColumn, ...],
     *,
+    component: str,
     has_status: bool = True,
 ) -> KindInfo:
     return KindInfo(
@@ -101,6 +144,7 @@ def _info(
         model=model,
         served_versions=model.SERVED_VERSIONS,
         printer_columns=columns,
+        component=component,
         has_status=has_status,
     )
 
@@ -109,10 +153,25 @@ _SOURCES = ("all", "fluxcd", "fluxcd-sources")
 _IMAGES = ("all", "fluxcd", "fluxcd-images")
 _NOTIFICATIONS = ("all", "fluxcd", "fluxcd-notifications")
 
+_SRC = SOURCE_CONTROLLER
+_NOTIFY = NOTIFICATION_CONTROLLER
+
 KINDS: tuple[KindInfo, ...] = (
-    _info(GitRepository, "gitrepositories", ("gitrepo",), _SOURCES, (_URL, _AGE, _READY, _STATUS)),
     _info(
-        HelmRepository, "helmrepositories", ("helmrepo",), _SOURCES, (_URL, _AGE, _READY, _STATUS)
+        GitRepository,
+        "gitrepositories",
+        ("gitrepo",),
+        _SOURCES,
+        (_URL, _AGE, _READY, _STATUS),
+        component=_SRC,
+    ),
+    _info(
+        HelmRepository,
+        "helmrepositories",
+        ("helmrepo",),
+        _SOURCES,
+        (_URL, _AGE, _READY, _STATUS),
+        component=_SRC,
     ),
     _info(
         HelmChart,
@@ -128,14 +187,23 @@ KINDS: tuple[KindInfo, ...] = (
             _READY,
             _STATUS,
         ),
+        component=_SRC,
     ),
-    _info(OCIRepository, "ocirepositories", ("ocirepo",), _SOURCES, (_URL, _READY, _STATUS, _AGE)),
+    _info(
+        OCIRepository,
+        "ocirepositories",
+        ("ocirepo",),
+        _SOURCES,
+        (_URL, _READY, _STATUS, _AGE),
+        component=_SRC,
+    ),
     _info(
         Bucket,
         "buckets",
         (),
         _SOURCES,
         (_column("Endpoint", ".spec.endpoint"), _AGE, _READY, _STATUS),
+        component=_SRC,
     ),
     _info(
         ExternalArtifact,
@@ -143,10 +211,27 @@ KINDS: tuple[KindInfo, ...] = (
         ("ea",),
         _SOURCES,
         (_AGE, _READY, _STATUS, _column("Source", ".spec.sourceRef.name")),
+        component=_SRC,
     ),
-    _info(ArtifactGenerator, "artifactgenerators", ("ag",), (), (_AGE, _READY, _STATUS)),
-    _info(Kustomization, "kustomizations", ("ks",), (), (_AGE, _READY, _STATUS)),
-    _info(HelmRelease, "helmreleases", ("hr",), (), (_AGE, _READY, _STATUS)),
+    _info(
+        ArtifactGenerator,
+        "artifactgenerators",
+        ("ag",),
+        (),
+        (_AGE, _READY, _STATUS),
+        component=SOURCE_WATCHER,
+    ),
+    _info(
+        Kustomization,
+        "kustomizations",
+        ("ks",),
+        (),
+        (_AGE, _READY, _STATUS),
+        component=KUSTOMIZE_CONTROLLER,
+    ),
+    _info(
+        HelmRelease, "helmreleases", ("hr",), (), (_AGE, _READY, _STATUS), component=HELM_CONTROLLER
+    ),
     _info(
         ImageRepository,
         "imagerepositories",
@@ -160,6 +245,7 @@ KINDS: tuple[KindInfo, ...] = (
             _column("Last scan", ".status.lastScanResult.scanTime", priority=1),
             _AGE,
         ),
+        component=IMAGE_REFLECTOR_CONTROLLER,
     ),
     _info(
         ImagePolicy,
@@ -173,6 +259,7 @@ KINDS: tuple[KindInfo, ...] = (
             _STATUS,
             _AGE,
         ),
+        component=IMAGE_REFLECTOR_CONTROLLER,
     ),
     _info(
         ImageUpdateAutomation,
@@ -180,10 +267,11 @@ KINDS: tuple[KindInfo, ...] = (
         ("iua", "imgupd", "imgauto"),
         _IMAGES,
         (_READY, _STATUS, _column("Last run", ".status.lastAutomationRunTime", priority=1), _AGE),
+        component=IMAGE_AUTOMATION_CONTROLLER,
     ),
-    _info(Alert, "alerts", (), (), (_AGE,), has_status=False),
-    _info(Provider, "providers", (), (), (_AGE,), has_status=False),
-    _info(Receiver, "receivers", (), _NOTIFICATIONS, (_AGE, _READY, _STATUS)),
+    _info(Alert, "alerts", (), (), (_AGE,), component=_NOTIFY, has_status=False),
+    _info(Provider, "providers", (), (), (_AGE,), component=_NOTIFY, has_status=False),
+    _info(Receiver, "receivers", (), _NOTIFICATIONS, (_AGE, _READY, _STATUS), component=_NOTIFY),
 )
 
 

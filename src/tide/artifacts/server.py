@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from tide.artifacts.storage import Storage
+from tide.runtime.servers import Endpoint, listen
 
 __all__ = ["ArtifactServer"]
 
@@ -21,16 +22,17 @@ class ArtifactServer:
         """The bound port (differs from the requested one when that was 0)."""
 
     async def start(self) -> None:
-        """Start serving."""
+        """Start serving.
+
+        Raises:
+            CannotListen: the address is taken (the message says "for storage", after
+                ``--storage-addr``).
+        """
         app = web.Application()
         app.router.add_static("/", self._storage.root, show_index=False, follow_symlinks=False)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        self.port = await listen(self._runner, Endpoint(self._host, self._port), what="storage")
 
     async def stop(self) -> None:
         """Stop serving."""

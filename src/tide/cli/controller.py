@@ -8,6 +8,10 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 carry over. Boolean flags take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
 ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
 Kustomization controller (Flux sets none).
+
+Exit codes: 0 after a graceful stop (SIGTERM, Ctrl-C); 1 when the controller cannot run or
+must not go on — an address it cannot listen on, the API server or Tide's CRDs out of reach at
+start, leadership lost — always with one line on standard error saying which; 2 for bad flags.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
 from tide.runtime.leader import LeaseConfig
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
-from tide.runtime.servers import parse_address
+from tide.runtime.servers import CannotListen, parse_address
 
 __all__ = ["CONTROLLERS", "run"]
 
@@ -184,7 +188,7 @@ def run(
     except LeadershipLost as error:
         typer.echo(f"tide: {error}; exiting so a new leader can take over", err=True)
         raise typer.Exit(1) from error
-    except (CacheSyncTimeout, KubeError, artifacts.StorageError) as error:
+    except (CacheSyncTimeout, CannotListen, KubeError, artifacts.StorageError) as error:
         typer.echo(f"tide: {error}", err=True)
         raise typer.Exit(1) from error
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tide.api import reasons
+from tide.api import kinds, reasons
 from tide.api.keys import PARTIAL_APPLY
 from tide.api.kustomize import Kustomization
 from tide.api.meta import format_duration, parse_duration
@@ -41,7 +41,7 @@ __all__ = ["COMPONENT", "KustomizationPipeline"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT = "kustomize-controller"
+COMPONENT = kinds.KUSTOMIZE_CONTROLLER
 """Field manager, event source and owner of status fields, as Flux's controller."""
 OWNER_NAME = "kustomize.toolkit.fluxcd.io/name"
 OWNER_NAMESPACE = "kustomize.toolkit.fluxcd.io/namespace"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tide.api import kinds
 from tide.api.notification import Receiver
 from tide.kube.resources import ResourceType
 from tide.notification.receiver import ReceiverPipeline
@@ -9,7 +10,7 @@ from tide.runtime.manager import Manager
 
 __all__ = ["COMPONENT", "RECEIVER", "setup"]
 
-COMPONENT = "notification-controller"
+COMPONENT = kinds.NOTIFICATION_CONTROLLER
 """Name in events' ``reportingController`` and in ``managedFields``, as Flux's controller."""
 RECEIVER = ResourceType(Receiver.GROUP, Receiver.VERSION, Receiver.KIND, "receivers")
 

@@ -6,13 +6,15 @@ Flux's Deployments (``:8080`` and ``:9440``), so a NetworkPolicy can expose one 
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-__all__ = ["Endpoint", "ProbeServers", "parse_address"]
+__all__ = ["CannotListen", "Endpoint", "ProbeServers", "listen", "parse_address"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,54 @@ class Endpoint:
 
     host: str
     port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+class CannotListen(RuntimeError):
+    """A server could not bind its address (in use, not ours to bind, or no such host).
+
+    The message is one line a user can act on, e.g. ``cannot listen on 127.0.0.1:8080 for
+    metrics: address already in use``; ``tide controller`` prints it and exits with code 1.
+    """
+
+    def __init__(self, endpoint: Endpoint, what: str, reason: str) -> None:
+        super().__init__(f"cannot listen on {endpoint} for {what}: {reason}")
+        self.endpoint = endpoint
+        self.what = what
+        self.reason = reason
+
+
+def _reason(error: OSError) -> str:
+    """Return the system's short words for ``error`` ("address already in use").
+
+    asyncio wraps bind errors in a long message of its own; the errno says it best. Name
+    resolution errors carry negative codes that ``os.strerror`` does not know.
+    """
+    if isinstance(error, socket.gaierror) and error.strerror:
+        text = error.strerror
+    elif error.errno:
+        text = os.strerror(error.errno)
+    else:
+        text = str(error)
+    return text[:1].lower() + text[1:]
+
+
+async def listen(runner: web.AppRunner, endpoint: Endpoint, *, what: str) -> int:
+    """Serve ``runner`` (already set up) at ``endpoint``; return the bound port.
+
+    Raises:
+        CannotListen: the address could not be bound; ``what`` names the server in the message.
+    """
+    site = web.TCPSite(runner, endpoint.host, endpoint.port)
+    try:
+        await site.start()
+    except OSError as error:
+        raise CannotListen(endpoint, what, _reason(error)) from error
+    sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
+    return sockets[0].getsockname()[1] if sockets else endpoint.port
 
 
 def parse_address(text: str) -> Endpoint:
@@ -51,7 +101,11 @@ class ProbeServers:
         """Ports actually bound, by "metrics" and "health" (useful with port 0)."""
 
     async def start(self) -> None:
-        """Start both servers."""
+        """Start both servers.
+
+        Raises:
+            CannotListen: an address is taken (what the message names: metrics or health).
+        """
         metrics_app = web.Application()
         metrics_app.router.add_get("/metrics", self._serve_metrics)
         health_app = web.Application()
@@ -63,11 +117,8 @@ class ProbeServers:
         ):
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
-            site = web.TCPSite(runner, endpoint.host, endpoint.port)
-            await site.start()
-            self._runners.append(runner)
-            sockets = site._server.sockets if site._server else ()  # type: ignore[union-attr]
-            self.bound[name] = sockets[0].getsockname()[1] if sockets else endpoint.port
+            self._runners.append(runner)  # cleaned up by stop() even when binding fails
+            self.bound[name] = await listen(runner, endpoint, what=name)
 
     async def stop(self) -> None:
         """Stop both servers."""

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tide.api import conditions, reasons
+from tide.api import conditions, kinds, reasons
 from tide.api.keys import FINALIZER
 from tide.api.source import HelmRepository
 from tide.artifacts import Storage, StorageError
@@ -53,7 +53,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 KIND = "HelmRepository"
-COMPONENT = "source-controller"
+COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``, as Flux's controller."""
 HELM_REPOSITORY = ResourceType(
     HelmRepository.GROUP, HelmRepository.VERSION, KIND, "helmrepositories"

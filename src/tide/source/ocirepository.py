@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tide.api import conditions, reasons
+from tide.api import conditions, kinds, reasons
 from tide.api.source import OCIRepository, OCIRepositorySpec
 from tide.artifacts import Storage, StorageError
 from tide.kube.client import KubeClient
@@ -42,7 +42,7 @@ __all__ = [
 
 KIND = "OCIRepository"
 OCI_REPOSITORY = ResourceType(OCIRepository.GROUP, OCIRepository.VERSION, KIND, "ocirepositories")
-COMPONENT = "source-controller"
+COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``; the same as ``tide.source.setup.COMPONENT``."""
 
 _OBSERVED = ("observedIgnore", "observedLayerSelector")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tide.api import kinds
 from tide.api.source import GitRepository
 from tide.artifacts import ArtifactServer, Storage
 from tide.kube.resources import ResourceType
@@ -21,7 +22,7 @@ from tide.source.helm.index import MAX_INDEX_SIZE
 
 __all__ = ["COMPONENT", "GIT_REPOSITORY", "SourceOptions", "SourceRuntime", "setup"]
 
-COMPONENT = "source-controller"
+COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``, as Flux's controller."""
 GIT_REPOSITORY = ResourceType(
     GitRepository.GROUP, GitRepository.VERSION, "GitRepository", "gitrepositories"

@@ -3,6 +3,15 @@
 kube-controller-manager turns Deployments into ReplicaSets and Pods and creates each namespace's
 ``default`` ServiceAccount; kube-scheduler binds Pods to the fake node; kwok plays that node's
 kubelet, so Pods become Running and Deployments Available without any container runtime.
+
+The node must prove it is alive more often than the controller-manager's node-monitor grace
+period, or the controller-manager marks it ``Ready=Unknown``, taints it unreachable and marks
+every Pod on it not ready. kwok v0.7.0 keeps no node Lease unless told a lease duration (its
+flag defaults to 0), and without one its default node stages refresh the node's status only
+about every ten minutes; the node then went Unknown ~55 s after each refresh (50 s grace plus
+the 5 s monitor period), about once a minute, and kwok's re-initialisation brought it back.
+So kwok is given the kubelet's own lease duration (40 s, renewed every quarter of it, 10 s) and
+the grace period is set explicitly beside it, five renewals long.
 """
 
 from __future__ import annotations
@@ -16,10 +25,23 @@ from typing import Any
 from tide.testing._process import ServerProcess, free_port
 from tide.testing.binaries import Binaries
 
-__all__ = ["FAKE_NODE", "Workloads", "fake_node", "start"]
+__all__ = [
+    "FAKE_NODE",
+    "NODE_LEASE_SECONDS",
+    "NODE_MONITOR_GRACE_SECONDS",
+    "Workloads",
+    "fake_node",
+    "start",
+]
 
 FAKE_NODE = "kwok-node-0"
 """Name of the one simulated node."""
+NODE_LEASE_SECONDS = 40
+"""``leaseDurationSeconds`` of the node's Lease (the kubelet's default); kwok renews it every
+quarter of that, 10 s."""
+NODE_MONITOR_GRACE_SECONDS = 50
+"""How long the controller-manager lets the node go unrenewed before marking it Unknown (its
+default in Kubernetes 1.34, passed explicitly so the two numbers sit side by side)."""
 
 Spawn = Callable[[str, list[str]], ServerProcess]
 """Start a named server and record it with the plane (``ControlPlane._spawn``)."""
@@ -124,6 +146,7 @@ def _controller_manager(binaries: Binaries, *, pki: Path, kubeconfig: str) -> li
         "--kube-api-burst=400",
         "--concurrent-deployment-syncs=10",
         "--concurrent-replicaset-syncs=10",
+        f"--node-monitor-grace-period={NODE_MONITOR_GRACE_SECONDS}s",
     ]
 
 
@@ -148,4 +171,5 @@ def _kwok(binaries: Binaries, *, kubeconfig: str) -> list[str]:
         "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
         "--cidr=10.0.128.0/17",
         "--node-ip=127.0.0.1",
+        f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
     ]

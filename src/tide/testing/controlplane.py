@@ -77,6 +77,7 @@ class ControlPlane:
     _owns_dir: bool = False
     _processes: list[ServerProcess] = field(default_factory=list)
     _etcd_url: str = ""
+    _apiserver_command: list[str] = field(default_factory=list)
 
     # -- paths ------------------------------------------------------------------------------
     @property
@@ -141,6 +142,41 @@ class ControlPlane:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         else:
             (self.data_dir / _STATE_FILE).unlink(missing_ok=True)
+
+    def stop_apiserver(self) -> None:
+        """Stop kube-apiserver alone, as an outage would; etcd and every other server run on.
+
+        Objects stay in etcd, and :meth:`start_apiserver` brings the API back on the same
+        address with the same certificates, so clients reconnect as they would to a restarted
+        server. Meant for tests of what a client does while the API server is away.
+        """
+        apiserver = self._apiserver()
+        if apiserver is None:
+            return
+        apiserver.stop()
+        self._processes.remove(apiserver)
+        self._save_state(complete=True)
+
+    def start_apiserver(self) -> None:
+        """Start kube-apiserver again after :meth:`stop_apiserver`; return once it is ready.
+
+        Call it from a thread that lives as long as the plane (see :meth:`start`). Only the
+        plane that started the servers knows how; an attached one raises ControlPlaneError.
+        """
+        if self._apiserver() is not None:
+            return
+        if not self._apiserver_command:
+            raise ControlPlaneError("this plane did not start kube-apiserver; cannot restart it")
+        apiserver = self._spawn("kube-apiserver", self._apiserver_command)
+        # Back in its place (after etcd, before the workloads), so stop() ends it in order.
+        self._processes.remove(apiserver)
+        self._processes.insert(1, apiserver)
+        self._save_state()
+        self._wait(apiserver, self.ready, "ready")
+        self._save_state(complete=True)
+
+    def _apiserver(self) -> ServerProcess | None:
+        return next((p for p in self._processes if p.name == "kube-apiserver"), None)
 
     def __enter__(self) -> ControlPlane:
         return self.start()
@@ -344,6 +380,7 @@ class ControlPlane:
             # Without a controller-manager nothing creates the default ServiceAccount that this
             # admission plugin requires of every pod.
             command.append("--disable-admission-plugins=ServiceAccount")
+        self._apiserver_command = command
         apiserver = self._spawn("kube-apiserver", command)
         self._kubeconfigs().admin()
         self._wait(apiserver, self.ready, "ready")

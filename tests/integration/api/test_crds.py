@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import tide
 from tide.api.kinds import KINDS
 from tide.testing import ControlPlane, ControlPlaneError
 
@@ -89,3 +90,18 @@ def test_get_shows_the_printer_columns_flux_users_know(
     )
     header = control_plane.kubectl("get", "gitrepositories", "-n", namespace).splitlines()[0]
     assert header.split() == ["NAME", "URL", "AGE", "READY", "STATUS"]
+
+
+def test_flux_check_finds_every_crd_by_its_labels(
+    control_plane: ControlPlane, crds: list[str]
+) -> None:
+    # `flux check` lists CRDs by this selector and reports the GitRepository CRD's version.
+    selector = "app.kubernetes.io/part-of=flux"
+    listed = json.loads(control_plane.kubectl("get", "crd", "-l", selector, "-o", "json"))
+    labels = {crd["metadata"]["name"]: crd["metadata"]["labels"] for crd in listed["items"]}
+    assert {info.crd_name for info in KINDS} <= set(labels)
+    for info in KINDS:
+        assert labels[info.crd_name]["app.kubernetes.io/component"] == info.component
+        assert labels[info.crd_name]["app.kubernetes.io/version"] == f"v{tide.__version__}"
+    git = labels["gitrepositories.source.toolkit.fluxcd.io"]
+    assert git["app.kubernetes.io/component"] == "source-controller"

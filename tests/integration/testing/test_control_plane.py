@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import json
 import shutil
 import signal
@@ -9,14 +12,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.helpers import eventually
+from tide.kube import resources
+from tide.kube.cache import WatchCache
+from tide.kube.client import KubeClient
+from tide.kube.resources import ResourceType
 from tide.testing import ControlPlane, ControlPlaneError
 from tide.testing._process import ServerProcess, pid_alive
+from tide.testing._workloads import FAKE_NODE, NODE_LEASE_SECONDS, NODE_MONITOR_GRACE_SECONDS
 from tide.testing.binaries import cache_root
 
 pytestmark = pytest.mark.integration
@@ -93,6 +102,64 @@ async def test_a_deployment_rolls_out_and_becomes_available(
         return out == "True/2"
 
     await eventually(available, timeout=60, what="the Deployment to become Available")
+
+
+NODE = ResourceType("", "v1", "Node", "nodes", namespaced=False)
+
+
+async def test_the_node_renews_its_lease_well_within_the_grace_period_and_stays_ready(
+    control_plane: ControlPlane, kube: KubeClient
+) -> None:
+    # Without a renewed Lease the controller-manager marked the node Unknown (and its Pods not
+    # ready) every ~55 s. Three renewals at the configured rate prove it no longer can; the node
+    # is watched all the while.
+    renewals: list[datetime] = []
+    readiness: list[tuple[str, list[str]]] = []
+
+    def on_lease(_: str, __: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is not None and new["metadata"]["name"] == FAKE_NODE:
+            renewed = datetime.fromisoformat(new["spec"]["renewTime"])
+            if renewed not in renewals:
+                renewals.append(renewed)
+
+    def on_node(_: str, __: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is None or new["metadata"]["name"] != FAKE_NODE:
+            return
+        ready = next(c for c in new["status"]["conditions"] if c["type"] == "Ready")
+        taints = [t["key"] for t in new["spec"].get("taints") or ()]
+        readiness.append((ready["status"], taints))
+
+    leases = WatchCache(kube, resources.LEASE, namespace="kube-node-lease")
+    nodes = WatchCache(kube, NODE)
+    leases.add_handler(on_lease)
+    nodes.add_handler(on_node)
+    mirrors = [asyncio.create_task(cache.run()) for cache in (nodes, leases)]
+    try:
+
+        async def renewed_three_times() -> bool:
+            return len(renewals) >= 4
+
+        await eventually(
+            renewed_three_times,
+            timeout=NODE_MONITOR_GRACE_SECONDS * 2,
+            what="three renewals of the node's Lease",
+        )
+        lease = leases.get("kube-node-lease", FAKE_NODE)
+    finally:
+        for mirror in mirrors:
+            mirror.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await mirror
+
+    assert lease is not None
+    assert lease["spec"]["leaseDurationSeconds"] == NODE_LEASE_SECONDS
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(renewals)]
+    renew_interval = NODE_LEASE_SECONDS / 4  # as the kubelet (and kwok after it) renews
+    assert all(0 < gap <= renew_interval * 2 for gap in gaps), gaps
+    assert max(gaps) * 2 < NODE_MONITOR_GRACE_SECONDS
+    assert readiness, "the node was never seen"
+    assert all(status == "True" for status, _ in readiness), readiness
+    assert not any("node.kubernetes.io/unreachable" in taints for _, taints in readiness)
 
 
 def test_stop_ends_every_process_and_removes_its_state() -> None:

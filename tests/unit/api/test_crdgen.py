@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+import tide
 from tide.api import crdgen
 from tide.api.kinds import KINDS, KindInfo
 
@@ -263,3 +265,48 @@ def test_check_names_missing_and_stale_files(
 def test_unions_are_refused() -> None:
     with pytest.raises(ValueError, match="union"):
         crdgen._convert({"anyOf": [{"type": "string"}, {"type": "integer"}]}, {})
+
+
+# Which Flux controller serves each group's kinds, in Flux's own words.
+FLUX_COMPONENTS = {
+    "GitRepository": "source-controller",
+    "HelmRepository": "source-controller",
+    "HelmChart": "source-controller",
+    "OCIRepository": "source-controller",
+    "Bucket": "source-controller",
+    "ExternalArtifact": "source-controller",
+    "ArtifactGenerator": "source-watcher",
+    "Kustomization": "kustomize-controller",
+    "HelmRelease": "helm-controller",
+    "ImageRepository": "image-reflector-controller",
+    "ImagePolicy": "image-reflector-controller",
+    "ImageUpdateAutomation": "image-automation-controller",
+    "Alert": "notification-controller",
+    "Provider": "notification-controller",
+    "Receiver": "notification-controller",
+}
+
+
+def test_checked_in_crds_carry_the_labels_flux_check_reads() -> None:
+    found = {}
+    for path in sorted((REPO / "config" / "crd").glob("*_*.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        found[crd["spec"]["names"]["kind"]] = crd["metadata"]["labels"]
+    assert {kind: labels["app.kubernetes.io/component"] for kind, labels in found.items()} == (
+        FLUX_COMPONENTS
+    )
+    for kind, labels in found.items():
+        assert labels["app.kubernetes.io/part-of"] == "flux", kind
+        assert labels["app.kubernetes.io/version"] == f"v{tide.__version__}", kind
+        assert set(labels) == {
+            "app.kubernetes.io/component",
+            "app.kubernetes.io/part-of",
+            "app.kubernetes.io/version",
+        }, kind
+
+
+def test_the_version_label_is_the_packaged_version() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["hatch"]["version"]["path"] == "src/tide/__init__.py"
+    assert re.fullmatch(r"\d+\.\d+\.\d+([-.+].+)?", tide.__version__)

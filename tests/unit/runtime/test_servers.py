@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
 from tide.runtime import metrics
-from tide.runtime.servers import Endpoint, ProbeServers, parse_address
+from tide.runtime.servers import CannotListen, Endpoint, ProbeServers, parse_address
 
 pytestmark = pytest.mark.unit
 
@@ -132,3 +133,57 @@ async def test_stopped_servers_refuse_connections() -> None:
     async with httpx.AsyncClient() as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(url)
+
+
+@pytest.fixture
+def held_port() -> Iterator[int]:
+    """A loopback port another program is listening on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+@pytest.mark.parametrize("taken", ["metrics", "health"])
+async def test_a_taken_port_is_named_in_one_line_with_the_server_it_was_for(
+    held_port: int, taken: str
+) -> None:
+    free = Endpoint("127.0.0.1", 0)
+    held = Endpoint("127.0.0.1", held_port)
+    probe = ProbeServers(
+        metrics=held if taken == "metrics" else free,
+        health=held if taken == "health" else free,
+        ready=lambda: True,
+    )
+    try:
+        with pytest.raises(CannotListen) as refused:
+            await probe.start()
+    finally:
+        await probe.stop()
+
+    assert str(refused.value) == (
+        f"cannot listen on 127.0.0.1:{held_port} for {taken}: address already in use"
+    )
+    assert refused.value.endpoint == held
+
+
+async def test_an_unknown_host_is_named_with_the_resolver_words() -> None:
+    probe = ProbeServers(
+        metrics=Endpoint("no-such-host.invalid", 0),
+        health=Endpoint("127.0.0.1", 0),
+        ready=lambda: True,
+    )
+    try:
+        with pytest.raises(CannotListen) as refused:
+            await probe.start()
+    finally:
+        await probe.stop()
+
+    message = str(refused.value)
+    assert message.startswith("cannot listen on no-such-host.invalid:0 for metrics: ")
+    assert "errno" not in message.lower() and "unknown error" not in message.lower()
+
+
+def test_an_ipv6_endpoint_is_written_with_brackets() -> None:
+    assert str(Endpoint("::1", 8080)) == "[::1]:8080"
+    assert str(Endpoint("0.0.0.0", 9440)) == "0.0.0.0:9440"

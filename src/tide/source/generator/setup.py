@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tide.api.kinds import SOURCE_WATCHER
 from tide.artifacts import Storage
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.resources import ResourceType
@@ -20,7 +21,7 @@ from tide.source.generator.reconciler import ArtifactGeneratorPipeline
 
 __all__ = ["COMPONENT", "SOURCE_KINDS", "register"]
 
-COMPONENT = "source-watcher"
+COMPONENT = SOURCE_WATCHER
 """Name in events, ``managedFields`` and ``app.kubernetes.io/managed-by``, as Flux's controller."""
 _GROUP = "source.toolkit.fluxcd.io"
 SOURCE_KINDS = (
