@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -76,7 +77,7 @@ async def test_a_file_removed_from_git_is_pruned_and_drift_is_put_back(
 
     await eventually(restored, what="the drifted replicas to be put back")
 
-    git_server.commit(repo, {
+    head = git_server.commit(repo, {
         "apps/base/podinfo/config.yaml": None,
         "apps/base/podinfo/kustomization.yaml": "resources:\n  - deployment.yaml\n",
     })  # fmt: skip
@@ -87,7 +88,14 @@ async def test_a_file_removed_from_git_is_pruned_and_drift_is_put_back(
         return gone is None
 
     await eventually(pruned, what="the ConfigMap removed from Git to be pruned")
-    obj = await wait_for(kube, namespace, "apps", status="True")
+
+    async def reported() -> dict[str, Any] | None:
+        # The prune happens before the status that reports it is written.
+        obj = await wait_for(kube, namespace, "apps", status="True")
+        applied = obj["status"].get("lastAppliedRevision", "").endswith(head)
+        return obj if applied else None
+
+    obj = await eventually(reported, what="the pruning reconcile to be reported")
     assert [e["id"] for e in obj["status"]["inventory"]["entries"]] == [
         f"{namespace}_podinfo_apps_Deployment"
     ]

@@ -117,7 +117,7 @@ async def controllers(
 async def _git_repository(kube: KubeClient, namespace: str, url: str) -> None:
     await kube.create(GIT_REPOSITORY, {
         "metadata": {"name": "monorepo", "namespace": namespace},
-        "spec": {"interval": "10m", "url": url},
+        "spec": {"interval": "10m", "url": url, "ref": {"branch": "main"}},
     })  # fmt: skip
 
 

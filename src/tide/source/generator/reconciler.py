@@ -23,7 +23,7 @@ from tide.artifacts import Storage
 from tide.kube.cache import WatchCache
 from tide.kube.errors import KubeError
 from tide.runtime.events import EventRecorder
-from tide.runtime.steps import Outcome, Stalled, StepFailed, Succeeded, parse_object
+from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, Succeeded, parse_object
 from tide.source.generator import copy as copying
 from tide.source.generator.external import ExternalArtifacts, OwnershipError, Published, archive
 from tide.source.generator.sources import (
@@ -69,7 +69,7 @@ class ArtifactGeneratorPipeline:
         self._allow_cross_namespace = allow_cross_namespace
         self._retry_after = retry_after
 
-    async def run(self, obj: dict[str, Any], status: dict[str, Any]) -> Outcome:
+    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Generate every artifact of ``obj`` from the current artifacts of its sources."""
         generator = parse_object(ArtifactGenerator, obj)
         try:
