@@ -141,6 +141,53 @@ run kubectl get kustomizations -n flux-system
 run kubectl get deployment my-app -n my-app
 run kubectl get events -n flux-system --field-selector involvedObject.name=apps
 
+step "A monorepo split: an ArtifactGenerator publishes apps/base/my-app as its own artifact"
+cat <<YAML | run kubectl apply -f -
+apiVersion: source.extensions.fluxcd.io/v1beta1
+kind: ArtifactGenerator
+metadata:
+  name: fleet
+  namespace: flux-system
+spec:
+  sources:
+    - alias: repo
+      kind: GitRepository
+      name: flux-system
+  artifacts:
+    - name: my-app-base
+      originRevision: "@repo"
+      copy:
+        - from: "@repo/apps/base/my-app/**"
+          to: "@artifact/"
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: preview
+  namespace: flux-system
+spec:
+  interval: 10m
+  sourceRef:
+    kind: ExternalArtifact
+    name: my-app-base
+  path: ./
+  targetNamespace: preview
+  prune: true
+  wait: true
+  timeout: 2m
+YAML
+run kubectl wait --for=condition=ready artifactgenerator/fleet -n flux-system --timeout=60s
+for _ in $(seq 1 100); do
+  kubectl get externalartifact my-app-base -n flux-system >/dev/null 2>&1 && break
+  sleep 0.1
+done
+run kubectl get artifactgenerators,externalartifacts -n flux-system
+printf 'the artifact root built with targetNamespace (path ./), applied and waited on:\n'
+run kubectl wait --for=condition=ready kustomization/preview -n flux-system --timeout=120s
+run kubectl get deployment,service -n preview
+run kubectl get kustomization preview -n flux-system \
+  -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}'
+
 step "Applying a Receiver and its token Secret"
 run kubectl apply -f docs/examples/receiver.yaml
 run kubectl wait --for=condition=ready receiver/github-receiver -n flux-system --timeout=60s
