@@ -55,6 +55,35 @@ class ArchiveTooLarge(ArchiveError):
     """An archive unpacks to more bytes, or holds more entries, than allowed."""
 
 
+_MAX_HEADER = 1 << 20
+"""1 MiB: the most a pax or GNU long-name header may hold. Real ones hold a path or a few
+attributes (bytes to kilobytes); Python's tarfile reads such a header into memory whole before
+the entry it describes is seen, so without this a few kilobytes of gzip could claim gigabytes."""
+_EXTENDED_HEADERS = frozenset(
+    {tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE}
+    | {tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK}
+)
+
+
+class _BoundedInfo(tarfile.TarInfo):
+    """A tar header reader that refuses an extended header larger than :data:`_MAX_HEADER`.
+
+    tarfile has no option for this; its ``tarinfo`` hook is the documented way to read headers
+    differently, and this mirrors the stock ``fromtarfile`` with the size check added.
+    """
+
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> tarfile.TarInfo:
+        buf = archive.fileobj.read(tarfile.BLOCKSIZE)  # type: ignore[union-attr]
+        obj = cls.frombuf(buf, archive.encoding, archive.errors)
+        if obj.type in _EXTENDED_HEADERS and obj.size > _MAX_HEADER:
+            raise ArchiveTooLarge(
+                f"holds a {obj.size}-byte extended header (at most {_human(_MAX_HEADER)})"
+            )
+        obj.offset = archive.fileobj.tell() - tarfile.BLOCKSIZE  # type: ignore[union-attr]
+        return obj._proc_member(archive)  # type: ignore[attr-defined]
+
+
 def _entries(root: Path, rules: IgnoreRules) -> list[tuple[str, Path]]:
     found: list[tuple[str, Path]] = []
     for folder, dirs, files in os.walk(root):
@@ -126,7 +155,7 @@ def extract_archive(
     """
     created = not destination.exists()
     if not created and any(destination.iterdir()):
-        raise ArchiveError(f"cannot unpack into {destination}: the folder is not empty")
+        raise ArchiveError("cannot unpack: the destination folder is not empty")
     destination.mkdir(parents=True, exist_ok=True)
     try:
         if isinstance(source, bytes):
@@ -144,7 +173,7 @@ def _extract(
 ) -> None:
     total = entries = 0
     try:
-        with tarfile.open(fileobj=stream, mode="r|gz") as tar:
+        with tarfile.open(fileobj=stream, mode="r|gz", tarinfo=_BoundedInfo) as tar:
             for member in tar:
                 parts = PurePosixPath(member.name).parts
                 if member.name.startswith("/") or ".." in parts:
@@ -163,8 +192,10 @@ def _extract(
     except OSError as error:
         if error.errno in VOLUME_ERRNOS:  # the disk's fault, not the archive's
             why = (error.strerror or "").lower()
-            raise ArchiveError(f"cannot unpack into {destination}: {why}") from error
-        raise ArchiveError(f"not a valid tar.gz archive: {error}") from error
+            # No path in the message: it is a private scratch folder, of no use to a reader.
+            raise ArchiveError(f"cannot unpack: {why}") from error
+        why = error.strerror or type(error).__name__
+        raise ArchiveError(f"not a valid tar.gz archive: {why}") from error
     except (tarfile.TarError, EOFError) as error:
         raise ArchiveError(f"not a valid tar.gz archive: {error}") from error
 

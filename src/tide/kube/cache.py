@@ -145,6 +145,9 @@ class WatchCache:
                 ):
                     delivered = True
                     self._apply(event, obj)
+                # The server ended a healthy watch (its timeout): a later outage starts afresh.
+                if delivered or time.monotonic() - watching_since >= _HEALTHY_AFTER:
+                    backoff.reset()
             except KubeGone:
                 log.debug("watch of %s expired; listing again", self.rt)
             except KubeError as error:

@@ -254,13 +254,13 @@ class KustomizationPipeline:
         keys = await inputs.age_keys(kustomization, self._client)
         variables = await inputs.substitution_variables(kustomization, self._client)
 
-        key = f"{kustomization.metadata.namespace}/{kustomization.metadata.name}"
+        who = f"{kustomization.metadata.namespace}/{kustomization.metadata.name}"
 
         async def fetched() -> None:
             try:
                 await progress.mark(f"Building manifests {within}")
             except KubeError as error:  # a missed mark must not fail a build others share
-                log.warning("%s: could not mark progress: %s", key, error)
+                log.warning("%s: could not mark progress: %s", who, error)
 
         try:
             if keys:

@@ -2,8 +2,9 @@
 
 Guards first — deleting → finalize; no finalizer → add it; suspended → stop — then the kind's
 :class:`~tide.runtime.steps.Pipeline`, then one report: conditions, ``observedGeneration``,
-``lastHandledReconcileAt``, events, the next requeue. Status is written at most twice (a progress
-mark when something new is being reconciled, and the result), and not at all when nothing changed.
+``lastHandledReconcileAt``, events, the next requeue. Status is written once with the result,
+plus a progress mark at each phase boundary when something new is being reconciled (one for most
+kinds; a Kustomization marks fetch, build and health check), and not at all when nothing changed.
 """
 
 from __future__ import annotations

@@ -39,9 +39,10 @@ class SingleFlight(Generic[T]):
             try:
                 return await asyncio.shield(running)
             except asyncio.CancelledError:
-                if not running.cancelled():
-                    raise  # this caller was cancelled, not the run it waited for
-                # The leader was cancelled: loop, and lead a new run unless someone else does.
+                task = asyncio.current_task()
+                if not running.cancelled() or (task is not None and task.cancelling()):
+                    raise  # this caller was cancelled (perhaps with the leader, at shutdown)
+                # Only the leader was cancelled: loop, and lead a new run unless someone else does.
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._running[key] = future
         try:

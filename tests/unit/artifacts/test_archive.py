@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import os
 import tarfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -151,3 +153,32 @@ def test_a_folder_with_content_is_not_unpacked_into(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="not empty"):
         extract_archive(many_files(tmp_path / "many.tar.gz", 1), out)
     assert (out / "mine.txt").read_text() == "keep"
+
+
+def test_a_huge_extended_header_is_refused_before_it_is_read_into_memory(
+    tmp_path: Path,
+) -> None:
+    # A pax header claiming 256 MiB gzips to a few hundred kilobytes; tarfile would hold it
+    # whole in memory before the entry it describes ever shows up.
+    claimed = 256 << 20
+    header = tarfile.TarInfo("x/PaxHeader")
+    header.type = tarfile.XHDTYPE
+    header.size = claimed
+    packed = io.BytesIO()
+    with gzip.GzipFile(fileobj=packed, mode="wb") as stream:
+        stream.write(header.tobuf(format=tarfile.USTAR_FORMAT))
+        for _ in range(claimed >> 20):
+            stream.write(bytes(1 << 20))
+    bomb = packed.getvalue()
+    assert len(bomb) < claimed // 500
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArchiveTooLarge, match="extended header"):
+            extract_archive(bomb, tmp_path / "out", max_size=1 << 30)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Bounded by one read's worth of decompressed zeros, not by what the header claims.
+    assert peak < 64 << 20, f"peak {peak} bytes while refusing"
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -84,3 +84,20 @@ async def test_a_cancelled_waiter_leaves_the_run_going() -> None:
     assert await leader == "result 1"
     assert waiter.cancelled()
     assert work.runs == 1
+
+
+async def test_a_waiter_cancelled_together_with_its_leader_starts_nothing_new() -> None:
+    # As at shutdown, when every worker is cancelled at once.
+    flight: SingleFlight[str] = SingleFlight()
+    work = Work()
+    leader = asyncio.create_task(flight.do("k", work))
+    await work.started.wait()
+    waiter = asyncio.create_task(flight.do("k", work))
+    await asyncio.sleep(0)
+    leader.cancel()
+    waiter.cancel()
+    outcomes = await asyncio.gather(leader, waiter, return_exceptions=True)
+
+    assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
+    assert work.runs == 1
+    assert not flight.running("k")

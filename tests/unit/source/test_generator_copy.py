@@ -205,6 +205,25 @@ def test_extract_unpacks_archives_and_skips_other_glob_matches(tmp_path: Path) -
     assert _files(tmp_path / "staging") == {"charts/podinfo/Chart.yaml": "name: podinfo\n"}
 
 
+def test_extract_lands_beside_what_earlier_operations_copied(tmp_path: Path) -> None:
+    source = _tree(tmp_path / "src", {"deploy/app.yaml": "kind: ConfigMap\n"})
+    _tarball(source / "charts" / "a.tgz", {"a/Chart.yaml": "name: a\n"})
+    _tarball(source / "charts" / "b.tgz", {"b/Chart.yaml": "name: b\n"})
+    rules = [
+        parse_rule(CopyOperation.model_validate(operation))
+        for operation in (
+            {"from": "@src/deploy/**", "to": "@artifact/"},
+            {"from": "@src/charts/*.tgz", "to": "@artifact/", "strategy": "Extract"},
+        )
+    ]
+    apply_rules(rules, {"src": source}, tmp_path / "staging")
+    assert _files(tmp_path / "staging") == {
+        "app.yaml": "kind: ConfigMap\n",
+        "a/Chart.yaml": "name: a\n",
+        "b/Chart.yaml": "name: b\n",
+    }
+
+
 def test_extract_of_a_single_file_demands_an_archive(tmp_path: Path) -> None:
     with pytest.raises(CopyError, match=r"takes \.tar\.gz or \.tgz"):
         _run(tmp_path, {"from": "@src/config.yaml", "to": "@artifact/", "strategy": "Extract"})

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -184,10 +185,22 @@ def _plan_glob(rule: CopyRule, root: Path) -> list[tuple[Path, str]]:
 
 def _copy_one(rule: CopyRule, source: Path, target: Path) -> None:
     if rule.strategy == "Extract":
+        # Unpacked beside the target first, then merged in, so an extract may land in a folder
+        # that earlier operations (or another archive) already filled, as a copy may.
+        target.mkdir(parents=True, exist_ok=True)
+        unpacked = Path(tempfile.mkdtemp(prefix=".extract-", dir=target.parent))
         try:
-            extract_archive(source.read_bytes(), target)
+            extract_archive(source, unpacked)
+            shutil.copytree(unpacked, target, dirs_exist_ok=True)
         except ArchiveError as error:
             raise CopyError(f"{rule.text}: cannot extract '{source.name}': {error}") from None
+        except (shutil.Error, IsADirectoryError, NotADirectoryError, FileExistsError) as error:
+            raise CopyError(
+                f"{rule.text}: '{source.name}' does not fit what the artifact already holds "
+                f"({type(error).__name__})"
+            ) from None
+        finally:
+            shutil.rmtree(unpacked, ignore_errors=True)
         return
     if target.is_dir():
         raise CopyError(f"{rule.text}: '{target.name}' is a folder in the artifact, not a file")

@@ -97,16 +97,30 @@ class ExternalArtifacts:
         self._component = component
 
     def owned_by(self, generator: dict[str, Any]) -> list[dict[str, Any]]:
-        """Return the ExternalArtifacts whose ``spec.sourceRef`` names ``generator``."""
+        """Return the ExternalArtifacts ``generator`` wrote: in its namespace, marked as ours.
+
+        A generator only ever writes into its own namespace, so an object elsewhere is never
+        its own, whatever its ``sourceRef`` claims: otherwise a tenant could name another
+        tenant's generator there and have that generator delete the other tenant's artifact of
+        the same name. The ``managed-by`` label keeps objects other producers wrote out too.
+        """
         wanted = owner_reference(generator)
-        keys = ("kind", "name", "namespace")
         return [
             dict(obj)
             for obj in self._cache.scan()
-            if all(
-                ((obj.get("spec") or {}).get("sourceRef") or {}).get(k) == wanted[k] for k in keys
-            )
+            if obj["metadata"].get("namespace") == wanted["namespace"] and self._ours(obj, wanted)
         ]
+
+    def _ours(self, obj: dict[str, Any], source_ref: dict[str, Any]) -> bool:
+        labels = obj["metadata"].get("labels") or {}
+        theirs = (obj.get("spec") or {}).get("sourceRef") or {}
+        return (
+            labels.get(MANAGED_BY_LABEL) == self._component
+            and theirs.get("kind") == source_ref["kind"]
+            and theirs.get("name") == source_ref["name"]
+            and (theirs.get("namespace") or obj["metadata"].get("namespace"))
+            == source_ref["namespace"]
+        )
 
     async def publish(
         self,
@@ -122,20 +136,25 @@ class ExternalArtifacts:
 
         Raises:
             OwnershipError: an ExternalArtifact of that name is written by another producer.
-            OSError: the artifact could not be stored.
+            StorageError: the artifact could not be stored (read-only, full, denied).
             KubeError: the object or its status could not be written.
         """
         namespace = generator["metadata"].get("namespace") or "default"
         current = self._cache.get(namespace, name)
         source_ref = owner_reference(generator)
-        if current is not None:
+        if current is not None and not self._ours(current, source_ref):
+            # Someone else's (another producer's, or one made by hand): never taken over.
             theirs = (current.get("spec") or {}).get("sourceRef") or {}
-            if theirs and any(theirs.get(k) != source_ref[k] for k in ("kind", "name")):
-                raise OwnershipError(
-                    f"ExternalArtifact '{namespace}/{name}' already exists and is produced by "
-                    f"{theirs.get('kind')} '{theirs.get('namespace') or namespace}/"
-                    f"{theirs.get('name')}'"
-                )
+            producer = (
+                f"{theirs.get('kind')} '{theirs.get('namespace') or namespace}/"
+                f"{theirs.get('name')}'"
+                if theirs
+                else "another producer"
+            )
+            raise OwnershipError(
+                f"ExternalArtifact '{namespace}/{name}' already exists and is produced by "
+                f"{producer}"
+            )
         stored = ((current or {}).get("status") or {}).get("artifact") or {}
         manifest = self._manifest(generator, name, namespace, source_ref)
         if current is not None and self._same(stored, digest, revision, metadata):

@@ -19,11 +19,12 @@ from typing import Any
 
 from tide.api import reasons
 from tide.api.generator import ArtifactGenerator, OutputArtifact
-from tide.artifacts import Storage
+from tide.artifacts import Storage, StorageError
 from tide.kube.cache import WatchCache
 from tide.kube.errors import KubeError
 from tide.runtime.events import EventRecorder
 from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, Succeeded, parse_object
+from tide.source._report import storage_failed
 from tide.source.generator import copy as copying
 from tide.source.generator.external import ExternalArtifacts, OwnershipError, Published, archive
 from tide.source.generator.sources import (
@@ -84,8 +85,12 @@ class ArtifactGeneratorPipeline:
         )
         digest = sources_digest(observed)
         if not self._up_to_date(obj, generator, status, digest):
-            published = await self._generate(obj, generator, plans, observed)
-            await self._collect_orphans(obj, {p.reference["name"] for p in published})
+            try:
+                published = await self._generate(obj, generator, plans, observed)
+                await self._collect_orphans(obj, {p.reference["name"] for p in published})
+            except StorageError as error:  # read-only, full, denied: said in words, retried
+                generation = generator.metadata.generation
+                raise storage_failed(status, error, generation=generation) from error
             status["inventory"] = [p.reference for p in published]
             status["observedSourcesDigest"] = digest
             await self._report_new(obj, published)
@@ -162,18 +167,15 @@ class ArtifactGeneratorPipeline:
                 f"{output.name} build failed: {error}", reason=reasons.BUILD_FAILED
             ) from error
         packed = root / f"{output.name}.tar.gz"
-        digest = await archive(staging, packed)
-        revision, metadata = revisions(output, observed, digest)
         try:
+            with self._storage.writing(f"failed to pack artifact {output.name}"):
+                digest = await archive(staging, packed)
+            revision, metadata = revisions(output, observed, digest)
             return await self._externals.publish(
                 obj, output.name, packed, digest, revision=revision, metadata=metadata
             )
         except OwnershipError as error:
             raise StepFailed(str(error), reason=reasons.RECONCILIATION_FAILED) from error
-        except OSError as error:
-            raise StepFailed(
-                f"{output.name} storage failed: {error}", reason=reasons.STORAGE_OPERATION_FAILED
-            ) from error
         except KubeError as error:
             raise StepFailed(
                 f"{output.name} reconcile failed: {error}", reason=reasons.RECONCILIATION_FAILED

@@ -123,7 +123,15 @@ async def fetch_sources(
             ) from error
         return source.alias, folder
 
-    return dict(await asyncio.gather(*(one(s) for s in observed.values())))
+    tasks: list[asyncio.Task[tuple[str, Path]]] = []
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(source)) for source in observed.values()]
+    except BaseExceptionGroup as failed:
+        # The other downloads were cancelled and awaited before the scratch folder goes;
+        # the first failure is reported as itself.
+        raise failed.exceptions[0] from None
+    return dict(task.result() for task in tasks)
 
 
 def revisions(
