@@ -1,4 +1,9 @@
-"""Real servers on loopback for tests: a Kubernetes control plane now, Git/Helm/OCI servers next.
+"""Real servers on loopback for tests: a Kubernetes control plane, Git, Helm and OCI servers.
+
+:class:`ControlPlane` runs etcd and kube-apiserver (with ``workloads=True`` also the
+controller-manager, the scheduler and kwok), :class:`GitServer` smart HTTP(S) and SSH Git,
+:class:`ChartRepository` a Helm chart repository, :class:`Registry` an OCI registry (Debian's
+docker-registry); :func:`violations` is the kstatus checker tests run on the objects they touch.
 
 Everything here starts real programs (etcd, kube-apiserver, …) built by :mod:`tide.testing.binaries`
 and stops them again; nothing is mocked. Users may use these in their own tests, most simply
