@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tide.api.kustomize import Kustomization
 from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.discovery import RESTMapper
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.kustomize.reconciler import COMPONENT, KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
@@ -17,17 +16,12 @@ from tide.runtime.reconcile import Request
 
 __all__ = ["HELM_RELEASE", "KUSTOMIZATION", "SOURCE_KINDS", "setup"]
 
-KUSTOMIZATION = ResourceType(
-    Kustomization.GROUP, Kustomization.VERSION, "Kustomization", "kustomizations"
-)
-SOURCE_KINDS = (
-    ResourceType("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories"),
-    ResourceType("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories"),
-    ResourceType("source.toolkit.fluxcd.io", "v1", "Bucket", "buckets"),
-    ResourceType("source.toolkit.fluxcd.io", "v1", "ExternalArtifact", "externalartifacts"),
+KUSTOMIZATION = resource_type("Kustomization")
+SOURCE_KINDS = tuple(
+    resource_type(kind) for kind in ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
 )
 """Kinds a Kustomization's ``sourceRef`` may name."""
-HELM_RELEASE = ResourceType("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases")
+HELM_RELEASE = resource_type("HelmRelease")
 """Watched so ``dependsOn`` may name a HelmRelease (a Tide extension)."""
 
 

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tide.api import conditions, reasons
-from tide.api.source import Bucket, GitRepository, HelmChart, HelmRepository
+from tide.api.source import HelmChart, HelmRepository
 from tide.artifacts import Storage, StorageError
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
@@ -45,8 +45,6 @@ from tide.source.helm.remote import FetchError
 from tide.source.helmrepository import COMPONENT, HELM_REPOSITORY
 
 __all__ = [
-    "BUCKET",
-    "GIT_REPOSITORY",
     "HELM_CHART",
     "KIND",
     "SOURCE_RETRY",
@@ -55,11 +53,7 @@ __all__ = [
 ]
 
 KIND = "HelmChart"
-HELM_CHART = ResourceType(HelmChart.GROUP, HelmChart.VERSION, KIND, "helmcharts")
-GIT_REPOSITORY = ResourceType(
-    GitRepository.GROUP, GitRepository.VERSION, "GitRepository", "gitrepositories"
-)
-BUCKET = ResourceType(Bucket.GROUP, Bucket.VERSION, "Bucket", "buckets")
+HELM_CHART = resource_type(KIND)
 SOURCE_RETRY = 5.0
 """Seconds before a HelmChart waiting for its source's artifact looks again (the source watch
 usually wakes it sooner)."""
@@ -256,7 +250,8 @@ def register(
         source_retry: seconds before a chart waiting for its source looks again (default 5).
     """
     cache = manager.cache_for(HELM_CHART)
-    sources = {rt.kind: manager.cache_for(rt) for rt in (HELM_REPOSITORY, GIT_REPOSITORY, BUCKET)}
+    source_kinds = (HELM_REPOSITORY, resource_type("GitRepository"), resource_type("Bucket"))
+    sources = {rt.kind: manager.cache_for(rt) for rt in source_kinds}
     pipeline = HelmChartPipeline(
         client=manager.client,
         storage=storage,

@@ -30,7 +30,7 @@ from tide.api.source import HelmRepository
 from tide.artifacts import Storage, StorageError
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
@@ -55,9 +55,7 @@ log = logging.getLogger(__name__)
 KIND = "HelmRepository"
 COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``, as Flux's controller."""
-HELM_REPOSITORY = ResourceType(
-    HelmRepository.GROUP, HelmRepository.VERSION, KIND, "helmrepositories"
-)
+HELM_REPOSITORY = resource_type(KIND)
 _FAILURE_TYPES = (reasons.FETCH_FAILED, reasons.STORAGE_OPERATION_FAILED)
 _DEFAULT_INTERVAL = 60.0
 """Seconds between index fetches when ``spec.interval`` is not set (Flux's ``1m``)."""

@@ -24,7 +24,7 @@ from tide.api import conditions, kinds, reasons
 from tide.api.source import OCIRepository, OCIRepositorySpec
 from tide.artifacts import Storage, StorageError
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 KIND = "OCIRepository"
-OCI_REPOSITORY = ResourceType(OCIRepository.GROUP, OCIRepository.VERSION, KIND, "ocirepositories")
+OCI_REPOSITORY = resource_type(KIND)
 COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``; the same as ``tide.source.setup.COMPONENT``."""
 

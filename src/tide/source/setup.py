@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from tide.api import kinds
-from tide.api.source import GitRepository
 from tide.artifacts import ArtifactServer, Storage
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
@@ -24,9 +23,7 @@ __all__ = ["COMPONENT", "GIT_REPOSITORY", "SourceOptions", "SourceRuntime", "set
 
 COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``, as Flux's controller."""
-GIT_REPOSITORY = ResourceType(
-    GitRepository.GROUP, GitRepository.VERSION, "GitRepository", "gitrepositories"
-)
+GIT_REPOSITORY = resource_type("GitRepository")
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from tide.api import conditions, reasons
-from tide.api.generator import ArtifactGenerator, ExternalArtifact
+from tide.api.generator import ExternalArtifact
 from tide.api.keys import GENERATOR_LABEL, MANAGED_BY_LABEL
 from tide.artifacts import IgnoreRules, Storage, build_archive, sha256_file
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 
 __all__ = [
     "ARTIFACT_GENERATOR",
@@ -32,12 +32,8 @@ __all__ = [
     "owner_reference",
 ]
 
-EXTERNAL_ARTIFACT = ResourceType(
-    ExternalArtifact.GROUP, ExternalArtifact.VERSION, "ExternalArtifact", "externalartifacts"
-)
-ARTIFACT_GENERATOR = ResourceType(
-    ArtifactGenerator.GROUP, ArtifactGenerator.VERSION, "ArtifactGenerator", "artifactgenerators"
-)
+EXTERNAL_ARTIFACT = resource_type("ExternalArtifact")
+ARTIFACT_GENERATOR = resource_type("ArtifactGenerator")
 _READY_MESSAGE = "Artifact is ready"
 """Message of a generated ExternalArtifact's Ready condition, as Flux writes it."""
 

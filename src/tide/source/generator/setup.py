@@ -8,7 +8,7 @@ from typing import Any
 from tide.api.kinds import SOURCE_WATCHER
 from tide.artifacts import Storage
 from tide.kube.cache import WatchCache, object_key
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
@@ -23,12 +23,8 @@ __all__ = ["COMPONENT", "SOURCE_KINDS", "register"]
 
 COMPONENT = SOURCE_WATCHER
 """Name in events, ``managedFields`` and ``app.kubernetes.io/managed-by``, as Flux's controller."""
-_GROUP = "source.toolkit.fluxcd.io"
 SOURCE_KINDS = (
-    ResourceType(_GROUP, "v1", "GitRepository", "gitrepositories"),
-    ResourceType(_GROUP, "v1", "OCIRepository", "ocirepositories"),
-    ResourceType(_GROUP, "v1", "Bucket", "buckets"),
-    ResourceType(_GROUP, "v1", "HelmChart", "helmcharts"),
+    *(resource_type(kind) for kind in ("GitRepository", "OCIRepository", "Bucket", "HelmChart")),
     EXTERNAL_ARTIFACT,
 )
 """Kinds a generator's ``spec.sources`` may name."""
