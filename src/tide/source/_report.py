@@ -1,15 +1,27 @@
-"""The reports every source kind shares: artifact stored, storage failed; and its cleanup."""
+"""The reports every source kind shares: artifact stored, fetch or storage failed; cleanup.
+
+Each failure is marked on its condition and returned as the exception to raise, so a call site
+reads ``raise fetch_failed(...) from error`` and every kind fails the same way.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from tide.api import conditions, reasons
-from tide.artifacts import Storage, StorageError
-from tide.runtime.steps import StepFailed, Succeeded
+from tide.artifacts import Artifact, Storage, StorageError
+from tide.runtime.steps import Stalled, StepFailed, Succeeded
 
-__all__ = ["mark_stored", "remove_artifacts", "storage_failed", "stored"]
+__all__ = [
+    "fetch_failed",
+    "mark_stored",
+    "remove_artifacts",
+    "storage_failed",
+    "store_artifact",
+    "stored",
+]
 
 
 def mark_stored(
@@ -70,6 +82,55 @@ def storage_failed(
         generation=generation,
     )
     return StepFailed(message, reason=reasons.STORAGE_OPERATION_FAILED)
+
+
+def fetch_failed(
+    status: dict[str, Any],
+    message: str,
+    *,
+    reason: str,
+    generation: int | None,
+    stall: bool = False,
+    condition: str = reasons.FETCH_FAILED,
+) -> StepFailed | Stalled:
+    """Mark ``condition`` (``FetchFailed``) with ``reason`` and return the failure to raise.
+
+    Args:
+        status: the object's status, marked in place.
+        message: what failed, for the condition and the ``Ready`` message.
+        reason: Flux's reason for the failure.
+        generation: the object's generation, recorded on the condition.
+        stall: return :class:`Stalled` (retrying cannot help) instead of a failure retried with
+            backoff. Default False.
+        condition: the negative-polarity condition to mark. Default ``FetchFailed``.
+    """
+    conditions.mark_true(status, condition, reason=reason, message=message, generation=generation)
+    if stall:
+        return Stalled(message, reason=reason)
+    return StepFailed(message, reason=reason)
+
+
+def store_artifact(
+    storage: Storage,
+    kind: str,
+    namespace: str,
+    name: str,
+    source: Path,
+    *,
+    revision: str,
+    metadata: dict[str, str] | None = None,
+    filename: str = "{digest}.tar.gz",
+) -> Artifact:
+    """Store ``source`` as the object's newest artifact, then drop the ones past retention.
+
+    Raises:
+        StorageError: the file system refused the write or a deletion.
+    """
+    artifact = storage.store(
+        kind, namespace, name, source, revision=revision, metadata=metadata, filename=filename
+    )
+    storage.collect_garbage(kind, namespace, name, current=artifact.path)
+    return artifact
 
 
 def remove_artifacts(storage: Storage, kind: str, obj: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tide.api import conditions, reasons
+from tide.api import reasons
 from tide.api.keys import REQUESTED_AT
 from tide.api.meta import parse_duration
 from tide.api.source import GitRepository
@@ -21,8 +21,14 @@ from tide.artifacts import VOLUME_ERRNOS, Storage, StorageError, describe_write_
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
-from tide.source._report import remove_artifacts, storage_failed, stored
+from tide.runtime.steps import Outcome, Progress, Stalled, parse_object
+from tide.source._report import (
+    fetch_failed,
+    remove_artifacts,
+    storage_failed,
+    store_artifact,
+    stored,
+)
 from tide.source.git.auth import GitAuth, GitAuthError
 from tide.source.git.build import ArchiveCache, IncludedArtifact
 from tide.source.git.command import GitCommandError, redact
@@ -76,10 +82,9 @@ class GitRepositoryPipeline:
         except (GitCommandError, GitAuthError, RefNotFound, IncludeError) as error:
             kind, reason = _classify(error)
             message = _failure_message(url, error)
-            conditions.mark_true(
-                status, kind, reason=reason, message=message, generation=generation
-            )
-            raise StepFailed(message, reason=reason) from error
+            raise fetch_failed(
+                status, message, reason=reason, generation=generation, condition=kind
+            ) from error
         except ValueError as error:  # a semver range that does not parse
             raise Stalled(
                 f"invalid spec.ref.semver: {error}", reason=reasons.INVALID_CONFIG
@@ -154,8 +159,9 @@ class GitRepositoryPipeline:
                 )
             with self._storage.writing(f"failed to archive revision '{revision}'"):
                 archive = await self._archives.get(checkout, ignore=spec.ignore, includes=includes)
-            artifact = self._storage.store(KIND, namespace, name, archive, revision=revision)
-            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
+            artifact = store_artifact(
+                self._storage, KIND, namespace, name, archive, revision=revision
+            )
         except StorageError as error:
             raise storage_failed(status, error, generation=generation) from error
         except GitCommandError as error:
@@ -163,14 +169,9 @@ class GitRepositoryPipeline:
             if local is not None:
                 raise storage_failed(status, local, generation=generation) from error
             message = _failure_message(spec.url, error)
-            conditions.mark_true(
-                status,
-                reasons.FETCH_FAILED,
-                reason=error.reason,
-                message=message,
-                generation=generation,
-            )
-            raise StepFailed(message, reason=error.reason) from error
+            raise fetch_failed(
+                status, message, reason=error.reason, generation=generation
+            ) from error
         except OSError as error:  # an include's fromPath or toPath that is not there
             failure = StorageError(f"failed to store artifact for revision '{revision}': {error}")
             raise storage_failed(status, failure, generation=generation) from error

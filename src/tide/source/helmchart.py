@@ -32,13 +32,17 @@ from tide.runtime.reconcile import Request
 from tide.runtime.steps import (
     Outcome,
     Progress,
-    Stalled,
-    StepFailed,
     Succeeded,
     Waiting,
     parse_object,
 )
-from tide.source._report import mark_stored, remove_artifacts, storage_failed
+from tide.source._report import (
+    fetch_failed,
+    mark_stored,
+    remove_artifacts,
+    storage_failed,
+    store_artifact,
+)
 from tide.source.helm.build import Build, BuildError
 from tide.source.helm.chartbuild import ChartBuilder, Stored
 from tide.source.helm.remote import FetchError
@@ -156,14 +160,12 @@ class HelmChartPipeline:
         found = self._sources[ref.kind].get(namespace, ref.name)
         if found is None:
             message = f"failed to get source: {ref.kind} '{namespace}/{ref.name}' not found"
-            conditions.mark_true(
+            raise fetch_failed(
                 status,
-                reasons.FETCH_FAILED,
+                message,
                 reason=reasons.SOURCE_UNAVAILABLE,
-                message=message,
                 generation=chart.metadata.generation,
             )
-            raise StepFailed(message, reason=reasons.SOURCE_UNAVAILABLE)
         return found, ref.kind
 
     def _stored(self, status: dict[str, Any]) -> Stored | None:
@@ -203,7 +205,8 @@ class HelmChartPipeline:
             if kept and kept.get("status") == "True":
                 reason, message = kept["reason"], kept["message"]
         else:
-            artifact = self._storage.store(
+            artifact = store_artifact(
+                self._storage,
                 KIND,
                 namespace,
                 name,
@@ -211,7 +214,6 @@ class HelmChartPipeline:
                 revision=build.version,
                 filename=build.path.name,
             )
-            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
             if artifact.digest != current.get("digest"):
                 event = (reason, message)
             status["artifact"] = artifact.to_status()
@@ -303,11 +305,14 @@ def _fail(
     for other in (reasons.FETCH_FAILED, reasons.BUILD_FAILED):
         if other != kind:
             conditions.delete(status, other)
-    message = str(error)
-    conditions.mark_true(status, kind, reason=error.reason, message=message, generation=generation)
-    if isinstance(error, BuildError) and error.persistent:
-        raise Stalled(message, reason=error.reason) from error
-    raise StepFailed(message, reason=error.reason) from error
+    raise fetch_failed(
+        status,
+        str(error),
+        reason=error.reason,
+        generation=generation,
+        stall=isinstance(error, BuildError) and error.persistent,
+        condition=kind,
+    ) from error
 
 
 def _ready(status: dict[str, Any]) -> tuple[str, str]:

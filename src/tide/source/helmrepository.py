@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tide.api import conditions, kinds, reasons
+from tide.api import kinds, reasons
 from tide.api.keys import FINALIZER
 from tide.api.source import HelmRepository
 from tide.artifacts import Storage, StorageError
@@ -36,8 +36,14 @@ from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
-from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
-from tide.source._report import remove_artifacts, storage_failed, stored
+from tide.runtime.steps import Outcome, Progress, parse_object
+from tide.source._report import (
+    fetch_failed,
+    remove_artifacts,
+    storage_failed,
+    store_artifact,
+    stored,
+)
 from tide.source.helm import remote
 from tide.source.helm.index import MAX_INDEX_SIZE, IndexInvalid, parse_index
 
@@ -95,14 +101,9 @@ class HelmRepositoryPipeline:
                 "invalid Helm repository URL: 'oci' URL scheme cannot be used with 'default' "
                 "HelmRepository type"
             )
-            conditions.mark_true(
-                status,
-                reasons.FETCH_FAILED,
-                reason=reasons.URL_INVALID,
-                message=message,
-                generation=generation,
+            raise fetch_failed(
+                status, message, reason=reasons.URL_INVALID, generation=generation, stall=True
             )
-            raise Stalled(message, reason=reasons.URL_INVALID)
         content = await self._fetch(repo, status)
         revision = f"sha256:{hashlib.sha256(content).hexdigest()}"
         current = status.get("artifact")
@@ -153,10 +154,7 @@ class HelmRepositoryPipeline:
             for skipped in index.skipped:
                 log.info("%s %s: skipped index entry %s", KIND, repo.metadata.name, skipped)
             return index.to_bytes()
-        conditions.mark_true(
-            status, reasons.FETCH_FAILED, reason=reason, message=message, generation=generation
-        )
-        raise StepFailed(message, reason=reason)
+        raise fetch_failed(status, message, reason=reason, generation=generation)
 
     def _store(
         self,
@@ -174,7 +172,8 @@ class HelmRepositoryPipeline:
                 try:
                     with os.fdopen(descriptor, "wb") as sink:
                         sink.write(content)
-                    artifact = self._storage.store(
+                    artifact = store_artifact(
+                        self._storage,
                         KIND,
                         namespace,
                         name,
@@ -184,7 +183,6 @@ class HelmRepositoryPipeline:
                     )
                 finally:
                     Path(scratch).unlink(missing_ok=True)
-            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
         except StorageError as error:
             raise storage_failed(status, error, generation=generation) from error
         status["artifact"] = artifact.to_status()

@@ -20,15 +20,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tide.api import conditions, kinds, reasons
+from tide.api import kinds, reasons
 from tide.api.source import OCIRepository, OCIRepositorySpec
 from tide.artifacts import Storage, StorageError
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
-from tide.source._report import remove_artifacts, storage_failed, stored
+from tide.runtime.steps import Outcome, Progress, Stalled, parse_object
+from tide.source._report import (
+    fetch_failed,
+    remove_artifacts,
+    storage_failed,
+    store_artifact,
+    stored,
+)
 from tide.source.oci import refs
 from tide.source.oci.pull import Pulled, PullFailed, pull
 
@@ -119,14 +125,9 @@ class OCIRepositoryPipeline:
         except refs.InvalidReference as error:
             raise Stalled(str(error), reason=reasons.INVALID_CONFIG) from error
         except PullFailed as error:
-            conditions.mark_true(
-                status,
-                reasons.FETCH_FAILED,
-                reason=error.reason,
-                message=str(error),
-                generation=repo.metadata.generation,
-            )
-            raise StepFailed(str(error), reason=error.reason) from error
+            raise fetch_failed(
+                status, str(error), reason=error.reason, generation=generation
+            ) from error
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -148,7 +149,8 @@ class OCIRepositoryPipeline:
                 status["artifact"] = {**current, "revision": pulled.revision}
             return None
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name
-        artifact = self._storage.store(
+        artifact = store_artifact(
+            self._storage,
             KIND,
             namespace,
             name,
@@ -156,7 +158,6 @@ class OCIRepositoryPipeline:
             revision=pulled.revision,
             metadata=pulled.annotations,
         )
-        self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
         status["artifact"] = artifact.to_status()
         if current.get("digest") == artifact.digest:
             return None
@@ -195,14 +196,13 @@ def _target(
         )
     except refs.InvalidURL as error:
         message = f"URL validation failed for '{spec.url}': {error}"
-        conditions.mark_true(
+        raise fetch_failed(
             status,
-            reasons.FETCH_FAILED,
+            message,
             reason=reasons.URL_INVALID,
-            message=message,
             generation=repo.metadata.generation,
-        )
-        raise Stalled(message, reason=reasons.URL_INVALID) from error
+            stall=True,
+        ) from error
     except refs.InvalidReference as error:
         raise Stalled(str(error), reason=reasons.INVALID_CONFIG) from error
     return repository, wanted

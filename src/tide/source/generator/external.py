@@ -21,6 +21,7 @@ from tide.artifacts import IgnoreRules, Storage, build_archive, sha256_file
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
+from tide.source._report import store_artifact
 
 __all__ = [
     "ARTIFACT_GENERATOR",
@@ -138,11 +139,15 @@ class ExternalArtifacts:
             if _labels(current) != _labels(manifest):  # a recreated generator (new UID)
                 await self._client.apply(EXTERNAL_ARTIFACT, manifest)
             return Published(self._reference(namespace, name, stored), revision, changed=False)
-        artifact = self._storage.store(
-            ExternalArtifact.KIND, namespace, name, archive_path, revision=revision,
+        artifact = store_artifact(
+            self._storage,
+            ExternalArtifact.KIND,
+            namespace,
+            name,
+            archive_path,
+            revision=revision,
             metadata=metadata,
-        )  # fmt: skip
-        self._storage.collect_garbage(ExternalArtifact.KIND, namespace, name, current=artifact.path)
+        )
         written = await self._client.apply(EXTERNAL_ARTIFACT, manifest)
         status = copy.deepcopy((current or {}).get("status") or {})
         status["artifact"] = artifact.to_status()
