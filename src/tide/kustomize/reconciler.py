@@ -282,10 +282,8 @@ class KustomizationPipeline:
                 objects = await asyncio.to_thread(decrypt, objects, age_keys=keys)
             else:
                 require_decryption(objects)
-        except DecryptionError as error:
-            raise StepFailed(str(error), reason=reasons.DECRYPTION_FAILED) from error
-        except BuildError as error:
-            raise StepFailed(str(error), reason=reasons.BUILD_FAILED) from error
+        except (DecryptionError, BuildError) as error:
+            raise StepFailed(str(error), reason=error.reason) from error
         return objects
 
     async def _fetch_and_build(
