@@ -12,6 +12,7 @@ from tide.kustomize.reconciler import COMPONENT, KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
+from tide.runtime.predicates import artifact_changed
 from tide.runtime.reconcile import Request
 
 __all__ = ["HELM_RELEASE", "KUSTOMIZATION", "SOURCE_KINDS", "setup"]
@@ -83,20 +84,16 @@ def setup(
 def _on_new_artifact(
     kind: str, kustomizations: WatchCache, controller: Controller, policy: ReferencePolicy
 ) -> Any:
-    """Reconcile the Kustomizations of a source whose artifact revision changed.
+    """Reconcile the Kustomizations of a source whose artifact changed (:func:`artifact_changed`).
 
     One that may not refer to the source (another namespace, locked down) stays stalled: its
     verdict cannot change until its own spec does.
     """
 
     def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if new is None:
+        if not artifact_changed(old, new):
             return
-        before = ((old or {}).get("status") or {}).get("artifact") or {}
-        after = (new.get("status") or {}).get("artifact") or {}
-        if not after or before.get("revision") == after.get("revision"):
-            return
-        namespace, name = object_key(new)
+        namespace, name = object_key(new or old or {})
         for other in kustomizations.scan():
             ref = (other.get("spec") or {}).get("sourceRef") or {}
             own = other["metadata"].get("namespace") or ""

@@ -1,4 +1,9 @@
-"""Which watch events deserve a reconcile, so the controller's own status writes do not loop."""
+"""Which watch events deserve a reconcile, so the controller's own status writes do not loop.
+
+:func:`changed` decides for an object's own controller; :func:`artifact_changed` for the
+controllers that consume a source's artifact (Kustomizations, HelmCharts, generators, Git
+includes), so every consumer wakes on the same change.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import Any
 
 from tide.api.keys import REQUESTED_AT
 
-__all__ = ["changed"]
+__all__ = ["artifact_changed", "changed"]
 
 
 def changed(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
@@ -24,3 +29,19 @@ def changed(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
         return True
     old_requested = (old_meta.get("annotations") or {}).get(REQUESTED_AT)
     return (new_meta.get("annotations") or {}).get(REQUESTED_AT) != old_requested
+
+
+def artifact_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    """Tell whether a source's ``status.artifact`` appeared, went, or got a new revision or digest.
+
+    A new digest under the same revision counts (the same commit packaged with other ``ignore``
+    rules or includes is another artifact); a deleted source with an artifact counts as its
+    artifact going. Status writes that leave the artifact alone (conditions, observed fields) do
+    not count.
+    """
+    return _artifact_identity(old) != _artifact_identity(new)
+
+
+def _artifact_identity(obj: dict[str, Any] | None) -> tuple[Any, Any]:
+    artifact = ((obj or {}).get("status") or {}).get("artifact") or {}
+    return artifact.get("revision"), artifact.get("digest")

@@ -23,11 +23,12 @@ from typing import Any, NoReturn
 from tide.api import conditions, reasons
 from tide.api.source import HelmChart, HelmRepository
 from tide.artifacts import Storage, StorageError
-from tide.kube.cache import WatchCache
+from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
+from tide.runtime.predicates import artifact_changed
 from tide.runtime.reconcile import Request
 from tide.runtime.steps import (
     Outcome,
@@ -273,21 +274,15 @@ def _requeue_charts(kind: str, charts: WatchCache, controller: Controller) -> An
     """Return a handler that reconciles the HelmCharts of a source with a new artifact."""
 
     def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if new is None:
+        if not artifact_changed(old, new):
             return
-        after = (new.get("status") or {}).get("artifact") or {}
-        before = ((old or {}).get("status") or {}).get("artifact") or {}
-        if not after or (before.get("revision"), before.get("digest")) == (
-            after.get("revision"),
-            after.get("digest"),
-        ):
-            return
-        namespace, name = new["metadata"].get("namespace") or "", new["metadata"]["name"]
+        namespace, name = object_key(new or old or {})
+        after = ((new or {}).get("status") or {}).get("artifact") or {}
         for chart in charts.scan():
             ref = (chart.get("spec") or {}).get("sourceRef") or {}
             observed = (chart.get("status") or {}).get("observedSourceArtifactRevision")
             if (
-                chart["metadata"].get("namespace") == namespace
+                (chart["metadata"].get("namespace") or "") == namespace
                 and ref.get("kind") == kind
                 and ref.get("name") == name
                 and observed != after.get("revision")

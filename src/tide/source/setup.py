@@ -8,9 +8,11 @@ from typing import Any
 
 from tide.api import kinds
 from tide.artifacts import ArtifactServer, Storage
+from tide.kube.cache import object_key
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
+from tide.runtime.predicates import artifact_changed
 from tide.runtime.reconcile import Request
 from tide.source import helmchart, helmrepository, ocirepository
 from tide.source.generator import setup as generator_setup
@@ -121,16 +123,12 @@ def _requeue_includers(cache: Any, controller: Controller) -> Any:
     """Return a handler that reconciles GitRepositories whose includes got a new artifact."""
 
     def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if new is None or old is None:
+        if not artifact_changed(old, new):
             return
-        before = (old.get("status") or {}).get("artifact") or {}
-        after = (new.get("status") or {}).get("artifact") or {}
-        if before.get("digest") == after.get("digest"):
-            return
-        namespace, name = new["metadata"].get("namespace") or "", new["metadata"]["name"]
+        namespace, name = object_key(new or old or {})
         for other in cache.scan():
             includes = (other.get("spec") or {}).get("include") or []
-            if other["metadata"].get("namespace") == namespace and any(
+            if (other["metadata"].get("namespace") or "") == namespace and any(
                 (i.get("repository") or {}).get("name") == name for i in includes
             ):
                 controller.enqueue(Request(namespace, other["metadata"]["name"]))

@@ -11,6 +11,7 @@ from tide.kube.cache import WatchCache, object_key
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
+from tide.runtime.predicates import artifact_changed
 from tide.runtime.reconcile import Request
 from tide.source.generator.external import (
     ARTIFACT_GENERATOR,
@@ -83,10 +84,7 @@ def _on_source_change(kind: str, generators: WatchCache, controller: Controller)
     """Reconcile the generators naming a source whose artifact appeared, changed or went."""
 
     def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        before = ((old or {}).get("status") or {}).get("artifact") or {}
-        after = ((new or {}).get("status") or {}).get("artifact") or {}
-        unchanged = all(before.get(k) == after.get(k) for k in ("digest", "revision"))
-        if old is not None and new is not None and unchanged:
+        if not artifact_changed(old, new):
             return
         namespace, name = object_key(new or old or {})
         for generator in generators.scan():
