@@ -12,7 +12,7 @@ from tide.kustomize.reconciler import COMPONENT, KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import artifact_changed
+from tide.runtime.predicates import on_artifact_change
 from tide.runtime.reconcile import Request
 
 __all__ = ["HELM_RELEASE", "KUSTOMIZATION", "SOURCE_KINDS", "setup"]
@@ -72,7 +72,8 @@ def setup(
         KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT
     )
     for kind, cache in sources.items():
-        cache.add_handler(_on_new_artifact(kind, kustomizations, controller, policy))
+        refers = _sourced_from(kind, policy)
+        cache.add_handler(on_artifact_change(kustomizations, controller, refers))
     kustomizations.add_handler(_on_dependency_ready(kustomizations, controller, policy))
     helm_releases.add_handler(
         _on_dependency_ready(kustomizations, controller, policy, kind="HelmRelease")
@@ -81,31 +82,25 @@ def setup(
     return controller
 
 
-def _on_new_artifact(
-    kind: str, kustomizations: WatchCache, controller: Controller, policy: ReferencePolicy
-) -> Any:
-    """Reconcile the Kustomizations of a source whose artifact changed (:func:`artifact_changed`).
+def _sourced_from(kind: str, policy: ReferencePolicy) -> Any:
+    """Tell whether a Kustomization's ``sourceRef`` names a ``kind`` source.
 
     One that may not refer to the source (another namespace, locked down) stays stalled: its
     verdict cannot change until its own spec does.
     """
 
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if not artifact_changed(old, new):
-            return
-        namespace, name = object_key(new or old or {})
-        for other in kustomizations.scan():
-            ref = (other.get("spec") or {}).get("sourceRef") or {}
-            own = other["metadata"].get("namespace") or ""
-            if (
-                ref.get("kind") == kind
-                and ref.get("name") == name
-                and (ref.get("namespace") or own) == namespace
-                and policy.allows(own, namespace)
-            ):
-                controller.enqueue(Request(*object_key(other)))
+    def refers(kustomization: dict[str, Any], source: dict[str, Any]) -> bool:
+        namespace, name = object_key(source)
+        ref = (kustomization.get("spec") or {}).get("sourceRef") or {}
+        own = kustomization["metadata"].get("namespace") or ""
+        return (
+            ref.get("kind") == kind
+            and ref.get("name") == name
+            and (ref.get("namespace") or own) == namespace
+            and policy.allows(own, namespace)
+        )
 
-    return handle
+    return refers
 
 
 def _on_dependency_ready(

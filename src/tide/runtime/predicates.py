@@ -7,11 +7,17 @@ includes), so every consumer wakes on the same change.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from tide.api.keys import REQUESTED_AT
+from tide.kube.cache import Handler, WatchCache, object_key
+from tide.runtime.reconcile import Request
 
-__all__ = ["artifact_changed", "changed"]
+if TYPE_CHECKING:
+    from tide.runtime.controller import Controller
+
+__all__ = ["artifact_changed", "changed", "on_artifact_change"]
 
 
 def changed(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
@@ -45,3 +51,28 @@ def artifact_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> 
 def _artifact_identity(obj: dict[str, Any] | None) -> tuple[Any, Any]:
     artifact = ((obj or {}).get("status") or {}).get("artifact") or {}
     return artifact.get("revision"), artifact.get("digest")
+
+
+def on_artifact_change(
+    consumers: WatchCache,
+    controller: Controller,
+    refers: Callable[[dict[str, Any], dict[str, Any]], bool],
+) -> Handler:
+    """Return a source cache handler that reconciles the consumers of a changed artifact.
+
+    Args:
+        consumers: the cache of the consuming kind (Kustomizations, HelmCharts…).
+        controller: the consuming kind's controller; each consumer found is enqueued.
+        refers: ``refers(consumer, source)`` tells whether a consumer reads that source (and may:
+            a reference policy that keeps it out stays out here too).
+    """
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        source = new or old
+        if source is None or not artifact_changed(old, new):
+            return
+        for consumer in consumers.scan():
+            if refers(consumer, source):
+                controller.enqueue(Request(*object_key(consumer)))
+
+    return handle

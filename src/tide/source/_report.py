@@ -6,17 +6,19 @@ reads ``raise fetch_failed(...) from error`` and every kind fails the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tide.api import conditions, reasons
 from tide.artifacts import Artifact, Storage, StorageError
 from tide.runtime.steps import Stalled, StepFailed, Succeeded
 
 __all__ = [
+    "ArtifactPipeline",
     "fetch_failed",
     "mark_stored",
+    "record_observed",
     "remove_artifacts",
     "storage_failed",
     "store_artifact",
@@ -73,15 +75,8 @@ def storage_failed(
     sentence :class:`StorageError` carries; ``status.artifact`` is left as it was, so the
     previous artifact stays published.
     """
-    message = str(error)
-    conditions.mark_true(
-        status,
-        reasons.STORAGE_OPERATION_FAILED,
-        reason=reasons.STORAGE_OPERATION_FAILED,
-        message=message,
-        generation=generation,
-    )
-    return StepFailed(message, reason=reasons.STORAGE_OPERATION_FAILED)
+    reason = reasons.STORAGE_OPERATION_FAILED
+    return fetch_failed(status, str(error), reason=reason, generation=generation, condition=reason)
 
 
 def fetch_failed(
@@ -116,24 +111,42 @@ def store_artifact(
     namespace: str,
     name: str,
     source: Path,
-    *,
-    revision: str,
-    metadata: dict[str, str] | None = None,
-    filename: str = "{digest}.tar.gz",
+    **options: Any,
 ) -> Artifact:
     """Store ``source`` as the object's newest artifact, then drop the ones past retention.
+
+    ``options`` are :meth:`Storage.store`'s (``revision``, ``metadata``, ``filename``).
 
     Raises:
         StorageError: the file system refused the write or a deletion.
     """
-    artifact = storage.store(
-        kind, namespace, name, source, revision=revision, metadata=metadata, filename=filename
-    )
+    artifact = storage.store(kind, namespace, name, source, **options)
     storage.collect_garbage(kind, namespace, name, current=artifact.path)
     return artifact
+
+
+def record_observed(status: dict[str, Any], observed: Mapping[str, Any]) -> None:
+    """Write the ``observed*`` fields an artifact was built with; a None value drops its field."""
+    for key, value in observed.items():
+        if value is None:
+            status.pop(key, None)
+        else:
+            status[key] = value
 
 
 def remove_artifacts(storage: Storage, kind: str, obj: dict[str, Any]) -> None:
     """Delete a deleted object's artifacts from storage (every source kind's finalizer)."""
     metadata = obj["metadata"]
     storage.remove_all(kind, metadata.get("namespace") or "default", metadata["name"])
+
+
+class ArtifactPipeline:
+    """Base of the source pipelines: deleting an object removes its artifacts from storage."""
+
+    kind: ClassVar[str]
+    """The kind whose artifacts the pipeline stores (``GitRepository`` …)."""
+    _storage: Storage
+
+    async def finalize(self, obj: dict[str, Any]) -> None:
+        """Delete the object's artifacts from storage."""
+        remove_artifacts(self._storage, self.kind, obj)

@@ -22,13 +22,7 @@ from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.runtime.steps import Outcome, Progress, Stalled, parse_object
-from tide.source._report import (
-    fetch_failed,
-    remove_artifacts,
-    storage_failed,
-    store_artifact,
-    stored,
-)
+from tide.source import _report
 from tide.source.git.auth import GitAuth, GitAuthError
 from tide.source.git.build import ArchiveCache, IncludedArtifact
 from tide.source.git.command import GitCommandError, redact
@@ -46,8 +40,10 @@ _FAILURE_TYPES = (
 )
 
 
-class GitRepositoryPipeline:
+class GitRepositoryPipeline(_report.ArtifactPipeline):
     """Steps of a GitRepository reconcile."""
+
+    kind = KIND
 
     def __init__(
         self,
@@ -82,7 +78,7 @@ class GitRepositoryPipeline:
         except (GitCommandError, GitAuthError, RefNotFound, IncludeError) as error:
             kind, reason = _classify(error)
             message = _failure_message(url, error)
-            raise fetch_failed(
+            raise _report.fetch_failed(
                 status, message, reason=reason, generation=generation, condition=kind
             ) from error
         except ValueError as error:  # a semver range that does not parse
@@ -104,23 +100,15 @@ class GitRepositoryPipeline:
         event: tuple[str, str] | None = None
         if not self._up_to_date(current, resolved, status, observed):
             event = await self._publish(repo, namespace, resolved, includes, auth, status, timeout)
-        for key, value in observed.items():
-            if value is None:
-                status.pop(key, None)
-            else:
-                status[key] = value
+        _report.record_observed(status, observed)
         message = f"stored artifact for revision '{resolved.revision}'"
-        return stored(
+        return _report.stored(
             status,
             failure_types=_FAILURE_TYPES,
             message=message,
             generation=generation,
             event=event,
         )
-
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Delete the object's artifacts from storage."""
-        remove_artifacts(self._storage, KIND, obj)
 
     def _up_to_date(
         self,
@@ -159,22 +147,22 @@ class GitRepositoryPipeline:
                 )
             with self._storage.writing(f"failed to archive revision '{revision}'"):
                 archive = await self._archives.get(checkout, ignore=spec.ignore, includes=includes)
-            artifact = store_artifact(
+            artifact = _report.store_artifact(
                 self._storage, KIND, namespace, name, archive, revision=revision
             )
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         except GitCommandError as error:
             local = self._local_write_failure(error, f"failed to check out revision '{revision}'")
             if local is not None:
-                raise storage_failed(status, local, generation=generation) from error
+                raise _report.storage_failed(status, local, generation=generation) from error
             message = _failure_message(spec.url, error)
-            raise fetch_failed(
+            raise _report.fetch_failed(
                 status, message, reason=error.reason, generation=generation
             ) from error
         except OSError as error:  # an include's fromPath or toPath that is not there
             failure = StorageError(f"failed to store artifact for revision '{revision}': {error}")
-            raise storage_failed(status, failure, generation=generation) from error
+            raise _report.storage_failed(status, failure, generation=generation) from error
         status["artifact"] = artifact.to_status()
         subject = await self._remotes.commit_subject(checkout)
         return reasons.NEW_ARTIFACT, f"stored artifact for commit '{subject}'"

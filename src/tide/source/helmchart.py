@@ -28,8 +28,7 @@ from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import artifact_changed
-from tide.runtime.reconcile import Request
+from tide.runtime.predicates import on_artifact_change
 from tide.runtime.steps import (
     Outcome,
     Progress,
@@ -37,13 +36,7 @@ from tide.runtime.steps import (
     Waiting,
     parse_object,
 )
-from tide.source._report import (
-    fetch_failed,
-    mark_stored,
-    remove_artifacts,
-    storage_failed,
-    store_artifact,
-)
+from tide.source import _report
 from tide.source.helm.build import Build, BuildError
 from tide.source.helm.chartbuild import ChartBuilder, Stored
 from tide.source.helm.remote import FetchError
@@ -69,7 +62,7 @@ _FAILURE_TYPES = (
 )
 
 
-class HelmChartPipeline:
+class HelmChartPipeline(_report.ArtifactPipeline):
     """Steps of a HelmChart reconcile.
 
     Args:
@@ -79,6 +72,8 @@ class HelmChartPipeline:
         sources: the watch caches of HelmRepository, GitRepository and Bucket, by kind.
         source_retry: seconds before a chart waiting for its source looks again.
     """
+
+    kind = KIND
 
     def __init__(
         self,
@@ -109,7 +104,7 @@ class HelmChartPipeline:
                         return build
                     event = self._publish(chart, build, status)
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         except (BuildError, FetchError) as error:
             _fail(status, error, generation)
         reason, message = _ready(status)
@@ -119,10 +114,6 @@ class HelmChartPipeline:
             event_reason=event[0] if event else None,
             event_message=event[1] if event else None,
         )
-
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Delete the object's artifacts from storage."""
-        remove_artifacts(self._storage, KIND, obj)
 
     async def _build(
         self,
@@ -161,7 +152,7 @@ class HelmChartPipeline:
         found = self._sources[ref.kind].get(namespace, ref.name)
         if found is None:
             message = f"failed to get source: {ref.kind} '{namespace}/{ref.name}' not found"
-            raise fetch_failed(
+            raise _report.fetch_failed(
                 status,
                 message,
                 reason=reasons.SOURCE_UNAVAILABLE,
@@ -206,7 +197,7 @@ class HelmChartPipeline:
             if kept and kept.get("status") == "True":
                 reason, message = kept["reason"], kept["message"]
         else:
-            artifact = store_artifact(
+            artifact = _report.store_artifact(
                 self._storage,
                 KIND,
                 namespace,
@@ -224,7 +215,7 @@ class HelmChartPipeline:
             else:
                 status.pop("observedValuesFiles", None)
         status["observedChartName"] = build.name
-        mark_stored(
+        _report.mark_stored(
             status,
             failure_types=_FAILURE_TYPES,
             reason=reason,
@@ -266,30 +257,27 @@ def register(
         HELM_CHART, pipeline, name="helmchart", component=COMPONENT
     )
     for kind, source_cache in sources.items():
-        source_cache.add_handler(_requeue_charts(kind, cache, controller))
+        source_cache.add_handler(on_artifact_change(cache, controller, _built_from(kind)))
     return controller
 
 
-def _requeue_charts(kind: str, charts: WatchCache, controller: Controller) -> Any:
-    """Return a handler that reconciles the HelmCharts of a source with a new artifact."""
+def _built_from(kind: str) -> Any:
+    """Tell whether a HelmChart's ``sourceRef`` names a ``kind`` source and has not built its
+    current artifact revision yet."""
 
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if not artifact_changed(old, new):
-            return
-        namespace, name = object_key(new or old or {})
-        after = ((new or {}).get("status") or {}).get("artifact") or {}
-        for chart in charts.scan():
-            ref = (chart.get("spec") or {}).get("sourceRef") or {}
-            observed = (chart.get("status") or {}).get("observedSourceArtifactRevision")
-            if (
-                (chart["metadata"].get("namespace") or "") == namespace
-                and ref.get("kind") == kind
-                and ref.get("name") == name
-                and observed != after.get("revision")
-            ):
-                controller.enqueue(Request(namespace, chart["metadata"]["name"]))
+    def refers(chart: dict[str, Any], source: dict[str, Any]) -> bool:
+        namespace, name = object_key(source)
+        ref = (chart.get("spec") or {}).get("sourceRef") or {}
+        observed = (chart.get("status") or {}).get("observedSourceArtifactRevision")
+        artifact = (source.get("status") or {}).get("artifact") or {}
+        return (
+            (chart["metadata"].get("namespace") or "") == namespace
+            and ref.get("kind") == kind
+            and ref.get("name") == name
+            and observed != artifact.get("revision")
+        )
 
-    return handle
+    return refers
 
 
 def _fail(
@@ -300,7 +288,7 @@ def _fail(
     for other in (reasons.FETCH_FAILED, reasons.BUILD_FAILED):
         if other != kind:
             conditions.delete(status, other)
-    raise fetch_failed(
+    raise _report.fetch_failed(
         status,
         str(error),
         reason=error.reason,

@@ -37,13 +37,7 @@ from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
 from tide.runtime.steps import Outcome, Progress, parse_object
-from tide.source._report import (
-    fetch_failed,
-    remove_artifacts,
-    storage_failed,
-    store_artifact,
-    stored,
-)
+from tide.source import _report
 from tide.source.helm import remote
 from tide.source.helm.index import MAX_INDEX_SIZE, IndexInvalid, parse_index
 
@@ -67,7 +61,7 @@ _DEFAULT_INTERVAL = 60.0
 """Seconds between index fetches when ``spec.interval`` is not set (Flux's ``1m``)."""
 
 
-class HelmRepositoryPipeline:
+class HelmRepositoryPipeline(_report.ArtifactPipeline):
     """Steps of a ``type: default`` HelmRepository reconcile.
 
     Args:
@@ -76,6 +70,8 @@ class HelmRepositoryPipeline:
         workdir: scratch space (TLS key files while they are loaded, the index before storing).
         max_index_size: the largest index accepted, in bytes (default 50 MiB, as Flux).
     """
+
+    kind = KIND
 
     def __init__(
         self,
@@ -101,7 +97,7 @@ class HelmRepositoryPipeline:
                 "invalid Helm repository URL: 'oci' URL scheme cannot be used with 'default' "
                 "HelmRepository type"
             )
-            raise fetch_failed(
+            raise _report.fetch_failed(
                 status, message, reason=reasons.URL_INVALID, generation=generation, stall=True
             )
         content = await self._fetch(repo, status)
@@ -119,17 +115,13 @@ class HelmRepositoryPipeline:
                 f"stored fetched index of size {size} from '{remote.redact(url)}'",
             )
         message = f"stored artifact: revision '{revision}'"
-        return stored(
+        return _report.stored(
             status,
             failure_types=_FAILURE_TYPES,
             message=message,
             generation=generation,
             event=event,
         )
-
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Delete the object's artifacts from storage."""
-        remove_artifacts(self._storage, KIND, obj)
 
     async def _fetch(self, repo: HelmRepository, status: dict[str, Any]) -> bytes:
         """Download, validate and normalise the index; mark FetchFailed on failure."""
@@ -145,7 +137,7 @@ class HelmRepositoryPipeline:
         except remote.FetchError as error:
             reason, message = error.reason, f"failed to fetch Helm repository index: {error}"
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         except IndexInvalid as error:
             reason = reasons.INDEXATION_FAILED
             message = f"failed to load Helm repository index from '{remote.redact(index_url)}': "
@@ -154,7 +146,7 @@ class HelmRepositoryPipeline:
             for skipped in index.skipped:
                 log.info("%s %s: skipped index entry %s", KIND, repo.metadata.name, skipped)
             return index.to_bytes()
-        raise fetch_failed(status, message, reason=reason, generation=generation)
+        raise _report.fetch_failed(status, message, reason=reason, generation=generation)
 
     def _store(
         self,
@@ -172,7 +164,7 @@ class HelmRepositoryPipeline:
                 try:
                     with os.fdopen(descriptor, "wb") as sink:
                         sink.write(content)
-                    artifact = store_artifact(
+                    artifact = _report.store_artifact(
                         self._storage,
                         KIND,
                         namespace,
@@ -184,7 +176,7 @@ class HelmRepositoryPipeline:
                 finally:
                     Path(scratch).unlink(missing_ok=True)
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         status["artifact"] = artifact.to_status()
         status["url"] = artifact.url
         return status["artifact"]

@@ -28,13 +28,7 @@ from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.steps import Outcome, Progress, Stalled, parse_object
-from tide.source._report import (
-    fetch_failed,
-    remove_artifacts,
-    storage_failed,
-    store_artifact,
-    stored,
-)
+from tide.source import _report
 from tide.source.oci import refs
 from tide.source.oci.pull import Pulled, PullFailed, pull
 
@@ -57,7 +51,7 @@ _SOURCE_ANNOTATION = "org.opencontainers.image.source"
 _REVISION_ANNOTATION = "org.opencontainers.image.revision"
 
 
-class OCIRepositoryPipeline:
+class OCIRepositoryPipeline(_report.ArtifactPipeline):
     """Steps of an OCIRepository reconcile.
 
     Args:
@@ -65,6 +59,8 @@ class OCIRepositoryPipeline:
         storage: where artifacts are stored and served from.
         workdir: scratch space for downloaded layers (created when missing).
     """
+
+    kind = KIND
 
     def __init__(self, *, client: KubeClient, storage: Storage, workdir: Path) -> None:
         self._client = client
@@ -78,23 +74,15 @@ class OCIRepositoryPipeline:
         repository, wanted = _target(repo, status)
         observed = _observed(repo.spec)
         pulled, event = await self._fetch_and_store(repo, repository, wanted, status, observed)
-        for key, value in observed.items():
-            if value is None:
-                status.pop(key, None)
-            else:
-                status[key] = value
+        _report.record_observed(status, observed)
         message = f"stored artifact for digest '{pulled.revision}'"
-        return stored(
+        return _report.stored(
             status,
             failure_types=_FAILURE_TYPES,
             message=message,
             generation=repo.metadata.generation,
             event=(reasons.NEW_ARTIFACT, event) if event else None,
         )
-
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Delete the object's artifacts from storage."""
-        remove_artifacts(self._storage, KIND, obj)
 
     async def _fetch_and_store(
         self,
@@ -121,11 +109,11 @@ class OCIRepositoryPipeline:
                 )
             return pulled, self._publish(repo, pulled, status)
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         except refs.InvalidReference as error:
             raise Stalled(str(error), reason=reasons.INVALID_CONFIG) from error
         except PullFailed as error:
-            raise fetch_failed(
+            raise _report.fetch_failed(
                 status, str(error), reason=error.reason, generation=generation
             ) from error
         finally:
@@ -149,7 +137,7 @@ class OCIRepositoryPipeline:
                 status["artifact"] = {**current, "revision": pulled.revision}
             return None
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name
-        artifact = store_artifact(
+        artifact = _report.store_artifact(
             self._storage,
             KIND,
             namespace,
@@ -196,7 +184,7 @@ def _target(
         )
     except refs.InvalidURL as error:
         message = f"URL validation failed for '{spec.url}': {error}"
-        raise fetch_failed(
+        raise _report.fetch_failed(
             status,
             message,
             reason=reasons.URL_INVALID,

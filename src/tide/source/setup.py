@@ -12,8 +12,7 @@ from tide.kube.cache import object_key
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import artifact_changed
-from tide.runtime.reconcile import Request
+from tide.runtime.predicates import on_artifact_change
 from tide.source import helmchart, helmrepository, ocirepository
 from tide.source.generator import setup as generator_setup
 from tide.source.git.build import ArchiveCache
@@ -98,7 +97,7 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
     controller = manager.add_object_controller(
         GIT_REPOSITORY, pipeline, name="gitrepository", component=COMPONENT
     )
-    cache.add_handler(_requeue_includers(cache, controller))
+    cache.add_handler(on_artifact_change(cache, controller, _includes))
     controllers = {
         "gitrepository": controller,
         "ocirepository": ocirepository.register(manager, storage, root / "work"),
@@ -119,18 +118,10 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
     return SourceRuntime(storage, server, remotes, archives, controller, controllers)
 
 
-def _requeue_includers(cache: Any, controller: Controller) -> Any:
-    """Return a handler that reconciles GitRepositories whose includes got a new artifact."""
-
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if not artifact_changed(old, new):
-            return
-        namespace, name = object_key(new or old or {})
-        for other in cache.scan():
-            includes = (other.get("spec") or {}).get("include") or []
-            if (other["metadata"].get("namespace") or "") == namespace and any(
-                (i.get("repository") or {}).get("name") == name for i in includes
-            ):
-                controller.enqueue(Request(namespace, other["metadata"]["name"]))
-
-    return handle
+def _includes(repository: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Tell whether a GitRepository's ``spec.include`` names ``other`` (in its namespace)."""
+    namespace, name = object_key(other)
+    includes = (repository.get("spec") or {}).get("include") or []
+    return (repository["metadata"].get("namespace") or "") == namespace and any(
+        (i.get("repository") or {}).get("name") == name for i in includes
+    )

@@ -7,11 +7,11 @@ from typing import Any
 
 from tide.api.kinds import SOURCE_WATCHER
 from tide.artifacts import Storage
-from tide.kube.cache import WatchCache, object_key
+from tide.kube.cache import object_key
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import artifact_changed
+from tide.runtime.predicates import on_artifact_change
 from tide.runtime.reconcile import Request
 from tide.source.generator.external import (
     ARTIFACT_GENERATOR,
@@ -75,30 +75,25 @@ def register(
         ARTIFACT_GENERATOR, pipeline, name="artifactgenerator", component=COMPONENT
     )
     for kind, cache in caches.items():
-        cache.add_handler(_on_source_change(kind, generators, controller))
+        cache.add_handler(on_artifact_change(generators, controller, _reads(kind)))
     caches[EXTERNAL_ARTIFACT.kind].add_handler(_on_output_deleted(controller))
     return controller
 
 
-def _on_source_change(kind: str, generators: WatchCache, controller: Controller) -> Any:
-    """Reconcile the generators naming a source whose artifact appeared, changed or went."""
+def _reads(kind: str) -> Any:
+    """Tell whether a generator's ``spec.sources`` name a ``kind`` source."""
 
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if not artifact_changed(old, new):
-            return
-        namespace, name = object_key(new or old or {})
-        for generator in generators.scan():
-            own = generator["metadata"].get("namespace") or ""
-            for ref in (generator.get("spec") or {}).get("sources") or []:
-                if (
-                    ref.get("kind") == kind
-                    and ref.get("name") == name
-                    and (ref.get("namespace") or own) == namespace
-                ):
-                    controller.enqueue(Request(*object_key(generator)))
-                    break
+    def refers(generator: dict[str, Any], source: dict[str, Any]) -> bool:
+        namespace, name = object_key(source)
+        own = generator["metadata"].get("namespace") or ""
+        return any(
+            ref.get("kind") == kind
+            and ref.get("name") == name
+            and (ref.get("namespace") or own) == namespace
+            for ref in (generator.get("spec") or {}).get("sources") or []
+        )
 
-    return handle
+    return refers
 
 
 def _on_output_deleted(controller: Controller) -> Any:
