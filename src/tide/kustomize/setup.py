@@ -8,7 +8,7 @@ from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import resource_type
-from tide.kustomize.reconciler import COMPONENT, KustomizationPipeline
+from tide.kustomize.reconciler import KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
@@ -68,9 +68,7 @@ def setup(
         max_unpacked_size=artifact_max_unpacked_size,
         no_remote_bases=no_remote_bases,
     )
-    controller = manager.add_object_controller(
-        KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT
-    )
+    controller = manager.add_object_controller(KUSTOMIZATION, pipeline)
     for kind, cache in sources.items():
         refers = _sourced_from(kind, policy)
         cache.add_handler(on_artifact_change(kustomizations, controller, refers))

@@ -16,6 +16,4 @@ RECEIVER = resource_type("Receiver")
 
 def setup(manager: Manager) -> None:
     """Register the Receiver controller with ``manager``."""
-    manager.add_object_controller(
-        RECEIVER, ReceiverPipeline(manager.client), name="receiver", component=COMPONENT
-    )
+    manager.add_object_controller(RECEIVER, ReceiverPipeline(manager.client))

@@ -49,8 +49,14 @@ def stored(
     message: str,
     generation: int | None,
     event: tuple[str, str] | None,
+    observed: Mapping[str, Any] | None = None,
 ) -> Succeeded:
-    """Mark the artifact stored and return the outcome, with ``event`` when one is due."""
+    """Mark the artifact stored and return the outcome, with ``event`` when one is due.
+
+    ``observed`` holds the ``observed*`` fields the artifact was built with
+    (:func:`record_observed`).
+    """
+    record_observed(status, observed or {})
     mark_stored(
         status,
         failure_types=failure_types,

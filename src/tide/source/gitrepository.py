@@ -100,14 +100,13 @@ class GitRepositoryPipeline(_report.ArtifactPipeline):
         event: tuple[str, str] | None = None
         if not self._up_to_date(current, resolved, status, observed):
             event = await self._publish(repo, namespace, resolved, includes, auth, status, timeout)
-        _report.record_observed(status, observed)
-        message = f"stored artifact for revision '{resolved.revision}'"
         return _report.stored(
             status,
             failure_types=_FAILURE_TYPES,
-            message=message,
+            message=f"stored artifact for revision '{resolved.revision}'",
             generation=generation,
             event=event,
+            observed=observed,
         )
 
     def _up_to_date(

@@ -40,7 +40,7 @@ from tide.source import _report
 from tide.source.helm.build import Build, BuildError
 from tide.source.helm.chartbuild import ChartBuilder, Stored
 from tide.source.helm.remote import FetchError
-from tide.source.helmrepository import COMPONENT, HELM_REPOSITORY
+from tide.source.helmrepository import HELM_REPOSITORY
 
 __all__ = [
     "HELM_CHART",
@@ -253,9 +253,7 @@ def register(
         sources=sources,
         source_retry=source_retry,
     )
-    controller = manager.add_object_controller(
-        HELM_CHART, pipeline, name="helmchart", component=COMPONENT
-    )
+    controller = manager.add_object_controller(HELM_CHART, pipeline)
     for kind, source_cache in sources.items():
         source_cache.add_handler(on_artifact_change(cache, controller, _built_from(kind)))
     return controller

@@ -74,12 +74,11 @@ class OCIRepositoryPipeline(_report.ArtifactPipeline):
         repository, wanted = _target(repo, status)
         observed = _observed(repo.spec)
         pulled, event = await self._fetch_and_store(repo, repository, wanted, status, observed)
-        _report.record_observed(status, observed)
-        message = f"stored artifact for digest '{pulled.revision}'"
         return _report.stored(
             status,
             failure_types=_FAILURE_TYPES,
-            message=message,
+            message=f"stored artifact for digest '{pulled.revision}'",
+            observed=observed,
             generation=repo.metadata.generation,
             event=(reasons.NEW_ARTIFACT, event) if event else None,
         )
@@ -161,9 +160,7 @@ def register(manager: Manager, storage: Storage, workdir: Path) -> Controller:
     pipeline = OCIRepositoryPipeline(
         client=manager.client, storage=storage, workdir=workdir / "oci"
     )
-    return manager.add_object_controller(
-        OCI_REPOSITORY, pipeline, name="ocirepository", component=COMPONENT
-    )
+    return manager.add_object_controller(OCI_REPOSITORY, pipeline)
 
 
 def _target(

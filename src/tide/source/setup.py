@@ -94,9 +94,7 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
     pipeline = GitRepositoryPipeline(
         client=manager.client, storage=storage, remotes=remotes, archives=archives, cache=cache
     )
-    controller = manager.add_object_controller(
-        GIT_REPOSITORY, pipeline, name="gitrepository", component=COMPONENT
-    )
+    controller = manager.add_object_controller(GIT_REPOSITORY, pipeline)
     cache.add_handler(on_artifact_change(cache, controller, _includes))
     controllers = {
         "gitrepository": controller,

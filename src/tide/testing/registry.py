@@ -25,19 +25,15 @@ Example::
 
 from __future__ import annotations
 
-import atexit
 import base64
-import contextlib
 import datetime
 import gzip
 import hashlib
 import io
 import json
 import secrets
-import shutil
 import ssl
 import tarfile
-import tempfile
 import time
 from pathlib import Path
 
@@ -47,6 +43,7 @@ import yaml
 
 from tide.testing import _certs
 from tide.testing._process import ServerProcess, free_port
+from tide.testing._server import LocalServer
 
 __all__ = ["Registry", "RegistryError"]
 
@@ -63,14 +60,13 @@ _START_ATTEMPTS = 3
 _BCRYPT_ROUNDS = 5
 """The registry checks the htpasswd hash on every request; bcrypt's minimum-ish cost keeps a
 test's hundreds of requests fast. The password is a test fixture, not a secret worth 2^12."""
-_RUNNING: set[Registry] = set()
 
 
 class RegistryError(RuntimeError):
     """The registry failed to start or refused a request; the message says which and why."""
 
 
-class Registry:
+class Registry(LocalServer):
     """A throwaway OCI registry served on ``127.0.0.1``.
 
     Args:
@@ -81,6 +77,10 @@ class Registry:
             (default: plain HTTP).
     """
 
+    _error = RegistryError
+    _what = "registry"
+    _prefix = "tide-registry-"
+
     def __init__(
         self,
         *,
@@ -88,59 +88,30 @@ class Registry:
         password: str | None = None,
         tls: bool = False,
     ) -> None:
-        if (username is None) != (password is None):
-            raise ValueError("give both username and password, or neither")
-        self.username = username
-        self.password = password
-        self.tls = tls
-        self.ca_pem: bytes | None = None
-        """The CA certificate (PEM) that signed the HTTPS certificate; ``None`` without TLS."""
-        self._root: Path | None = None
-        self._process: ServerProcess | None = None
+        super().__init__(username=username, password=password, tls=tls)
         self._port = 0
 
-    # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> Registry:
-        """Start the registry and return once ``GET /v2/`` answers (200, or 401 with auth)."""
-        if self._process is not None:
-            raise RegistryError("registry already started")
+    # -- lifecycle (start, stop and the context manager are LocalServer's) -------------------
+    def _preflight(self) -> None:
         if not _BINARY.exists():
             raise RegistryError(
                 f"{_BINARY} not found: install Debian's docker-registry package "
                 "(hack/install-test-deps.sh does)"
             )
-        self._root = Path(tempfile.mkdtemp(prefix="tide-registry-"))
-        _RUNNING.add(self)
-        try:
-            self._write_credentials()
-            for attempt in range(1, _START_ATTEMPTS + 1):
-                # free_port() can race with another process taking the port before the registry
-                # binds it; distribution then exits at once, and another port is tried.
-                self._port = free_port()
-                (self._root / "config.yml").write_text(self._config())
-                if self._spawn(last_attempt=attempt == _START_ATTEMPTS):
-                    break
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
-    def stop(self) -> None:
-        """Stop the registry and remove its folder (all pushed content included)."""
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
+    def _launch(self, root: Path) -> None:
+        """Start and return once ``GET /v2/`` answers (200, or 401 with auth)."""
+        self._write_credentials()
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            # free_port() can race with another process taking the port before the registry
+            # binds it; distribution then exits at once, and another port is tried.
+            self._port = free_port()
+            (root / "config.yml").write_text(self._config())
+            if self._spawn(last_attempt=attempt == _START_ATTEMPTS):
+                break
+
+    def _stopped(self) -> None:
         self._port = 0
-        _RUNNING.discard(self)
-
-    def __enter__(self) -> Registry:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- addresses ----------------------------------------------------------------------------
     @property
@@ -418,11 +389,3 @@ def _put_manifest(
 def _expect(answer: httpx.Response, status: int, what: str) -> None:
     if answer.status_code != status:
         raise RegistryError(f"{what}: HTTP {answer.status_code}: {answer.text[:500]}")
-
-
-@atexit.register
-def _stop_all() -> None:
-    """Stop registries the process still runs, so an aborted test run leaves no servers."""
-    for registry in list(_RUNNING):
-        with contextlib.suppress(Exception):
-            registry.stop()

@@ -71,9 +71,7 @@ def register(
         allow_cross_namespace=allow_cross_namespace,
         retry_after=retry_after,
     )
-    controller = manager.add_object_controller(
-        ARTIFACT_GENERATOR, pipeline, name="artifactgenerator", component=COMPONENT
-    )
+    controller = manager.add_object_controller(ARTIFACT_GENERATOR, pipeline)
     for kind, cache in caches.items():
         cache.add_handler(on_artifact_change(generators, controller, _reads(kind)))
     caches[EXTERNAL_ARTIFACT.kind].add_handler(_on_output_deleted(controller))
