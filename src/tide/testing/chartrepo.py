@@ -67,16 +67,9 @@ class ChartRepository(LocalServer):
     _what = "chart repository"
     _prefix = "tide-charts-"
 
-    def __init__(
-        self,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        tls: bool = False,
-    ) -> None:
-        super().__init__(username=username, password=password, tls=tls)
-        self._url = ""
-        self._final_count = 0
+    _url = ""
+    _final_count = 0
+    """Requests served, read before the folder holding the request log is removed."""
 
     # -- lifecycle (start, stop and the context manager are LocalServer's) -------------------
     def _launch(self, root: Path) -> None:

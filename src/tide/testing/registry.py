@@ -81,15 +81,8 @@ class Registry(LocalServer):
     _what = "registry"
     _prefix = "tide-registry-"
 
-    def __init__(
-        self,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        tls: bool = False,
-    ) -> None:
-        super().__init__(username=username, password=password, tls=tls)
-        self._port = 0
+    _port = 0
+    """The bound port while running; 0 when stopped."""
 
     # -- lifecycle (start, stop and the context manager are LocalServer's) -------------------
     def _preflight(self) -> None:
