@@ -12,7 +12,7 @@ from tide.kustomize.reconciler import KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import on_artifact_change
+from tide.runtime.predicates import requeue_consumers
 from tide.runtime.reconcile import Request
 
 __all__ = ["HELM_RELEASE", "KUSTOMIZATION", "SOURCE_KINDS", "setup"]
@@ -69,9 +69,7 @@ def setup(
         no_remote_bases=no_remote_bases,
     )
     controller = manager.add_object_controller(KUSTOMIZATION, pipeline)
-    for kind, cache in sources.items():
-        refers = _sourced_from(kind, policy)
-        cache.add_handler(on_artifact_change(kustomizations, controller, refers))
+    requeue_consumers(sources, kustomizations, controller, lambda kind: _sourced_from(kind, policy))
     kustomizations.add_handler(_on_dependency_ready(kustomizations, controller, policy))
     helm_releases.add_handler(
         _on_dependency_ready(kustomizations, controller, policy, kind="HelmRelease")

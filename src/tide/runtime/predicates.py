@@ -7,7 +7,7 @@ includes), so every consumer wakes on the same change.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tide.api.keys import REQUESTED_AT
@@ -17,7 +17,10 @@ from tide.runtime.reconcile import Request
 if TYPE_CHECKING:
     from tide.runtime.controller import Controller
 
-__all__ = ["artifact_changed", "changed", "on_artifact_change"]
+__all__ = ["Refers", "artifact_changed", "changed", "on_artifact_change", "requeue_consumers"]
+
+Refers = Callable[[dict[str, Any], dict[str, Any]], bool]
+"""``refers(consumer, source)``: whether a consumer object reads that source object."""
 
 
 def changed(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
@@ -56,7 +59,7 @@ def _artifact_identity(obj: dict[str, Any] | None) -> tuple[Any, Any]:
 def on_artifact_change(
     consumers: WatchCache,
     controller: Controller,
-    refers: Callable[[dict[str, Any], dict[str, Any]], bool],
+    refers: Refers,
 ) -> Handler:
     """Return a source cache handler that reconciles the consumers of a changed artifact.
 
@@ -76,3 +79,21 @@ def on_artifact_change(
                 controller.enqueue(Request(*object_key(consumer)))
 
     return handle
+
+
+def requeue_consumers(
+    sources: Mapping[str, WatchCache],
+    consumers: WatchCache,
+    controller: Controller,
+    refers: Callable[[str], Refers],
+) -> None:
+    """Wake ``controller``'s consumers whenever the artifact of a source of any kind changes.
+
+    Args:
+        sources: the watch cache of each source kind a consumer may name, by kind.
+        consumers: the cache of the consuming kind.
+        controller: the consuming kind's controller.
+        refers: ``refers(kind)`` returns the test of :func:`on_artifact_change` for that kind.
+    """
+    for kind, cache in sources.items():
+        cache.add_handler(on_artifact_change(consumers, controller, refers(kind)))

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from tide.api import conditions, reasons
 from tide.artifacts import Artifact, Storage, StorageError
+from tide.kube.client import KubeClient
 from tide.runtime.steps import Stalled, StepFailed, Succeeded
 
 __all__ = [
@@ -147,11 +148,22 @@ def remove_artifacts(storage: Storage, kind: str, obj: dict[str, Any]) -> None:
 
 
 class ArtifactPipeline:
-    """Base of the source pipelines: deleting an object removes its artifacts from storage."""
+    """Base of the source pipelines: deleting an object removes its artifacts from storage.
+
+    Args:
+        client: reads the Secrets (and ServiceAccounts) the spec names.
+        storage: where the kind's artifacts are stored and served from.
+        workdir: the kind's scratch space (created when first needed).
+    """
 
     kind: ClassVar[str]
     """The kind whose artifacts the pipeline stores (``GitRepository`` …)."""
     _storage: Storage
+
+    def __init__(self, *, client: KubeClient, storage: Storage, workdir: Path) -> None:
+        self._client = client
+        self._storage = storage
+        self._workdir = workdir
 
     async def finalize(self, obj: dict[str, Any]) -> None:
         """Delete the object's artifacts from storage."""

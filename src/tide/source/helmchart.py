@@ -28,7 +28,7 @@ from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import on_artifact_change
+from tide.runtime.predicates import requeue_consumers
 from tide.runtime.steps import (
     Outcome,
     Progress,
@@ -84,8 +84,7 @@ class HelmChartPipeline(_report.ArtifactPipeline):
         sources: dict[str, WatchCache],
         source_retry: float = SOURCE_RETRY,
     ) -> None:
-        self._storage = storage
-        self._workdir = workdir
+        super().__init__(client=client, storage=storage, workdir=workdir)
         self._sources = sources
         self._source_retry = source_retry
         self._builder = ChartBuilder(client=client, storage=storage, workdir=workdir)
@@ -254,8 +253,7 @@ def register(
         source_retry=source_retry,
     )
     controller = manager.add_object_controller(HELM_CHART, pipeline)
-    for kind, source_cache in sources.items():
-        source_cache.add_handler(on_artifact_change(cache, controller, _built_from(kind)))
+    requeue_consumers(sources, cache, controller, _built_from)
     return controller
 
 

@@ -81,9 +81,7 @@ class HelmRepositoryPipeline(_report.ArtifactPipeline):
         workdir: Path,
         max_index_size: int = MAX_INDEX_SIZE,
     ) -> None:
-        self._client = client
-        self._storage = storage
-        self._workdir = workdir
+        super().__init__(client=client, storage=storage, workdir=workdir)
         self.max_index_size = max_index_size
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:

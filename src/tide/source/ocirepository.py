@@ -23,7 +23,6 @@ from typing import Any
 from tide.api import kinds, reasons
 from tide.api.source import OCIRepository, OCIRepositorySpec
 from tide.artifacts import Storage, StorageError
-from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
@@ -61,11 +60,6 @@ class OCIRepositoryPipeline(_report.ArtifactPipeline):
     """
 
     kind = KIND
-
-    def __init__(self, *, client: KubeClient, storage: Storage, workdir: Path) -> None:
-        self._client = client
-        self._storage = storage
-        self._workdir = workdir
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish an artifact for the digest ``spec.ref`` resolves to in the registry."""

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import ClassVar, Self
 
+from tide.testing import _certs
 from tide.testing._process import ServerProcess
 
 __all__ = ["LocalServer"]
@@ -87,6 +88,22 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _write_tls(self, root: Path, ca_name: str) -> tuple[Path, Path]:
+        """Issue a loopback serving certificate from a fresh CA; return (cert, key) files.
+
+        The CA certificate is published as :attr:`ca_pem`; the key file is private to the user.
+        """
+        authority = _certs.CertificateAuthority(ca_name)
+        serving = authority.issue(
+            "127.0.0.1", dns_names=("localhost",), ip_addresses=("127.0.0.1",), server=True
+        )
+        cert, key = root / "tls.crt", root / "tls.key"
+        cert.write_bytes(serving.cert_pem)
+        key.touch(mode=0o600)
+        key.write_bytes(serving.key_pem)
+        self.ca_pem = authority.cert_pem
+        return cert, key
 
     # -- what subclasses provide ------------------------------------------------------------
     def _preflight(self) -> None:

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tide.testing import _certs, _charts
+from tide.testing import _charts
 from tide.testing._process import ServerProcess
 from tide.testing._server import LocalServer
 
@@ -182,15 +182,8 @@ class ChartRepository(LocalServer):
             auth_file.write_text(json.dumps({"username": self.username, "password": self.password}))
             command += ["--auth-file", str(auth_file)]
         if self.tls:
-            authority = _certs.CertificateAuthority("tide-charts-ca")
-            serving = authority.issue(
-                "127.0.0.1", dns_names=("localhost",), ip_addresses=("127.0.0.1",), server=True
-            )
-            (self._root / "tls.crt").write_bytes(serving.cert_pem)
-            (self._root / "tls.key").touch(mode=0o600)
-            (self._root / "tls.key").write_bytes(serving.key_pem)
-            self.ca_pem = authority.cert_pem
-            command += ["--cert", str(self._root / "tls.crt"), "--key", str(self._root / "tls.key")]
+            cert, key = self._write_tls(self._root, "tide-charts-ca")
+            command += ["--cert", str(cert), "--key", str(key)]
         self._process = ServerProcess.start("chartrepo", command, log=self._root / "server.log")
         deadline = time.monotonic() + _START_TIMEOUT
         while not ready_file.exists():

@@ -41,7 +41,6 @@ import bcrypt
 import httpx
 import yaml
 
-from tide.testing import _certs
 from tide.testing._process import ServerProcess, free_port
 from tide.testing._server import LocalServer
 
@@ -258,14 +257,7 @@ class Registry(LocalServer):
             hashed = bcrypt.hashpw(self.password.encode(), bcrypt.gensalt(rounds=_BCRYPT_ROUNDS))
             (self._root / "htpasswd").write_text(f"{self.username}:{hashed.decode()}\n")
         if self.tls:
-            authority = _certs.CertificateAuthority("tide-registry-ca")
-            serving = authority.issue(
-                "127.0.0.1", dns_names=("localhost",), ip_addresses=("127.0.0.1",), server=True
-            )
-            (self._root / "tls.crt").write_bytes(serving.cert_pem)
-            (self._root / "tls.key").touch(mode=0o600)
-            (self._root / "tls.key").write_bytes(serving.key_pem)
-            self.ca_pem = authority.cert_pem
+            self._write_tls(self._root, "tide-registry-ca")
 
     def _config(self) -> str:
         assert self._root is not None

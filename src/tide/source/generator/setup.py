@@ -11,7 +11,7 @@ from tide.kube.cache import object_key
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import on_artifact_change
+from tide.runtime.predicates import requeue_consumers
 from tide.runtime.reconcile import Request
 from tide.source.generator.external import (
     ARTIFACT_GENERATOR,
@@ -72,8 +72,7 @@ def register(
         retry_after=retry_after,
     )
     controller = manager.add_object_controller(ARTIFACT_GENERATOR, pipeline)
-    for kind, cache in caches.items():
-        cache.add_handler(on_artifact_change(generators, controller, _reads(kind)))
+    requeue_consumers(caches, generators, controller, _reads)
     caches[EXTERNAL_ARTIFACT.kind].add_handler(_on_output_deleted(controller))
     return controller
 
