@@ -5,12 +5,19 @@ from __future__ import annotations
 __all__ = [
     "COMPONENT_LABEL",
     "FINALIZER",
+    "FORCE",
     "GENERATOR_LABEL",
+    "KUSTOMIZE_NAMESPACE_LABEL",
+    "KUSTOMIZE_NAME_LABEL",
     "MANAGED_BY_LABEL",
     "ORIGIN_REVISION",
     "PARTIAL_APPLY",
     "PART_OF_LABEL",
+    "PRUNE",
+    "RECONCILE",
     "REQUESTED_AT",
+    "SSA",
+    "SUBSTITUTE",
     "VERSION_LABEL",
 ]
 
@@ -34,3 +41,18 @@ COMPONENT_LABEL = "app.kubernetes.io/component"
 """Label naming the Flux controller that serves a CRD, e.g. ``source-controller``."""
 VERSION_LABEL = "app.kubernetes.io/version"
 """Label carrying the installed release; ``flux check`` reports the GitRepository CRD's."""
+KUSTOMIZE_NAME_LABEL = "kustomize.toolkit.fluxcd.io/name"
+"""Owner label on every object a Kustomization applies: the Kustomization's name."""
+KUSTOMIZE_NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace"
+"""Owner label on every object a Kustomization applies: the Kustomization's namespace."""
+SSA = "kustomize.toolkit.fluxcd.io/ssa"
+"""Per-object annotation: ``Ignore`` skips it, ``IfNotPresent`` only creates it,
+``Merge``/``Override`` apply it."""
+FORCE = "kustomize.toolkit.fluxcd.io/force"
+"""Per-object annotation; ``enabled`` recreates the object when an immutable field changes."""
+RECONCILE = "kustomize.toolkit.fluxcd.io/reconcile"
+"""Per-object annotation; ``disabled`` keeps the object from being applied."""
+PRUNE = "kustomize.toolkit.fluxcd.io/prune"
+"""Per-object annotation; ``disabled`` keeps the object when it leaves the inventory."""
+SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
+"""Label or annotation; ``disabled`` keeps ``postBuild`` substitution off the object."""

@@ -86,13 +86,17 @@ PROGRESSING_WITH_RETRY = "ProgressingWithRetry"
 RECONCILIATION_FAILED = "ReconciliationFailed"
 """Applying or reconciling failed for a reason not covered by a narrower one."""
 DEPENDENCY_NOT_READY = "DependencyNotReady"
-"""A dependency in ``dependsOn`` or a source is not ready yet; retried at ``retryInterval``."""
+"""A ``dependsOn`` entry is not ready yet, looked at again after ``--requeue-dependency`` (or at
+once when it turns ready); while deleting, a dependent is still being deleted."""
 ARTIFACT_FAILED = "ArtifactFailed"
-"""The source artifact could not be fetched or failed digest verification."""
+"""The source or its artifact is missing (retried at ``retryInterval``), or the artifact could not
+be fetched, unpacked or verified against its digest."""
 DECRYPTION_FAILED = "DecryptionFailed"
-"""SOPS-encrypted manifests could not be decrypted with the keys given."""
+"""SOPS-encrypted manifests could not be decrypted with the keys given, or the
+``spec.decryption.secretRef`` Secret is missing."""
 BUILD_FAILED = "BuildFailed"
-"""Manifests could not be built (kustomize, substitution, decryption)."""
+"""Manifests could not be built (kustomize, path checks, remote bases, ``postBuild``
+substitution); decryption fails with ``DecryptionFailed``."""
 PRUNE_FAILED = "PruneFailed"
 """Objects that left the source could not be deleted."""
 HEALTH_CHECK_FAILED = "HealthCheckFailed"

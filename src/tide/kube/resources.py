@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+
+from tide.api.kinds import KINDS
 
 __all__ = [
     "CONFIG_MAP",
@@ -13,6 +16,7 @@ __all__ = [
     "SECRET",
     "SERVICE_ACCOUNT",
     "ResourceType",
+    "resource_type",
 ]
 
 
@@ -48,3 +52,19 @@ CRD = ResourceType(
     "customresourcedefinitions",
     namespaced=False,
 )
+
+
+@cache
+def resource_type(kind: str) -> ResourceType:
+    """Return where the Flux ``kind`` Tide serves lives, read from :data:`tide.api.kinds.KINDS`.
+
+    The registry declares each kind's group, storage version and plural once; controllers ask
+    here instead of restating them.
+
+    Raises:
+        KeyError: ``kind`` is not one of the kinds Tide serves.
+    """
+    for info in KINDS:
+        if info.kind == kind:
+            return ResourceType(info.group, info.version, info.kind, info.plural)
+    raise KeyError(f"unknown Flux kind {kind!r}")

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tide.api import kinds, reasons
+from tide.api import keys, kinds, reasons
 from tide.api.keys import PARTIAL_APPLY
 from tide.api.kustomize import Kustomization
 from tide.api.meta import format_duration, parse_duration
@@ -27,7 +27,7 @@ from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
-from tide.kube.ssa import ChangeSet, ResourceManager
+from tide.kube.ssa import ChangeSet, ManagerOptions, ResourceManager
 from tide.kustomize import health, history, inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.build_cache import BuildCache
@@ -37,14 +37,19 @@ from tide.kustomize.target import TargetGone, Targets
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.steps import Outcome, Progress, StepFailed, Succeeded, Waiting, parse_object
 
-__all__ = ["COMPONENT", "KustomizationPipeline"]
+__all__ = ["COMPONENT", "MANAGER_OPTIONS", "KustomizationPipeline"]
 
 log = logging.getLogger(__name__)
 
 COMPONENT = kinds.KUSTOMIZE_CONTROLLER
 """Field manager, event source and owner of status fields, as Flux's controller."""
-OWNER_NAME = "kustomize.toolkit.fluxcd.io/name"
-OWNER_NAMESPACE = "kustomize.toolkit.fluxcd.io/namespace"
+MANAGER_OPTIONS = ManagerOptions(
+    reconcile_annotation=keys.RECONCILE,
+    ssa_annotation=keys.SSA,
+    force_annotation=keys.FORCE,
+    prune_annotation=keys.PRUNE,
+)
+"""The per-object annotations a Kustomization's objects may carry, under Flux's keys."""
 _DELETION_POLL = 1.0
 """Seconds between looks while a deletion waits for its dependents (their removal also wakes it)."""
 _DELETION_WAIT_LIMIT = 300.0
@@ -277,10 +282,8 @@ class KustomizationPipeline:
                 objects = await asyncio.to_thread(decrypt, objects, age_keys=keys)
             else:
                 require_decryption(objects)
-        except DecryptionError as error:
-            raise StepFailed(str(error), reason=reasons.DECRYPTION_FAILED) from error
-        except BuildError as error:
-            raise StepFailed(str(error), reason=reasons.BUILD_FAILED) from error
+        except (DecryptionError, BuildError) as error:
+            raise StepFailed(str(error), reason=error.reason) from error
         return objects
 
     async def _fetch_and_build(
@@ -311,11 +314,11 @@ class KustomizationPipeline:
         self, kustomization: Kustomization, *, deleting: bool = False
     ) -> ResourceManager:
         owner = {
-            OWNER_NAME: kustomization.metadata.name,
-            OWNER_NAMESPACE: kustomization.metadata.namespace or "default",
+            keys.KUSTOMIZE_NAME_LABEL: kustomization.metadata.name,
+            keys.KUSTOMIZE_NAMESPACE_LABEL: kustomization.metadata.namespace or "default",
         }
         target = await self._targets.for_kustomization(kustomization, deleting=deleting)
-        return ResourceManager(target.client, target.mapper, COMPONENT, owner)
+        return ResourceManager(target.client, target.mapper, COMPONENT, owner, MANAGER_OPTIONS)
 
     async def _apply(
         self,

@@ -4,30 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from tide.api.kustomize import Kustomization
 from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.discovery import RESTMapper
-from tide.kube.resources import ResourceType
-from tide.kustomize.reconciler import COMPONENT, KustomizationPipeline
+from tide.kube.resources import resource_type
+from tide.kustomize.reconciler import KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
+from tide.runtime.predicates import requeue_consumers
 from tide.runtime.reconcile import Request
 
 __all__ = ["HELM_RELEASE", "KUSTOMIZATION", "SOURCE_KINDS", "setup"]
 
-KUSTOMIZATION = ResourceType(
-    Kustomization.GROUP, Kustomization.VERSION, "Kustomization", "kustomizations"
-)
-SOURCE_KINDS = (
-    ResourceType("source.toolkit.fluxcd.io", "v1", "GitRepository", "gitrepositories"),
-    ResourceType("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories"),
-    ResourceType("source.toolkit.fluxcd.io", "v1", "Bucket", "buckets"),
-    ResourceType("source.toolkit.fluxcd.io", "v1", "ExternalArtifact", "externalartifacts"),
+KUSTOMIZATION = resource_type("Kustomization")
+SOURCE_KINDS = tuple(
+    resource_type(kind) for kind in ("GitRepository", "OCIRepository", "Bucket", "ExternalArtifact")
 )
 """Kinds a Kustomization's ``sourceRef`` may name."""
-HELM_RELEASE = ResourceType("helm.toolkit.fluxcd.io", "v2", "HelmRelease", "helmreleases")
+HELM_RELEASE = resource_type("HelmRelease")
 """Watched so ``dependsOn`` may name a HelmRelease (a Tide extension)."""
 
 
@@ -73,11 +68,8 @@ def setup(
         max_unpacked_size=artifact_max_unpacked_size,
         no_remote_bases=no_remote_bases,
     )
-    controller = manager.add_object_controller(
-        KUSTOMIZATION, pipeline, name="kustomization", component=COMPONENT
-    )
-    for kind, cache in sources.items():
-        cache.add_handler(_on_new_artifact(kind, kustomizations, controller, policy))
+    controller = manager.add_object_controller(KUSTOMIZATION, pipeline)
+    requeue_consumers(sources, kustomizations, controller, lambda kind: _sourced_from(kind, policy))
     kustomizations.add_handler(_on_dependency_ready(kustomizations, controller, policy))
     helm_releases.add_handler(
         _on_dependency_ready(kustomizations, controller, policy, kind="HelmRelease")
@@ -86,35 +78,25 @@ def setup(
     return controller
 
 
-def _on_new_artifact(
-    kind: str, kustomizations: WatchCache, controller: Controller, policy: ReferencePolicy
-) -> Any:
-    """Reconcile the Kustomizations of a source whose artifact revision changed.
+def _sourced_from(kind: str, policy: ReferencePolicy) -> Any:
+    """Tell whether a Kustomization's ``sourceRef`` names a ``kind`` source.
 
     One that may not refer to the source (another namespace, locked down) stays stalled: its
     verdict cannot change until its own spec does.
     """
 
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if new is None:
-            return
-        before = ((old or {}).get("status") or {}).get("artifact") or {}
-        after = (new.get("status") or {}).get("artifact") or {}
-        if not after or before.get("revision") == after.get("revision"):
-            return
-        namespace, name = object_key(new)
-        for other in kustomizations.scan():
-            ref = (other.get("spec") or {}).get("sourceRef") or {}
-            own = other["metadata"].get("namespace") or ""
-            if (
-                ref.get("kind") == kind
-                and ref.get("name") == name
-                and (ref.get("namespace") or own) == namespace
-                and policy.allows(own, namespace)
-            ):
-                controller.enqueue(Request(*object_key(other)))
+    def refers(kustomization: dict[str, Any], source: dict[str, Any]) -> bool:
+        namespace, name = object_key(source)
+        ref = (kustomization.get("spec") or {}).get("sourceRef") or {}
+        own = kustomization["metadata"].get("namespace") or ""
+        return (
+            ref.get("kind") == kind
+            and ref.get("name") == name
+            and (ref.get("namespace") or own) == namespace
+            and policy.allows(own, namespace)
+        )
 
-    return handle
+    return refers
 
 
 def _on_dependency_ready(

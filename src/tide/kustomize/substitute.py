@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from tide import yamlio
+from tide.api import keys
 from tide.kustomize.build import BuildError
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
     "substitute_text",
 ]
 
-DISABLED_KEY = "kustomize.toolkit.fluxcd.io/substitute"
+DISABLED_KEY = keys.SUBSTITUTE
 """Label or annotation that, set to ``disabled``, opts an object out of substitution."""
 
 VARIABLE_NAME = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")

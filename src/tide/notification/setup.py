@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tide.api import kinds
-from tide.api.notification import Receiver
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.notification.receiver import ReceiverPipeline
 from tide.runtime.manager import Manager
 
@@ -12,11 +11,9 @@ __all__ = ["COMPONENT", "RECEIVER", "setup"]
 
 COMPONENT = kinds.NOTIFICATION_CONTROLLER
 """Name in events' ``reportingController`` and in ``managedFields``, as Flux's controller."""
-RECEIVER = ResourceType(Receiver.GROUP, Receiver.VERSION, Receiver.KIND, "receivers")
+RECEIVER = resource_type("Receiver")
 
 
 def setup(manager: Manager) -> None:
     """Register the Receiver controller with ``manager``."""
-    manager.add_object_controller(
-        RECEIVER, ReceiverPipeline(manager.client), name="receiver", component=COMPONENT
-    )
+    manager.add_object_controller(RECEIVER, ReceiverPipeline(manager.client))

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tide.api import kinds
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient
@@ -152,24 +153,33 @@ class Manager:
         self.controllers.append(controller)
 
     def add_object_controller(
-        self, rt: ResourceType, pipeline: Pipeline, *, name: str, component: str
+        self,
+        rt: ResourceType,
+        pipeline: Pipeline,
+        *,
+        name: str | None = None,
+        component: str | None = None,
     ) -> Controller:
         """Reconcile objects of ``rt`` with ``pipeline`` inside the Flux object lifecycle.
 
         Args:
             rt: the kind to watch and reconcile.
             pipeline: the kind-specific steps.
-            name: the controller's name in logs and metrics ("gitrepository").
-            component: who reports events and owns status fields ("source-controller").
+            name: the controller's name in logs and metrics. Default: the kind in lower case
+                ("gitrepository").
+            component: who reports events and owns status fields. Default: the Flux controller
+                :data:`tide.api.kinds.KINDS` says serves the kind ("source-controller").
 
         Returns the controller, for callers that add more watches or inspect it in tests.
         """
+        if component is None:
+            component = kinds.find_kind(rt.api_version, rt.kind).component
         cache = self.cache_for(rt)
         reconciler = ObjectReconciler(
             rt=rt, client=self.client, cache=cache, recorder=self.recorder(component),
             pipeline=pipeline,
         )  # fmt: skip
-        controller = Controller(name, reconciler, workers=self.options.workers)
+        controller = Controller(name or rt.kind.lower(), reconciler, workers=self.options.workers)
         self.watch(rt, controller)
         self.add_controller(controller)
         return controller

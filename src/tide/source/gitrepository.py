@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tide.api import conditions, reasons
+from tide.api import reasons
 from tide.api.keys import REQUESTED_AT
 from tide.api.meta import parse_duration
 from tide.api.source import GitRepository
@@ -21,8 +21,8 @@ from tide.artifacts import VOLUME_ERRNOS, Storage, StorageError, describe_write_
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
-from tide.source._report import remove_artifacts, storage_failed, stored
+from tide.runtime.steps import Outcome, Progress, Stalled, parse_object
+from tide.source import _report
 from tide.source.git.auth import GitAuth, GitAuthError
 from tide.source.git.build import ArchiveCache, IncludedArtifact
 from tide.source.git.command import GitCommandError, redact
@@ -40,8 +40,10 @@ _FAILURE_TYPES = (
 )
 
 
-class GitRepositoryPipeline:
+class GitRepositoryPipeline(_report.ArtifactPipeline):
     """Steps of a GitRepository reconcile."""
+
+    kind = KIND
 
     def __init__(
         self,
@@ -76,10 +78,9 @@ class GitRepositoryPipeline:
         except (GitCommandError, GitAuthError, RefNotFound, IncludeError) as error:
             kind, reason = _classify(error)
             message = _failure_message(url, error)
-            conditions.mark_true(
-                status, kind, reason=reason, message=message, generation=generation
-            )
-            raise StepFailed(message, reason=reason) from error
+            raise _report.fetch_failed(
+                status, message, reason=reason, generation=generation, condition=kind
+            ) from error
         except ValueError as error:  # a semver range that does not parse
             raise Stalled(
                 f"invalid spec.ref.semver: {error}", reason=reasons.INVALID_CONFIG
@@ -99,23 +100,14 @@ class GitRepositoryPipeline:
         event: tuple[str, str] | None = None
         if not self._up_to_date(current, resolved, status, observed):
             event = await self._publish(repo, namespace, resolved, includes, auth, status, timeout)
-        for key, value in observed.items():
-            if value is None:
-                status.pop(key, None)
-            else:
-                status[key] = value
-        message = f"stored artifact for revision '{resolved.revision}'"
-        return stored(
+        return _report.stored(
             status,
             failure_types=_FAILURE_TYPES,
-            message=message,
+            message=f"stored artifact for revision '{resolved.revision}'",
             generation=generation,
             event=event,
+            observed=observed,
         )
-
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Delete the object's artifacts from storage."""
-        remove_artifacts(self._storage, KIND, obj)
 
     def _up_to_date(
         self,
@@ -154,26 +146,22 @@ class GitRepositoryPipeline:
                 )
             with self._storage.writing(f"failed to archive revision '{revision}'"):
                 archive = await self._archives.get(checkout, ignore=spec.ignore, includes=includes)
-            artifact = self._storage.store(KIND, namespace, name, archive, revision=revision)
-            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
+            artifact = _report.store_artifact(
+                self._storage, KIND, namespace, name, archive, revision=revision
+            )
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         except GitCommandError as error:
             local = self._local_write_failure(error, f"failed to check out revision '{revision}'")
             if local is not None:
-                raise storage_failed(status, local, generation=generation) from error
+                raise _report.storage_failed(status, local, generation=generation) from error
             message = _failure_message(spec.url, error)
-            conditions.mark_true(
-                status,
-                reasons.FETCH_FAILED,
-                reason=error.reason,
-                message=message,
-                generation=generation,
-            )
-            raise StepFailed(message, reason=error.reason) from error
+            raise _report.fetch_failed(
+                status, message, reason=error.reason, generation=generation
+            ) from error
         except OSError as error:  # an include's fromPath or toPath that is not there
             failure = StorageError(f"failed to store artifact for revision '{revision}': {error}")
-            raise storage_failed(status, failure, generation=generation) from error
+            raise _report.storage_failed(status, failure, generation=generation) from error
         status["artifact"] = artifact.to_status()
         subject = await self._remotes.commit_subject(checkout)
         return reasons.NEW_ARTIFACT, f"stored artifact for commit '{subject}'"

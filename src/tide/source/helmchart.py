@@ -21,32 +21,28 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tide.api import conditions, reasons
-from tide.api.source import Bucket, GitRepository, HelmChart, HelmRepository
+from tide.api.source import HelmChart, HelmRepository
 from tide.artifacts import Storage, StorageError
-from tide.kube.cache import WatchCache
+from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.reconcile import Request
+from tide.runtime.predicates import requeue_consumers
 from tide.runtime.steps import (
     Outcome,
     Progress,
-    Stalled,
-    StepFailed,
     Succeeded,
     Waiting,
     parse_object,
 )
-from tide.source._report import mark_stored, remove_artifacts, storage_failed
+from tide.source import _report
 from tide.source.helm.build import Build, BuildError
 from tide.source.helm.chartbuild import ChartBuilder, Stored
 from tide.source.helm.remote import FetchError
-from tide.source.helmrepository import COMPONENT, HELM_REPOSITORY
+from tide.source.helmrepository import HELM_REPOSITORY
 
 __all__ = [
-    "BUCKET",
-    "GIT_REPOSITORY",
     "HELM_CHART",
     "KIND",
     "SOURCE_RETRY",
@@ -55,11 +51,7 @@ __all__ = [
 ]
 
 KIND = "HelmChart"
-HELM_CHART = ResourceType(HelmChart.GROUP, HelmChart.VERSION, KIND, "helmcharts")
-GIT_REPOSITORY = ResourceType(
-    GitRepository.GROUP, GitRepository.VERSION, "GitRepository", "gitrepositories"
-)
-BUCKET = ResourceType(Bucket.GROUP, Bucket.VERSION, "Bucket", "buckets")
+HELM_CHART = resource_type(KIND)
 SOURCE_RETRY = 5.0
 """Seconds before a HelmChart waiting for its source's artifact looks again (the source watch
 usually wakes it sooner)."""
@@ -70,7 +62,7 @@ _FAILURE_TYPES = (
 )
 
 
-class HelmChartPipeline:
+class HelmChartPipeline(_report.ArtifactPipeline):
     """Steps of a HelmChart reconcile.
 
     Args:
@@ -81,6 +73,8 @@ class HelmChartPipeline:
         source_retry: seconds before a chart waiting for its source looks again.
     """
 
+    kind = KIND
+
     def __init__(
         self,
         *,
@@ -90,8 +84,7 @@ class HelmChartPipeline:
         sources: dict[str, WatchCache],
         source_retry: float = SOURCE_RETRY,
     ) -> None:
-        self._storage = storage
-        self._workdir = workdir
+        super().__init__(client=client, storage=storage, workdir=workdir)
         self._sources = sources
         self._source_retry = source_retry
         self._builder = ChartBuilder(client=client, storage=storage, workdir=workdir)
@@ -110,7 +103,7 @@ class HelmChartPipeline:
                         return build
                     event = self._publish(chart, build, status)
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         except (BuildError, FetchError) as error:
             _fail(status, error, generation)
         reason, message = _ready(status)
@@ -120,10 +113,6 @@ class HelmChartPipeline:
             event_reason=event[0] if event else None,
             event_message=event[1] if event else None,
         )
-
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Delete the object's artifacts from storage."""
-        remove_artifacts(self._storage, KIND, obj)
 
     async def _build(
         self,
@@ -162,14 +151,12 @@ class HelmChartPipeline:
         found = self._sources[ref.kind].get(namespace, ref.name)
         if found is None:
             message = f"failed to get source: {ref.kind} '{namespace}/{ref.name}' not found"
-            conditions.mark_true(
+            raise _report.fetch_failed(
                 status,
-                reasons.FETCH_FAILED,
+                message,
                 reason=reasons.SOURCE_UNAVAILABLE,
-                message=message,
                 generation=chart.metadata.generation,
             )
-            raise StepFailed(message, reason=reasons.SOURCE_UNAVAILABLE)
         return found, ref.kind
 
     def _stored(self, status: dict[str, Any]) -> Stored | None:
@@ -209,7 +196,8 @@ class HelmChartPipeline:
             if kept and kept.get("status") == "True":
                 reason, message = kept["reason"], kept["message"]
         else:
-            artifact = self._storage.store(
+            artifact = _report.store_artifact(
+                self._storage,
                 KIND,
                 namespace,
                 name,
@@ -217,7 +205,6 @@ class HelmChartPipeline:
                 revision=build.version,
                 filename=build.path.name,
             )
-            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
             if artifact.digest != current.get("digest"):
                 event = (reason, message)
             status["artifact"] = artifact.to_status()
@@ -227,7 +214,7 @@ class HelmChartPipeline:
             else:
                 status.pop("observedValuesFiles", None)
         status["observedChartName"] = build.name
-        mark_stored(
+        _report.mark_stored(
             status,
             failure_types=_FAILURE_TYPES,
             reason=reason,
@@ -256,7 +243,8 @@ def register(
         source_retry: seconds before a chart waiting for its source looks again (default 5).
     """
     cache = manager.cache_for(HELM_CHART)
-    sources = {rt.kind: manager.cache_for(rt) for rt in (HELM_REPOSITORY, GIT_REPOSITORY, BUCKET)}
+    source_kinds = (HELM_REPOSITORY, resource_type("GitRepository"), resource_type("Bucket"))
+    sources = {rt.kind: manager.cache_for(rt) for rt in source_kinds}
     pipeline = HelmChartPipeline(
         client=manager.client,
         storage=storage,
@@ -264,40 +252,28 @@ def register(
         sources=sources,
         source_retry=source_retry,
     )
-    controller = manager.add_object_controller(
-        HELM_CHART, pipeline, name="helmchart", component=COMPONENT
-    )
-    for kind, source_cache in sources.items():
-        source_cache.add_handler(_requeue_charts(kind, cache, controller))
+    controller = manager.add_object_controller(HELM_CHART, pipeline)
+    requeue_consumers(sources, cache, controller, _built_from)
     return controller
 
 
-def _requeue_charts(kind: str, charts: WatchCache, controller: Controller) -> Any:
-    """Return a handler that reconciles the HelmCharts of a source with a new artifact."""
+def _built_from(kind: str) -> Any:
+    """Tell whether a HelmChart's ``sourceRef`` names a ``kind`` source and has not built its
+    current artifact revision yet."""
 
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if new is None:
-            return
-        after = (new.get("status") or {}).get("artifact") or {}
-        before = ((old or {}).get("status") or {}).get("artifact") or {}
-        if not after or (before.get("revision"), before.get("digest")) == (
-            after.get("revision"),
-            after.get("digest"),
-        ):
-            return
-        namespace, name = new["metadata"].get("namespace") or "", new["metadata"]["name"]
-        for chart in charts.scan():
-            ref = (chart.get("spec") or {}).get("sourceRef") or {}
-            observed = (chart.get("status") or {}).get("observedSourceArtifactRevision")
-            if (
-                chart["metadata"].get("namespace") == namespace
-                and ref.get("kind") == kind
-                and ref.get("name") == name
-                and observed != after.get("revision")
-            ):
-                controller.enqueue(Request(namespace, chart["metadata"]["name"]))
+    def refers(chart: dict[str, Any], source: dict[str, Any]) -> bool:
+        namespace, name = object_key(source)
+        ref = (chart.get("spec") or {}).get("sourceRef") or {}
+        observed = (chart.get("status") or {}).get("observedSourceArtifactRevision")
+        artifact = (source.get("status") or {}).get("artifact") or {}
+        return (
+            (chart["metadata"].get("namespace") or "") == namespace
+            and ref.get("kind") == kind
+            and ref.get("name") == name
+            and observed != artifact.get("revision")
+        )
 
-    return handle
+    return refers
 
 
 def _fail(
@@ -308,11 +284,14 @@ def _fail(
     for other in (reasons.FETCH_FAILED, reasons.BUILD_FAILED):
         if other != kind:
             conditions.delete(status, other)
-    message = str(error)
-    conditions.mark_true(status, kind, reason=error.reason, message=message, generation=generation)
-    if isinstance(error, BuildError) and error.persistent:
-        raise Stalled(message, reason=error.reason) from error
-    raise StepFailed(message, reason=error.reason) from error
+    raise _report.fetch_failed(
+        status,
+        str(error),
+        reason=error.reason,
+        generation=generation,
+        stall=isinstance(error, BuildError) and error.persistent,
+        condition=kind,
+    ) from error
 
 
 def _ready(status: dict[str, Any]) -> tuple[str, str]:

@@ -24,20 +24,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tide.api import conditions, kinds, reasons
+from tide.api import kinds, reasons
 from tide.api.keys import FINALIZER
 from tide.api.source import HelmRepository
 from tide.artifacts import Storage, StorageError
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
-from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
-from tide.source._report import remove_artifacts, storage_failed, stored
+from tide.runtime.steps import Outcome, Progress, parse_object
+from tide.source import _report
 from tide.source.helm import remote
 from tide.source.helm.index import MAX_INDEX_SIZE, IndexInvalid, parse_index
 
@@ -55,15 +55,13 @@ log = logging.getLogger(__name__)
 KIND = "HelmRepository"
 COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``, as Flux's controller."""
-HELM_REPOSITORY = ResourceType(
-    HelmRepository.GROUP, HelmRepository.VERSION, KIND, "helmrepositories"
-)
+HELM_REPOSITORY = resource_type(KIND)
 _FAILURE_TYPES = (reasons.FETCH_FAILED, reasons.STORAGE_OPERATION_FAILED)
 _DEFAULT_INTERVAL = 60.0
 """Seconds between index fetches when ``spec.interval`` is not set (Flux's ``1m``)."""
 
 
-class HelmRepositoryPipeline:
+class HelmRepositoryPipeline(_report.ArtifactPipeline):
     """Steps of a ``type: default`` HelmRepository reconcile.
 
     Args:
@@ -73,6 +71,8 @@ class HelmRepositoryPipeline:
         max_index_size: the largest index accepted, in bytes (default 50 MiB, as Flux).
     """
 
+    kind = KIND
+
     def __init__(
         self,
         *,
@@ -81,9 +81,7 @@ class HelmRepositoryPipeline:
         workdir: Path,
         max_index_size: int = MAX_INDEX_SIZE,
     ) -> None:
-        self._client = client
-        self._storage = storage
-        self._workdir = workdir
+        super().__init__(client=client, storage=storage, workdir=workdir)
         self.max_index_size = max_index_size
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
@@ -97,14 +95,9 @@ class HelmRepositoryPipeline:
                 "invalid Helm repository URL: 'oci' URL scheme cannot be used with 'default' "
                 "HelmRepository type"
             )
-            conditions.mark_true(
-                status,
-                reasons.FETCH_FAILED,
-                reason=reasons.URL_INVALID,
-                message=message,
-                generation=generation,
+            raise _report.fetch_failed(
+                status, message, reason=reasons.URL_INVALID, generation=generation, stall=True
             )
-            raise Stalled(message, reason=reasons.URL_INVALID)
         content = await self._fetch(repo, status)
         revision = f"sha256:{hashlib.sha256(content).hexdigest()}"
         current = status.get("artifact")
@@ -120,17 +113,13 @@ class HelmRepositoryPipeline:
                 f"stored fetched index of size {size} from '{remote.redact(url)}'",
             )
         message = f"stored artifact: revision '{revision}'"
-        return stored(
+        return _report.stored(
             status,
             failure_types=_FAILURE_TYPES,
             message=message,
             generation=generation,
             event=event,
         )
-
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Delete the object's artifacts from storage."""
-        remove_artifacts(self._storage, KIND, obj)
 
     async def _fetch(self, repo: HelmRepository, status: dict[str, Any]) -> bytes:
         """Download, validate and normalise the index; mark FetchFailed on failure."""
@@ -146,7 +135,7 @@ class HelmRepositoryPipeline:
         except remote.FetchError as error:
             reason, message = error.reason, f"failed to fetch Helm repository index: {error}"
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         except IndexInvalid as error:
             reason = reasons.INDEXATION_FAILED
             message = f"failed to load Helm repository index from '{remote.redact(index_url)}': "
@@ -155,10 +144,7 @@ class HelmRepositoryPipeline:
             for skipped in index.skipped:
                 log.info("%s %s: skipped index entry %s", KIND, repo.metadata.name, skipped)
             return index.to_bytes()
-        conditions.mark_true(
-            status, reasons.FETCH_FAILED, reason=reason, message=message, generation=generation
-        )
-        raise StepFailed(message, reason=reason)
+        raise _report.fetch_failed(status, message, reason=reason, generation=generation)
 
     def _store(
         self,
@@ -176,7 +162,8 @@ class HelmRepositoryPipeline:
                 try:
                     with os.fdopen(descriptor, "wb") as sink:
                         sink.write(content)
-                    artifact = self._storage.store(
+                    artifact = _report.store_artifact(
+                        self._storage,
                         KIND,
                         namespace,
                         name,
@@ -186,9 +173,8 @@ class HelmRepositoryPipeline:
                     )
                 finally:
                     Path(scratch).unlink(missing_ok=True)
-            self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         status["artifact"] = artifact.to_status()
         status["url"] = artifact.url
         return status["artifact"]

@@ -20,15 +20,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tide.api import conditions, kinds, reasons
+from tide.api import kinds, reasons
 from tide.api.source import OCIRepository, OCIRepositorySpec
 from tide.artifacts import Storage, StorageError
-from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, parse_object
-from tide.source._report import remove_artifacts, storage_failed, stored
+from tide.runtime.steps import Outcome, Progress, Stalled, parse_object
+from tide.source import _report
 from tide.source.oci import refs
 from tide.source.oci.pull import Pulled, PullFailed, pull
 
@@ -41,7 +40,7 @@ __all__ = [
 ]
 
 KIND = "OCIRepository"
-OCI_REPOSITORY = ResourceType(OCIRepository.GROUP, OCIRepository.VERSION, KIND, "ocirepositories")
+OCI_REPOSITORY = resource_type(KIND)
 COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``; the same as ``tide.source.setup.COMPONENT``."""
 
@@ -51,7 +50,7 @@ _SOURCE_ANNOTATION = "org.opencontainers.image.source"
 _REVISION_ANNOTATION = "org.opencontainers.image.revision"
 
 
-class OCIRepositoryPipeline:
+class OCIRepositoryPipeline(_report.ArtifactPipeline):
     """Steps of an OCIRepository reconcile.
 
     Args:
@@ -60,10 +59,7 @@ class OCIRepositoryPipeline:
         workdir: scratch space for downloaded layers (created when missing).
     """
 
-    def __init__(self, *, client: KubeClient, storage: Storage, workdir: Path) -> None:
-        self._client = client
-        self._storage = storage
-        self._workdir = workdir
+    kind = KIND
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish an artifact for the digest ``spec.ref`` resolves to in the registry."""
@@ -72,23 +68,14 @@ class OCIRepositoryPipeline:
         repository, wanted = _target(repo, status)
         observed = _observed(repo.spec)
         pulled, event = await self._fetch_and_store(repo, repository, wanted, status, observed)
-        for key, value in observed.items():
-            if value is None:
-                status.pop(key, None)
-            else:
-                status[key] = value
-        message = f"stored artifact for digest '{pulled.revision}'"
-        return stored(
+        return _report.stored(
             status,
             failure_types=_FAILURE_TYPES,
-            message=message,
+            message=f"stored artifact for digest '{pulled.revision}'",
+            observed=observed,
             generation=repo.metadata.generation,
             event=(reasons.NEW_ARTIFACT, event) if event else None,
         )
-
-    async def finalize(self, obj: dict[str, Any]) -> None:
-        """Delete the object's artifacts from storage."""
-        remove_artifacts(self._storage, KIND, obj)
 
     async def _fetch_and_store(
         self,
@@ -115,18 +102,13 @@ class OCIRepositoryPipeline:
                 )
             return pulled, self._publish(repo, pulled, status)
         except StorageError as error:
-            raise storage_failed(status, error, generation=generation) from error
+            raise _report.storage_failed(status, error, generation=generation) from error
         except refs.InvalidReference as error:
             raise Stalled(str(error), reason=reasons.INVALID_CONFIG) from error
         except PullFailed as error:
-            conditions.mark_true(
-                status,
-                reasons.FETCH_FAILED,
-                reason=error.reason,
-                message=str(error),
-                generation=repo.metadata.generation,
-            )
-            raise StepFailed(str(error), reason=error.reason) from error
+            raise _report.fetch_failed(
+                status, str(error), reason=error.reason, generation=generation
+            ) from error
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -148,7 +130,8 @@ class OCIRepositoryPipeline:
                 status["artifact"] = {**current, "revision": pulled.revision}
             return None
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name
-        artifact = self._storage.store(
+        artifact = _report.store_artifact(
+            self._storage,
             KIND,
             namespace,
             name,
@@ -156,7 +139,6 @@ class OCIRepositoryPipeline:
             revision=pulled.revision,
             metadata=pulled.annotations,
         )
-        self._storage.collect_garbage(KIND, namespace, name, current=artifact.path)
         status["artifact"] = artifact.to_status()
         if current.get("digest") == artifact.digest:
             return None
@@ -172,9 +154,7 @@ def register(manager: Manager, storage: Storage, workdir: Path) -> Controller:
     pipeline = OCIRepositoryPipeline(
         client=manager.client, storage=storage, workdir=workdir / "oci"
     )
-    return manager.add_object_controller(
-        OCI_REPOSITORY, pipeline, name="ocirepository", component=COMPONENT
-    )
+    return manager.add_object_controller(OCI_REPOSITORY, pipeline)
 
 
 def _target(
@@ -195,14 +175,13 @@ def _target(
         )
     except refs.InvalidURL as error:
         message = f"URL validation failed for '{spec.url}': {error}"
-        conditions.mark_true(
+        raise _report.fetch_failed(
             status,
-            reasons.FETCH_FAILED,
+            message,
             reason=reasons.URL_INVALID,
-            message=message,
             generation=repo.metadata.generation,
-        )
-        raise Stalled(message, reason=reasons.URL_INVALID) from error
+            stall=True,
+        ) from error
     except refs.InvalidReference as error:
         raise Stalled(str(error), reason=reasons.INVALID_CONFIG) from error
     return repository, wanted

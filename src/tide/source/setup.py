@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from tide.api import kinds
-from tide.api.source import GitRepository
 from tide.artifacts import ArtifactServer, Storage
-from tide.kube.resources import ResourceType
+from tide.kube.cache import object_key
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.reconcile import Request
+from tide.runtime.predicates import on_artifact_change
 from tide.source import helmchart, helmrepository, ocirepository
 from tide.source.generator import setup as generator_setup
 from tide.source.git.build import ArchiveCache
@@ -24,9 +24,7 @@ __all__ = ["COMPONENT", "GIT_REPOSITORY", "SourceOptions", "SourceRuntime", "set
 
 COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``, as Flux's controller."""
-GIT_REPOSITORY = ResourceType(
-    GitRepository.GROUP, GitRepository.VERSION, "GitRepository", "gitrepositories"
-)
+GIT_REPOSITORY = resource_type("GitRepository")
 
 
 @dataclass(frozen=True)
@@ -96,10 +94,8 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
     pipeline = GitRepositoryPipeline(
         client=manager.client, storage=storage, remotes=remotes, archives=archives, cache=cache
     )
-    controller = manager.add_object_controller(
-        GIT_REPOSITORY, pipeline, name="gitrepository", component=COMPONENT
-    )
-    cache.add_handler(_requeue_includers(cache, controller))
+    controller = manager.add_object_controller(GIT_REPOSITORY, pipeline)
+    cache.add_handler(on_artifact_change(cache, controller, _includes))
     controllers = {
         "gitrepository": controller,
         "ocirepository": ocirepository.register(manager, storage, root / "work"),
@@ -120,22 +116,10 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
     return SourceRuntime(storage, server, remotes, archives, controller, controllers)
 
 
-def _requeue_includers(cache: Any, controller: Controller) -> Any:
-    """Return a handler that reconciles GitRepositories whose includes got a new artifact."""
-
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if new is None or old is None:
-            return
-        before = (old.get("status") or {}).get("artifact") or {}
-        after = (new.get("status") or {}).get("artifact") or {}
-        if before.get("digest") == after.get("digest"):
-            return
-        namespace, name = new["metadata"].get("namespace") or "", new["metadata"]["name"]
-        for other in cache.scan():
-            includes = (other.get("spec") or {}).get("include") or []
-            if other["metadata"].get("namespace") == namespace and any(
-                (i.get("repository") or {}).get("name") == name for i in includes
-            ):
-                controller.enqueue(Request(namespace, other["metadata"]["name"]))
-
-    return handle
+def _includes(repository: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Tell whether a GitRepository's ``spec.include`` names ``other`` (in its namespace)."""
+    namespace, name = object_key(other)
+    includes = (repository.get("spec") or {}).get("include") or []
+    return (repository["metadata"].get("namespace") or "") == namespace and any(
+        (i.get("repository") or {}).get("name") == name for i in includes
+    )

@@ -21,39 +21,35 @@ Example::
 from __future__ import annotations
 
 import argparse
-import atexit
 import base64
 import binascii
-import contextlib
 import functools
 import hmac
 import http.server
 import json
 import os
-import shutil
 import ssl
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from tide.testing import _certs, _charts
+from tide.testing import _charts
 from tide.testing._process import ServerProcess
+from tide.testing._server import LocalServer
 
 __all__ = ["ChartRepository", "ChartRepositoryError"]
 
 _START_TIMEOUT = 20.0
 _REALM = "tide-charts"
-_RUNNING: set[ChartRepository] = set()
 
 
 class ChartRepositoryError(RuntimeError):
     """The chart server failed to start or is not running; the message carries its log tail."""
 
 
-class ChartRepository:
+class ChartRepository(LocalServer):
     """A throwaway Helm chart repository served on ``127.0.0.1``.
 
     Args:
@@ -67,57 +63,23 @@ class ChartRepository:
     :meth:`write_index`.
     """
 
-    def __init__(
-        self,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        tls: bool = False,
-    ) -> None:
-        if (username is None) != (password is None):
-            raise ValueError("give both username and password, or neither")
-        self.username = username
-        self.password = password
-        self.tls = tls
-        self.ca_pem: bytes | None = None
-        """The CA certificate (PEM) that signed the HTTPS certificate; ``None`` without TLS."""
-        self._root: Path | None = None
-        self._process: ServerProcess | None = None
-        self._url = ""
-        self._final_count = 0
+    _error = ChartRepositoryError
+    _what = "chart repository"
+    _prefix = "tide-charts-"
 
-    # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> ChartRepository:
-        """Start the server with an empty index and return once it accepts connections."""
-        if self._process is not None:
-            raise ChartRepositoryError("chart repository already started")
-        self._root = Path(tempfile.mkdtemp(prefix="tide-charts-"))
-        _RUNNING.add(self)
-        try:
-            self.charts_dir.mkdir()
-            _charts.index_directory(self.charts_dir)
-            self._spawn()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    _url = ""
+    _final_count = 0
+    """Requests served, read before the folder holding the request log is removed."""
 
-    def stop(self) -> None:
-        """Stop the server and remove its folder (charts included)."""
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-        if self._root is not None:
-            self._final_count = self.request_count
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
-        _RUNNING.discard(self)
+    # -- lifecycle (start, stop and the context manager are LocalServer's) -------------------
+    def _launch(self, root: Path) -> None:
+        """Start with an empty index."""
+        self.charts_dir.mkdir()
+        _charts.index_directory(self.charts_dir)
+        self._spawn()
 
-    def __enter__(self) -> ChartRepository:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _before_removal(self) -> None:
+        self._final_count = self.request_count
 
     # -- what tests read ----------------------------------------------------------------------
     @property
@@ -220,15 +182,8 @@ class ChartRepository:
             auth_file.write_text(json.dumps({"username": self.username, "password": self.password}))
             command += ["--auth-file", str(auth_file)]
         if self.tls:
-            authority = _certs.CertificateAuthority("tide-charts-ca")
-            serving = authority.issue(
-                "127.0.0.1", dns_names=("localhost",), ip_addresses=("127.0.0.1",), server=True
-            )
-            (self._root / "tls.crt").write_bytes(serving.cert_pem)
-            (self._root / "tls.key").touch(mode=0o600)
-            (self._root / "tls.key").write_bytes(serving.key_pem)
-            self.ca_pem = authority.cert_pem
-            command += ["--cert", str(self._root / "tls.crt"), "--key", str(self._root / "tls.key")]
+            cert, key = self._write_tls(self._root, "tide-charts-ca")
+            command += ["--cert", str(cert), "--key", str(key)]
         self._process = ServerProcess.start("chartrepo", command, log=self._root / "server.log")
         deadline = time.monotonic() + _START_TIMEOUT
         while not ready_file.exists():
@@ -364,14 +319,6 @@ def serve(argv: list[str]) -> None:
     scratch.replace(args.ready_file)
     with server:
         server.serve_forever()
-
-
-@atexit.register
-def _stop_all() -> None:
-    """Stop repositories the process still runs, so an aborted test run leaves no servers."""
-    for repository in list(_RUNNING):
-        with contextlib.suppress(Exception):
-            repository.stop()
 
 
 if __name__ == "__main__":

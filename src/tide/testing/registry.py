@@ -25,19 +25,15 @@ Example::
 
 from __future__ import annotations
 
-import atexit
 import base64
-import contextlib
 import datetime
 import gzip
 import hashlib
 import io
 import json
 import secrets
-import shutil
 import ssl
 import tarfile
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,8 +41,8 @@ import bcrypt
 import httpx
 import yaml
 
-from tide.testing import _certs
 from tide.testing._process import ServerProcess, free_port
+from tide.testing._server import LocalServer
 
 __all__ = ["Registry", "RegistryError"]
 
@@ -63,14 +59,13 @@ _START_ATTEMPTS = 3
 _BCRYPT_ROUNDS = 5
 """The registry checks the htpasswd hash on every request; bcrypt's minimum-ish cost keeps a
 test's hundreds of requests fast. The password is a test fixture, not a secret worth 2^12."""
-_RUNNING: set[Registry] = set()
 
 
 class RegistryError(RuntimeError):
     """The registry failed to start or refused a request; the message says which and why."""
 
 
-class Registry:
+class Registry(LocalServer):
     """A throwaway OCI registry served on ``127.0.0.1``.
 
     Args:
@@ -81,66 +76,34 @@ class Registry:
             (default: plain HTTP).
     """
 
-    def __init__(
-        self,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        tls: bool = False,
-    ) -> None:
-        if (username is None) != (password is None):
-            raise ValueError("give both username and password, or neither")
-        self.username = username
-        self.password = password
-        self.tls = tls
-        self.ca_pem: bytes | None = None
-        """The CA certificate (PEM) that signed the HTTPS certificate; ``None`` without TLS."""
-        self._root: Path | None = None
-        self._process: ServerProcess | None = None
-        self._port = 0
+    _error = RegistryError
+    _what = "registry"
+    _prefix = "tide-registry-"
 
-    # -- lifecycle --------------------------------------------------------------------------
-    def start(self) -> Registry:
-        """Start the registry and return once ``GET /v2/`` answers (200, or 401 with auth)."""
-        if self._process is not None:
-            raise RegistryError("registry already started")
+    _port = 0
+    """The bound port while running; 0 when stopped."""
+
+    # -- lifecycle (start, stop and the context manager are LocalServer's) -------------------
+    def _preflight(self) -> None:
         if not _BINARY.exists():
             raise RegistryError(
                 f"{_BINARY} not found: install Debian's docker-registry package "
                 "(hack/install-test-deps.sh does)"
             )
-        self._root = Path(tempfile.mkdtemp(prefix="tide-registry-"))
-        _RUNNING.add(self)
-        try:
-            self._write_credentials()
-            for attempt in range(1, _START_ATTEMPTS + 1):
-                # free_port() can race with another process taking the port before the registry
-                # binds it; distribution then exits at once, and another port is tried.
-                self._port = free_port()
-                (self._root / "config.yml").write_text(self._config())
-                if self._spawn(last_attempt=attempt == _START_ATTEMPTS):
-                    break
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
-    def stop(self) -> None:
-        """Stop the registry and remove its folder (all pushed content included)."""
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-        if self._root is not None:
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
+    def _launch(self, root: Path) -> None:
+        """Start and return once ``GET /v2/`` answers (200, or 401 with auth)."""
+        self._write_credentials()
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            # free_port() can race with another process taking the port before the registry
+            # binds it; distribution then exits at once, and another port is tried.
+            self._port = free_port()
+            (root / "config.yml").write_text(self._config())
+            if self._spawn(last_attempt=attempt == _START_ATTEMPTS):
+                break
+
+    def _stopped(self) -> None:
         self._port = 0
-        _RUNNING.discard(self)
-
-    def __enter__(self) -> Registry:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- addresses ----------------------------------------------------------------------------
     @property
@@ -294,14 +257,7 @@ class Registry:
             hashed = bcrypt.hashpw(self.password.encode(), bcrypt.gensalt(rounds=_BCRYPT_ROUNDS))
             (self._root / "htpasswd").write_text(f"{self.username}:{hashed.decode()}\n")
         if self.tls:
-            authority = _certs.CertificateAuthority("tide-registry-ca")
-            serving = authority.issue(
-                "127.0.0.1", dns_names=("localhost",), ip_addresses=("127.0.0.1",), server=True
-            )
-            (self._root / "tls.crt").write_bytes(serving.cert_pem)
-            (self._root / "tls.key").touch(mode=0o600)
-            (self._root / "tls.key").write_bytes(serving.key_pem)
-            self.ca_pem = authority.cert_pem
+            self._write_tls(self._root, "tide-registry-ca")
 
     def _config(self) -> str:
         assert self._root is not None
@@ -418,11 +374,3 @@ def _put_manifest(
 def _expect(answer: httpx.Response, status: int, what: str) -> None:
     if answer.status_code != status:
         raise RegistryError(f"{what}: HTTP {answer.status_code}: {answer.text[:500]}")
-
-
-@atexit.register
-def _stop_all() -> None:
-    """Stop registries the process still runs, so an aborted test run leaves no servers."""
-    for registry in list(_RUNNING):
-        with contextlib.suppress(Exception):
-            registry.stop()

@@ -11,6 +11,7 @@ from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.ssa import Action, ResourceManager
+from tide.kustomize.reconciler import MANAGER_OPTIONS
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +85,7 @@ def widget_crd(group: str) -> dict[str, Any]:
 
 @pytest.fixture
 def manager(kube: KubeClient) -> ResourceManager:
-    return ResourceManager(kube, RESTMapper(kube), "tide-ssa-tests", OWNER)
+    return ResourceManager(kube, RESTMapper(kube), "tide-ssa-tests", OWNER, MANAGER_OPTIONS)
 
 
 def actions(change_set: Any) -> dict[str, Action]:

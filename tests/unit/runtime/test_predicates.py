@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tide.api.keys import REQUESTED_AT
-from tide.runtime.predicates import changed
+from tide.runtime.predicates import artifact_changed, changed
 
 pytestmark = pytest.mark.unit
 
@@ -65,3 +65,33 @@ def test_update_of_an_object_already_being_deleted_does_not_need_another_reconci
     new = _obj(deletionTimestamp="2024-01-01T00:00:00Z", finalizers=["b"])
 
     assert changed(old, new) is False
+
+
+def _source(revision: str | None = None, digest: str | None = None) -> dict[str, Any]:
+    source = _obj()
+    if revision is not None:
+        source["status"]["artifact"] = {"revision": revision, "digest": digest}
+    return source
+
+
+def test_consumers_wake_when_a_source_publishes_its_first_artifact() -> None:
+    assert artifact_changed(_source(), _source("main@sha1:a", "sha256:1"))
+    assert artifact_changed(None, _source("main@sha1:a", "sha256:1"))
+
+
+def test_consumers_wake_on_a_new_revision_or_a_new_digest_of_the_same_revision() -> None:
+    old = _source("main@sha1:a", "sha256:1")
+    assert artifact_changed(old, _source("main@sha1:b", "sha256:2"))
+    assert artifact_changed(old, _source("main@sha1:a", "sha256:2"))
+
+
+def test_consumers_wake_when_the_artifact_goes_with_its_source() -> None:
+    assert artifact_changed(_source("main@sha1:a", "sha256:1"), None)
+
+
+def test_status_writes_that_keep_the_artifact_wake_no_consumer() -> None:
+    old = _source("main@sha1:a", "sha256:1")
+    new = copy.deepcopy(old)
+    new["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+    assert not artifact_changed(old, new)
+    assert not artifact_changed(None, _source())

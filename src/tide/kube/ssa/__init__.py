@@ -6,6 +6,7 @@ fluxcd/pkg ``ssa``: a :class:`ResourceManager` whose results are a :class:`Chang
 
 from tide.kube.ssa.changeset import Action, ChangeSet, ChangeSetEntry, ObjectRef, object_id
 from tide.kube.ssa.manager import ResourceManager
+from tide.kube.ssa.options import ManagerOptions
 from tide.kube.ssa.wait import Health, Readiness, readiness
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "ChangeSet",
     "ChangeSetEntry",
     "Health",
+    "ManagerOptions",
     "ObjectRef",
     "Readiness",
     "ResourceManager",

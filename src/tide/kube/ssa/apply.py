@@ -20,25 +20,19 @@ from tide.kube.errors import KubeError, KubeInvalid
 from tide.kube.resources import ResourceType
 from tide.kube.ssa import diff
 from tide.kube.ssa.changeset import Action, ChangeSet, ChangeSetEntry, ObjectRef
+from tide.kube.ssa.options import ManagerOptions
 from tide.kube.ssa.wait import readiness
 
 if TYPE_CHECKING:
     from tide.kube.ssa.manager import ResourceManager
 
 __all__ = [
-    "ANNOTATION_FORCE",
-    "ANNOTATION_RECONCILE",
-    "ANNOTATION_SSA",
     "CLUSTER_DEFINITIONS",
     "apply_all",
     "stages",
 ]
 
 log = logging.getLogger(__name__)
-
-ANNOTATION_SSA = "kustomize.toolkit.fluxcd.io/ssa"
-ANNOTATION_FORCE = "kustomize.toolkit.fluxcd.io/force"
-ANNOTATION_RECONCILE = "kustomize.toolkit.fluxcd.io/reconcile"
 
 CLUSTER_DEFINITIONS = frozenset({"CustomResourceDefinition", "Namespace", "ClusterRole"})
 """Kinds Flux applies first, because the rest may live in them or be of their kinds."""
@@ -67,17 +61,30 @@ def stages(objects: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]
     return [definitions, classes, rest]
 
 
-def _annotation(obj: Mapping[str, Any], key: str) -> str:
+def _annotation(obj: Mapping[str, Any], key: str | None) -> str:
+    """Return the value of annotation ``key`` ('' when absent or when ``key`` is None)."""
+    if key is None:
+        return ""
     return str(((obj.get("metadata") or {}).get("annotations") or {}).get(key, ""))
 
 
-def _skipped(manifest: Mapping[str, Any]) -> str:
+def _skipped(options: ManagerOptions, manifest: Mapping[str, Any]) -> str:
     """Why the object's annotations keep it from being applied at all ('' when they do not)."""
-    if _annotation(manifest, ANNOTATION_RECONCILE) == "disabled":
+    if _annotation(manifest, options.reconcile_annotation) == "disabled":
         return "reconcile disabled by annotation"
-    if _annotation(manifest, ANNOTATION_SSA) == "Ignore":
+    if _annotation(manifest, options.ssa_annotation) == "Ignore":
         return "ssa: Ignore"
     return ""
+
+
+def _forced(options: ManagerOptions, manifest: Mapping[str, Any], *, force: bool) -> bool:
+    """Whether the object is recreated when its immutable fields change."""
+    return force or _annotation(manifest, options.force_annotation) == "enabled"
+
+
+def _if_not_present(options: ManagerOptions, manifest: Mapping[str, Any]) -> bool:
+    """Whether the object is only created, never updated."""
+    return _annotation(manifest, options.ssa_annotation) == "IfNotPresent"
 
 
 def _is_immutable_error(error: KubeError) -> bool:
@@ -122,13 +129,13 @@ async def _refused(
     """
 
     async def check(manifest: Mapping[str, Any]) -> ChangeSetEntry | None:
-        if _skipped(manifest):
+        if _skipped(manager.options, manifest):
             return None
         ref = ObjectRef.of(manifest)
         version = manifest.get("apiVersion", "").rpartition("/")[2]
         try:
             rt = await manager.mapper.for_object(dict(manifest))
-            if _annotation(manifest, ANNOTATION_SSA) == "IfNotPresent":
+            if _if_not_present(manager.options, manifest):
                 namespace = _namespace(manifest) if rt.namespaced else None
                 if await manager.client.get_or_none(rt, ref.name, namespace=namespace):
                     return None  # it exists, so the apply will leave it alone
@@ -138,8 +145,7 @@ async def _refused(
         except UnknownKind as error:
             return ChangeSetEntry(ref.id, ref.subject, Action.FAILED, version, str(error))
         except KubeError as error:
-            forced = force or _annotation(manifest, ANNOTATION_FORCE) == "enabled"
-            if forced and _is_immutable_error(error):
+            if _forced(manager.options, manifest, force=force) and _is_immutable_error(error):
                 return None
             message = f"{type(error).__name__}: {error}"
             return ChangeSetEntry(ref.id, ref.subject, Action.FAILED, version, message)
@@ -190,18 +196,17 @@ async def _apply_one(
     ) -> ChangeSetEntry:
         return ChangeSetEntry(ref.id, ref.subject, action, version, message, stored)
 
-    if skipped := _skipped(manifest):
+    if skipped := _skipped(manager.options, manifest):
         return entry(Action.SKIPPED, skipped)
-    mode = _annotation(manifest, ANNOTATION_SSA)
     try:
         rt = await manager.mapper.for_object(dict(manifest))
         obj = _prepared(manager, manifest, rt)
         namespace = obj["metadata"].get("namespace")
         live = await manager.client.get_or_none(rt, obj["metadata"]["name"], namespace=namespace)
-        if live is not None and mode == "IfNotPresent":
+        if live is not None and _if_not_present(manager.options, manifest):
             return entry(Action.SKIPPED, "ssa: IfNotPresent and the object exists", live)
-        force_this = force or _annotation(manifest, ANNOTATION_FORCE) == "enabled"
-        action, stored = await _apply_if_changed(manager, rt, obj, live, force=force_this)
+        forced = _forced(manager.options, manifest, force=force)
+        action, stored = await _apply_if_changed(manager, rt, obj, live, force=forced)
     except UnknownKind as error:
         return entry(Action.FAILED, str(error))
     except KubeError as error:

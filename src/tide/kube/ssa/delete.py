@@ -15,9 +15,7 @@ from tide.kube.ssa.changeset import Action, ChangeSet, ChangeSetEntry, ObjectRef
 if TYPE_CHECKING:
     from tide.kube.ssa.manager import ResourceManager
 
-__all__ = ["ANNOTATION_PRUNE", "delete_all", "deletion_order", "wait_deleted"]
-
-ANNOTATION_PRUNE = "kustomize.toolkit.fluxcd.io/prune"
+__all__ = ["delete_all", "deletion_order", "wait_deleted"]
 
 
 def deletion_order(refs: Sequence[ObjectRef]) -> list[ObjectRef]:
@@ -34,8 +32,6 @@ def deletion_order(refs: Sequence[ObjectRef]) -> list[ObjectRef]:
 async def delete_all(
     manager: ResourceManager,
     entries: Sequence[Mapping[str, str]],
-    *,
-    skip_annotation: tuple[str, str] = (ANNOTATION_PRUNE, "disabled"),
 ) -> ChangeSet:
     """Delete every inventory entry; see :meth:`ResourceManager.delete_all`."""
     versions = {entry["id"]: entry.get("v", "") for entry in entries}
@@ -54,9 +50,9 @@ async def delete_all(
             if live is None:
                 continue
             metadata = live.get("metadata") or {}
-            key, value = skip_annotation
-            if (metadata.get("annotations") or {}).get(key) == value:
-                result.add(outcome(Action.SKIPPED, f"{key}: {value}"))
+            key = manager.options.prune_annotation
+            if key is not None and (metadata.get("annotations") or {}).get(key) == "disabled":
+                result.add(outcome(Action.SKIPPED, f"{key}: disabled"))
                 continue
             labels = metadata.get("labels") or {}
             if any(labels.get(k) != v for k, v in manager.owner_labels.items()):

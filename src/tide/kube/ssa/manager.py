@@ -15,6 +15,7 @@ from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.ssa import apply, delete, wait
 from tide.kube.ssa.changeset import ChangeSet
+from tide.kube.ssa.options import ManagerOptions
 
 __all__ = ["ResourceManager"]
 
@@ -27,7 +28,9 @@ class ResourceManager:
         mapper: resolves each manifest's kind (shared, so discovery is cached across owners).
         field_manager: the SSA field manager recorded in ``managedFields``.
         owner_labels: labels put on every applied object and required on every pruned one, e.g.
-            ``kustomize.toolkit.fluxcd.io/name`` and ``/namespace``.
+            the Kustomization name and namespace labels.
+        options: the per-object annotations obeyed. Default: none (every object applied and
+            pruned as it is).
     """
 
     def __init__(
@@ -36,6 +39,7 @@ class ResourceManager:
         mapper: RESTMapper,
         field_manager: str,
         owner_labels: Mapping[str, str],
+        options: ManagerOptions | None = None,
     ) -> None:
         if client.field_manager != field_manager:
             # KubeClient applies as its own field manager; a shallow copy shares its connection
@@ -46,6 +50,7 @@ class ResourceManager:
         self.mapper = mapper
         self.field_manager = field_manager
         self.owner_labels = dict(owner_labels)
+        self.options = options or ManagerOptions()
 
     async def apply_all(
         self,
@@ -56,11 +61,11 @@ class ResourceManager:
     ) -> ChangeSet:
         """Apply ``objects`` in Flux's stages and return what happened to each.
 
-        Unchanged objects are not written. Per-object annotations: ``ssa: Ignore`` and
-        ``reconcile: disabled`` skip the object; ``ssa: IfNotPresent`` only creates it;
-        ``ssa: Merge``/``Override`` apply it (Tide never strips other managers' fields, so the
-        two behave alike); ``force: enabled`` (or ``force=True``) recreates an object whose
-        immutable fields changed.
+        Unchanged objects are not written. Per-object annotations, under the keys
+        :class:`ManagerOptions` names: ``ssa: Ignore`` and ``reconcile: disabled`` skip the
+        object; ``ssa: IfNotPresent`` only creates it; ``ssa: Merge``/``Override`` apply it
+        (Tide never strips other managers' fields, so the two behave alike); ``force: enabled``
+        (or ``force=True``) recreates an object whose immutable fields changed.
 
         Args:
             objects: manifests (JSON-shaped dicts); not modified.
@@ -75,17 +80,16 @@ class ResourceManager:
     async def delete_all(
         self,
         entries: Sequence[Mapping[str, str]],
-        *,
-        skip_annotation: tuple[str, str] = (delete.ANNOTATION_PRUNE, "disabled"),
     ) -> ChangeSet:
         """Delete the objects inventory ``entries`` (``{"id", "v"}``) name.
 
-        Objects already gone are left out of the result; objects carrying ``skip_annotation``
-        or no longer carrying this manager's owner labels are ``skipped``. Deletion uses the
-        API server's default propagation, which is background for every built-in kind that
-        owns others (Deployments, Jobs…).
+        Objects already gone are left out of the result; objects annotated
+        ``<prune_annotation>: disabled`` (:class:`ManagerOptions`) or no longer carrying this
+        manager's owner labels are ``skipped``. Deletion uses the API server's default
+        propagation, which is background for every built-in kind that owns others
+        (Deployments, Jobs…).
         """
-        return await delete.delete_all(self, entries, skip_annotation=skip_annotation)
+        return await delete.delete_all(self, entries)
 
     async def wait_deleted(self, deleted: ChangeSet, timeout: float) -> list[str]:
         """Wait until what ``deleted`` deleted is gone; return the subjects still present."""

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from tide.api import conditions, reasons
-from tide.api.generator import ArtifactGenerator, ExternalArtifact
+from tide.api.generator import ExternalArtifact
 from tide.api.keys import GENERATOR_LABEL, MANAGED_BY_LABEL
 from tide.artifacts import IgnoreRules, Storage, build_archive, sha256_file
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
+from tide.source._report import store_artifact
 
 __all__ = [
     "ARTIFACT_GENERATOR",
@@ -32,12 +33,8 @@ __all__ = [
     "owner_reference",
 ]
 
-EXTERNAL_ARTIFACT = ResourceType(
-    ExternalArtifact.GROUP, ExternalArtifact.VERSION, "ExternalArtifact", "externalartifacts"
-)
-ARTIFACT_GENERATOR = ResourceType(
-    ArtifactGenerator.GROUP, ArtifactGenerator.VERSION, "ArtifactGenerator", "artifactgenerators"
-)
+EXTERNAL_ARTIFACT = resource_type("ExternalArtifact")
+ARTIFACT_GENERATOR = resource_type("ArtifactGenerator")
 _READY_MESSAGE = "Artifact is ready"
 """Message of a generated ExternalArtifact's Ready condition, as Flux writes it."""
 
@@ -161,11 +158,15 @@ class ExternalArtifacts:
             if _labels(current) != _labels(manifest):  # a recreated generator (new UID)
                 await self._client.apply(EXTERNAL_ARTIFACT, manifest)
             return Published(self._reference(namespace, name, stored), revision, changed=False)
-        artifact = self._storage.store(
-            ExternalArtifact.KIND, namespace, name, archive_path, revision=revision,
+        artifact = store_artifact(
+            self._storage,
+            ExternalArtifact.KIND,
+            namespace,
+            name,
+            archive_path,
+            revision=revision,
             metadata=metadata,
-        )  # fmt: skip
-        self._storage.collect_garbage(ExternalArtifact.KIND, namespace, name, current=artifact.path)
+        )
         written = await self._client.apply(EXTERNAL_ARTIFACT, manifest)
         status = copy.deepcopy((current or {}).get("status") or {})
         status["artifact"] = artifact.to_status()

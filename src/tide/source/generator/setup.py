@@ -7,10 +7,11 @@ from typing import Any
 
 from tide.api.kinds import SOURCE_WATCHER
 from tide.artifacts import Storage
-from tide.kube.cache import WatchCache, object_key
-from tide.kube.resources import ResourceType
+from tide.kube.cache import object_key
+from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
+from tide.runtime.predicates import requeue_consumers
 from tide.runtime.reconcile import Request
 from tide.source.generator.external import (
     ARTIFACT_GENERATOR,
@@ -23,12 +24,8 @@ __all__ = ["COMPONENT", "SOURCE_KINDS", "register"]
 
 COMPONENT = SOURCE_WATCHER
 """Name in events, ``managedFields`` and ``app.kubernetes.io/managed-by``, as Flux's controller."""
-_GROUP = "source.toolkit.fluxcd.io"
 SOURCE_KINDS = (
-    ResourceType(_GROUP, "v1", "GitRepository", "gitrepositories"),
-    ResourceType(_GROUP, "v1", "OCIRepository", "ocirepositories"),
-    ResourceType(_GROUP, "v1", "Bucket", "buckets"),
-    ResourceType(_GROUP, "v1", "HelmChart", "helmcharts"),
+    *(resource_type(kind) for kind in ("GitRepository", "OCIRepository", "Bucket", "HelmChart")),
     EXTERNAL_ARTIFACT,
 )
 """Kinds a generator's ``spec.sources`` may name."""
@@ -74,37 +71,26 @@ def register(
         allow_cross_namespace=allow_cross_namespace,
         retry_after=retry_after,
     )
-    controller = manager.add_object_controller(
-        ARTIFACT_GENERATOR, pipeline, name="artifactgenerator", component=COMPONENT
-    )
-    for kind, cache in caches.items():
-        cache.add_handler(_on_source_change(kind, generators, controller))
+    controller = manager.add_object_controller(ARTIFACT_GENERATOR, pipeline)
+    requeue_consumers(caches, generators, controller, _reads)
     caches[EXTERNAL_ARTIFACT.kind].add_handler(_on_output_deleted(controller))
     return controller
 
 
-def _on_source_change(kind: str, generators: WatchCache, controller: Controller) -> Any:
-    """Reconcile the generators naming a source whose artifact appeared, changed or went."""
+def _reads(kind: str) -> Any:
+    """Tell whether a generator's ``spec.sources`` name a ``kind`` source."""
 
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        before = ((old or {}).get("status") or {}).get("artifact") or {}
-        after = ((new or {}).get("status") or {}).get("artifact") or {}
-        unchanged = all(before.get(k) == after.get(k) for k in ("digest", "revision"))
-        if old is not None and new is not None and unchanged:
-            return
-        namespace, name = object_key(new or old or {})
-        for generator in generators.scan():
-            own = generator["metadata"].get("namespace") or ""
-            for ref in (generator.get("spec") or {}).get("sources") or []:
-                if (
-                    ref.get("kind") == kind
-                    and ref.get("name") == name
-                    and (ref.get("namespace") or own) == namespace
-                ):
-                    controller.enqueue(Request(*object_key(generator)))
-                    break
+    def refers(generator: dict[str, Any], source: dict[str, Any]) -> bool:
+        namespace, name = object_key(source)
+        own = generator["metadata"].get("namespace") or ""
+        return any(
+            ref.get("kind") == kind
+            and ref.get("name") == name
+            and (ref.get("namespace") or own) == namespace
+            for ref in (generator.get("spec") or {}).get("sources") or []
+        )
 
-    return handle
+    return refers
 
 
 def _on_output_deleted(controller: Controller) -> Any:

@@ -119,14 +119,7 @@ class ChartBuilder:
             )
         archive = scratch / f"{found.name}-{found.version}.tgz"
         archive.write_bytes(data)
-        return await asyncio.to_thread(
-            builder.build_archive,
-            archive,
-            scratch,
-            version=version,
-            values_files=values_files,
-            ignore_missing=bool(spec.ignore_missing_values_files),
-        )
+        return await _package(chart, archive, scratch, version=version)
 
     async def from_registry(
         self,
@@ -184,14 +177,7 @@ class ChartBuilder:
         version = builder.with_build_metadata(tag, metadata) if metadata else tag
         if archive is None:
             return Build(name, version)
-        return await asyncio.to_thread(
-            builder.build_archive,
-            archive,
-            scratch,
-            version=version,
-            values_files=values_files,
-            ignore_missing=bool(spec.ignore_missing_values_files),
-        )
+        return await _package(chart, archive, scratch, version=version)
 
     async def from_archive(
         self,
@@ -262,6 +248,18 @@ class ChartBuilder:
         while len(self._indexes) > _INDEX_CACHE_SIZE:
             self._indexes.popitem(last=False)
         return index
+
+
+async def _package(chart: HelmChart, archive: Path, scratch: Path, *, version: str) -> Build:
+    """Package a downloaded chart ``archive`` at ``version`` with the chart's values files."""
+    return await asyncio.to_thread(
+        builder.build_archive,
+        archive,
+        scratch,
+        version=version,
+        values_files=_values_files(chart),
+        ignore_missing=bool(chart.spec.ignore_missing_values_files),
+    )
 
 
 def _values_files(chart: HelmChart) -> list[str]:
