@@ -1,0 +1,59 @@
+"""List every Flux object in a namespace and check each against the kstatus rules.
+
+The pytest plugin runs this after each test that used ``tide_namespace``, so a reconciler that
+breaks a status invariant fails whichever test happened to touch the object, not only the tests
+that remembered to check. The Flux kinds are read from the API server's discovery (every group
+ending in ``.fluxcd.io``), so kinds a project adds later are checked without a change here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tide.testing.controlplane import ControlPlane
+from tide.testing.kstatus import violations
+
+__all__ = ["FLUX_GROUP_SUFFIX", "flux_resources", "namespace_violations"]
+
+FLUX_GROUP_SUFFIX = ".fluxcd.io"
+"""API groups whose objects carry Flux's status contract (and so must obey kstatus)."""
+
+
+def flux_resources(http: httpx.Client) -> list[str]:
+    """Return the list paths (``/apis/<group>/<version>/<plural>``) of namespaced Flux kinds."""
+    groups = http.get("/apis").raise_for_status().json().get("groups") or []
+    paths = []
+    for group in groups:
+        if not group["name"].endswith(FLUX_GROUP_SUFFIX):
+            continue
+        version = group["preferredVersion"]["groupVersion"]
+        found = http.get(f"/apis/{version}")
+        if found.status_code == httpx.codes.NOT_FOUND:  # removed between the two requests
+            continue
+        for resource in found.raise_for_status().json().get("resources") or []:
+            plain = "/" not in resource["name"]  # not a subresource such as .../status
+            if plain and resource.get("namespaced") and "list" in resource.get("verbs", ()):
+                paths.append(f"/apis/{version}/{resource['name']}")
+    return paths
+
+
+def namespace_violations(plane: ControlPlane, namespace: str) -> list[str]:
+    """Return every kstatus violation of a Flux object in ``namespace`` (empty when all hold).
+
+    Each entry reads ``<Kind>/<name>: <rule broken>``. Objects are read once each, as they are
+    at this moment; one caught between two status patches must obey the rules too.
+    """
+    problems: list[str] = []
+    with plane._http() as http:
+        for path in flux_resources(http):
+            group_version, plural = path.removeprefix("/apis/").rsplit("/", 1)
+            response = http.get(f"/apis/{group_version}/namespaces/{namespace}/{plural}")
+            if response.status_code == httpx.codes.NOT_FOUND:  # its CRD went meanwhile
+                continue
+            listed: dict[str, Any] = response.raise_for_status().json()
+            kind = str(listed.get("kind", "")).removesuffix("List")
+            for obj in listed.get("items") or []:
+                problems.extend(violations({"kind": kind, **obj}))
+    return problems
