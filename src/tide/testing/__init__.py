@@ -1,7 +1,9 @@
-"""Real servers on loopback for tests: a Kubernetes control plane now, Git/Helm/OCI servers next.
+"""Real servers on loopback for tests (a Kubernetes control plane, Git, Helm and OCI servers).
 
-Everything here starts real programs (etcd, kube-apiserver, …) built by :mod:`tide.testing.binaries`
-and stops them again; nothing is mocked. Users may use these in their own tests, most simply
+Those start real programs (etcd, kube-apiserver, …) built by :mod:`tide.testing.binaries` and stop
+them again; nothing is mocked. One exception, for fast unit tests of reconcilers:
+:class:`FakeKubeClient` keeps objects in memory and says in its docstring what it does not
+emulate. Users may use these in their own tests, most simply
 through the fixtures ``tide_control_plane`` and ``tide_namespace`` of
 :mod:`tide.testing.pytest_plugin`, which pytest loads by itself wherever Tide is installed. That
 module is not re-exported here, so importing :mod:`tide.testing` never needs pytest.
@@ -11,6 +13,7 @@ from tide.testing._charts import package_chart
 from tide.testing.binaries import Binaries, BuildError, GoMissingError, ensure_binaries
 from tide.testing.chartrepo import ChartRepository, ChartRepositoryError
 from tide.testing.controlplane import ControlPlane, ControlPlaneError
+from tide.testing.fake import FakeKubeClient
 from tide.testing.gitserver import GitServer, GitServerError
 from tide.testing.kstatus import violations
 from tide.testing.registry import Registry, RegistryError
@@ -22,6 +25,7 @@ __all__ = [
     "ChartRepositoryError",
     "ControlPlane",
     "ControlPlaneError",
+    "FakeKubeClient",
     "GitServer",
     "GitServerError",
     "GoMissingError",
