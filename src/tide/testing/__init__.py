@@ -9,6 +9,7 @@ through the fixtures ``tide_control_plane`` and ``tide_namespace`` of
 module is not re-exported here, so importing :mod:`tide.testing` never needs pytest.
 """
 
+from tide.testing._audit import namespace_violations
 from tide.testing._charts import package_chart
 from tide.testing.binaries import Binaries, BuildError, GoMissingError, ensure_binaries
 from tide.testing.chartrepo import ChartRepository, ChartRepositoryError
@@ -32,6 +33,7 @@ __all__ = [
     "Registry",
     "RegistryError",
     "ensure_binaries",
+    "namespace_violations",
     "package_chart",
     "violations",
 ]

@@ -196,10 +196,10 @@ async def test_depends_on_may_name_a_helm_release(
     # The release becomes ready (as a Helm controller would report it): the Kustomization
     # proceeds at once, without waiting for its retry interval.
     release = await kube.get(HELM_RELEASE, "database", namespace=namespace)
-    release["status"] = {"conditions": [{
+    generation = release["metadata"]["generation"]
+    release["status"] = {"observedGeneration": generation, "conditions": [{
         "type": "Ready", "status": "True", "reason": "InstallSucceeded", "message": "installed",
-        "observedGeneration": release["metadata"]["generation"],
-        "lastTransitionTime": "2026-11-22T12:00:00Z",
+        "observedGeneration": generation, "lastTransitionTime": "2026-11-22T12:00:00Z",
     }]}  # fmt: skip
     await kube.apply_status(HELM_RELEASE, release, field_manager="helm-controller")
     await wait_for(kube, namespace, "apps", status="True", timeout=20)
