@@ -83,6 +83,9 @@ def tide_controller(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            # Shown by pytest with any failure of the module's last test: what the controller said.
+            print(f"--- {log_path} (last 40 lines) ---")
+            print("\n".join(log_path.read_text().splitlines()[-40:]))
 
 
 def eventually(probe: Callable[[], T | None], *, what: str, timeout: float = TIMEOUT) -> T:
