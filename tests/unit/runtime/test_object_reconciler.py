@@ -203,3 +203,48 @@ async def test_deleting_releases_the_finalizer_and_the_object_goes(world: World)
 
     await world.client.settle()
     assert await world.client.get_or_none(WIDGET, "w", namespace="apps") is None
+
+
+async def test_a_reconcile_request_is_handled_once(world: World) -> None:
+    await world.reconcile()
+    annotation = {"reconcile.fluxcd.io/requestedAt": "2026-11-22T10:00:00Z"}
+    await world.client.patch_merge(
+        WIDGET, "w", {"metadata": {"annotations": annotation}}, namespace="apps"
+    )
+
+    await world.reconcile()
+    handled = await world.widget()
+    writes = world.client.total_writes()
+    await world.reconcile()
+
+    assert handled["status"]["lastHandledReconcileAt"] == "2026-11-22T10:00:00Z"
+    assert world.client.total_writes() == writes  # the same request again is no new work
+
+
+@pytest.mark.parametrize(
+    ("interval", "seconds"),
+    [("30s", 30.0), ("1h30m", 5400.0), ("", 600.0), ("soon", 600.0), ("10d", 600.0)],
+    ids=["seconds", "compound", "empty", "words", "days"],
+)
+async def test_success_requeues_after_the_interval_or_ten_minutes(
+    world: World, interval: str, seconds: float
+) -> None:
+    await world.client.patch_merge(WIDGET, "w", {"spec": {"interval": interval}}, namespace="apps")
+
+    result = await world.reconcile()
+
+    assert 0.95 * seconds <= result.requeue_after <= 1.05 * seconds
+
+
+async def test_a_zero_interval_reconciles_only_on_change(world: World) -> None:
+    await world.client.patch_merge(WIDGET, "w", {"spec": {"interval": "0s"}}, namespace="apps")
+
+    result = await world.reconcile()
+
+    assert result.requeue_after is None and not result.requeue
+
+
+async def test_interval_requeues_are_spread_both_ways(world: World) -> None:
+    delays = [(await world.reconcile()).requeue_after for _ in range(40)]
+
+    assert min(delays) < 300.0 < max(delays)  # objects created together drift apart
