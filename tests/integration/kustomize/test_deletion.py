@@ -121,7 +121,8 @@ async def test_wait_for_termination_holds_the_kustomization_until_its_objects_ar
     # controller that did not wait would have released its finalizer by now. No event marks
     # "still waiting"; the reconcile still running is the closest signal, and it is checked too.
     await asyncio.sleep(0.75)
-    held = await kube.get(KUSTOMIZATION, "held", namespace=namespace)
+    held = await kube.get_or_none(KUSTOMIZATION, "held", namespace=namespace)
+    assert held is not None, "the Kustomization went while its ConfigMap was still Terminating"
     assert "finalizers.fluxcd.io" in held["metadata"]["finalizers"]
     [kustomizations] = [c for c in controllers.controllers if c.name == "kustomization"]
     assert kustomizations.queue.busy(Request(namespace, "held"))
