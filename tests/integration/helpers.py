@@ -78,13 +78,14 @@ async def settled(
     """
     cache = manager.cache_for(rt)
     request = Request(namespace, name)
-    queues = [c.queue for c in manager.controllers if getattr(c.reconciler, "rt", None) == rt]
+    # Every controller is named after its kind ("helmrepository"); its reconciler may wrap others.
+    [queue] = [c.queue for c in manager.controllers if c.name == rt.kind.lower()]
 
     async def quiet() -> dict[str, Any] | None:
         live = await kube.get(rt, name, namespace=namespace)
         cached = cache.get(namespace, name) or {"metadata": {}}
         current = cached["metadata"].get("resourceVersion") == live["metadata"]["resourceVersion"]
-        idle = not any(queue.busy(request) for queue in queues)
+        idle = not queue.busy(request)
         return live if current and idle else None
 
     return await eventually(quiet, timeout=timeout, what=f"{rt.kind} {namespace}/{name} to settle")
