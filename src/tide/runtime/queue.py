@@ -74,6 +74,13 @@ class WorkQueue(Generic[T]):
         self._timers.pop(item, None)
         self.add(item)
 
+    def busy(self, item: T) -> bool:
+        """Return whether ``item`` is queued or being processed (delayed adds do not count).
+
+        Tests read this to know a reconcile is neither waiting nor running, instead of sleeping.
+        """
+        return item in self._dirty or item in self._processing
+
     def pending_delay(self, item: T) -> float | None:
         """Return seconds until ``item``'s delayed add fires, or None when none is pending."""
         pending = self._timers.get(item)

@@ -12,6 +12,11 @@ group), so the fixtures are there in any project with Tide installed, with no im
     The name of a fresh namespace made for the test, named after it, and deleted afterwards
     (deletion is not waited for; the namespace controller finishes it in the background).
 
+After a test that used ``tide_namespace`` passes, every object of a Flux kind (an API group
+ending in ``.fluxcd.io``) in that namespace is checked with :func:`tide.testing.violations`,
+and the test fails naming each object and the kstatus rule it breaks. A test that knowingly
+leaves a broken status behind says so with ``@pytest.mark.tide_kstatus_exempt(reason=...)``.
+
 Example::
 
     def test_configmap_is_readable_by_its_namespace_admin(tide_control_plane, tide_namespace):
@@ -32,6 +37,8 @@ Edge cases:
   ``conftest.py``; ``tide_namespace`` then uses yours.
 - With pytest-xdist each worker runs its own plane, in its own temporary folder and ports.
 - Disable the plugin with ``-p no:tide``.
+- The check runs when the test body has finished, before any fixture's teardown: objects that
+  a controller fixture deletes on its way out are still there to be checked.
 """
 
 from __future__ import annotations
@@ -40,13 +47,24 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from tide.testing._audit import namespace_violations
 from tide.testing.controlplane import ControlPlane
 
-__all__ = ["namespace_name", "tide_control_plane", "tide_namespace"]
+__all__ = [
+    "namespace_name",
+    "pytest_configure",
+    "pytest_runtest_call",
+    "pytest_terminal_summary",
+    "tide_control_plane",
+    "tide_namespace",
+]
+
+EXEMPT_MARKER = "tide_kstatus_exempt"
 
 _STARTUP = pytest.StashKey[float]()
 _NAME_LENGTH = 40
@@ -90,6 +108,30 @@ def tide_namespace(
     yield name
     with contextlib.suppress(httpx.HTTPError):
         tide_control_plane.request("DELETE", f"/api/v1/namespaces/{name}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker that exempts a test from the kstatus check of its namespace."""
+    config.addinivalue_line(
+        "markers",
+        f"{EXEMPT_MARKER}(reason): do not fail this test on kstatus violations in tide_namespace",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Once a test using ``tide_namespace`` has passed, check the Flux objects it left there."""
+    result = yield
+    funcargs = getattr(item, "funcargs", {})
+    namespace = funcargs.get("tide_namespace")
+    plane = funcargs.get("tide_control_plane")
+    if namespace is None or plane is None or item.get_closest_marker(EXEMPT_MARKER):
+        return result
+    problems = namespace_violations(plane, namespace)
+    if problems:
+        listed = "\n  ".join(problems)
+        pytest.fail(f"kstatus violations in namespace {namespace}:\n  {listed}", pytrace=False)
+    return result
 
 
 def pytest_terminal_summary(

@@ -12,9 +12,13 @@ from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request
 from tide.testing import GitServer
 
 pytestmark = pytest.mark.integration
+
+HOLD = "tests.tide.dev/hold"
+"""A finalizer no controller knows; the test that adds it removes it."""
 
 
 def config_map(name: str) -> str:
@@ -90,3 +94,41 @@ async def test_a_set_deleted_together_goes_in_reverse_dependency_order(
     await asyncio.wait_for(watch_deletions(), timeout=60)
     assert order == ["app", "infra"]
     await gone(kube, namespace, "infra")
+
+
+async def test_wait_for_termination_holds_the_kustomization_until_its_objects_are_gone(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"hold-{namespace[-8:]}"
+    git_server.create_repo(repo, {"held/cm.yaml": config_map("held")})
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "held", {
+        "path": "./held", "deletionPolicy": "WaitForTermination", "timeout": "60s",
+    })  # fmt: skip
+    await wait_for(kube, namespace, "held", status="True")
+    # A finalizer only this test releases keeps the ConfigMap Terminating for as long as it likes.
+    hold = {"metadata": {"finalizers": [HOLD]}}
+    await kube.patch_merge(resources.CONFIG_MAP, "held", hold, namespace=namespace)
+
+    await kube.delete(KUSTOMIZATION, "held", namespace=namespace)
+
+    async def terminating() -> bool:
+        live = await kube.get(resources.CONFIG_MAP, "held", namespace=namespace)
+        return "deletionTimestamp" in live["metadata"]
+
+    await eventually(terminating, what="the controller to delete the ConfigMap")
+    # The shortest honest wait: longer than the controller's 0.5 s poll of what it deleted, so a
+    # controller that did not wait would have released its finalizer by now. No event marks
+    # "still waiting"; the reconcile still running is the closest signal, and it is checked too.
+    await asyncio.sleep(0.75)
+    held = await kube.get_or_none(KUSTOMIZATION, "held", namespace=namespace)
+    assert held is not None, "the Kustomization went while its ConfigMap was still Terminating"
+    assert "finalizers.fluxcd.io" in held["metadata"]["finalizers"]
+    [kustomizations] = [c for c in controllers.controllers if c.name == "kustomization"]
+    assert kustomizations.queue.busy(Request(namespace, "held"))
+
+    await kube.patch_merge(
+        resources.CONFIG_MAP, "held", {"metadata": {"finalizers": None}}, namespace=namespace
+    )
+    await gone(kube, namespace, "held")
+    assert await kube.get_or_none(resources.CONFIG_MAP, "held", namespace=namespace) is None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
-from tests.integration.helpers import assert_kstatus, events_for, eventually
+from tests.integration.helpers import assert_kstatus, events_for, eventually, settled
 from tests.integration.kustomize.common import (
     DEPLOYMENT,
     FILES,
@@ -115,7 +114,8 @@ async def test_nothing_changed_means_nothing_written(
         return any(e["reason"] == "ReconciliationSucceeded" for e in events)
 
     await eventually(change_set_event_recorded, what="the change-set event")
-    await asyncio.sleep(0.5)  # the reply to the controller's create may still be on its way
+    # The event is written inside the reconcile: once settled, every reply to it has come back.
+    await settled(kube, controllers, KUSTOMIZATION, namespace, "apps")
     applied_kinds = ("Deployment", "ConfigMap")
     applied = controllers.client.total_writes(namespace=namespace, kinds=applied_kinds)
     writes = controllers.client.total_writes(namespace=namespace)
@@ -196,10 +196,10 @@ async def test_depends_on_may_name_a_helm_release(
     # The release becomes ready (as a Helm controller would report it): the Kustomization
     # proceeds at once, without waiting for its retry interval.
     release = await kube.get(HELM_RELEASE, "database", namespace=namespace)
-    release["status"] = {"conditions": [{
+    generation = release["metadata"]["generation"]
+    release["status"] = {"observedGeneration": generation, "conditions": [{
         "type": "Ready", "status": "True", "reason": "InstallSucceeded", "message": "installed",
-        "observedGeneration": release["metadata"]["generation"],
-        "lastTransitionTime": "2026-11-22T12:00:00Z",
+        "observedGeneration": generation, "lastTransitionTime": "2026-11-22T12:00:00Z",
     }]}  # fmt: skip
     await kube.apply_status(HELM_RELEASE, release, field_manager="helm-controller")
     await wait_for(kube, namespace, "apps", status="True", timeout=20)

@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.integration.helpers import assert_kstatus, events_for, eventually, reconcile_count
+from tests.integration.helpers import (
+    assert_kstatus,
+    events_for,
+    eventually,
+    reconcile_count,
+    settled,
+)
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.notification.receiver import webhook_path
@@ -102,7 +108,7 @@ async def test_requested_at_annotation_triggers_exactly_one_reconcile(
     await create_token(kube, namespace)
     await create_receiver(kube, namespace, receiver("hook"))
     await wait_ready(kube, namespace, "hook")
-    await asyncio.sleep(1.0)  # let the finalizer and status writes settle
+    await settled(kube, manager, RECEIVER, namespace, "hook")  # finalizer and status writes seen
     before = reconcile_count("Receiver", namespace, "hook")
 
     annotation = {"reconcile.fluxcd.io/requestedAt": "2026-11-22T10:00:00Z"}
@@ -115,7 +121,9 @@ async def test_requested_at_annotation_triggers_exactly_one_reconcile(
         return obj["status"].get("lastHandledReconcileAt") == "2026-11-22T10:00:00Z"
 
     await eventually(handled, what="lastHandledReconcileAt to follow the annotation")
-    await asyncio.sleep(2.0)  # any extra reconcile (e.g. from our own status write) shows by now
+    # Once the controller has seen its own status write and has nothing queued, a second
+    # reconcile (e.g. one caused by that write) would have run or be waiting: neither happened.
+    await settled(kube, manager, RECEIVER, namespace, "hook")
     assert reconcile_count("Receiver", namespace, "hook") == before + 1
 
 
@@ -138,8 +146,9 @@ async def test_suspended_object_is_not_reconciled_until_resumed(
     await kube.patch_merge(
         RECEIVER, "hook", {"metadata": {"annotations": annotation}}, namespace=namespace
     )
-    await asyncio.sleep(2.0)
-    obj = await kube.get(RECEIVER, "hook", namespace=namespace)
+    # The annotation has reached the controller's cache and nothing is queued for it.
+    obj = await settled(kube, manager, RECEIVER, namespace, "hook")
+    assert obj["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"] == "while-suspended"
     assert obj["status"].get("lastHandledReconcileAt") != "while-suspended"
     assert reconcile_count("Receiver", namespace, "hook") == before
 
@@ -201,9 +210,8 @@ async def test_reconcile_with_nothing_changed_writes_nothing(
 ) -> None:
     await create_token(kube, namespace)
     await create_receiver(kube, namespace, receiver("hook", interval="1s"))
-    settled = await wait_ready(kube, namespace, "hook")
-    await asyncio.sleep(1.5)
-    settled = await kube.get(RECEIVER, "hook", namespace=namespace)
+    await wait_ready(kube, namespace, "hook")
+    quiet = await settled(kube, manager, RECEIVER, namespace, "hook")
     writes_before = manager.client.total_writes(namespace=namespace)
     count_before = reconcile_count("Receiver", namespace, "hook")
 
@@ -213,7 +221,7 @@ async def test_reconcile_with_nothing_changed_writes_nothing(
     await eventually(three_more, timeout=15, what="three interval reconciles")
     after = await kube.get(RECEIVER, "hook", namespace=namespace)
     assert manager.client.total_writes(namespace=namespace) == writes_before
-    assert after["metadata"]["resourceVersion"] == settled["metadata"]["resourceVersion"]
+    assert after["metadata"]["resourceVersion"] == quiet["metadata"]["resourceVersion"]
 
 
 async def test_deleting_a_receiver_releases_its_finalizer(
@@ -237,12 +245,16 @@ async def test_zero_interval_reconciles_only_on_change(
     await create_token(kube, namespace)
     await create_receiver(kube, namespace, receiver("hook", interval="0s"))
     await wait_ready(kube, namespace, "hook")
-    await asyncio.sleep(0.5)
-    settled = reconcile_count("Receiver", namespace, "hook")
+    await settled(kube, manager, RECEIVER, namespace, "hook")
+    # Settled and no delayed add pending: nothing but a change can reconcile it again, and a
+    # change to an unrelated object does not.
+    count = reconcile_count("Receiver", namespace, "hook")
     controller = manager.controllers[0]
     assert controller.queue.pending_delay(Request(namespace, "hook")) is None
-    await asyncio.sleep(2.0)
-    assert reconcile_count("Receiver", namespace, "hook") == settled
+    await create_receiver(kube, namespace, receiver("other", interval="0s"))
+    await wait_ready(kube, namespace, "other")
+    await settled(kube, manager, RECEIVER, namespace, "hook")
+    assert reconcile_count("Receiver", namespace, "hook") == count
 
 
 async def test_status_is_owned_by_the_controllers_own_field_manager(

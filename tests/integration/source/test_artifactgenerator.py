@@ -27,6 +27,7 @@ from tests.integration.helpers import (
     events_for,
     eventually,
     reconcile_count,
+    settled,
 )
 from tide import source
 from tide.kube import resources
@@ -293,7 +294,7 @@ async def test_an_idle_generator_writes_nothing(
     await _git_repository(kube, namespace, git_server.http_url(repo))
     await _generator(kube, namespace, GENERATOR)
     await _wait_ready(kube, ARTIFACT_GENERATOR, namespace, "monorepo")
-    await asyncio.sleep(0.5)  # the replies to the controller's last writes may be on their way
+    await settled(kube, manager, ARTIFACT_GENERATOR, namespace, "monorepo")  # its writes are done
     writes = manager.client.total_writes(namespace=namespace, kinds=("ExternalArtifact",))
     await _request(kube, ARTIFACT_GENERATOR, namespace, "monorepo", "again")
 

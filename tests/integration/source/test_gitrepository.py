@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.integration.helpers import assert_kstatus, eventually
+from tests.integration.helpers import assert_kstatus, eventually, reconcile_count, settled
 from tests.integration.source.conftest import (
     PASSWORD,
     TOKEN,
@@ -365,17 +364,21 @@ async def test_unchanged_revision_clones_nothing_and_writes_nothing(
         "url": git_server.http_url(repo), "secretRef": {"name": basic_auth}, "interval": "1s",
     })  # fmt: skip
     await wait_condition(kube, namespace, "app", status="True")
-    await asyncio.sleep(2.5)
-    settled = await kube.get(GIT_REPOSITORY, "app", namespace=namespace)
+    quiet = await settled(kube, manager, GIT_REPOSITORY, namespace, "app")
     writes = manager.client.total_writes(namespace=namespace)
     fetches = runtime.remotes.calls["fetch"]
     checks = runtime.remotes.calls["ls-remote"]
-    await asyncio.sleep(4)
-    after = await kube.get(GIT_REPOSITORY, "app", namespace=namespace)
+    reconciles = reconcile_count("GitRepository", namespace, "app")
+
+    async def two_more() -> bool:
+        return reconcile_count("GitRepository", namespace, "app") >= reconciles + 2
+
+    await eventually(two_more, timeout=20, what="two interval reconciles")
+    after = await settled(kube, manager, GIT_REPOSITORY, namespace, "app")
     assert runtime.remotes.calls["ls-remote"] > checks  # it did look at the remote
     assert runtime.remotes.calls["fetch"] == fetches
     assert manager.client.total_writes(namespace=namespace) == writes, manager.client.writes
-    assert after["metadata"]["resourceVersion"] == settled["metadata"]["resourceVersion"]
+    assert after["metadata"]["resourceVersion"] == quiet["metadata"]["resourceVersion"]
 
 
 async def test_many_objects_on_one_repository_share_one_clone(

@@ -7,7 +7,6 @@ controllers, against the session's real API server.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import helm_python as helm
 import pytest
 import yaml
 
-from tests.integration.helpers import assert_kstatus, eventually, reconcile_count
+from tests.integration.helpers import assert_kstatus, eventually, reconcile_count, settled
 from tests.integration.source import test_helmrepository as shared
 from tests.integration.source.conftest import PASSWORD as GIT_PASSWORD
 from tests.integration.source.conftest import USER as GIT_USER
@@ -167,14 +166,17 @@ async def test_unchanged_chart_makes_no_writes_and_no_downloads(
     await ready_repository(kube, namespace, chart_repo.url)
     await create_helm_chart(kube, namespace, "demo", from_repo(interval="1s"))
     await wait_ready(kube, HELM_CHART, namespace, "demo", status="True")
-    await asyncio.sleep(2.5)
+    await settled(kube, manager, HELM_REPOSITORY, namespace, "charts")
+    await settled(kube, manager, HELM_CHART, namespace, "demo")
     writes = manager.client.total_writes(namespace=namespace)
     requests = chart_repo.request_count
     reconciles = reconcile_count("HelmChart", namespace, "demo")
 
-    await asyncio.sleep(3.5)
+    async def two_more() -> bool:
+        return reconcile_count("HelmChart", namespace, "demo") >= reconciles + 2
 
-    assert reconcile_count("HelmChart", namespace, "demo") >= reconciles + 2
+    await eventually(two_more, timeout=20, what="two interval reconciles")
+    await settled(kube, manager, HELM_CHART, namespace, "demo")
     assert manager.client.total_writes(namespace=namespace) == writes, manager.client.writes
     assert chart_repo.request_count == requests  # the stored chart is current: no download
 

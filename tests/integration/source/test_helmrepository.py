@@ -17,7 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.helpers import assert_kstatus, condition, events_for, eventually
+from tests.integration.helpers import (
+    assert_kstatus,
+    condition,
+    events_for,
+    eventually,
+    reconcile_count,
+    settled,
+)
 from tests.integration.source.conftest import INDEX_LIMIT, b64, create_secret
 from tide.api.keys import FINALIZER, REQUESTED_AT
 from tide.kube import resources
@@ -235,17 +242,19 @@ async def test_unchanged_index_makes_no_writes(
         kube, namespace, "charts", {"url": chart_repo.url, "interval": "1s"}
     )
     await wait_ready(kube, HELM_REPOSITORY, namespace, "charts", status="True")
-    await asyncio.sleep(2.5)
-    settled = await kube.get(HELM_REPOSITORY, "charts", namespace=namespace)
+    quiet = await settled(kube, manager, HELM_REPOSITORY, namespace, "charts")
     writes = manager.client.total_writes(namespace=namespace)
     fetched = chart_repo.request_count
+    reconciles = reconcile_count("HelmRepository", namespace, "charts")
 
-    await asyncio.sleep(3.5)
+    async def two_more() -> bool:
+        return reconcile_count("HelmRepository", namespace, "charts") >= reconciles + 2
 
-    after = await kube.get(HELM_REPOSITORY, "charts", namespace=namespace)
+    await eventually(two_more, timeout=20, what="two interval reconciles")
+    after = await settled(kube, manager, HELM_REPOSITORY, namespace, "charts")
     assert chart_repo.request_count >= fetched + 2  # it did look at the index, every second
     assert manager.client.total_writes(namespace=namespace) == writes, manager.client.writes
-    assert after["metadata"]["resourceVersion"] == settled["metadata"]["resourceVersion"]
+    assert after["metadata"]["resourceVersion"] == quiet["metadata"]["resourceVersion"]
 
 
 # -- credentials and TLS ---------------------------------------------------------------------------
