@@ -183,11 +183,18 @@ async def test_a_dependency_cycle_is_named_by_each_member(
             kube, namespace, name, {"path": "./plain", "dependsOn": [{"name": other}]}
         )
     for name, other in (("a", "b"), ("b", "a")):
-        obj = await wait_for(kube, namespace, name, status="False", reason="DependencyNotReady")
-        assert ready_condition(obj)["message"] == (
+        cycle = (
             f"dependency cycle: '{namespace}/{name}' -> '{namespace}/{other}' -> "
             f"'{namespace}/{name}'"
         )
+
+        async def names_the_cycle(name: str = name, cycle: str = cycle) -> bool:
+            # The first of the two looks before the other exists ("not found"); the other's
+            # arrival wakes it, and then it names the cycle.
+            obj = await wait_for(kube, namespace, name, status="False", reason="DependencyNotReady")
+            return ready_condition(obj)["message"] == cycle
+
+        await eventually(names_the_cycle, timeout=60, what=f"{name} to name the cycle")
     assert await kube.get_or_none(resources.CONFIG_MAP, "config", namespace=namespace) is None
 
 

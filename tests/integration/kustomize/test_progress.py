@@ -202,8 +202,12 @@ async def test_a_deletion_waiting_for_its_dependents_says_so_in_ready_and_an_eve
 
     obj = await eventually(base_says_why, what="base's Ready to name the dependents it waits on")
     assert f"'{namespace}/app'" in condition(obj, "Ready")["message"]
-    events = await events_for(kube, namespace, "base")
-    assert any(e["message"].startswith("waiting for dependents") for e in events), events
+
+    async def event_recorded() -> bool:  # recorded just after the status write
+        events = await events_for(kube, namespace, "base")
+        return any(e["message"].startswith("waiting for dependents") for e in events)
+
+    await eventually(event_recorded, what="an event naming the wait for dependents")
 
     await kube.patch_merge(
         KUSTOMIZATION, "app", {"metadata": {"finalizers": []}}, namespace=namespace
@@ -242,8 +246,12 @@ async def test_a_deletion_that_cannot_prune_says_why_in_ready_and_keeps_the_fina
     assert message.startswith("pruning failed")
     assert f"ConfigMap/{namespace}/owned" in message and "forbidden" in message
     assert "finalizers.fluxcd.io" in obj["metadata"]["finalizers"]
-    events = await events_for(kube, namespace, "app")
-    assert any(e["reason"] == "PruneFailed" and e["type"] == "Warning" for e in events), events
+
+    async def warning_recorded() -> bool:
+        events = await events_for(kube, namespace, "app")
+        return any(e["reason"] == "PruneFailed" and e["type"] == "Warning" for e in events)
+
+    await eventually(warning_recorded, what="a PruneFailed Warning event")
 
     rules[0]["verbs"] = [*no_delete, "delete"]
     await kube.patch_merge(ROLE, "tenant", {"rules": rules}, namespace=namespace)
