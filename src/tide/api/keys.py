@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["FINALIZER", "PARTIAL_APPLY", "REQUESTED_AT"]
+__all__ = [
+    "FINALIZER",
+    "HELM_RELEASE_NAME",
+    "HELM_RELEASE_NAMESPACE",
+    "PARTIAL_APPLY",
+    "REQUESTED_AT",
+]
 
 FINALIZER = "finalizers.fluxcd.io"
 """Flux's finalizer name, so objects Flux created are finalized by Tide as well."""
@@ -12,3 +18,7 @@ PARTIAL_APPLY = "tide.dev/partial-apply"
 """Kustomization annotation; ``disabled`` restores Flux's all-or-nothing apply: when the API
 server refuses one object of a stage, nothing of that stage or later ones is written. By default
 Tide applies every object it can and names the refused ones."""
+HELM_RELEASE_NAME = "helm.toolkit.fluxcd.io/name"
+"""Label on a HelmChart made for a HelmRelease: the HelmRelease's name (as Flux labels it)."""
+HELM_RELEASE_NAMESPACE = "helm.toolkit.fluxcd.io/namespace"
+"""Label on a HelmChart made for a HelmRelease: the HelmRelease's namespace."""

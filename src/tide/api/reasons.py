@@ -28,6 +28,9 @@ __all__ = [
     "HEALTH_CHECK_FAILED",
     "INCLUDE_UNAVAILABLE",
     "INDEXATION_FAILED",
+    "INIT_FAILED",
+    "INSTALL_FAILED",
+    "INSTALL_SUCCEEDED",
     "INVALID_CEL_EXPRESSION",
     "INVALID_CHART_REFERENCE",
     "INVALID_CONFIG",
@@ -44,14 +47,28 @@ __all__ = [
     "RECONCILIATION_FAILED",
     "RECONCILIATION_SUCCEEDED",
     "RECONCILING",
+    "RELEASED",
+    "RELEASE_RECOVERED",
+    "REMEDIATED",
+    "RETRIES_EXCEEDED",
+    "ROLLBACK_FAILED",
+    "ROLLBACK_SUCCEEDED",
     "SECRET_NOT_FOUND",
     "SOURCE_UNAVAILABLE",
     "STALLED",
     "STORAGE_OPERATION_FAILED",
     "SUCCEEDED",
     "SUSPENDED",
+    "TEST_FAILED",
+    "TEST_SUCCEEDED",
+    "TEST_SUCCESS",
     "TOKEN_NOT_FOUND",
+    "UNINSTALL_FAILED",
+    "UNINSTALL_SUCCEEDED",
+    "UPGRADE_FAILED",
+    "UPGRADE_SUCCEEDED",
     "URL_INVALID",
+    "VALUES_ERROR",
     "VALUES_FILES_ERROR",
 ]
 
@@ -153,3 +170,39 @@ CHART_PULL_SUCCEEDED = "ChartPullSucceeded"
 """Ready reason and event: the chart was stored as downloaded."""
 CHART_PACKAGE_SUCCEEDED = "ChartPackageSucceeded"
 """Ready reason and event: the chart was (re)packaged before being stored."""
+
+# HelmRelease.
+RELEASED = "Released"
+"""Type (HelmRelease): the last Helm install or upgrade of the current spec succeeded."""
+TEST_SUCCESS = "TestSuccess"
+"""Type (HelmRelease): the verdict of the release's Helm tests, when ``test.enable``."""
+REMEDIATED = "Remediated"
+"""Type (HelmRelease): a failed release was rolled back or uninstalled."""
+INSTALL_SUCCEEDED = "InstallSucceeded"
+"""Helm installed the release."""
+INSTALL_FAILED = "InstallFailed"
+"""Helm could not install the release (Helm's reason in the message)."""
+UPGRADE_SUCCEEDED = "UpgradeSucceeded"
+"""Helm upgraded the release."""
+UPGRADE_FAILED = "UpgradeFailed"
+"""Helm could not upgrade the release (Helm's reason in the message)."""
+TEST_SUCCEEDED = "TestSucceeded"
+"""The release's Helm test hooks passed."""
+TEST_FAILED = "TestFailed"
+"""A Helm test hook of the release failed."""
+ROLLBACK_SUCCEEDED = "RollbackSucceeded"
+"""A failed upgrade was remediated by rolling back to the last good revision."""
+ROLLBACK_FAILED = "RollbackFailed"
+"""Rolling a failed upgrade back failed too."""
+UNINSTALL_SUCCEEDED = "UninstallSucceeded"
+"""Helm uninstalled the release (a failed install remediated, or deletion)."""
+UNINSTALL_FAILED = "UninstallFailed"
+"""Helm could not uninstall the release."""
+RETRIES_EXCEEDED = "RetriesExceeded"
+"""Install or upgrade failed more often than ``remediation.retries`` allows; stalls."""
+INIT_FAILED = "InitFailed"
+"""The Helm action could not be prepared (chart unreadable, connection, spec Tide cannot honour)."""
+VALUES_ERROR = "ValuesError"
+"""The release values could not be composed (a ``valuesFrom`` object or key missing)."""
+RELEASE_RECOVERED = "ReleaseRecovered"
+"""Tide: a release left ``pending-*`` by an interrupted action was unlocked."""
