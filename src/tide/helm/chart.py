@@ -16,7 +16,7 @@ from tide.api import conditions, reasons
 from tide.api.helm import HelmRelease
 from tide.api.keys import HELM_RELEASE_NAME, HELM_RELEASE_NAMESPACE
 from tide.helm import naming
-from tide.kube.cache import WatchCache
+from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.runtime.acl import ReferencePolicy
@@ -119,11 +119,12 @@ def _matches(current: dict[str, Any], desired: dict[str, Any]) -> bool:
 
 async def ensure_chart(
     release: HelmRelease, *, client: KubeClient, charts: WatchCache, policy: ReferencePolicy
-) -> tuple[str, str]:
-    """Create or update the HelmChart for ``spec.chart``; return its (namespace, name).
+) -> dict[str, Any]:
+    """Create or update the HelmChart for ``spec.chart``; return it as the API server has it.
 
     Written with server-side apply only when the live object differs from the template, so
-    an idle reconcile writes nothing.
+    an idle reconcile writes nothing. After a write, the reply (not the watch cache, which
+    may lag) is what the release judges: its new generation is not reconciled yet.
 
     Raises:
         AccessDenied: the source is in another namespace and the policy blocks that.
@@ -135,14 +136,14 @@ async def ensure_chart(
     name = desired["metadata"]["name"]
     current = charts.get(namespace, name)
     if current is None or not _matches(current, desired):
-        await client.apply(HELM_CHART, desired)
-    return namespace, name
+        current = await client.apply(HELM_CHART, desired)
+    return current
 
 
 def locate(
     release: HelmRelease,
     *,
-    chart: tuple[str, str] | None,
+    chart: dict[str, Any] | None,
     sources: dict[str, WatchCache],
     policy: ReferencePolicy,
 ) -> ChartSource:
@@ -150,7 +151,7 @@ def locate(
 
     Args:
         release: the HelmRelease.
-        chart: the generated HelmChart's (namespace, name) when ``spec.chart`` is used.
+        chart: the generated HelmChart, when ``spec.chart`` is used.
         sources: watch caches of HelmCharts and OCIRepositories, by kind.
         policy: the cross-namespace rule for ``chartRef``.
 
@@ -158,7 +159,7 @@ def locate(
         AccessDenied: ``chartRef`` names another namespace and the policy blocks that.
     """
     if chart is not None:
-        kind, (namespace, name) = "HelmChart", chart
+        kind, (namespace, name) = "HelmChart", object_key(chart)
     else:
         ref = release.spec.chart_ref
         assert ref is not None
@@ -166,6 +167,8 @@ def locate(
         kind, name = ref.kind, ref.name
         namespace = policy.resolve(own, kind=kind, name=name, namespace=ref.namespace)
     obj = sources[kind].get(namespace, name)
+    if chart is not None and _newer(chart, obj):
+        obj = chart
     where = f"{kind} '{namespace}/{name}'"
     if obj is None:
         return ChartSource(kind, namespace, name, None, f"{where} not found")
@@ -181,3 +184,10 @@ def locate(
             detail = "latest generation of object has not been reconciled"
         return ChartSource(kind, namespace, name, None, f"{where} is not ready: {detail}")
     return ChartSource(kind, namespace, name, artifact)
+
+
+def _newer(mine: dict[str, Any], cached: dict[str, Any] | None) -> bool:
+    """Whether ``mine`` (a write's reply) is newer than the cached copy."""
+    if cached is None:
+        return True
+    return (mine["metadata"].get("generation") or 0) > (cached["metadata"].get("generation") or 0)

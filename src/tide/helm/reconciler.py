@@ -25,7 +25,7 @@ from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
 from tide.helm.sdk import ActionError, Helm, Options
 from tide.kube import resources
-from tide.kube.cache import WatchCache
+from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient, service_account_user
 from tide.kube.errors import KubeError
 from tide.runtime.acl import ReferencePolicy
@@ -181,10 +181,10 @@ class HelmReleasePipeline:
         except helm_values.ValuesError as error:
             raise StepFailed(str(error), reason=reasons.VALUES_ERROR) from error
 
-    async def _forget_old_chart(self, status: dict[str, Any], now: tuple[str, str] | None) -> None:
+    async def _forget_old_chart(self, status: dict[str, Any], now: dict[str, Any] | None) -> None:
         """Delete the HelmChart generated before when the spec no longer asks for it."""
         before = status.get("helmChart")
-        if not before or (now is not None and before == f"{now[0]}/{now[1]}"):
+        if not before or (now is not None and before == "/".join(object_key(now))):
             return
         namespace, _, name = before.partition("/")
         previous = self._sources["HelmChart"].get(namespace, name)

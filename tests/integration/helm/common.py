@@ -35,6 +35,21 @@ spec:
 """
 """A chart template: one Deployment named after the release, its replicas from the values."""
 
+EXTRA_TEMPLATE = """\
+{{- if .Values.extraConfigMap }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Values.extraConfigMap }}
+data:
+  greeting: {{ .Values.greeting | quote }}
+{{- end }}
+"""
+"""An optional ConfigMap named by ``extraConfigMap``; a name the API server refuses fails the
+release when Helm applies it (after rendering), which is how tests make an upgrade fail."""
+
+TEMPLATES = {"deployment.yaml": DEPLOYMENT_TEMPLATE, "extra.yaml": EXTRA_TEMPLATE}
+
 
 async def given_repository(kube: KubeClient, namespace: str, repo: ChartRepository) -> None:
     await kube.create(HELM_REPOSITORY, {

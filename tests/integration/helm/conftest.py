@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.integration.helm.common import DEPLOYMENT_TEMPLATE
+from tests.integration.helm.common import TEMPLATES
 from tests.integration.helpers import drain, eventually
 from tide import source
 from tide.helm.setup import HELM_RELEASE
@@ -31,7 +31,7 @@ def chart_repo() -> Iterator[ChartRepository]:
                 "podinfo",
                 version,
                 values={"replicas": 1, "greeting": "hello"},
-                templates={"deployment.yaml": DEPLOYMENT_TEMPLATE},
+                templates=TEMPLATES,
             )
         yield repo
 
