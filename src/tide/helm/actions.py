@@ -242,9 +242,10 @@ async def _failed(
     conditions.mark_false(
         status, reasons.RELEASED, reason=reason, message=message, generation=request.generation
     )
-    await progress.event(reason, message)
     _, remediate_last = _retries(request.release, action)
     exhausted = _exhausted(request.release, action, status)
+    if exhausted:  # the verdict reads RetriesExceeded: the failure gets its own Warning
+        await progress.event(reason, message, warning=True)
     if not exhausted or remediate_last:
         await _remediate(helm, request, status, progress, action)
     if exhausted:
@@ -296,7 +297,7 @@ async def _remediate(
             message=message,
             generation=request.generation,
         )
-        await progress.event(failed, message)
+        await progress.event(failed, message, warning=True)
         return
     conditions.mark_true(
         status, reasons.REMEDIATED, reason=reason, message=message, generation=request.generation

@@ -303,8 +303,9 @@ class _ProgressMarks:
         )
         await self._writer.flush()
 
-    async def event(self, reason: str, message: str) -> None:
-        await self._recorder.record(self._obj, type="Normal", reason=reason, message=message)
+    async def event(self, reason: str, message: str, *, warning: bool = False) -> None:
+        kind = "Warning" if warning else "Normal"
+        await self._recorder.record(self._obj, type=kind, reason=reason, message=message)
 
 
 def _is_new_work(status: dict[str, Any], generation: int | None, requested_at: str | None) -> bool:

@@ -108,8 +108,12 @@ class Progress(Protocol):
         """Write ``message`` as the current phase, if this reconcile is (or becomes) new work."""
         ...
 
-    async def event(self, reason: str, message: str) -> None:
-        """Record a Normal event now rather than when the reconcile ends (a change set)."""
+    async def event(self, reason: str, message: str, *, warning: bool = False) -> None:
+        """Record an event now rather than when the reconcile ends (a change set).
+
+        Normal unless ``warning``: a step that failed and was remediated (a Helm upgrade
+        rolled back) reports the failure as it happens, before the verdict.
+        """
         ...
 
 

@@ -1,0 +1,80 @@
+"""A failed upgrade is rolled back, retried as configured, then stalls with RetriesExceeded."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.helm.common import (
+    DEPLOYMENT,
+    create_release,
+    given_repository,
+    release_secrets,
+    wait_for,
+)
+from tests.integration.helpers import assert_kstatus, condition, events_for, eventually
+from tide.helm.setup import HELM_RELEASE
+from tide.kube.client import KubeClient
+from tide.runtime.manager import Manager
+from tide.testing import ChartRepository
+
+pytestmark = pytest.mark.integration
+
+
+async def test_failed_upgrade_is_rolled_back_retried_and_then_stalls(
+    kube: KubeClient, namespace: str, chart_repo: ChartRepository, controllers: Manager
+) -> None:
+    await given_repository(kube, namespace, chart_repo)
+    await create_release(
+        kube,
+        namespace,
+        "podinfo",
+        {
+            "values": {"replicas": 1},
+            "upgrade": {"remediation": {"retries": 1}},
+            "timeout": "30s",
+        },
+    )
+    await wait_for(kube, namespace, "podinfo", status="True", reason="InstallSucceeded")
+
+    # A ConfigMap name the API server refuses: rendering works, applying fails.
+    bad = {"spec": {"values": {"replicas": 2, "extraConfigMap": "Not_A_Valid_Name"}}}
+    await kube.patch_merge(HELM_RELEASE, "podinfo", bad, namespace=namespace)
+
+    async def stalled() -> dict | None:
+        obj = await kube.get(HELM_RELEASE, "podinfo", namespace=namespace)
+        found = condition(obj, "Stalled")
+        return obj if found and found["reason"] == "RetriesExceeded" else None
+
+    obj = await eventually(stalled, timeout=120, what="the release to stall")
+    status = obj["status"]
+    assert status["upgradeFailures"] == 2
+    assert condition(obj, "Stalled")["message"].startswith("Failed to upgrade after 2 attempt(s)")
+    ready = condition(obj, "Ready")
+    assert ready["status"] == "False"
+    released = condition(obj, "Released")
+    assert (released["status"], released["reason"]) == ("False", "UpgradeFailed")
+    assert "Not_A_Valid_Name" in released["message"]
+    remediated = condition(obj, "Remediated")
+    assert (remediated["status"], remediated["reason"]) == ("True", "RollbackSucceeded")
+    assert remediated["message"].startswith("Helm rollback to previous release")
+    assert_kstatus(obj)
+
+    # Helm's own history: install, failed upgrade, rollback, failed upgrade, rollback.
+    records = await release_secrets(kube, namespace, "podinfo")
+    assert records[-1]["metadata"]["labels"]["status"] == "deployed"
+    assert [r["metadata"]["labels"]["status"] for r in records].count("failed") == 2
+    assert status["history"][0]["status"] == "deployed"
+    deployment = await kube.get(DEPLOYMENT, "podinfo", namespace=namespace)
+    assert deployment["spec"]["replicas"] == 1  # the values of the last good release
+
+    events = await events_for(kube, namespace, "podinfo")
+    reasons = {(e["type"], e["reason"]) for e in events}
+    assert {("Warning", "UpgradeFailed"), ("Normal", "RollbackSucceeded")} <= reasons
+
+    # A fixed spec is a new attempt: counts start again and the upgrade goes through.
+    good = {"spec": {"values": {"replicas": 2, "extraConfigMap": "extra"}}}
+    await kube.patch_merge(HELM_RELEASE, "podinfo", good, namespace=namespace)
+    obj = await wait_for(kube, namespace, "podinfo", status="True", reason="UpgradeSucceeded")
+    assert "upgradeFailures" not in obj["status"]
+    assert condition(obj, "Remediated") is None
+    assert condition(obj, "Stalled") is None
