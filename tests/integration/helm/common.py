@@ -29,11 +29,15 @@ spec:
     metadata:
       labels: {app: {{ .Release.Name }}}
     spec:
+      {{- with .Values.nodeSelector }}
+      nodeSelector: {{ toJson . }}
+      {{- end }}
       containers:
         - name: podinfo
           image: ghcr.io/stefanprodan/podinfo:{{ .Chart.Version }}
 """
-"""A chart template: one Deployment named after the release, its replicas from the values."""
+"""A chart template: one Deployment named after the release, its replicas from the values; a
+``nodeSelector`` no node matches keeps it from ever becoming Available."""
 
 EXTRA_TEMPLATE = """\
 {{- if .Values.extraConfigMap }}
