@@ -60,16 +60,23 @@ def _read(obj: dict, key: str, *, secret: bool, where: str) -> str | None:
     return None
 
 
-def dependency_not_ready(release: HelmRelease, helm_releases: WatchCache) -> str | None:
-    """Return why the first unready ``dependsOn`` HelmRelease blocks us, or None.
+def dependency_not_ready(
+    release: HelmRelease, helm_releases: WatchCache, kustomizations: WatchCache | None = None
+) -> str | None:
+    """Return why the first unready ``dependsOn`` entry blocks us, or None when all are ready.
 
-    A dependency is ready when its Ready condition is True for its current generation.
+    A dependency is ready when its Ready condition is True for its current generation; a
+    Kustomization (``kind: Kustomization``, a Tide extension) must also have applied the
+    revision it last attempted, so it is not mid-way through a change.
     """
     own = release.metadata.namespace or "default"
     for dependency in release.spec.depends_on or []:
         namespace = dependency.namespace or own
-        where = f"dependency '{namespace}/{dependency.name}'"
-        other = helm_releases.get(namespace, dependency.name)
+        kustomization = dependency.kind == "Kustomization"
+        kind = "Kustomization " if kustomization else ""
+        where = f"{kind}dependency '{namespace}/{dependency.name}'"
+        cache = kustomizations if kustomization else helm_releases
+        other = cache.get(namespace, dependency.name) if cache is not None else None
         if other is None:
             return f"{where} not found"
         ready = conditions.find(other.get("status") or {}, reasons.READY)
@@ -80,4 +87,8 @@ def dependency_not_ready(release: HelmRelease, helm_releases: WatchCache) -> str
             and ready.get("observedGeneration") == generation
         ):
             return f"{where} is not ready"
+        status = other.get("status") or {}
+        attempted = status.get("lastAttemptedRevision")
+        if kustomization and status.get("lastAppliedRevision") != attempted:
+            return f"{where} is not ready: revision {attempted} pending"
     return None

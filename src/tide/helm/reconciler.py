@@ -47,6 +47,8 @@ class HelmReleasePipeline:
         helm: Helm actions on the same cluster.
         helm_releases: the HelmRelease watch cache (``dependsOn``).
         sources: HelmChart and OCIRepository watch caches, by kind.
+        kustomizations: the Kustomization watch cache (``dependsOn`` with ``kind:
+            Kustomization``). Default: None (such entries read "not found").
         default_service_account: impersonated when a HelmRelease names none (Flux's
             ``--default-service-account``). Default: None.
         requeue_dependency: seconds before a release waiting on a dependency or a chart
@@ -61,6 +63,7 @@ class HelmReleasePipeline:
         helm: Helm,
         helm_releases: WatchCache,
         sources: dict[str, WatchCache],
+        kustomizations: WatchCache | None = None,
         default_service_account: str | None = None,
         requeue_dependency: float = 30.0,
         references: ReferencePolicy | None = None,
@@ -68,6 +71,7 @@ class HelmReleasePipeline:
         self._client = client
         self._helm = helm
         self._helm_releases = helm_releases
+        self._kustomizations = kustomizations
         self._sources = sources
         self._default_service_account = default_service_account
         self._requeue = requeue_dependency
@@ -80,9 +84,12 @@ class HelmReleasePipeline:
         own = release.metadata.namespace or "default"
         for dependency in release.spec.depends_on or []:
             self._references.resolve(
-                own, kind="HelmRelease", name=dependency.name, namespace=dependency.namespace
+                own,
+                kind=dependency.kind or "HelmRelease",
+                name=dependency.name,
+                namespace=dependency.namespace,
             )
-        blocked = inputs.dependency_not_ready(release, self._helm_releases)
+        blocked = inputs.dependency_not_ready(release, self._helm_releases, self._kustomizations)
         if blocked:
             return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=self._requeue)
         generated = None

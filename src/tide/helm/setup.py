@@ -15,9 +15,11 @@ from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
 
-__all__ = ["HELM_RELEASE", "setup"]
+__all__ = ["HELM_RELEASE", "KUSTOMIZATION", "setup"]
 
 HELM_RELEASE = ResourceType(HelmRelease.GROUP, HelmRelease.VERSION, "HelmRelease", "helmreleases")
+KUSTOMIZATION = ResourceType("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations")
+"""Watched so ``dependsOn`` may name a Kustomization (a Tide extension)."""
 
 
 def setup(
@@ -41,11 +43,13 @@ def setup(
     policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
     releases = manager.cache_for(HELM_RELEASE)
     sources = {rt.kind: manager.cache_for(rt) for rt in (HELM_CHART, OCI_REPOSITORY)}
+    kustomizations = manager.cache_for(KUSTOMIZATION)
     pipeline = HelmReleasePipeline(
         client=manager.client,
         helm=Helm(manager.client.kubeconfig()),
         helm_releases=releases,
         sources=sources,
+        kustomizations=kustomizations,
         default_service_account=default_service_account,
         requeue_dependency=requeue_dependency,
         references=policy,
@@ -55,7 +59,10 @@ def setup(
     )
     for kind, cache in sources.items():
         cache.add_handler(_on_new_artifact(kind, releases, controller))
-    releases.add_handler(_on_dependency_ready(releases, controller, policy))
+    releases.add_handler(_on_dependency_ready(releases, controller, policy, kind="HelmRelease"))
+    kustomizations.add_handler(
+        _on_dependency_ready(releases, controller, policy, kind="Kustomization")
+    )
     return controller
 
 
@@ -103,9 +110,9 @@ def _verdict(obj: dict[str, Any] | None) -> tuple[Any, ...]:
 
 
 def _on_dependency_ready(
-    releases: WatchCache, controller: Controller, policy: ReferencePolicy
+    releases: WatchCache, controller: Controller, policy: ReferencePolicy, *, kind: str
 ) -> Any:
-    """Reconcile the dependents of a HelmRelease whose Ready verdict changed."""
+    """Reconcile the HelmReleases depending on a ``kind`` object whose Ready verdict changed."""
 
     def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         if new is None or _ready(new) == _ready(old):
@@ -115,7 +122,8 @@ def _on_dependency_ready(
             own = other["metadata"].get("namespace") or ""
             for dependency in (other.get("spec") or {}).get("dependsOn") or []:
                 if (
-                    dependency.get("name") == name
+                    (dependency.get("kind") or "HelmRelease") == kind
+                    and dependency.get("name") == name
                     and (dependency.get("namespace") or own) == namespace
                     and policy.allows(own, namespace)
                 ):
@@ -127,4 +135,4 @@ def _on_dependency_ready(
 def _ready(obj: dict[str, Any] | None) -> tuple[Any, ...]:
     status = (obj or {}).get("status") or {}
     ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
-    return ready.get("status"), ready.get("observedGeneration")
+    return ready.get("status"), ready.get("observedGeneration"), status.get("lastAppliedRevision")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -15,32 +17,42 @@ from tide import source
 from tide.helm.setup import HELM_RELEASE
 from tide.helm.setup import setup as setup_helm
 from tide.kube.client import KubeClient
+from tide.kustomize.setup import KUSTOMIZATION
+from tide.kustomize.setup import setup as setup_kustomize
 from tide.runtime.manager import Manager, ManagerOptions
 from tide.runtime.servers import Endpoint
 from tide.source.helmchart import HELM_CHART
 from tide.source.helmrepository import HELM_REPOSITORY
+from tide.source.setup import GIT_REPOSITORY
 from tide.testing import ChartRepository, ControlPlane
 
 
 @pytest.fixture(scope="module")
 def chart_repo() -> Iterator[ChartRepository]:
-    """Chart ``podinfo`` 6.5.0 and 6.5.1, each a Deployment and a ConfigMap."""
+    """Chart ``podinfo`` 6.5.0 and 6.5.1, each a Deployment and an optional ConfigMap."""
     with ChartRepository() as repo:
         for version in ("6.5.0", "6.5.1"):
             repo.add_chart(
-                "podinfo",
-                version,
-                values={"replicas": 1, "greeting": "hello"},
-                templates=TEMPLATES,
+                "podinfo", version, values={"replicas": 1, "greeting": "hello"}, templates=TEMPLATES
             )
         yield repo
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def controllers(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+@contextlib.asynccontextmanager
+async def running_controllers(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    namespaces: list[str],
+    storage: Path,
+    *,
+    kustomize: bool = False,
+    **helm_options: Any,
 ) -> AsyncIterator[Manager]:
-    """The source and helm controllers, running in this process."""
+    """Run the source and helm controllers (and kustomize, if asked) in this process.
+
+    On the way out the HelmReleases (then their sources) in ``namespaces`` are deleted while
+    the controllers can still uninstall them and release their finalizers.
+    """
     client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
     options = ManagerOptions(
         metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
@@ -48,11 +60,11 @@ async def controllers(
     manager = Manager(client, options)
     source.setup(
         manager,
-        source.SourceOptions(
-            storage_path=tmp_path / "storage", storage_host="127.0.0.1", storage_port=0
-        ),
+        source.SourceOptions(storage_path=storage, storage_host="127.0.0.1", storage_port=0),
     )
-    setup_helm(manager)
+    setup_helm(manager, **helm_options)
+    if kustomize:
+        setup_kustomize(manager)
     task = asyncio.create_task(manager.run())
 
     async def ready() -> bool:
@@ -62,8 +74,21 @@ async def controllers(
 
     await eventually(ready, what="controllers' caches to sync")
     yield manager
-    for rt in (HELM_RELEASE, HELM_CHART, HELM_REPOSITORY):  # consumers first
-        await drain(kube, rt, namespace, timeout=90)
+    kinds = [HELM_RELEASE, *([KUSTOMIZATION] if kustomize else []), HELM_CHART, HELM_REPOSITORY]
+    for namespace in namespaces:
+        for rt in [*kinds, GIT_REPOSITORY]:  # consumers first
+            await drain(kube, rt, namespace, timeout=90)
     manager.stop()
     await asyncio.wait_for(task, timeout=40)
     await client.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def controllers(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[Manager]:
+    """The source and helm controllers, running in this process."""
+    async with running_controllers(
+        control_plane, kube, [namespace], tmp_path / "storage"
+    ) as manager:
+        yield manager
