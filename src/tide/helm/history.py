@@ -50,6 +50,20 @@ def snapshot(release: Release) -> dict[str, Any]:
         **fields,
     }
     del entry["appVersion"]  # not a Snapshot field; it only feeds the digest
+    hooks = {
+        name: {
+            "lastStarted": _seconds(run["started_at"]),
+            "lastCompleted": _seconds(run["completed_at"]),
+            "phase": run["phase"],
+        }
+        for name, run in sorted(release.test_hooks.items())
+        if run.get("started_at")
+    }
+    if hooks:
+        entry["testHooks"] = {
+            name: {key: value for key, value in hook.items() if value}
+            for name, hook in hooks.items()
+        }
     return entry
 
 

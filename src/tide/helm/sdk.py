@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,19 @@ class Release:
     description: str
     config: dict[str, Any]
     """The user-supplied values of this revision (may hold secrets: never log it)."""
+    test_hooks: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The chart's test hooks by name, with their last run (``started_at``, ``completed_at``,
+    ``phase``; empty strings when they never ran)."""
+
+    @property
+    def has_tests(self) -> bool:
+        """Whether the chart has test hooks."""
+        return bool(self.test_hooks)
+
+    @property
+    def tested(self) -> bool:
+        """Whether every test hook has run to an end for this revision."""
+        return all(run.get("completed_at") for run in self.test_hooks.values())
 
     @property
     def pending(self) -> bool:
@@ -162,6 +175,14 @@ class Helm:
             last_deployed=info.get("last_deployed", ""),
             description=info.get("description", ""),
             config=found.get("config") or {},
+            test_hooks={
+                hook["name"]: {
+                    key: (hook.get("last_run") or {}).get(key) or ""
+                    for key in ("started_at", "completed_at", "phase")
+                }
+                for hook in found.get("hooks") or []
+                if "test" in (hook.get("events") or [])
+            },
         )
 
     # -- writes -----------------------------------------------------------------------------------
