@@ -4,10 +4,12 @@ from __future__ import annotations
 
 __all__ = [
     "FINALIZER",
+    "FORCE_AT",
     "HELM_RELEASE_NAME",
     "HELM_RELEASE_NAMESPACE",
     "PARTIAL_APPLY",
     "REQUESTED_AT",
+    "RESET_AT",
 ]
 
 FINALIZER = "finalizers.fluxcd.io"
@@ -22,3 +24,9 @@ HELM_RELEASE_NAME = "helm.toolkit.fluxcd.io/name"
 """Label on a HelmChart made for a HelmRelease: the HelmRelease's name (as Flux labels it)."""
 HELM_RELEASE_NAMESPACE = "helm.toolkit.fluxcd.io/namespace"
 """Label on a HelmChart made for a HelmRelease: the HelmRelease's namespace."""
+FORCE_AT = "reconcile.fluxcd.io/forceAt"
+"""HelmRelease annotation: a new value (equal to ``requestedAt``) forces one Helm upgrade even
+when the release is in sync (``flux reconcile hr --force``)."""
+RESET_AT = "reconcile.fluxcd.io/resetAt"
+"""HelmRelease annotation: a new value (equal to ``requestedAt``) resets the failure counts, so a
+release stalled by spent retries tries again (``flux reconcile hr --reset``)."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tide.api import conditions, reasons
+from tide.api.keys import FORCE_AT, REQUESTED_AT, RESET_AT
 from tide.api.meta import format_duration
 from tide.helm import history, remediation, testhooks
 from tide.helm.request import ReleaseRequest, action_options
@@ -49,6 +50,26 @@ def _in_sync(latest: Release | None, request: ReleaseRequest, status: dict[str, 
         status.get("lastAttemptedRevision") == request.revision
         and (status.get("history") or [{}])[0].get("version") == latest.version
     )
+
+
+def _handle_requests(request: ReleaseRequest, status: dict[str, Any]) -> bool:
+    """Honour new ``resetAt`` / ``forceAt`` annotations; return whether to force an action.
+
+    As in Flux, a value counts only when ``requestedAt`` carries the same one (what ``flux
+    reconcile hr --reset|--force`` writes), and only once.
+    """
+    annotations = request.release.metadata.annotations or {}
+    requested = annotations.get(REQUESTED_AT)
+    reset = annotations.get(RESET_AT)
+    if reset and reset == requested and reset != status.get("lastHandledResetAt"):
+        for key in ("failures", "installFailures", "upgradeFailures"):
+            status.pop(key, None)
+        status["lastHandledResetAt"] = reset
+    force = annotations.get(FORCE_AT)
+    if force and force == requested and force != status.get("lastHandledForceAt"):
+        status["lastHandledForceAt"] = force
+        return True
+    return False
 
 
 def _nothing_deployed(latest: Release | None) -> bool:
@@ -115,7 +136,8 @@ async def run_release(
     latest = await helm.get(request.name, **where)
     if latest is not None and latest.pending:
         latest = await remediation.recover(helm, request, latest, progress)
-    if _in_sync(latest, request, status):
+    forced = _handle_requests(request, status)
+    if not forced and _in_sync(latest, request, status):
         assert latest is not None
         history.record(status, history.snapshot(latest))
         _released(status, request)
