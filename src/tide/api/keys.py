@@ -10,6 +10,8 @@ __all__ = [
     "PARTIAL_APPLY",
     "REQUESTED_AT",
     "RESET_AT",
+    "WATCH",
+    "WATCH_ENABLED",
 ]
 
 FINALIZER = "finalizers.fluxcd.io"
@@ -30,3 +32,8 @@ when the release is in sync (``flux reconcile hr --force``)."""
 RESET_AT = "reconcile.fluxcd.io/resetAt"
 """HelmRelease annotation: a new value (equal to ``requestedAt``) resets the failure counts, so a
 release stalled by spent retries tries again (``flux reconcile hr --reset``)."""
+WATCH = "reconcile.fluxcd.io/watch"
+"""Label on a ConfigMap or Secret: with value :data:`WATCH_ENABLED`, a change reconciles the
+objects that read it (a HelmRelease's ``valuesFrom``) at once instead of at their interval."""
+WATCH_ENABLED = "Enabled"
+"""The :data:`WATCH` label's value that turns watching on."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from tide.api.helm import HelmRelease
+from tide.api.keys import WATCH, WATCH_ENABLED
 from tide.helm.chart import HELM_CHART, OCI_REPOSITORY
 from tide.helm.reconciler import COMPONENT, HelmReleasePipeline
 from tide.helm.sdk import Helm
+from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.resources import ResourceType
 from tide.runtime.acl import ReferencePolicy
@@ -63,6 +65,9 @@ def setup(
     kustomizations.add_handler(
         _on_dependency_ready(releases, controller, policy, kind="Kustomization")
     )
+    for rt in (resources.CONFIG_MAP, resources.SECRET):
+        watched = manager.cache_for(rt, labels={WATCH: WATCH_ENABLED})
+        watched.add_handler(_on_values_changed(rt.kind, releases, controller))
     return controller
 
 
@@ -94,6 +99,35 @@ def _on_new_artifact(kind: str, releases: WatchCache, controller: Controller) ->
                 controller.enqueue(Request(*object_key(release)))
 
     return handle
+
+
+def _on_values_changed(kind: str, releases: WatchCache, controller: Controller) -> Any:
+    """Reconcile the HelmReleases whose ``valuesFrom`` reads a watched object that changed.
+
+    Only objects labelled ``reconcile.fluxcd.io/watch: Enabled`` are watched (as Flux does); a
+    change of their data, or their arrival or removal, upgrades the release at once.
+    """
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        current = new or old
+        if current is None or _data(old) == _data(new):
+            return
+        namespace, name = object_key(current)
+        for release in releases.scan():
+            if release["metadata"].get("namespace") != namespace:
+                continue
+            for ref in (release.get("spec") or {}).get("valuesFrom") or []:
+                if ref.get("kind") == kind and ref.get("name") == name:
+                    controller.enqueue(Request(*object_key(release)))
+                    break
+
+    return handle
+
+
+def _data(obj: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    if obj is None:
+        return None
+    return obj.get("data"), obj.get("binaryData"), obj.get("stringData")
 
 
 def _verdict(obj: dict[str, Any] | None) -> tuple[Any, ...]:
