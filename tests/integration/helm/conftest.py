@@ -23,6 +23,7 @@ from tide.runtime.manager import Manager, ManagerOptions
 from tide.runtime.servers import Endpoint
 from tide.source.helmchart import HELM_CHART
 from tide.source.helmrepository import HELM_REPOSITORY
+from tide.source.ocirepository import OCI_REPOSITORY
 from tide.source.setup import GIT_REPOSITORY
 from tide.testing import ChartRepository, ControlPlane
 
@@ -74,7 +75,13 @@ async def running_controllers(
 
     await eventually(ready, what="controllers' caches to sync")
     yield manager
-    kinds = [HELM_RELEASE, *([KUSTOMIZATION] if kustomize else []), HELM_CHART, HELM_REPOSITORY]
+    kinds = [
+        HELM_RELEASE,
+        *([KUSTOMIZATION] if kustomize else []),
+        HELM_CHART,
+        HELM_REPOSITORY,
+        OCI_REPOSITORY,
+    ]
     for namespace in namespaces:
         for rt in [*kinds, GIT_REPOSITORY]:  # consumers first
             await drain(kube, rt, namespace, timeout=90)
