@@ -13,7 +13,9 @@ HelmRelease at a time per release, which is the SDK's rule for concurrent writes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,10 @@ def _helm() -> Any:
     import helm_python
 
     return helm_python
+
+
+_CANCEL_GRACE = 10.0
+"""Seconds a cancelled Helm action is given to record its outcome before the reconcile ends."""
 
 
 class ActionError(Exception):
@@ -100,13 +106,17 @@ class Helm:
         kubeconfig: the cluster connection as a parsed kubeconfig (the controller's own).
     """
 
-    def __init__(self, kubeconfig: dict[str, Any]) -> None:
+    def __init__(self, kubeconfig: dict[str, Any], *, threads: int = 8) -> None:
         self._kubeconfig = yamlio.dump(kubeconfig)
         self._configs: dict[tuple[str, str | None], Any] = {}
         self._lock = threading.Lock()
+        # Helm's own threads: an install may wait minutes for its objects, and must not hold
+        # the threads the rest of the process shares (builds, archive extraction).
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tide-helm")
 
     def close(self) -> None:
-        """Free the SDK's connections."""
+        """Free the SDK's connections and threads."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             for config in self._configs.values():
                 config.close()
@@ -130,10 +140,20 @@ class Helm:
         /,
         *args: Any,
         missing_ok: bool = False,
+        cancellable: bool = False,
         **kw: Any,
     ) -> Any:
-        """Run ``helm.Config.<method>`` in a thread; a missing release is None if ``missing_ok``."""
+        """Run ``helm.Config.<method>`` in a Helm thread.
+
+        A missing release is None if ``missing_ok``. A ``cancellable`` action (install,
+        upgrade) is given a Helm context: when the reconcile is cancelled (the controller
+        stops), Helm is told to stop too and given a moment to record the release as failed,
+        rather than leave it ``pending-*`` for the next controller to recover.
+        """
         helm = _helm()
+        context = helm.HelmContext() if cancellable else None
+        if context is not None:
+            kw["context"] = context
 
         def call() -> Any:
             config = self._config(storage, user)
@@ -146,7 +166,18 @@ class Helm:
             except helm.HelmError as error:
                 raise ActionError(str(error).strip()) from None
 
-        return await asyncio.to_thread(call)
+        future = asyncio.get_running_loop().run_in_executor(self._pool, call)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if context is not None:
+                context.cancel()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(future, timeout=_CANCEL_GRACE)
+            raise
+        finally:
+            if context is not None and future.done():
+                context.close()
 
     # -- reads ------------------------------------------------------------------------------------
     async def history(self, name: str, *, namespace: str, user: str | None) -> list[dict]:
@@ -205,6 +236,7 @@ class Helm:
             str(chart),
             name,
             values,
+            cancellable=True,
             namespace=namespace,
             timeout=int(options.timeout),
             wait=options.wait_mode,
@@ -232,6 +264,7 @@ class Helm:
             str(chart),
             name,
             values,
+            cancellable=True,
             namespace=namespace,
             timeout=int(options.timeout),
             wait=options.wait_mode,

@@ -46,9 +46,18 @@ def setup(
     releases = manager.cache_for(HELM_RELEASE)
     sources = {rt.kind: manager.cache_for(rt) for rt in (HELM_CHART, OCI_REPOSITORY)}
     kustomizations = manager.cache_for(KUSTOMIZATION)
+    helm = Helm(manager.client.kubeconfig())
+
+    async def started() -> None:
+        """Nothing to start: Helm connects on its first action."""
+
+    async def stop() -> None:
+        helm.close()
+
+    manager.add_service(started, stop)
     pipeline = HelmReleasePipeline(
         client=manager.client,
-        helm=Helm(manager.client.kubeconfig()),
+        helm=helm,
         helm_releases=releases,
         sources=sources,
         kustomizations=kustomizations,
