@@ -150,8 +150,13 @@ async def run_release(
     _reset_if_new(request, status)
     action = "install" if _nothing_deployed(latest) else "upgrade"
     if remediation.exhausted(request.release, action, status):
+        last = conditions.find(status, reasons.RELEASED) or {}
+        failed = last.get("status") == "False"
         raise Stalled(
-            remediation.exhausted_message(action, status), reason=reasons.RETRIES_EXCEEDED
+            remediation.exhausted_message(action, status),
+            reason=reasons.RETRIES_EXCEEDED,
+            ready_reason=last.get("reason") if failed else None,
+            ready_message=last.get("message") if failed else None,
         )
     chart, chart_name, chart_version = await fetch()
     status["lastAttemptedReleaseAction"] = action

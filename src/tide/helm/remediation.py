@@ -64,13 +64,14 @@ async def fail(
     status["failures"] = (status.get("failures") or 0) + 1
     _, remediate_last = _retries(request.release, action)
     spent = exhausted(request.release, action, status)
-    if spent:  # the verdict reads RetriesExceeded: the failure gets its own Warning
-        await progress.event(reason, message, warning=True)
     if not spent or remediate_last:
         await _remediate(helm, request, status, progress, action)
     if spent:
         raise Stalled(
-            f"{exhausted_message(action, status)}: {message}", reason=reasons.RETRIES_EXCEEDED
+            exhausted_message(action, status),
+            reason=reasons.RETRIES_EXCEEDED,
+            ready_reason=reason,
+            ready_message=message,
         )
     raise StepFailed(message, reason=reason)
 

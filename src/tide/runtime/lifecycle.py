@@ -109,8 +109,8 @@ class ObjectReconciler:
             conditions.mark_false(
                 status,
                 reasons.READY,
-                reason=error.reason,
-                message=str(error),
+                reason=error.ready_reason,
+                message=error.ready_message,
                 generation=generation,
             )
             await self._report(obj, writer, before, settled=True, warning=True)

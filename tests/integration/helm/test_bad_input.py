@@ -72,8 +72,9 @@ async def test_a_template_error_names_the_template_file(
     released = condition(obj, "Released")
     assert (released["status"], released["reason"]) == ("False", "InstallFailed")
     assert "broken/templates/deployment.yaml" in released["message"]
-    assert condition(obj, "Ready")["status"] == "False"
-    assert "broken/templates/deployment.yaml" in condition(obj, "Ready")["message"]
+    ready = condition(obj, "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "InstallFailed")
+    assert "broken/templates/deployment.yaml" in ready["message"]
     assert obj["status"]["installFailures"] == 1
     event = await warning(kube, namespace, "app", "InstallFailed")
     assert "broken/templates/deployment.yaml" in event["message"]

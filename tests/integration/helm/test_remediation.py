@@ -48,9 +48,10 @@ async def test_failed_upgrade_is_rolled_back_retried_and_then_stalls(
     obj = await eventually(stalled, timeout=120, what="the release to stall")
     status = obj["status"]
     assert status["upgradeFailures"] == 2
-    assert condition(obj, "Stalled")["message"].startswith("Failed to upgrade after 2 attempt(s)")
-    ready = condition(obj, "Ready")
-    assert ready["status"] == "False"
+    assert condition(obj, "Stalled")["message"] == "Failed to upgrade after 2 attempt(s)"
+    ready = condition(obj, "Ready")  # as Flux: the failure itself, for alerts on Ready's reason
+    assert (ready["status"], ready["reason"]) == ("False", "UpgradeFailed")
+    assert ready["message"].startswith(f"Helm upgrade failed for release {namespace}/podinfo ")
     released = condition(obj, "Released")
     assert (released["status"], released["reason"]) == ("False", "UpgradeFailed")
     assert "Not_A_Valid_Name" in released["message"]
