@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.integration.helm.common import (
@@ -12,10 +14,11 @@ from tests.integration.helm.common import (
     wait_for,
 )
 from tests.integration.helpers import assert_kstatus, condition, events_for, eventually
+from tide.helm.setup import HELM_RELEASE
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager
 from tide.source.helmchart import HELM_CHART
-from tide.testing import ChartRepository
+from tide.testing import ChartRepository, ControlPlane
 
 pytestmark = pytest.mark.integration
 
@@ -68,3 +71,34 @@ async def test_install_creates_the_release_helm_sees_and_reads_ready(
         return any(e["reason"] == "InstallSucceeded" and e["type"] == "Normal" for e in events)
 
     await eventually(install_event, what="the InstallSucceeded event")
+
+
+async def test_a_release_made_with_the_helm_cli_is_adopted_without_a_new_revision(
+    kube: KubeClient,
+    namespace: str,
+    chart_repo: ChartRepository,
+    controllers: Manager,
+    control_plane: ControlPlane,
+) -> None:
+    import helm_python as helm
+
+    chart = chart_repo.charts_dir / "podinfo-6.5.0.tgz"
+
+    def install() -> None:
+        with helm.Config(kubeconfig_path=str(control_plane.kubeconfig), namespace=namespace) as c:
+            c.install(str(chart), "podinfo", {"replicas": 2}, namespace=namespace, timeout=60)
+
+    await asyncio.to_thread(install)
+    await given_repository(kube, namespace, chart_repo)
+    await create_release(kube, namespace, "podinfo", {"values": {"replicas": 2}})
+    obj = await wait_for(kube, namespace, "podinfo", status="True")
+    # Same chart, same values: nothing for Helm to do, so the CLI's revision stays the latest.
+    assert obj["status"]["history"][0]["version"] == 1
+    [record] = await release_secrets(kube, namespace, "podinfo")
+    assert record["metadata"]["labels"]["status"] == "deployed"
+
+    await kube.patch_merge(
+        HELM_RELEASE, "podinfo", {"spec": {"values": {"replicas": 3}}}, namespace=namespace
+    )
+    obj = await wait_for(kube, namespace, "podinfo", status="True", reason="UpgradeSucceeded")
+    assert obj["status"]["history"][0]["version"] == 2
