@@ -25,7 +25,7 @@ from tide.api.meta import format_duration
 from tide.helm import history, remediation, testhooks
 from tide.helm.request import ReleaseRequest, action_options
 from tide.helm.sdk import ActionError, Helm, Release
-from tide.runtime.steps import Progress, Stalled, Succeeded
+from tide.runtime.steps import Progress, Stalled, StepFailed, Succeeded
 
 __all__ = ["ChartFile", "ReleaseRequest", "run_release"]
 
@@ -49,6 +49,45 @@ def _in_sync(latest: Release | None, request: ReleaseRequest, status: dict[str, 
     return (
         status.get("lastAttemptedRevision") == request.revision
         and (status.get("history") or [{}])[0].get("version") == latest.version
+    )
+
+
+async def _uninstall_moved(
+    helm: Helm, request: ReleaseRequest, status: dict[str, Any], progress: Progress
+) -> None:
+    """Uninstall the release this HelmRelease made under another name or namespace.
+
+    A new ``releaseName``, ``targetNamespace`` or ``storageNamespace`` makes a new release;
+    the old one would otherwise be left running, owned by nobody.
+    """
+    previous = (status.get("history") or [None])[0]
+    if not previous or (previous["name"], previous["namespace"]) == (
+        request.name,
+        request.namespace,
+    ):
+        return
+    old = f"{previous['namespace']}/{previous['name']}"
+    options = action_options(request.release, request.release.spec.uninstall)
+    uninstall = request.release.spec.uninstall
+    try:
+        await helm.uninstall(
+            previous["name"],
+            namespace=previous["namespace"],
+            user=request.user,
+            options=options,
+            keep_history=bool(uninstall and uninstall.keep_history),
+        )
+    except ActionError as error:
+        raise StepFailed(
+            f"Helm uninstall failed for release {old}, which the HelmRelease made before "
+            f"its release name or namespace changed: {error}",
+            reason=reasons.UNINSTALL_FAILED,
+        ) from error
+    status["history"] = []
+    await progress.event(
+        reasons.UNINSTALL_SUCCEEDED,
+        f"Helm uninstall succeeded for release {old}: the release is now "
+        f"{request.namespace}/{request.name}",
     )
 
 
@@ -133,6 +172,7 @@ async def run_release(
         ActionError: reading Helm's storage failed.
     """
     where = {"namespace": request.namespace, "user": request.user}
+    await _uninstall_moved(helm, request, status, progress)
     latest = await helm.get(request.name, **where)
     if latest is not None and latest.pending:
         latest = await remediation.recover(helm, request, latest, progress)
