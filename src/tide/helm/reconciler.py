@@ -20,13 +20,14 @@ from tide.api import reasons
 from tide.api.helm import HelmRelease
 from tide.api.meta import parse_duration
 from tide.artifacts import ArtifactFetchError, fetch_artifact
-from tide.helm import chart, inputs, naming
+from tide.helm import chart, inputs, inventory, naming
 from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
 from tide.helm.sdk import ActionError, Helm, Options
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient, service_account_user
+from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, Waiting, parse_object
@@ -76,6 +77,7 @@ class HelmReleasePipeline:
         self._default_service_account = default_service_account
         self._requeue = requeue_dependency
         self._references = references or ReferencePolicy()
+        self._mapper = RESTMapper(client)
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Install or upgrade the release ``obj`` describes, or confirm it is in sync."""
@@ -126,8 +128,12 @@ class HelmReleasePipeline:
             async def fetch() -> tuple[Path, str, str]:
                 return await _fetch_chart(source.artifact or {}, Path(scratch))
 
+            before = (status.get("history") or [{}])[0].get("digest")
             try:
-                return await run_release(self._helm, request, status, progress, fetch)
+                outcome = await run_release(self._helm, request, status, progress, fetch)
+                if status["history"][0].get("digest") != before or "inventory" not in status:
+                    await self._inventory(request, status)
+                return outcome
             except ActionError as error:
                 raise StepFailed(
                     f"could not read Helm release {target}/{request.name}: {error}",
@@ -175,6 +181,13 @@ class HelmReleasePipeline:
         return None
 
     # -- steps ------------------------------------------------------------------------------------
+    async def _inventory(self, request: ReleaseRequest, status: dict[str, Any]) -> None:
+        """Record the release's objects, read once from Helm's storage after it changed."""
+        latest = await self._helm.get(request.name, namespace=request.namespace, user=request.user)
+        if latest is not None:
+            found = await inventory.entries(latest.manifest, request.namespace, self._mapper)
+            status["inventory"] = {"entries": found}
+
     def _user(self, release: HelmRelease) -> str | None:
         account = release.spec.service_account_name or self._default_service_account
         if not account:

@@ -56,6 +56,8 @@ class Release:
     description: str
     config: dict[str, Any]
     """The user-supplied values of this revision (may hold secrets: never log it)."""
+    manifest: str = ""
+    """The rendered manifest of the release's objects (hooks not included)."""
     test_hooks: dict[str, dict[str, str]] = field(default_factory=dict)
     """The chart's test hooks by name, with their last run (``started_at``, ``completed_at``,
     ``phase``; empty strings when they never ran)."""
@@ -206,6 +208,7 @@ class Helm:
             last_deployed=info.get("last_deployed", ""),
             description=info.get("description", ""),
             config=found.get("config") or {},
+            manifest=summary.get("manifest") or "",
             test_hooks={
                 hook["name"]: {
                     key: (hook.get("last_run") or {}).get(key) or ""

@@ -50,6 +50,9 @@ async def test_install_creates_the_release_helm_sees_and_reads_ready(
     assert (snapshot["chartName"], snapshot["chartVersion"]) == ("podinfo", "6.5.0")
     assert snapshot["configDigest"] == status["lastAttemptedConfigDigest"]
     assert snapshot["firstDeployed"] and snapshot["lastDeployed"]
+    assert status["inventory"] == {
+        "entries": [{"id": f"{namespace}_podinfo_apps_Deployment", "v": "v1"}]
+    }
 
     # Stored as Helm stores it, so `helm list` and `helm history` see it.
     [record] = await release_secrets(kube, namespace, "podinfo")

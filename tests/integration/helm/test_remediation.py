@@ -77,5 +77,9 @@ async def test_failed_upgrade_is_rolled_back_retried_and_then_stalls(
     await kube.patch_merge(HELM_RELEASE, "podinfo", good, namespace=namespace)
     obj = await wait_for(kube, namespace, "podinfo", status="True", reason="UpgradeSucceeded")
     assert "upgradeFailures" not in obj["status"]
+    assert obj["status"]["inventory"]["entries"] == [
+        {"id": f"{namespace}_extra__ConfigMap", "v": "v1"},
+        {"id": f"{namespace}_podinfo_apps_Deployment", "v": "v1"},
+    ]
     assert condition(obj, "Remediated") is None
     assert condition(obj, "Stalled") is None
