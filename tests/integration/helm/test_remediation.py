@@ -83,3 +83,48 @@ async def test_failed_upgrade_is_rolled_back_retried_and_then_stalls(
     ]
     assert condition(obj, "Remediated") is None
     assert condition(obj, "Stalled") is None
+
+
+async def stalled_on_retries(kube: KubeClient, namespace: str, name: str) -> dict:
+    async def stalled() -> dict | None:
+        obj = await kube.get(HELM_RELEASE, name, namespace=namespace)
+        found = condition(obj, "Stalled")
+        return obj if found and found["reason"] == "RetriesExceeded" else None
+
+    return await eventually(stalled, timeout=120, what=f"{name} to stall")
+
+
+async def test_a_failed_install_is_uninstalled_and_retried(
+    kube: KubeClient, namespace: str, chart_repo: ChartRepository, controllers: Manager
+) -> None:
+    await given_repository(kube, namespace, chart_repo)
+    await create_release(kube, namespace, "podinfo", {
+        "values": {"extraConfigMap": "Not_A_Valid_Name"},
+        "install": {"remediation": {"retries": 1}},
+    })  # fmt: skip
+    obj = await stalled_on_retries(kube, namespace, "podinfo")
+    assert obj["status"]["installFailures"] == 2
+    assert condition(obj, "Stalled")["message"] == "Failed to install after 2 attempt(s)"
+    ready = condition(obj, "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "InstallFailed")
+    remediated = condition(obj, "Remediated")  # the first failure, before the retry
+    assert (remediated["status"], remediated["reason"]) == ("True", "UninstallSucceeded")
+    # The last failure is not remediated (remediateLastFailure is off for installs by default).
+    [record] = await release_secrets(kube, namespace, "podinfo")
+    assert record["metadata"]["labels"]["status"] == "failed"
+
+
+async def test_upgrade_remediation_may_uninstall_instead_of_rolling_back(
+    kube: KubeClient, namespace: str, chart_repo: ChartRepository, controllers: Manager
+) -> None:
+    await given_repository(kube, namespace, chart_repo)
+    remediation = {"strategy": "uninstall", "remediateLastFailure": True}
+    await create_release(kube, namespace, "podinfo", {"upgrade": {"remediation": remediation}})
+    await wait_for(kube, namespace, "podinfo", status="True", reason="InstallSucceeded")
+    bad = {"spec": {"values": {"extraConfigMap": "Not_A_Valid_Name"}}}
+    await kube.patch_merge(HELM_RELEASE, "podinfo", bad, namespace=namespace)
+    obj = await stalled_on_retries(kube, namespace, "podinfo")
+    remediated = condition(obj, "Remediated")
+    assert (remediated["status"], remediated["reason"]) == ("True", "UninstallSucceeded")
+    assert await release_secrets(kube, namespace, "podinfo") == []
+    assert await kube.get_or_none(DEPLOYMENT, "podinfo", namespace=namespace) is None
