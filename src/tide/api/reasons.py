@@ -20,6 +20,8 @@ __all__ = [
     "DECRYPTION_FAILED",
     "DEPENDENCY_BUILD_ERROR",
     "DEPENDENCY_NOT_READY",
+    "DRIFT_CORRECTED",
+    "DRIFT_DETECTED",
     "FAILED",
     "FETCH_FAILED",
     "GIT_OPERATION_FAILED",
@@ -206,3 +208,7 @@ VALUES_ERROR = "ValuesError"
 """The release values could not be composed (a ``valuesFrom`` object or key missing)."""
 RELEASE_RECOVERED = "ReleaseRecovered"
 """Tide: a release left ``pending-*`` by an interrupted action was unlocked."""
+DRIFT_DETECTED = "DriftDetected"
+"""Event: a release's objects differ from Helm's manifest (``driftDetection``), left as they are."""
+DRIFT_CORRECTED = "DriftCorrected"
+"""Event: drifted objects of a release were applied again (``driftDetection.mode: enabled``)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from tide.api import reasons
 from tide.api.helm import HelmRelease
 from tide.api.meta import parse_duration
 from tide.artifacts import ArtifactFetchError, fetch_artifact
-from tide.helm import chart, inputs, inventory, naming
+from tide.helm import chart, drift, inputs, inventory, naming
 from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
 from tide.helm.sdk import ActionError, Helm, Options
@@ -30,7 +31,15 @@ from tide.kube.client import KubeClient, service_account_user
 from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
 from tide.runtime.acl import ReferencePolicy
-from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, Waiting, parse_object
+from tide.runtime.steps import (
+    Outcome,
+    Progress,
+    Stalled,
+    StepFailed,
+    Succeeded,
+    Waiting,
+    parse_object,
+)
 
 __all__ = ["COMPONENT", "HelmReleasePipeline"]
 
@@ -131,8 +140,16 @@ class HelmReleasePipeline:
             before = (status.get("history") or [{}])[0].get("digest")
             try:
                 outcome = await run_release(self._helm, request, status, progress, fetch)
-                if status["history"][0].get("digest") != before or "inventory" not in status:
-                    await self._inventory(request, status)
+                changed = status["history"][0].get("digest") != before
+                mode = release.spec.drift_detection.mode if release.spec.drift_detection else None
+                if changed or "inventory" not in status or mode in ("warn", "enabled"):
+                    latest = await self._helm.get(request.name, namespace=target, user=request.user)
+                    manifest = latest.manifest if latest is not None else ""
+                    if changed or "inventory" not in status:
+                        found = await inventory.entries(manifest, target, self._mapper)
+                        status["inventory"] = {"entries": found}
+                    if not changed and mode in ("warn", "enabled"):
+                        outcome = await self._drift(request, manifest, outcome, progress, mode)
                 return outcome
             except ActionError as error:
                 raise StepFailed(
@@ -181,12 +198,39 @@ class HelmReleasePipeline:
         return None
 
     # -- steps ------------------------------------------------------------------------------------
-    async def _inventory(self, request: ReleaseRequest, status: dict[str, Any]) -> None:
-        """Record the release's objects, read once from Helm's storage after it changed."""
-        latest = await self._helm.get(request.name, namespace=request.namespace, user=request.user)
-        if latest is not None:
-            found = await inventory.entries(latest.manifest, request.namespace, self._mapper)
-            status["inventory"] = {"entries": found}
+    async def _drift(
+        self,
+        request: ReleaseRequest,
+        manifest: str,
+        outcome: Succeeded,
+        progress: Progress,
+        mode: str,
+    ) -> Succeeded:
+        """Check a release in sync for drift; correct it (``enabled``) or report it (``warn``).
+
+        Drift left in place is named in Ready's message (so it is written once, when it
+        appears) and in a Warning event; corrected drift is a Normal event.
+        """
+        client = self._client
+        if request.user:
+            client = client.impersonating(request.user)
+        found = await drift.check(
+            manifest,
+            release=request.name,
+            namespace=request.namespace,
+            client=client,
+            mapper=self._mapper,
+            correct=mode == "enabled",
+        )
+        if found.corrected:
+            listed = ", ".join(found.corrected)
+            await progress.event(reasons.DRIFT_CORRECTED, f"Cluster state corrected: {listed}")
+        left = [s for s in found.drifted if s not in found.corrected] + found.failed
+        if not left:
+            return outcome
+        listed = "; ".join(left)
+        await progress.event(reasons.DRIFT_DETECTED, f"Drift detected: {listed}", warning=True)
+        return replace(outcome, message=f"{outcome.message}; drift detected: {listed}")
 
     def _user(self, release: HelmRelease) -> str | None:
         account = release.spec.service_account_name or self._default_service_account
@@ -225,9 +269,8 @@ def _check_supported(release: HelmRelease) -> None:
         problems.append("spec.kubeConfig (remote clusters)")
     if spec.post_renderers:
         problems.append("spec.postRenderers")
-    mode = spec.drift_detection.mode if spec.drift_detection else None
-    if mode not in (None, "disabled"):
-        problems.append(f"spec.driftDetection.mode '{mode}'")
+    if spec.drift_detection and spec.drift_detection.ignore:
+        problems.append("spec.driftDetection.ignore")
     if spec.storage_namespace and spec.storage_namespace != naming.target_namespace(release):
         problems.append(
             f"spec.storageNamespace '{spec.storage_namespace}' other than the target namespace "
