@@ -24,6 +24,7 @@ from tide.artifacts import ArtifactFetchError, fetch_artifact
 from tide.helm import chart, drift, inputs, inventory, naming
 from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
+from tide.helm.chart import ChartSource
 from tide.helm.sdk import ActionError, Helm, Options
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
@@ -92,46 +93,26 @@ class HelmReleasePipeline:
         """Install or upgrade the release ``obj`` describes, or confirm it is in sync."""
         release = parse_object(HelmRelease, obj)
         _check_supported(release)
-        own = release.metadata.namespace or "default"
-        for dependency in release.spec.depends_on or []:
-            self._references.resolve(
-                own,
-                kind=dependency.kind or "HelmRelease",
-                name=dependency.name,
-                namespace=dependency.namespace,
-            )
+        self._check_dependency_references(release)
         blocked = inputs.dependency_not_ready(release, self._helm_releases, self._kustomizations)
         if blocked:
             return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=self._requeue)
-        generated = None
-        if release.spec.chart is not None:
-            generated = await chart.ensure_chart(
-                release,
-                client=self._client,
-                charts=self._sources["HelmChart"],
-                policy=self._references,
-            )
-        await self._forget_old_chart(status, generated)
-        source = chart.locate(
-            release, chart=generated, sources=self._sources, policy=self._references
-        )
-        if source.kind == "HelmChart":
-            status["helmChart"] = source.ref
+        source = await self._chart_source(release, status)
         if source.artifact is None:
             return Waiting(reasons.ARTIFACT_FAILED, source.problem or "", self._requeue)
         composed = await self._values(release)
-        target = naming.target_namespace(release)
         status["storageNamespace"] = naming.storage_namespace(release)
         request = ReleaseRequest(
             release=release,
             name=naming.release_name(release),
-            namespace=target,
+            namespace=naming.target_namespace(release),
             user=self._user(release),
             values=composed,
             config_digest=helm_values.config_digest(composed),
             chart_version=source.artifact["revision"] if source.kind == "HelmChart" else None,
             revision=source.artifact["revision"],
         )
+        where = f"{request.namespace}/{request.name}"
         with tempfile.TemporaryDirectory(prefix="tide-helmrelease-") as scratch:
 
             async def fetch() -> tuple[Path, str, str]:
@@ -141,20 +122,10 @@ class HelmReleasePipeline:
             try:
                 outcome = await run_release(self._helm, request, status, progress, fetch)
                 changed = status["history"][0].get("digest") != before
-                mode = release.spec.drift_detection.mode if release.spec.drift_detection else None
-                if changed or "inventory" not in status or mode in ("warn", "enabled"):
-                    latest = await self._helm.get(request.name, namespace=target, user=request.user)
-                    manifest = latest.manifest if latest is not None else ""
-                    if changed or "inventory" not in status:
-                        found = await inventory.entries(manifest, target, self._mapper)
-                        status["inventory"] = {"entries": found}
-                    if not changed and mode in ("warn", "enabled"):
-                        outcome = await self._drift(request, manifest, outcome, progress, mode)
-                return outcome
+                return await self._observe(request, status, progress, outcome, changed=changed)
             except ActionError as error:
                 raise StepFailed(
-                    f"could not read Helm release {target}/{request.name}: {error}",
-                    reason=reasons.INIT_FAILED,
+                    f"could not read Helm release {where}: {error}", reason=reasons.INIT_FAILED
                 ) from error
 
     async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
@@ -198,6 +169,61 @@ class HelmReleasePipeline:
         return None
 
     # -- steps ------------------------------------------------------------------------------------
+    def _check_dependency_references(self, release: HelmRelease) -> None:
+        """Stall (``AccessDenied``) on a ``dependsOn`` entry the policy keeps out."""
+        own = release.metadata.namespace or "default"
+        for dependency in release.spec.depends_on or []:
+            self._references.resolve(
+                own,
+                kind=dependency.kind or "HelmRelease",
+                name=dependency.name,
+                namespace=dependency.namespace,
+            )
+
+    async def _chart_source(self, release: HelmRelease, status: dict[str, Any]) -> ChartSource:
+        """Keep the generated HelmChart as the template says (or drop it); find the chart."""
+        generated = None
+        if release.spec.chart is not None:
+            generated = await chart.ensure_chart(
+                release,
+                client=self._client,
+                charts=self._sources["HelmChart"],
+                policy=self._references,
+            )
+        await self._forget_old_chart(status, generated)
+        source = chart.locate(
+            release, chart=generated, sources=self._sources, policy=self._references
+        )
+        if source.kind == "HelmChart":
+            status["helmChart"] = source.ref
+        return source
+
+    async def _observe(
+        self,
+        request: ReleaseRequest,
+        status: dict[str, Any],
+        progress: Progress,
+        outcome: Succeeded,
+        *,
+        changed: bool,
+    ) -> Succeeded:
+        """Record the release's objects after it changed; check a release in sync for drift."""
+        spec = request.release.spec
+        mode = spec.drift_detection.mode if spec.drift_detection else None
+        drift_on = mode in ("warn", "enabled") and not changed
+        refresh = changed or "inventory" not in status
+        if not (refresh or drift_on):
+            return outcome
+        where = {"namespace": request.namespace, "user": request.user}
+        latest = await self._helm.get(request.name, **where)
+        manifest = latest.manifest if latest is not None else ""
+        if refresh:
+            found = await inventory.entries(manifest, request.namespace, self._mapper)
+            status["inventory"] = {"entries": found}
+        if drift_on:
+            outcome = await self._drift(request, manifest, outcome, progress, str(mode))
+        return outcome
+
     async def _drift(
         self,
         request: ReleaseRequest,
