@@ -26,6 +26,7 @@ from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
 from tide.helm.chart import ChartSource
 from tide.helm.sdk import ActionError, Helm, Options
+from tide.helm.target import Target, TargetGone, Targets
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient, service_account_user
@@ -80,7 +81,6 @@ class HelmReleasePipeline:
         references: ReferencePolicy | None = None,
     ) -> None:
         self._client = client
-        self._helm = helm
         self._helm_releases = helm_releases
         self._kustomizations = kustomizations
         self._sources = sources
@@ -88,6 +88,7 @@ class HelmReleasePipeline:
         self._requeue = requeue_dependency
         self._references = references or ReferencePolicy()
         self._mapper = RESTMapper(client)
+        self._targets = Targets(Target(helm, client, self._mapper))
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Install or upgrade the release ``obj`` describes, or confirm it is in sync."""
@@ -101,6 +102,7 @@ class HelmReleasePipeline:
         if source.artifact is None:
             return Waiting(reasons.ARTIFACT_FAILED, source.problem or "", self._requeue)
         composed = await self._values(release)
+        cluster = await self._targets.for_release(release)
         status["storageNamespace"] = naming.storage_namespace(release)
         request = ReleaseRequest(
             release=release,
@@ -120,13 +122,19 @@ class HelmReleasePipeline:
 
             before = (status.get("history") or [{}])[0].get("digest")
             try:
-                outcome = await run_release(self._helm, request, status, progress, fetch)
+                outcome = await run_release(cluster.helm, request, status, progress, fetch)
                 changed = status["history"][0].get("digest") != before
-                return await self._observe(request, status, progress, outcome, changed=changed)
+                return await self._observe(
+                    cluster, request, status, progress, outcome, changed=changed
+                )
             except ActionError as error:
                 raise StepFailed(
                     f"could not read Helm release {where}: {error}", reason=reasons.INIT_FAILED
                 ) from error
+
+    async def close(self) -> None:
+        """Close the connections to other clusters (``spec.kubeConfig``)."""
+        await self._targets.close()
 
     async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
         """Uninstall the release (``uninstall.keepHistory`` keeps its records), drop the chart."""
@@ -150,13 +158,16 @@ class HelmReleasePipeline:
                 wait=not (uninstall and uninstall.disable_wait),
             )
             try:
-                await self._helm.uninstall(
+                cluster = await self._targets.for_release(release)
+                await cluster.helm.uninstall(
                     name,
                     namespace=namespace,
                     user=self._user(release),
                     options=options,
                     keep_history=bool(uninstall and uninstall.keep_history),
                 )
+            except (TargetGone, Stalled) as error:  # nothing to uninstall with, now or later
+                log.warning("HelmRelease %s/%s: %s; release left in place", own, name, error)
             except ActionError as error:
                 raise StepFailed(
                     f"Helm uninstall failed for release {namespace}/{name}: {error}",
@@ -200,6 +211,7 @@ class HelmReleasePipeline:
 
     async def _observe(
         self,
+        cluster: Target,
         request: ReleaseRequest,
         status: dict[str, Any],
         progress: Progress,
@@ -215,17 +227,18 @@ class HelmReleasePipeline:
         if not (refresh or drift_on):
             return outcome
         where = {"namespace": request.namespace, "user": request.user}
-        latest = await self._helm.get(request.name, **where)
+        latest = await cluster.helm.get(request.name, **where)
         manifest = latest.manifest if latest is not None else ""
         if refresh:
-            found = await inventory.entries(manifest, request.namespace, self._mapper)
+            found = await inventory.entries(manifest, request.namespace, cluster.mapper)
             status["inventory"] = {"entries": found}
         if drift_on:
-            outcome = await self._drift(request, manifest, outcome, progress, str(mode))
+            outcome = await self._drift(cluster, request, manifest, outcome, progress, str(mode))
         return outcome
 
     async def _drift(
         self,
+        cluster: Target,
         request: ReleaseRequest,
         manifest: str,
         outcome: Succeeded,
@@ -237,7 +250,7 @@ class HelmReleasePipeline:
         Drift left in place is named in Ready's message (so it is written once, when it
         appears) and in a Warning event; corrected drift is a Normal event.
         """
-        client = self._client
+        client = cluster.client
         if request.user:
             client = client.impersonating(request.user)
         found = await drift.check(
@@ -245,7 +258,7 @@ class HelmReleasePipeline:
             release=request.name,
             namespace=request.namespace,
             client=client,
-            mapper=self._mapper,
+            mapper=cluster.mapper,
             correct=mode == "enabled",
         )
         if found.corrected:
@@ -291,8 +304,6 @@ def _check_supported(release: HelmRelease) -> None:
     """Stall on fields Tide does not honour yet, rather than install something else."""
     spec = release.spec
     problems = []
-    if spec.kube_config is not None:
-        problems.append("spec.kubeConfig (remote clusters)")
     if spec.post_renderers:
         problems.append("spec.postRenderers")
     if spec.drift_detection and spec.drift_detection.ignore:

@@ -52,6 +52,7 @@ def setup(
         """Nothing to start: Helm connects on its first action."""
 
     async def stop() -> None:
+        await pipeline.close()
         helm.close()
 
     manager.add_service(started, stop)
