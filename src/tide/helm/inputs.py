@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from tide.api import conditions, reasons
 from tide.api.helm import HelmRelease
@@ -16,7 +17,7 @@ from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 
-__all__ = ["dependency_not_ready", "values_documents"]
+__all__ = ["dependency_cycle", "dependency_not_ready", "values_documents"]
 
 
 async def values_documents(release: HelmRelease, client: KubeClient) -> list[ValuesDocument]:
@@ -70,6 +71,9 @@ def dependency_not_ready(
     revision it last attempted, so it is not mid-way through a change.
     """
     own = release.metadata.namespace or "default"
+    cycle = dependency_cycle(release, helm_releases)
+    if cycle:
+        return "dependency cycle: " + " -> ".join(f"'{ns}/{name}'" for ns, name in cycle)
     for dependency in release.spec.depends_on or []:
         namespace = dependency.namespace or own
         kustomization = dependency.kind == "Kustomization"
@@ -92,3 +96,39 @@ def dependency_not_ready(
         if kustomization and status.get("lastAppliedRevision") != attempted:
             return f"{where} is not ready: revision {attempted} pending"
     return None
+
+
+def dependency_cycle(release: HelmRelease, helm_releases: WatchCache) -> list[tuple[str, str]]:
+    """Return a ``dependsOn`` path of HelmReleases from ``release`` back to itself, or ``[]``.
+
+    Such a set can never become ready, so it is named rather than waited on for ever; each
+    member reports the cycle from its own place.
+    """
+    start = (release.metadata.namespace or "default", release.metadata.name)
+
+    def dependencies(namespace: str, spec: dict[str, Any]) -> list[tuple[str, str]]:
+        return [
+            (d.get("namespace") or namespace, d["name"])
+            for d in spec.get("dependsOn") or []
+            if (d.get("kind") or "HelmRelease") == "HelmRelease"
+        ]
+
+    own = release.spec.model_dump(by_alias=True, exclude_none=True)
+    stack = [(start, [start], iter(dependencies(start[0], own)))]
+    seen = {start}
+    while stack:
+        _, path, pending = stack[-1]
+        following = next(pending, None)
+        if following is None:
+            stack.pop()
+            continue
+        if following == start:
+            return [*path, start]
+        if following in seen:
+            continue
+        seen.add(following)
+        other = helm_releases.get(*following)
+        if other is not None:
+            spec = other.get("spec") or {}
+            stack.append((following, [*path, following], iter(dependencies(following[0], spec))))
+    return []

@@ -13,7 +13,7 @@ from tests.integration.helm.common import (
     wait_for,
 )
 from tests.integration.helm.conftest import running_controllers
-from tests.integration.helpers import condition
+from tests.integration.helpers import condition, eventually
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.runtime.manager import Manager
@@ -78,3 +78,22 @@ async def test_a_release_may_depend_on_a_kustomization(
                 },
             })  # fmt: skip
             await wait_for(kube, namespace, "app", status="True", reason="InstallSucceeded")
+
+
+async def test_a_dependency_cycle_is_named_by_each_member(
+    kube: KubeClient, namespace: str, chart_repo: ChartRepository, controllers: Manager
+) -> None:
+    await given_repository(kube, namespace, chart_repo)
+    for name, other in (("a", "b"), ("b", "a")):
+        await create_release(kube, namespace, name, {"dependsOn": [{"name": other}]})
+
+    for name, other in (("a", "b"), ("b", "a")):
+        path = (name, other, name)
+        expected = "dependency cycle: " + " -> ".join(f"'{namespace}/{n}'" for n in path)
+
+        async def named(name: str = name, expected: str = expected) -> bool:
+            obj = await wait_for(kube, namespace, name, status="False", reason="DependencyNotReady")
+            return condition(obj, "Ready")["message"] == expected
+
+        await eventually(named, what=f"{name} to name the cycle")
+    assert await release_secrets(kube, namespace, "a") == []
