@@ -46,6 +46,7 @@ class ChartSource:
         name: its name.
         artifact: ``status.artifact`` (None while there is none to use).
         problem: why there is no usable artifact (the source's own Ready message).
+        stalled: the source is ``Stalled`` (bad input over there, not a wait).
     """
 
     kind: str
@@ -53,6 +54,8 @@ class ChartSource:
     name: str
     artifact: dict[str, Any] | None
     problem: str | None = None
+    stalled: bool = False
+    """The source gave up until its spec changes (no chart in the version range…)."""
 
     @property
     def ref(self) -> str:
@@ -182,7 +185,9 @@ def locate(
             detail = "artifact not found"
         elif not current and ready.get("status") == "True":
             detail = "latest generation of object has not been reconciled"
-        return ChartSource(kind, namespace, name, None, f"{where} is not ready: {detail}")
+        stalled = conditions.is_true(status, reasons.STALLED) and current
+        message = f"{where} is not ready: {detail}"
+        return ChartSource(kind, namespace, name, None, message, stalled=stalled)
     return ChartSource(kind, namespace, name, artifact)
 
 

@@ -99,6 +99,10 @@ class HelmReleasePipeline:
         if blocked:
             return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=self._requeue)
         source = await self._chart_source(release, status)
+        if source.artifact is None and source.stalled:  # bad input: a Warning, not a wait
+            raise StepFailed(
+                source.problem or "", reason=reasons.ARTIFACT_FAILED, retry_after=self._requeue
+            )
         if source.artifact is None:
             return Waiting(reasons.ARTIFACT_FAILED, source.problem or "", self._requeue)
         composed = await self._values(release)

@@ -53,6 +53,8 @@ async def test_no_chart_version_in_range_is_named(
         return message if "9.x" in message else None
 
     message = await eventually(named, what="the version range in the Ready message")
+    event = await warning(kube, namespace, "podinfo", "ArtifactFailed")
+    assert "9.x" in event["message"]
     assert message.startswith(f"HelmChart '{namespace}/{namespace}-podinfo' is not ready: ")
     assert "9.x" in message and "podinfo" in message
 
