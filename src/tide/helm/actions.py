@@ -37,11 +37,19 @@ ChartFile = Callable[[], Awaitable[tuple[Path, str, str]]]
 
 
 def _in_sync(latest: Release | None, request: ReleaseRequest, status: dict[str, Any]) -> bool:
-    """Whether Helm's latest revision already is what the spec asks for."""
+    """Whether Helm's latest revision already is what the spec asks for.
+
+    With ``upgrade.preserveValues`` Helm stores the old values merged with the new ones, so the
+    stored values never equal the spec's; the values last attempted stand in for them.
+    """
     if latest is None or latest.status != "deployed":
         return False
-    snapshot = history.snapshot(latest)
-    if snapshot["configDigest"] != request.config_digest:
+    upgrade = request.release.spec.upgrade
+    if upgrade and upgrade.preserve_values:
+        stored = status.get("lastAttemptedConfigDigest")
+    else:
+        stored = history.snapshot(latest)["configDigest"]
+    if stored != request.config_digest:
         return False
     if request.chart_version is not None:
         return latest.chart_version == request.chart_version

@@ -69,6 +69,14 @@ def test_anything_else_is_not_in_sync(latest: Release | None, wanted: ReleaseReq
     assert not actions._in_sync(latest, wanted, {})
 
 
+def test_preserved_values_are_judged_by_the_last_attempt_not_by_what_helm_merged() -> None:
+    preserving = request(values={"replicas": 3}, upgrade={"preserveValues": True})
+    merged = replace(DEPLOYED, config={"replicas": 3, "kept": "from before"})
+    attempted = {"lastAttemptedConfigDigest": config_digest({"replicas": 3})}
+    assert actions._in_sync(merged, preserving, attempted)
+    assert not actions._in_sync(merged, preserving, {})
+
+
 def test_an_oci_chart_is_in_sync_by_its_revision_and_the_recorded_revision() -> None:
     oci = replace(request(), chart_version=None, revision="6.5.0@sha256:abc")
     status = {"lastAttemptedRevision": "6.5.0@sha256:abc", "history": [snapshot(DEPLOYED)]}
