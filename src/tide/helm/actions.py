@@ -65,7 +65,7 @@ async def _uninstall_moved(
 ) -> None:
     """Uninstall the release this HelmRelease made under another name or namespace.
 
-    A new ``releaseName``, ``targetNamespace`` or ``storageNamespace`` makes a new release;
+    A new ``releaseName`` or ``targetNamespace`` makes a new release;
     the old one would otherwise be left running, owned by nobody.
     """
     previous = (status.get("history") or [None])[0]
