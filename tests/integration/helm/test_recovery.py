@@ -144,3 +144,63 @@ async def test_a_release_left_pending_install_is_installed_again_and_says_so(
     )
     [record] = await release_secrets(kube, namespace, "stuck")
     assert record["metadata"]["labels"]["status"] == "deployed"
+
+
+ROLLBACK = """\
+import sys
+import helm_python as helm
+kubeconfig, namespace, version = sys.argv[1:]
+config = helm.Config(kubeconfig_path=kubeconfig, namespace=namespace)
+config.rollback("podinfo", version=int(version), wait="watcher", timeout=600)
+"""
+"""A rollback to a revision whose Deployment never becomes Available, killed while it waits."""
+
+
+async def test_a_release_left_pending_rollback_is_rolled_back_to_the_last_good_revision(
+    kube: KubeClient,
+    namespace: str,
+    chart_repo: ChartRepository,
+    controllers: Manager,
+    control_plane: ControlPlane,
+) -> None:
+    await given_repository(kube, namespace, chart_repo)
+    nowhere = {"replicas": 1, "nodeSelector": {"tide.dev/nowhere": "true"}}
+    await create_release(
+        kube, namespace, "podinfo", {"values": nowhere, "install": {"disableWait": True}}
+    )
+    await wait_for(kube, namespace, "podinfo", status="True", reason="InstallSucceeded")
+    good = {"spec": {"values": {"nodeSelector": None}}}  # a merge patch: None removes it
+    await kube.patch_merge(HELM_RELEASE, "podinfo", good, namespace=namespace)
+    await wait_for(kube, namespace, "podinfo", status="True", reason="UpgradeSucceeded")
+
+    arguments = [str(control_plane.kubeconfig), namespace, "1"]
+    killed = await asyncio.create_subprocess_exec(sys.executable, "-c", ROLLBACK, *arguments)
+    try:
+
+        async def pending() -> bool:
+            records = await release_secrets(kube, namespace, "podinfo")
+            return records[-1]["metadata"]["labels"]["status"] == "pending-rollback"
+
+        await eventually(pending, timeout=60, what="the rollback to be under way")
+    finally:
+        killed.send_signal(signal.SIGKILL)
+        await killed.wait()
+
+    await kube.patch_merge(
+        HELM_RELEASE,
+        "podinfo",
+        {"metadata": {"annotations": {REQUESTED_AT: "after-the-crash"}}},
+        namespace=namespace,
+    )
+
+    async def recovered() -> dict | None:
+        events = await events_for(kube, namespace, "podinfo")
+        return next((e for e in events if e["reason"] == "ReleaseRecovered"), None)
+
+    event = await eventually(recovered, timeout=60, what="the ReleaseRecovered event")
+    assert event["message"] == (
+        f"Helm release {namespace}/podinfo.v3 was left 'pending-rollback' by an interrupted "
+        "action; rolled it back to revision 2"
+    )
+    records = await release_secrets(kube, namespace, "podinfo")
+    assert records[-1]["metadata"]["labels"]["status"] == "deployed"
