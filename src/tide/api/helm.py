@@ -28,7 +28,6 @@ from tide.api.meta import (
     JSONObject,
     JSONValue,
     LocalObjectReference,
-    NamespacedObjectReference,
     ReconcileStatus,
     Time,
     cel_rules,
@@ -44,6 +43,7 @@ __all__ = [
     "HelmChartTemplateSpec",
     "HelmChartTemplateVerification",
     "HelmRelease",
+    "HelmReleaseDependency",
     "HelmReleaseSpec",
     "HelmReleaseStatus",
     "IgnoreRule",
@@ -184,6 +184,17 @@ class PostRenderer(FluxModel):
     """Kustomize post-renderer."""
 
 
+class HelmReleaseDependency(FluxModel):
+    """An object that must be ready before the release is installed or upgraded."""
+
+    kind: Literal["HelmRelease", "Kustomization"] | None = None
+    """Kind of the dependency; HelmRelease by default. Kustomization is a Tide extension."""
+    name: str
+    """Name of the dependency."""
+    namespace: str | None = None
+    """Namespace of the dependency; the HelmRelease's namespace by default."""
+
+
 class HelmReleaseSpec(FluxModel):
     """Which chart to install, with which values, and how each Helm action behaves."""
 
@@ -213,8 +224,8 @@ class HelmReleaseSpec(FluxModel):
     """Namespace the release is installed into."""
     storage_namespace: _Namespace | None = None
     """Namespace of the Helm release storage."""
-    depends_on: list[NamespacedObjectReference] | None = None
-    """HelmReleases that must be ready first."""
+    depends_on: list[HelmReleaseDependency] | None = None
+    """HelmReleases (or, in Tide, Kustomizations) that must be ready first."""
     timeout: Duration | None = None
     """Timeout of each Kubernetes operation of a Helm action; 5m by default."""
     max_history: int | None = None

@@ -6,7 +6,10 @@ __all__ = [
     "COMPONENT_LABEL",
     "FINALIZER",
     "FORCE",
+    "FORCE_AT",
     "GENERATOR_LABEL",
+    "HELM_RELEASE_NAME",
+    "HELM_RELEASE_NAMESPACE",
     "KUSTOMIZE_NAMESPACE_LABEL",
     "KUSTOMIZE_NAME_LABEL",
     "MANAGED_BY_LABEL",
@@ -16,9 +19,12 @@ __all__ = [
     "PRUNE",
     "RECONCILE",
     "REQUESTED_AT",
+    "RESET_AT",
     "SSA",
     "SUBSTITUTE",
     "VERSION_LABEL",
+    "WATCH",
+    "WATCH_ENABLED",
 ]
 
 FINALIZER = "finalizers.fluxcd.io"
@@ -56,3 +62,18 @@ PRUNE = "kustomize.toolkit.fluxcd.io/prune"
 """Per-object annotation; ``disabled`` keeps the object when it leaves the inventory."""
 SUBSTITUTE = "kustomize.toolkit.fluxcd.io/substitute"
 """Label or annotation; ``disabled`` keeps ``postBuild`` substitution off the object."""
+HELM_RELEASE_NAME = "helm.toolkit.fluxcd.io/name"
+"""Label on a HelmChart made for a HelmRelease: the HelmRelease's name (as Flux labels it)."""
+HELM_RELEASE_NAMESPACE = "helm.toolkit.fluxcd.io/namespace"
+"""Label on a HelmChart made for a HelmRelease: the HelmRelease's namespace."""
+FORCE_AT = "reconcile.fluxcd.io/forceAt"
+"""HelmRelease annotation: a new value (equal to ``requestedAt``) forces one Helm upgrade even
+when the release is in sync (``flux reconcile hr --force``)."""
+RESET_AT = "reconcile.fluxcd.io/resetAt"
+"""HelmRelease annotation: a new value (equal to ``requestedAt``) resets the failure counts, so a
+release stalled by spent retries tries again (``flux reconcile hr --reset``)."""
+WATCH = "reconcile.fluxcd.io/watch"
+"""Label on a ConfigMap or Secret: with value :data:`WATCH_ENABLED`, a change reconciles the
+objects that read it (a HelmRelease's ``valuesFrom``) at once instead of at their interval."""
+WATCH_ENABLED = "Enabled"
+"""The :data:`WATCH` label's value that turns watching on."""

@@ -20,6 +20,8 @@ __all__ = [
     "DECRYPTION_FAILED",
     "DEPENDENCY_BUILD_ERROR",
     "DEPENDENCY_NOT_READY",
+    "DRIFT_CORRECTED",
+    "DRIFT_DETECTED",
     "FAILED",
     "FETCH_FAILED",
     "GIT_OPERATION_FAILED",
@@ -28,6 +30,9 @@ __all__ = [
     "HEALTH_CHECK_FAILED",
     "INCLUDE_UNAVAILABLE",
     "INDEXATION_FAILED",
+    "INIT_FAILED",
+    "INSTALL_FAILED",
+    "INSTALL_SUCCEEDED",
     "INVALID_CEL_EXPRESSION",
     "INVALID_CHART_REFERENCE",
     "INVALID_CONFIG",
@@ -44,6 +49,12 @@ __all__ = [
     "RECONCILIATION_FAILED",
     "RECONCILIATION_SUCCEEDED",
     "RECONCILING",
+    "RELEASED",
+    "RELEASE_RECOVERED",
+    "REMEDIATED",
+    "RETRIES_EXCEEDED",
+    "ROLLBACK_FAILED",
+    "ROLLBACK_SUCCEEDED",
     "SECRET_NOT_FOUND",
     "SOURCE_FETCH_FAILED",
     "SOURCE_UNAVAILABLE",
@@ -51,9 +62,17 @@ __all__ = [
     "STORAGE_OPERATION_FAILED",
     "SUCCEEDED",
     "SUSPENDED",
+    "TEST_FAILED",
+    "TEST_SUCCEEDED",
+    "TEST_SUCCESS",
     "TOKEN_NOT_FOUND",
+    "UNINSTALL_FAILED",
+    "UNINSTALL_SUCCEEDED",
+    "UPGRADE_FAILED",
+    "UPGRADE_SUCCEEDED",
     "URL_INVALID",
     "VALIDATION_FAILED",
+    "VALUES_ERROR",
     "VALUES_FILES_ERROR",
 ]
 
@@ -165,3 +184,42 @@ SOURCE_FETCH_FAILED = "SourceFetchFailed"
 """A generator's source is missing, has no artifact yet, or its artifact could not be fetched."""
 VALIDATION_FAILED = "ValidationFailed"
 """A generator's spec is inconsistent (repeated aliases, an unknown ``@alias``); not retried."""
+# HelmRelease.
+RELEASED = "Released"
+"""Type (HelmRelease): the last Helm install or upgrade of the current spec succeeded."""
+TEST_SUCCESS = "TestSuccess"
+"""Type (HelmRelease): the verdict of the release's Helm tests, when ``test.enable``."""
+REMEDIATED = "Remediated"
+"""Type (HelmRelease): a failed release was rolled back or uninstalled."""
+INSTALL_SUCCEEDED = "InstallSucceeded"
+"""Helm installed the release."""
+INSTALL_FAILED = "InstallFailed"
+"""Helm could not install the release (Helm's reason in the message)."""
+UPGRADE_SUCCEEDED = "UpgradeSucceeded"
+"""Helm upgraded the release."""
+UPGRADE_FAILED = "UpgradeFailed"
+"""Helm could not upgrade the release (Helm's reason in the message)."""
+TEST_SUCCEEDED = "TestSucceeded"
+"""The release's Helm test hooks passed."""
+TEST_FAILED = "TestFailed"
+"""A Helm test hook of the release failed."""
+ROLLBACK_SUCCEEDED = "RollbackSucceeded"
+"""A failed upgrade was remediated by rolling back to the last good revision."""
+ROLLBACK_FAILED = "RollbackFailed"
+"""Rolling a failed upgrade back failed too."""
+UNINSTALL_SUCCEEDED = "UninstallSucceeded"
+"""Helm uninstalled the release (a failed install remediated, or deletion)."""
+UNINSTALL_FAILED = "UninstallFailed"
+"""Helm could not uninstall the release."""
+RETRIES_EXCEEDED = "RetriesExceeded"
+"""Install or upgrade failed more often than ``remediation.retries`` allows; stalls."""
+INIT_FAILED = "InitFailed"
+"""The Helm action could not be prepared (chart unreadable, connection, spec Tide cannot honour)."""
+VALUES_ERROR = "ValuesError"
+"""The release values could not be composed (a ``valuesFrom`` object or key missing)."""
+RELEASE_RECOVERED = "ReleaseRecovered"
+"""Tide: a release left ``pending-*`` by an interrupted action was unlocked."""
+DRIFT_DETECTED = "DriftDetected"
+"""Event: a release's objects differ from Helm's manifest (``driftDetection``), left as they are."""
+DRIFT_CORRECTED = "DriftCorrected"
+"""Event: drifted objects of a release were applied again (``driftDetection.mode: enabled``)."""

@@ -27,6 +27,7 @@ import typer
 from tide import artifacts, notification, source
 from tide.api.meta import parse_duration
 from tide.cli import logs
+from tide.helm import setup as helm_setup
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
@@ -58,6 +59,12 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         no_cross_namespace_refs=options.no_cross_namespace_refs,
         artifact_max_unpacked_size=options.artifact_max_unpacked_size,
         no_remote_bases=options.no_remote_bases,
+    ),
+    "helm": lambda manager, options: helm_setup.setup(
+        manager,
+        default_service_account=options.default_service_account,
+        requeue_dependency=options.requeue_dependency,
+        no_cross_namespace_refs=options.no_cross_namespace_refs,
     ),
     "notification": lambda manager, _: notification.setup(manager),
 }
@@ -104,7 +111,7 @@ def run(
     artifact_retention_records: Annotated[int, Option(help="Artifacts kept per object.")] = 2,
     default_service_account: Annotated[
         str | None,
-        Option(help="ServiceAccount impersonated by Kustomizations that name none."),
+        Option(help="ServiceAccount impersonated by Kustomizations/HelmReleases naming none."),
     ] = None,
     requeue_dependency: Annotated[
         str, Option(help="How often a Kustomization waiting on a dependency looks again.")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import msgspec
 from lightkube import AsyncClient, KubeConfig
 from lightkube.config.kubeconfig import SingleConfig
 from lightkube.core import resource as lightkube_resource
@@ -27,7 +28,7 @@ from tide.kube.errors import KubeError, KubeNotFound, translate
 from tide.kube.metrics import DRY_RUNS, REQUESTS
 from tide.kube.resources import ResourceType
 
-__all__ = ["KubeClient", "WatchEvent"]
+__all__ = ["KubeClient", "WatchEvent", "service_account_user"]
 
 WatchEvent = tuple[str, dict[str, Any]]
 """A watch event: ("ADDED" | "MODIFIED" | "DELETED", object)."""
@@ -35,6 +36,11 @@ WatchEvent = tuple[str, dict[str, Any]]
 _SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 _REQUEST_TIMEOUT = 30.0
 """Seconds for any single non-watch request; DESIGN: every network call has a timeout."""
+
+
+def service_account_user(namespace: str, name: str) -> str:
+    """The user name the API server gives ServiceAccount ``namespace/name``."""
+    return f"system:serviceaccount:{namespace}:{name}"
 
 
 def _resource_class(rt: ResourceType) -> type[lightkube_resource.Resource]:
@@ -162,6 +168,36 @@ class KubeClient:
             sibling.writes = self.writes
             self._impersonated[user] = sibling
         return sibling
+
+    def kubeconfig(self) -> dict[str, Any]:
+        """Return a kubeconfig (parsed YAML) for this client's API server and credentials.
+
+        For tools that bring their own Kubernetes client (the Helm SDK), so they reach the
+        same server as the same identity. Relative file paths are made absolute.
+
+        Raises:
+            KubeError: this client was not built from a kubeconfig.
+        """
+        if self._config is None:
+            raise KubeError("this client was not built from a kubeconfig")
+        config = self._config
+        cluster = msgspec.to_builtins(config.cluster)
+        user = msgspec.to_builtins(config.user) if config.user is not None else {}
+        for section, keys in (
+            (cluster, ("certificate-authority",)),
+            (user, ("client-certificate", "client-key", "tokenFile")),
+        ):
+            for key in keys:
+                if section.get(key):
+                    section[key] = str(config.abs_file(section[key]))
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "tide", "cluster": cluster}],
+            "users": [{"name": "tide", "user": user}],
+            "contexts": [{"name": "tide", "context": {"cluster": "tide", "user": "tide"}}],
+            "current-context": "tide",
+        }
 
     async def close(self) -> None:
         """Close pooled connections (also those of impersonating clients made from this one)."""

@@ -18,22 +18,16 @@ from typing import Any
 from tide import yamlio
 from tide.api import reasons
 from tide.api.kustomize import Kustomization
-from tide.kube import resources
-from tide.kube.client import KubeClient
+from tide.kube import kubeconfig, resources
+from tide.kube.client import KubeClient, service_account_user
 from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
-from tide.kustomize import kubeconfig
 from tide.runtime.steps import Stalled, StepFailed
 
 __all__ = ["Target", "TargetGone", "Targets", "service_account_user"]
 
 _KUBECONFIG_KEYS = ("value", "value.yaml")
 """Keys searched for a kubeconfig when ``secretRef.key`` is not set, in Flux's order."""
-
-
-def service_account_user(namespace: str, name: str) -> str:
-    """The user name the API server gives ServiceAccount ``namespace/name``."""
-    return f"system:serviceaccount:{namespace}:{name}"
 
 
 class TargetGone(StepFailed):

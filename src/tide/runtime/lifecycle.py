@@ -110,8 +110,8 @@ class ObjectReconciler:
             conditions.mark_false(
                 status,
                 reasons.READY,
-                reason=error.reason,
-                message=str(error),
+                reason=error.ready_reason,
+                message=error.ready_message,
                 generation=generation,
             )
             await self._report(obj, writer, before, settled=True, warning=True)
@@ -304,8 +304,9 @@ class _ProgressMarks:
         )
         await self._writer.flush()
 
-    async def event(self, reason: str, message: str) -> None:
-        await self._recorder.record(self._obj, type="Normal", reason=reason, message=message)
+    async def event(self, reason: str, message: str, *, warning: bool = False) -> None:
+        kind = "Warning" if warning else "Normal"
+        await self._recorder.record(self._obj, type=kind, reason=reason, message=message)
 
 
 def _is_new_work(status: dict[str, Any], generation: int | None, requested_at: str | None) -> bool:

@@ -13,7 +13,7 @@ import logging
 import signal
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +114,7 @@ class Manager:
         self.client = client
         self.options = options or ManagerOptions()
         self.controllers: list[Controller] = []
-        self._caches: dict[ResourceType, WatchCache] = {}
+        self._caches: dict[tuple[ResourceType, tuple[tuple[str, str], ...]], WatchCache] = {}
         self._services: list[
             tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
         ] = []
@@ -128,11 +128,18 @@ class Manager:
         )
 
     # -- wiring (called by each controller package's setup) -----------------------------------
-    def cache_for(self, rt: ResourceType) -> WatchCache:
-        """Return the shared watch cache for ``rt``, creating it on first use."""
-        if rt not in self._caches:
-            self._caches[rt] = WatchCache(self.client, rt)
-        return self._caches[rt]
+    def cache_for(self, rt: ResourceType, *, labels: Mapping[str, str] | None = None) -> WatchCache:
+        """Return the shared watch cache for ``rt``, creating it on first use.
+
+        Args:
+            rt: the kind to list and watch.
+            labels: watch only objects carrying these labels (one cache per selector), e.g.
+                ConfigMaps labelled ``reconcile.fluxcd.io/watch: Enabled``. Default: all.
+        """
+        key = (rt, tuple(sorted((labels or {}).items())))
+        if key not in self._caches:
+            self._caches[key] = WatchCache(self.client, rt, labels=labels)
+        return self._caches[key]
 
     def recorder(self, component: str) -> EventRecorder:
         """Return the event recorder that reports as ``component``."""

@@ -78,11 +78,25 @@ class StepFailed(Exception):
 
 
 class Stalled(TerminalError):
-    """The spec cannot work as written; ``Stalled=True`` until it changes."""
+    """The spec cannot work as written; ``Stalled=True`` until it changes.
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    ``Ready=False`` carries the same reason and message, unless ``ready_reason`` /
+    ``ready_message`` say what failed in other words (a HelmRelease stalled on spent retries
+    reads ``Stalled`` ``RetriesExceeded`` but ``Ready`` ``UpgradeFailed``, as Flux reports it).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        ready_reason: str | None = None,
+        ready_message: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.reason = reason
+        self.ready_reason = ready_reason or reason
+        self.ready_message = ready_message or message
 
 
 class Progress(Protocol):
@@ -108,8 +122,12 @@ class Progress(Protocol):
         """Write ``message`` as the current phase, if this reconcile is (or becomes) new work."""
         ...
 
-    async def event(self, reason: str, message: str) -> None:
-        """Record a Normal event now rather than when the reconcile ends (a change set)."""
+    async def event(self, reason: str, message: str, *, warning: bool = False) -> None:
+        """Record an event now rather than when the reconcile ends (a change set).
+
+        Normal unless ``warning``: a step that failed and was remediated (a Helm upgrade
+        rolled back) reports the failure as it happens, before the verdict.
+        """
         ...
 
 

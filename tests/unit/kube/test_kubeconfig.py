@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tide.kustomize.kubeconfig import UnsafeKubeconfig, check
+from tide.kube.kubeconfig import UnsafeKubeconfig, check
 
 pytestmark = pytest.mark.unit
 

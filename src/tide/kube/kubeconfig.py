@@ -2,10 +2,10 @@
 
 A kubeconfig is more than an address and credentials: ``exec`` and ``auth-provider`` run
 programs, ``tokenFile`` and the file-path fields read files — inside the controller, with its
-rights. A Kustomization's ``kubeConfig`` Secret is written by whoever may write Secrets in its
-namespace, so only inline material is accepted (the ``*-data`` fields, a token, basic auth),
-and TLS verification cannot be switched off. Flux refuses ``exec`` and insecure TLS by default
-for the same reason.
+rights. A Kustomization's or HelmRelease's ``kubeConfig`` Secret is written by whoever may
+write Secrets in its namespace, so only inline material is accepted (the ``*-data`` fields, a
+token, basic auth), and TLS verification cannot be switched off. Flux refuses ``exec`` and
+insecure TLS by default for the same reason.
 """
 
 from __future__ import annotations

@@ -1,0 +1,25 @@
+"""The HelmRelease controller: Flux's ``helm.toolkit.fluxcd.io`` releases over the real Helm SDK.
+
+The reconcile (:mod:`~tide.helm.reconciler`) finds the chart — a HelmChart it generates from
+``spec.chart`` (:mod:`~tide.helm.chart`) or the one ``chartRef`` names — composes the values
+(:mod:`~tide.helm.values`, read by :mod:`~tide.helm.inputs`), and lets
+:mod:`~tide.helm.actions` decide whether Helm has anything to do: install, upgrade, remediate a
+failure, recover a release an interrupted action left pending, or nothing at all. Every Helm
+action goes through :mod:`~tide.helm.sdk`, so releases live where Helm keeps them and ``helm
+list`` / ``helm history`` show them.
+"""
+
+from tide.helm.naming import chart_name, release_name, shorten
+from tide.helm.sdk import ActionError, Helm
+from tide.helm.values import ValuesError, compose, config_digest
+
+__all__ = [
+    "ActionError",
+    "Helm",
+    "ValuesError",
+    "chart_name",
+    "compose",
+    "config_digest",
+    "release_name",
+    "shorten",
+]

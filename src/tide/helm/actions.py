@@ -1,0 +1,273 @@
+"""Decide and run the Helm action a HelmRelease needs: none, install, upgrade, or recovery.
+
+The decision reads Helm's storage (the latest revision) and compares it with what the spec asks
+for — chart version and values digest — the way Flux judges a release "in sync". In sync and
+``deployed`` means no Helm action at all. Otherwise one action runs, and a failure counts
+against ``remediation.retries``: a failed install is uninstalled, a failed upgrade rolled back
+(or uninstalled, as ``upgrade.remediation.strategy`` says), and once the retries are spent the
+release stalls with ``RetriesExceeded`` until its spec, chart or values change.
+
+A revision left ``pending-install`` / ``pending-upgrade`` / ``pending-rollback`` by a controller
+that died mid-action blocks every Helm action ("another operation is in progress"). Tide
+recovers it without a person: a pending install is uninstalled and installed again; a pending
+upgrade or rollback is rolled back to the last revision that was deployed; an event says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from tide.api import conditions, reasons
+from tide.api.keys import FORCE_AT, REQUESTED_AT, RESET_AT
+from tide.api.meta import format_duration
+from tide.helm import history, remediation, testhooks
+from tide.helm.request import ReleaseRequest, action_options
+from tide.helm.sdk import ActionError, Helm, Release
+from tide.runtime.steps import Progress, Stalled, StepFailed, Succeeded
+
+__all__ = ["ChartFile", "ReleaseRequest", "run_release"]
+
+_DEFAULT_MAX_HISTORY = 5
+"""Release revisions Helm keeps when ``spec.maxHistory`` is not set (Flux's default)."""
+
+ChartFile = Callable[[], Awaitable[tuple[Path, str, str]]]
+"""Fetch the chart; returns (path, chart name, chart version). Called only when an action runs."""
+
+
+def _in_sync(latest: Release | None, request: ReleaseRequest, status: dict[str, Any]) -> bool:
+    """Whether Helm's latest revision already is what the spec asks for.
+
+    With ``upgrade.preserveValues`` Helm stores the old values merged with the new ones, so the
+    stored values never equal the spec's; the values last attempted stand in for them.
+    """
+    if latest is None or latest.status != "deployed":
+        return False
+    upgrade = request.release.spec.upgrade
+    if upgrade and upgrade.preserve_values:
+        stored = status.get("lastAttemptedConfigDigest")
+    else:
+        stored = history.snapshot(latest)["configDigest"]
+    if stored != request.config_digest:
+        return False
+    if request.chart_version is not None:
+        return latest.chart_version == request.chart_version
+    # An OCI chart: its version is only known after a fetch; the artifact digest stands in.
+    return (
+        status.get("lastAttemptedRevision") == request.revision
+        and (status.get("history") or [{}])[0].get("version") == latest.version
+    )
+
+
+async def _uninstall_moved(
+    helm: Helm, request: ReleaseRequest, status: dict[str, Any], progress: Progress
+) -> None:
+    """Uninstall the release this HelmRelease made under another name or namespace.
+
+    A new ``releaseName`` or ``targetNamespace`` makes a new release;
+    the old one would otherwise be left running, owned by nobody.
+    """
+    previous = (status.get("history") or [None])[0]
+    if not previous or (previous["name"], previous["namespace"]) == (
+        request.name,
+        request.namespace,
+    ):
+        return
+    old = f"{previous['namespace']}/{previous['name']}"
+    options = action_options(request.release, request.release.spec.uninstall)
+    uninstall = request.release.spec.uninstall
+    try:
+        await helm.uninstall(
+            previous["name"],
+            namespace=previous["namespace"],
+            user=request.user,
+            options=options,
+            keep_history=bool(uninstall and uninstall.keep_history),
+        )
+    except ActionError as error:
+        raise StepFailed(
+            f"Helm uninstall failed for release {old}, which the HelmRelease made before "
+            f"its release name or namespace changed: {error}",
+            reason=reasons.UNINSTALL_FAILED,
+        ) from error
+    status["history"] = []
+    await progress.event(
+        reasons.UNINSTALL_SUCCEEDED,
+        f"Helm uninstall succeeded for release {old}: the release is now "
+        f"{request.namespace}/{request.name}",
+    )
+
+
+def _handle_requests(request: ReleaseRequest, status: dict[str, Any]) -> bool:
+    """Honour new ``resetAt`` / ``forceAt`` annotations; return whether to force an action.
+
+    As in Flux, a value counts only when ``requestedAt`` carries the same one (what ``flux
+    reconcile hr --reset|--force`` writes), and only once.
+    """
+    annotations = request.release.metadata.annotations or {}
+    requested = annotations.get(REQUESTED_AT)
+    reset = annotations.get(RESET_AT)
+    if reset and reset == requested and reset != status.get("lastHandledResetAt"):
+        for key in ("failures", "installFailures", "upgradeFailures"):
+            status.pop(key, None)
+        status["lastHandledResetAt"] = reset
+    force = annotations.get(FORCE_AT)
+    if force and force == requested and force != status.get("lastHandledForceAt"):
+        status["lastHandledForceAt"] = force
+        return True
+    return False
+
+
+def _nothing_deployed(latest: Release | None) -> bool:
+    """Whether there is no release to upgrade: none, one uninstalled, or a failed first install.
+
+    Helm refuses to upgrade those; the install that follows removes what is left first.
+    """
+    if latest is None or latest.status == "uninstalled":
+        return True
+    return latest.status == "failed" and latest.version == 1
+
+
+def _reset_if_new(request: ReleaseRequest, status: dict[str, Any]) -> None:
+    """Start the failure counts afresh for a new generation, chart revision or values."""
+    attempted = (
+        status.get("lastAttemptedGeneration"),
+        status.get("lastAttemptedRevision"),
+        status.get("lastAttemptedConfigDigest"),
+    )
+    if attempted != (request.generation, request.revision, request.config_digest):
+        for key in ("failures", "installFailures", "upgradeFailures"):
+            status.pop(key, None)
+    status["lastAttemptedGeneration"] = request.generation
+    status["lastAttemptedRevision"] = request.revision
+    status["lastAttemptedConfigDigest"] = request.config_digest
+
+
+def _success(request: ReleaseRequest, status: dict[str, Any]) -> Succeeded:
+    """The Ready verdict for a release in sync, built from status alone (same text each time).
+
+    With tests enabled and passed, Ready tells of the tests, as Flux's summary does.
+    """
+    tested = conditions.find(status, reasons.TEST_SUCCESS)
+    if testhooks.tests_wanted(request) and tested and tested.get("status") == "True":
+        return Succeeded(reasons.TEST_SUCCEEDED, tested.get("message", ""))
+    return _released_verdict(status)
+
+
+def _released_verdict(status: dict[str, Any]) -> Succeeded:
+    """``Helm install succeeded for release ns/name.v1 with chart podinfo@6.5.0``."""
+    action = status.get("lastAttemptedReleaseAction") or "install"
+    latest = (status.get("history") or [{}])[0]
+    ref = f"{latest.get('namespace')}/{latest.get('name')}.v{latest.get('version')}"
+    chart = f"{latest.get('chartName')}@{latest.get('chartVersion')}"
+    reason = reasons.UPGRADE_SUCCEEDED if action == "upgrade" else reasons.INSTALL_SUCCEEDED
+    return Succeeded(reason, f"Helm {action} succeeded for release {ref} with chart {chart}")
+
+
+async def run_release(
+    helm: Helm,
+    request: ReleaseRequest,
+    status: dict[str, Any],
+    progress: Progress,
+    fetch: ChartFile,
+) -> Succeeded:
+    """Bring the Helm release to what ``request`` asks for; return the Ready verdict.
+
+    Raises:
+        StepFailed: the action failed and will be retried (``InstallFailed``/``UpgradeFailed``).
+        Stalled: retries are spent (``RetriesExceeded``).
+        ActionError: reading Helm's storage failed.
+    """
+    where = {"namespace": request.namespace, "user": request.user}
+    await _uninstall_moved(helm, request, status, progress)
+    latest = await helm.get(request.name, **where)
+    if latest is not None and latest.pending:
+        latest = await remediation.recover(helm, request, latest, progress)
+    forced = _handle_requests(request, status)
+    if not forced and _in_sync(latest, request, status):
+        assert latest is not None
+        history.record(status, history.snapshot(latest))
+        _released(status, request)
+        if testhooks.tests_wanted(request) and latest.has_tests and not latest.tested:
+            action = status.get("lastAttemptedReleaseAction") or "install"
+            await testhooks.run_tests(helm, request, status, progress, latest, action)
+        elif not testhooks.tests_wanted(request):
+            conditions.delete(status, reasons.TEST_SUCCESS)
+        return _success(request, status)
+    _reset_if_new(request, status)
+    action = "install" if _nothing_deployed(latest) else "upgrade"
+    if remediation.exhausted(request.release, action, status):
+        last = conditions.find(status, reasons.RELEASED) or {}
+        failed = last.get("status") == "False"
+        raise Stalled(
+            remediation.exhausted_message(action, status),
+            reason=reasons.RETRIES_EXCEEDED,
+            ready_reason=last.get("reason") if failed else None,
+            ready_message=last.get("message") if failed else None,
+        )
+    chart, chart_name, chart_version = await fetch()
+    status["lastAttemptedReleaseAction"] = action
+    spec = request.release.spec.install if action == "install" else request.release.spec.upgrade
+    options = action_options(request.release, spec)
+    await progress.mark(
+        f"Running '{action}' action with timeout of '{format_duration(options.timeout)}'",
+        new_work=True,
+    )
+    try:
+        if action == "install":
+            if latest is not None:  # a failed first install is removed before trying again
+                await helm.uninstall(request.name, **where, options=options)
+            await helm.install(
+                chart,
+                request.name,
+                request.values,
+                **where,
+                options=options,
+                create_namespace=bool(spec and spec.create_namespace),  # type: ignore[union-attr]
+            )
+        else:
+            upgrade = request.release.spec.upgrade
+            max_history = request.release.spec.max_history
+            await helm.upgrade(
+                chart,
+                request.name,
+                request.values,
+                **where,
+                options=options,
+                max_history=_DEFAULT_MAX_HISTORY if max_history is None else max_history,
+                cleanup_on_fail=bool(upgrade and upgrade.cleanup_on_fail),
+                reuse_values=bool(upgrade and upgrade.preserve_values),
+            )
+    except ActionError as error:
+        reason = reasons.INSTALL_FAILED if action == "install" else reasons.UPGRADE_FAILED
+        message = (
+            f"Helm {action} failed for release {request.namespace}/{request.name} "
+            f"with chart {chart_name}@{chart_version}: {error}"
+        )
+        conditions.mark_false(
+            status, reasons.RELEASED, reason=reason, message=message, generation=request.generation
+        )
+        await remediation.fail(helm, request, status, progress, action, reason, message)
+    done = await helm.get(request.name, **where)
+    assert done is not None
+    history.record(status, history.snapshot(done))
+    _released(status, request)
+    conditions.delete(status, reasons.TEST_SUCCESS)
+    if testhooks.tests_wanted(request):
+        await testhooks.run_tests(helm, request, status, progress, done, action)
+    for key in ("failures", "installFailures", "upgradeFailures"):
+        status.pop(key, None)
+    conditions.delete(status, reasons.REMEDIATED)
+    return _success(request, status)
+
+
+def _released(status: dict[str, Any], request: ReleaseRequest) -> None:
+    verdict = _released_verdict(status)
+    conditions.mark_true(
+        status,
+        reasons.RELEASED,
+        reason=verdict.reason,
+        message=verdict.message,
+        generation=request.generation,
+    )

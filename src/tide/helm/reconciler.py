@@ -1,0 +1,362 @@
+"""HelmRelease reconcile: references → dependencies → chart → values → Helm action → report.
+
+Each step fails with one reason: ``AccessDenied`` (a blocked cross-namespace reference, stalls),
+``InitFailed`` (a spec Tide cannot honour yet, stalls), ``DependencyNotReady``,
+``ArtifactFailed`` (no chart artifact yet, or it cannot be fetched or loaded), ``ValuesError``,
+then the Helm action's own (``InstallFailed``, ``UpgradeFailed``, ``RetriesExceeded``; see
+:mod:`tide.helm.actions`). A release whose chart version and values digest match Helm's latest
+``deployed`` revision makes no Helm action and no write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tide.api import reasons
+from tide.api.helm import HelmRelease
+from tide.api.meta import parse_duration
+from tide.artifacts import ArtifactFetchError, fetch_artifact
+from tide.helm import chart, drift, inputs, inventory, naming
+from tide.helm import values as helm_values
+from tide.helm.actions import ReleaseRequest, run_release
+from tide.helm.chart import ChartSource
+from tide.helm.sdk import ActionError, Helm, Options
+from tide.helm.target import Target, TargetGone, Targets
+from tide.kube import resources
+from tide.kube.cache import WatchCache, object_key
+from tide.kube.client import KubeClient, service_account_user
+from tide.kube.discovery import RESTMapper
+from tide.kube.errors import KubeError
+from tide.runtime.acl import ReferencePolicy
+from tide.runtime.steps import (
+    Outcome,
+    Progress,
+    Stalled,
+    StepFailed,
+    Succeeded,
+    Waiting,
+    parse_object,
+)
+
+__all__ = ["COMPONENT", "HelmReleasePipeline"]
+
+log = logging.getLogger(__name__)
+
+COMPONENT = "helm-controller"
+"""Field manager, event source and owner of status fields, as Flux's controller."""
+
+
+class HelmReleasePipeline:
+    """Steps of a HelmRelease reconcile.
+
+    Args:
+        client: the controller's client (HelmCharts, values objects).
+        helm: Helm actions on the same cluster.
+        helm_releases: the HelmRelease watch cache (``dependsOn``).
+        sources: HelmChart and OCIRepository watch caches, by kind.
+        kustomizations: the Kustomization watch cache (``dependsOn`` with ``kind:
+            Kustomization``). Default: None (such entries read "not found").
+        default_service_account: impersonated when a HelmRelease names none (Flux's
+            ``--default-service-account``). Default: None.
+        requeue_dependency: seconds before a release waiting on a dependency or a chart
+            looks again (their changes also wake it at once). Default: 30.
+        references: the cross-namespace rule. Default: cross-namespace references allowed.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: KubeClient,
+        helm: Helm,
+        helm_releases: WatchCache,
+        sources: dict[str, WatchCache],
+        kustomizations: WatchCache | None = None,
+        default_service_account: str | None = None,
+        requeue_dependency: float = 30.0,
+        references: ReferencePolicy | None = None,
+    ) -> None:
+        self._client = client
+        self._helm_releases = helm_releases
+        self._kustomizations = kustomizations
+        self._sources = sources
+        self._default_service_account = default_service_account
+        self._requeue = requeue_dependency
+        self._references = references or ReferencePolicy()
+        self._mapper = RESTMapper(client)
+        self._targets = Targets(Target(helm, client, self._mapper))
+
+    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
+        """Install or upgrade the release ``obj`` describes, or confirm it is in sync."""
+        release = parse_object(HelmRelease, obj)
+        _check_supported(release)
+        self._check_dependency_references(release)
+        blocked = inputs.dependency_not_ready(release, self._helm_releases, self._kustomizations)
+        if blocked:
+            return Waiting(reasons.DEPENDENCY_NOT_READY, blocked, retry_after=self._requeue)
+        source = await self._chart_source(release, status)
+        if source.artifact is None and source.stalled:  # bad input: a Warning, not a wait
+            raise StepFailed(
+                source.problem or "", reason=reasons.ARTIFACT_FAILED, retry_after=self._requeue
+            )
+        if source.artifact is None:
+            return Waiting(reasons.ARTIFACT_FAILED, source.problem or "", self._requeue)
+        composed = await self._values(release)
+        cluster = await self._targets.for_release(release)
+        status["storageNamespace"] = naming.storage_namespace(release)
+        request = ReleaseRequest(
+            release=release,
+            name=naming.release_name(release),
+            namespace=naming.target_namespace(release),
+            user=self._user(release),
+            values=composed,
+            config_digest=helm_values.config_digest(composed),
+            chart_version=source.artifact["revision"] if source.kind == "HelmChart" else None,
+            revision=source.artifact["revision"],
+        )
+        where = f"{request.namespace}/{request.name}"
+        with tempfile.TemporaryDirectory(prefix="tide-helmrelease-") as scratch:
+
+            async def fetch() -> tuple[Path, str, str]:
+                return await _fetch_chart(source.artifact or {}, Path(scratch))
+
+            before = (status.get("history") or [{}])[0].get("digest")
+            try:
+                outcome = await run_release(cluster.helm, request, status, progress, fetch)
+                changed = status["history"][0].get("digest") != before
+                return await self._observe(
+                    cluster, request, status, progress, outcome, changed=changed
+                )
+            except ActionError as error:
+                raise StepFailed(
+                    f"could not read Helm release {where}: {error}", reason=reasons.INIT_FAILED
+                ) from error
+
+    async def close(self) -> None:
+        """Close the connections to other clusters (``spec.kubeConfig``)."""
+        await self._targets.close()
+
+    async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
+        """Uninstall the release (``uninstall.keepHistory`` keeps its records), drop the chart."""
+        release = parse_object(HelmRelease, obj)
+        name, namespace = naming.release_name(release), naming.target_namespace(release)
+        account = release.spec.service_account_name or self._default_service_account
+        own = release.metadata.namespace or "default"
+        gone = (
+            account
+            and (await self._client.get_or_none(resources.SERVICE_ACCOUNT, account, namespace=own))
+            is None
+        )
+        uninstall = release.spec.uninstall
+        if gone or release.spec.suspend:
+            log.warning(
+                "HelmRelease %s/%s: release %s left in place", own, obj["metadata"]["name"], name
+            )
+        else:
+            options = Options(
+                timeout=_seconds(uninstall.timeout if uninstall else None, release),
+                wait=not (uninstall and uninstall.disable_wait),
+            )
+            try:
+                cluster = await self._targets.for_release(release)
+                await cluster.helm.uninstall(
+                    name,
+                    namespace=namespace,
+                    user=self._user(release),
+                    options=options,
+                    keep_history=bool(uninstall and uninstall.keep_history),
+                )
+            except (TargetGone, Stalled) as error:  # nothing to uninstall with, now or later
+                log.warning("HelmRelease %s/%s: %s; release left in place", own, name, error)
+            except ActionError as error:
+                raise StepFailed(
+                    f"Helm uninstall failed for release {namespace}/{name}: {error}",
+                    reason=reasons.UNINSTALL_FAILED,
+                ) from error
+        helm_chart = (obj.get("status") or {}).get("helmChart")
+        if release.spec.chart is not None and helm_chart:
+            chart_namespace, _, chart_name = helm_chart.partition("/")
+            await self._client.delete(chart.HELM_CHART, chart_name, namespace=chart_namespace)
+        return None
+
+    # -- steps ------------------------------------------------------------------------------------
+    def _check_dependency_references(self, release: HelmRelease) -> None:
+        """Stall (``AccessDenied``) on a ``dependsOn`` entry the policy keeps out."""
+        own = release.metadata.namespace or "default"
+        for dependency in release.spec.depends_on or []:
+            self._references.resolve(
+                own,
+                kind=dependency.kind or "HelmRelease",
+                name=dependency.name,
+                namespace=dependency.namespace,
+            )
+
+    async def _chart_source(self, release: HelmRelease, status: dict[str, Any]) -> ChartSource:
+        """Keep the generated HelmChart as the template says (or drop it); find the chart."""
+        generated = None
+        if release.spec.chart is not None:
+            generated = await chart.ensure_chart(
+                release,
+                client=self._client,
+                charts=self._sources["HelmChart"],
+                policy=self._references,
+            )
+        await self._forget_old_chart(status, generated)
+        source = chart.locate(
+            release, chart=generated, sources=self._sources, policy=self._references
+        )
+        if source.kind == "HelmChart":
+            status["helmChart"] = source.ref
+        return source
+
+    async def _observe(
+        self,
+        cluster: Target,
+        request: ReleaseRequest,
+        status: dict[str, Any],
+        progress: Progress,
+        outcome: Succeeded,
+        *,
+        changed: bool,
+    ) -> Succeeded:
+        """Record the release's objects after it changed; check a release in sync for drift."""
+        spec = request.release.spec
+        mode = spec.drift_detection.mode if spec.drift_detection else None
+        drift_on = mode in ("warn", "enabled") and not changed
+        refresh = changed or "inventory" not in status
+        if not (refresh or drift_on):
+            return outcome
+        where = {"namespace": request.namespace, "user": request.user}
+        latest = await cluster.helm.get(request.name, **where)
+        manifest = latest.manifest if latest is not None else ""
+        if refresh:
+            found = await inventory.entries(manifest, request.namespace, cluster.mapper)
+            status["inventory"] = {"entries": found}
+        if drift_on:
+            outcome = await self._drift(cluster, request, manifest, outcome, progress, str(mode))
+        return outcome
+
+    async def _drift(
+        self,
+        cluster: Target,
+        request: ReleaseRequest,
+        manifest: str,
+        outcome: Succeeded,
+        progress: Progress,
+        mode: str,
+    ) -> Succeeded:
+        """Check a release in sync for drift; correct it (``enabled``) or report it (``warn``).
+
+        Drift left in place is named in Ready's message (so it is written once, when it
+        appears) and in a Warning event; corrected drift is a Normal event.
+        """
+        client = cluster.client
+        if request.user:
+            client = client.impersonating(request.user)
+        found = await drift.check(
+            manifest,
+            release=request.name,
+            namespace=request.namespace,
+            client=client,
+            mapper=cluster.mapper,
+            correct=mode == "enabled",
+        )
+        if found.corrected:
+            listed = ", ".join(found.corrected)
+            await progress.event(reasons.DRIFT_CORRECTED, f"Cluster state corrected: {listed}")
+        left = [s for s in found.drifted if s not in found.corrected] + found.failed
+        if not left:
+            return outcome
+        listed = "; ".join(left)
+        await progress.event(reasons.DRIFT_DETECTED, f"Drift detected: {listed}", warning=True)
+        return replace(outcome, message=f"{outcome.message}; drift detected: {listed}")
+
+    def _user(self, release: HelmRelease) -> str | None:
+        account = release.spec.service_account_name or self._default_service_account
+        if not account:
+            return None
+        return service_account_user(release.metadata.namespace or "default", account)
+
+    async def _values(self, release: HelmRelease) -> dict[str, Any]:
+        try:
+            documents = await inputs.values_documents(release, self._client)
+            return helm_values.compose(documents, release.spec.values)
+        except helm_values.ValuesError as error:
+            raise StepFailed(str(error), reason=reasons.VALUES_ERROR) from error
+
+    async def _forget_old_chart(self, status: dict[str, Any], now: dict[str, Any] | None) -> None:
+        """Delete the HelmChart generated before when the spec no longer asks for it."""
+        before = status.get("helmChart")
+        if not before or (now is not None and before == "/".join(object_key(now))):
+            return
+        namespace, _, name = before.partition("/")
+        previous = self._sources["HelmChart"].get(namespace, name)
+        labels = ((previous or {}).get("metadata") or {}).get("labels") or {}
+        if previous is not None and chart.HELM_RELEASE_NAME in labels:
+            try:
+                await self._client.delete(chart.HELM_CHART, name, namespace=namespace)
+            except KubeError as error:
+                log.warning("could not delete HelmChart %s: %s", before, error)
+        status.pop("helmChart", None)
+
+
+def _check_supported(release: HelmRelease) -> None:
+    """Stall on fields Tide does not honour yet, rather than install something else."""
+    spec = release.spec
+    problems = []
+    if spec.post_renderers:
+        problems.append("spec.postRenderers")
+    if spec.drift_detection and spec.drift_detection.ignore:
+        problems.append("spec.driftDetection.ignore")
+    if spec.storage_namespace and spec.storage_namespace != naming.target_namespace(release):
+        problems.append(
+            f"spec.storageNamespace '{spec.storage_namespace}' other than the target namespace "
+            f"'{naming.target_namespace(release)}' (Helm keeps the release where it installs it)"
+        )
+    if problems:
+        raise Stalled(
+            "not supported by Tide yet: " + "; ".join(problems), reason=reasons.INIT_FAILED
+        )
+
+
+def _seconds(text: str | None, release: HelmRelease) -> float:
+    chosen = text or release.spec.timeout
+    return parse_duration(chosen) if chosen else 300.0
+
+
+async def _fetch_chart(artifact: dict[str, Any], scratch: Path) -> tuple[Path, str, str]:
+    """Download the chart artifact (digest checked), find the chart in it, read its metadata."""
+    try:
+        await fetch_artifact(artifact["url"], artifact["digest"], scratch)
+    except ArtifactFetchError as error:
+        raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
+    found = await asyncio.to_thread(_charts_in, scratch)
+    if len(found) != 1:
+        raise StepFailed(
+            f"artifact {artifact.get('revision')} holds no single Helm chart",
+            reason=reasons.ARTIFACT_FAILED,
+        )
+
+    def metadata() -> tuple[str, str]:
+        import helm_python as helm
+
+        try:
+            with helm.Chart.load(found[0]) as loaded:
+                return loaded.name, loaded.version
+        except helm.HelmError as error:
+            raise StepFailed(
+                f"chart in artifact {artifact.get('revision')} cannot be loaded: {error}",
+                reason=reasons.ARTIFACT_FAILED,
+            ) from None
+
+    name, version = await asyncio.to_thread(metadata)
+    return found[0], name, version
+
+
+def _charts_in(folder: Path) -> list[Path]:
+    """Chart folders (with a ``Chart.yaml``) and chart archives at the top of ``folder``."""
+    return [p.parent for p in folder.glob("*/Chart.yaml")] + list(folder.glob("*.tgz"))

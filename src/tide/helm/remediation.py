@@ -1,0 +1,153 @@
+"""What happens after a failed Helm action: count it, remediate it, give up when told to.
+
+A failed install is uninstalled, a failed upgrade rolled back (or uninstalled, as
+``upgrade.remediation.strategy`` says), while ``remediation.retries`` allow another attempt;
+once they are spent the release stalls with ``RetriesExceeded`` (remediated first when
+``remediateLastFailure`` asks, which it does by default for upgrades with retries).
+
+A revision left ``pending-install`` / ``pending-upgrade`` / ``pending-rollback`` by a controller
+that died mid-action blocks every Helm action ("another operation is in progress").
+:func:`recover` unlocks it without a person: a pending install is uninstalled (to be installed
+again), a pending upgrade or rollback is rolled back to the last revision that was deployed; an
+event says which.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tide.api import conditions, reasons
+from tide.api.helm import HelmRelease
+from tide.helm import history
+from tide.helm.request import ReleaseRequest, action_options
+from tide.helm.sdk import ActionError, Helm, Release
+from tide.runtime.steps import Progress, Stalled, StepFailed
+
+__all__ = ["exhausted", "exhausted_message", "fail", "recover"]
+
+
+def _retries(release: HelmRelease, action: str) -> tuple[int, bool]:
+    """(retries, remediateLastFailure) for ``action``, with Flux's defaults."""
+    spec = release.spec.install if action == "install" else release.spec.upgrade
+    remediation = spec.remediation if spec else None
+    retries = (remediation.retries if remediation else None) or 0
+    last = remediation.remediate_last_failure if remediation else None
+    if last is None:
+        last = action == "upgrade" and retries > 0
+    return retries, last
+
+
+def exhausted(release: HelmRelease, action: str, status: dict[str, Any]) -> bool:
+    """Whether ``action`` failed more often than its ``remediation.retries`` allow."""
+    retries, _ = _retries(release, action)
+    failures = status.get(f"{action}Failures") or 0
+    return retries >= 0 and failures > retries
+
+
+def exhausted_message(action: str, status: dict[str, Any]) -> str:
+    """``Failed to upgrade after 2 attempt(s)``, as Flux words it."""
+    return f"Failed to {action} after {status.get(f'{action}Failures') or 0} attempt(s)"
+
+
+async def fail(
+    helm: Helm,
+    request: ReleaseRequest,
+    status: dict[str, Any],
+    progress: Progress,
+    action: str,
+    reason: str,
+    message: str,
+) -> None:
+    """Count a failure of ``action`` (or of its tests), remediate as configured, raise."""
+    key = f"{action}Failures"
+    status[key] = (status.get(key) or 0) + 1
+    status["failures"] = (status.get("failures") or 0) + 1
+    _, remediate_last = _retries(request.release, action)
+    spent = exhausted(request.release, action, status)
+    if not spent or remediate_last:
+        await _remediate(helm, request, status, progress, action)
+    if spent:
+        raise Stalled(
+            exhausted_message(action, status),
+            reason=reasons.RETRIES_EXCEEDED,
+            ready_reason=reason,
+            ready_message=message,
+        )
+    raise StepFailed(message, reason=reason)
+
+
+async def _remediate(
+    helm: Helm,
+    request: ReleaseRequest,
+    status: dict[str, Any],
+    progress: Progress,
+    action: str,
+) -> None:
+    """Undo a failed action: uninstall a failed install, roll a failed upgrade back."""
+    where = {"namespace": request.namespace, "user": request.user}
+    spec = request.release.spec
+    strategy = "uninstall"
+    if action == "upgrade":
+        remediation = spec.upgrade.remediation if spec.upgrade else None
+        strategy = (remediation.strategy if remediation else None) or "rollback"
+    try:
+        if strategy == "rollback":
+            good = await _last_deployed(helm, request)
+            if good is None:
+                return
+            options = action_options(request.release, spec.rollback)
+            await helm.rollback(request.name, good, **where, options=options)
+            rolled = await helm.get(request.name, **where)
+            assert rolled is not None
+            history.record(status, history.snapshot(rolled))
+            chart = f"{rolled.chart_name}@{rolled.chart_version}"
+            message = f"Helm rollback to previous release {rolled.ref} with chart {chart} succeeded"
+            reason = reasons.ROLLBACK_SUCCEEDED
+        else:
+            options = action_options(request.release, spec.uninstall)
+            await helm.uninstall(request.name, **where, options=options)
+            message = f"Helm uninstall succeeded for release {request.namespace}/{request.name}"
+            reason = reasons.UNINSTALL_SUCCEEDED
+    except ActionError as error:
+        failed = reasons.ROLLBACK_FAILED if strategy == "rollback" else reasons.UNINSTALL_FAILED
+        message = f"Helm {strategy} failed for release {request.namespace}/{request.name}: {error}"
+        conditions.mark_false(
+            status,
+            reasons.REMEDIATED,
+            reason=failed,
+            message=message,
+            generation=request.generation,
+        )
+        await progress.event(failed, message, warning=True)
+        return
+    conditions.mark_true(
+        status, reasons.REMEDIATED, reason=reason, message=message, generation=request.generation
+    )
+    await progress.event(reason, message)
+
+
+async def _last_deployed(helm: Helm, request: ReleaseRequest) -> int | None:
+    """The newest revision that was deployed before (``superseded`` or ``deployed``)."""
+    revisions = await helm.history(request.name, namespace=request.namespace, user=request.user)
+    good = [r for r in revisions if r.get("status") in ("deployed", "superseded")]
+    return int(good[-1]["revision"]) if good else None
+
+
+async def recover(
+    helm: Helm, request: ReleaseRequest, latest: Release, progress: Progress
+) -> Release | None:
+    """Unlock a revision an interrupted action left ``pending-*``; say what was done."""
+    where = {"namespace": request.namespace, "user": request.user}
+    options = action_options(request.release, request.release.spec.rollback)
+    good = await _last_deployed(helm, request)
+    if latest.status == "pending-install" or good is None:
+        await helm.uninstall(request.name, **where, options=options)
+        done = "uninstalled it, to install again"
+    else:
+        await helm.rollback(request.name, good, **where, options=options)
+        done = f"rolled it back to revision {good}"
+    message = (
+        f"Helm release {latest.ref} was left '{latest.status}' by an interrupted action; {done}"
+    )
+    await progress.event(reasons.RELEASE_RECOVERED, message)
+    return await helm.get(request.name, **where)

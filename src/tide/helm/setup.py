@@ -1,0 +1,182 @@
+"""Wire the HelmRelease controller into a manager: its kind, its chart sources, its wake-ups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tide.api.helm import HelmRelease
+from tide.api.keys import WATCH, WATCH_ENABLED
+from tide.helm.chart import HELM_CHART, OCI_REPOSITORY
+from tide.helm.reconciler import COMPONENT, HelmReleasePipeline
+from tide.helm.sdk import Helm
+from tide.kube import resources
+from tide.kube.cache import WatchCache, object_key
+from tide.kube.resources import ResourceType
+from tide.runtime.acl import ReferencePolicy
+from tide.runtime.controller import Controller
+from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request
+
+__all__ = ["HELM_RELEASE", "KUSTOMIZATION", "setup"]
+
+HELM_RELEASE = ResourceType(HelmRelease.GROUP, HelmRelease.VERSION, "HelmRelease", "helmreleases")
+KUSTOMIZATION = ResourceType("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations")
+"""Watched so ``dependsOn`` may name a Kustomization (a Tide extension)."""
+
+
+def setup(
+    manager: Manager,
+    *,
+    default_service_account: str | None = None,
+    requeue_dependency: float = 30.0,
+    no_cross_namespace_refs: bool = False,
+) -> Controller:
+    """Register the HelmRelease controller with ``manager``; return it.
+
+    Args:
+        manager: the manager to run in.
+        default_service_account: impersonated by HelmReleases that name no
+            ``serviceAccountName`` (Flux's ``--default-service-account``). Default: None.
+        requeue_dependency: seconds before a HelmRelease waiting on a dependency or its chart
+            looks again (Flux's ``--requeue-dependency``). Default: 30.
+        no_cross_namespace_refs: stall HelmReleases whose chart source, ``chartRef`` or
+            ``dependsOn`` names another namespace (``AccessDenied``). Default: False.
+    """
+    policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
+    releases = manager.cache_for(HELM_RELEASE)
+    sources = {rt.kind: manager.cache_for(rt) for rt in (HELM_CHART, OCI_REPOSITORY)}
+    kustomizations = manager.cache_for(KUSTOMIZATION)
+    helm = Helm(manager.client.kubeconfig())
+
+    async def started() -> None:
+        """Nothing to start: Helm connects on its first action."""
+
+    async def stop() -> None:
+        await pipeline.close()
+        helm.close()
+
+    manager.add_service(started, stop)
+    pipeline = HelmReleasePipeline(
+        client=manager.client,
+        helm=helm,
+        helm_releases=releases,
+        sources=sources,
+        kustomizations=kustomizations,
+        default_service_account=default_service_account,
+        requeue_dependency=requeue_dependency,
+        references=policy,
+    )
+    controller = manager.add_object_controller(
+        HELM_RELEASE, pipeline, name="helmrelease", component=COMPONENT
+    )
+    for kind, cache in sources.items():
+        cache.add_handler(_on_new_artifact(kind, releases, controller))
+    releases.add_handler(_on_dependency_ready(releases, controller, policy, kind="HelmRelease"))
+    kustomizations.add_handler(
+        _on_dependency_ready(releases, controller, policy, kind="Kustomization")
+    )
+    for rt in (resources.CONFIG_MAP, resources.SECRET):
+        watched = manager.cache_for(rt, labels={WATCH: WATCH_ENABLED})
+        watched.add_handler(_on_values_changed(rt.kind, releases, controller))
+    return controller
+
+
+def _chart_of(release: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(kind, namespace, name) of the object a HelmRelease reads its chart from."""
+    spec = release.get("spec") or {}
+    own = release["metadata"].get("namespace") or ""
+    if spec.get("chartRef"):
+        ref = spec["chartRef"]
+        return ref.get("kind", ""), ref.get("namespace") or own, ref.get("name", "")
+    template = (spec.get("chart") or {}).get("spec") or {}
+    if template:
+        namespace = (template.get("sourceRef") or {}).get("namespace") or own
+        return "HelmChart", namespace, f"{own}-{release['metadata']['name']}"
+    return None
+
+
+def _on_new_artifact(kind: str, releases: WatchCache, controller: Controller) -> Any:
+    """Reconcile the HelmReleases whose chart source changed its artifact or its verdict."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is None:
+            return
+        if _verdict(old) == _verdict(new):
+            return
+        namespace, name = object_key(new)
+        for release in releases.scan():
+            if _chart_of(release) == (kind, namespace, name):
+                controller.enqueue(Request(*object_key(release)))
+
+    return handle
+
+
+def _on_values_changed(kind: str, releases: WatchCache, controller: Controller) -> Any:
+    """Reconcile the HelmReleases whose ``valuesFrom`` reads a watched object that changed.
+
+    Only objects labelled ``reconcile.fluxcd.io/watch: Enabled`` are watched (as Flux does); a
+    change of their data, or their arrival or removal, upgrades the release at once.
+    """
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        current = new or old
+        if current is None or _data(old) == _data(new):
+            return
+        namespace, name = object_key(current)
+        for release in releases.scan():
+            if release["metadata"].get("namespace") != namespace:
+                continue
+            for ref in (release.get("spec") or {}).get("valuesFrom") or []:
+                if ref.get("kind") == kind and ref.get("name") == name:
+                    controller.enqueue(Request(*object_key(release)))
+                    break
+
+    return handle
+
+
+def _data(obj: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    if obj is None:
+        return None
+    return obj.get("data"), obj.get("binaryData"), obj.get("stringData")
+
+
+def _verdict(obj: dict[str, Any] | None) -> tuple[Any, ...]:
+    status = (obj or {}).get("status") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    artifact = status.get("artifact") or {}
+    return (
+        artifact.get("revision"),
+        artifact.get("digest"),
+        ready.get("status"),
+        ready.get("message"),
+        status.get("observedGeneration"),
+    )
+
+
+def _on_dependency_ready(
+    releases: WatchCache, controller: Controller, policy: ReferencePolicy, *, kind: str
+) -> Any:
+    """Reconcile the HelmReleases depending on a ``kind`` object whose Ready verdict changed."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is None or _ready(new) == _ready(old):
+            return
+        namespace, name = object_key(new)
+        for other in releases.scan():
+            own = other["metadata"].get("namespace") or ""
+            for dependency in (other.get("spec") or {}).get("dependsOn") or []:
+                if (
+                    (dependency.get("kind") or "HelmRelease") == kind
+                    and dependency.get("name") == name
+                    and (dependency.get("namespace") or own) == namespace
+                    and policy.allows(own, namespace)
+                ):
+                    controller.enqueue(Request(*object_key(other)))
+
+    return handle
+
+
+def _ready(obj: dict[str, Any] | None) -> tuple[Any, ...]:
+    status = (obj or {}).get("status") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    return ready.get("status"), ready.get("observedGeneration"), status.get("lastAppliedRevision")

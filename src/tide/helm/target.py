@@ -1,0 +1,141 @@
+"""Which cluster a HelmRelease is installed in: the controller's own, or ``spec.kubeConfig``'s.
+
+``spec.kubeConfig.secretRef`` names a Secret (in the HelmRelease's namespace) holding a
+kubeconfig for another cluster; Helm then installs there, keeps its records there, and drift
+is judged there. The kubeconfig is held to the same rule as a Kustomization's
+(:mod:`tide.kube.kubeconfig`: inline credentials only). Connections are kept per Secret and
+replaced when its content changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from tide import yamlio
+from tide.api import reasons
+from tide.api.helm import HelmRelease
+from tide.helm.sdk import Helm
+from tide.kube import kubeconfig, resources
+from tide.kube.client import KubeClient
+from tide.kube.discovery import RESTMapper
+from tide.kube.errors import KubeError
+from tide.runtime.steps import Stalled, StepFailed
+
+__all__ = ["Target", "TargetGone", "Targets"]
+
+_KEYS = ("value", "value.yaml")
+"""Keys searched for a kubeconfig when ``secretRef.key`` is not set, in Flux's order."""
+_RETIRE_AFTER = 600.0
+"""Seconds a replaced connection stays open for the reconciles still using it."""
+
+
+class TargetGone(StepFailed):
+    """The kubeConfig Secret is gone: at deletion, there is nothing left to uninstall with."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A cluster as the release reaches it: Helm, a client and discovery for that cluster."""
+
+    helm: Helm
+    client: KubeClient
+    mapper: RESTMapper
+
+
+class Targets:
+    """Hand out each HelmRelease's :class:`Target`, reusing connections.
+
+    Args:
+        local: the controller's own cluster.
+    """
+
+    def __init__(self, local: Target) -> None:
+        self._local = local
+        self._remotes: dict[tuple[str, str], tuple[str, Target]] = {}
+        self._retiring: set[asyncio.Task[None]] = set()
+
+    async def for_release(self, release: HelmRelease) -> Target:
+        """Return where ``release`` is installed.
+
+        Raises:
+            TargetGone: the kubeconfig Secret does not exist.
+            StepFailed: it holds no kubeconfig, or not a valid one (``InitFailed``).
+            Stalled: the kubeconfig would run programs or read files, or names a provider.
+        """
+        reference = release.spec.kube_config
+        if reference is None:
+            return self._local
+        namespace = release.metadata.namespace or "default"
+        if reference.secret_ref is None:
+            raise Stalled(
+                f"spec.kubeConfig.provider '{reference.provider}' is not supported: Tide reaches "
+                "other clusters through a kubeconfig in spec.kubeConfig.secretRef only",
+                reason=reasons.INIT_FAILED,
+            )
+        name = reference.secret_ref.name
+        where = f"Secret '{namespace}/{name}' (spec.kubeConfig.secretRef)"
+        secret = await self._local.client.get_or_none(resources.SECRET, name, namespace=namespace)
+        if secret is None:
+            raise TargetGone(f"{where} not found", reason=reasons.INIT_FAILED)
+        data = secret.get("data") or {}
+        keys = (reference.secret_ref.key,) if reference.secret_ref.key else _KEYS
+        encoded = next((data[key] for key in keys if key in data), None)
+        if encoded is None:
+            wanted = " or ".join(repr(k) for k in keys)
+            raise StepFailed(f"{where} has no key {wanted}", reason=reasons.INIT_FAILED)
+        raw = base64.b64decode(encoded)
+        digest = hashlib.sha256(raw).hexdigest()
+        known = self._remotes.get((namespace, name))
+        if known is not None and known[0] == digest:
+            return known[1]
+        target = self._connect(raw, where)
+        self._remotes[(namespace, name)] = (digest, target)
+        if known is not None:
+            self._retire(known[1])
+        return target
+
+    def _connect(self, raw: bytes, where: str) -> Target:
+        try:
+            config = yamlio.load(raw)
+        except yamlio.YAMLError as error:  # by position only: the line may hold a token
+            raise StepFailed(
+                f"{where} does not hold a valid kubeconfig: not YAML ({yamlio.describe(error)})",
+                reason=reasons.INIT_FAILED,
+            ) from None
+        try:
+            if not isinstance(config, dict):
+                raise KubeError("not a YAML mapping")
+            kubeconfig.check(config)
+            client = KubeClient.from_config(config, field_manager=self._local.client.field_manager)
+        except kubeconfig.UnsafeKubeconfig as error:
+            raise Stalled(f"{where}: {error}", reason=reasons.INIT_FAILED) from error
+        except KubeError as error:
+            raise StepFailed(
+                f"{where} does not hold a valid kubeconfig: {error}", reason=reasons.INIT_FAILED
+            ) from error
+        return Target(Helm(client.kubeconfig()), client, RESTMapper(client))
+
+    def _retire(self, target: Target) -> None:
+        async def later() -> None:
+            await asyncio.sleep(_RETIRE_AFTER)
+            await self._close(target)
+
+        task = asyncio.create_task(later())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    @staticmethod
+    async def _close(target: Target) -> None:
+        target.helm.close()
+        await target.client.close()
+
+    async def close(self) -> None:
+        """Close the connections to other clusters."""
+        for task in list(self._retiring):
+            task.cancel()
+        for _, target in self._remotes.values():
+            await self._close(target)
+        self._remotes.clear()
