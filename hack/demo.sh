@@ -113,6 +113,20 @@ run kubectl wait --for=condition=ready kustomization/apps -n flux-system --timeo
 run kubectl get kustomizations -n flux-system
 run kubectl get deployment,service -n my-app
 
+step "The infrastructure Kustomization installs ingress-nginx with a HelmRelease (the seed's infrastructure/base)"
+printf 'a local chart repository stands in for the public ingress-nginx one (chart 4.8.3, version range 4.8.x)\n'
+for _ in $(seq 1 100); do
+  kubectl get kustomization infrastructure -n flux-system >/dev/null 2>&1 && break
+  sleep 0.1
+done
+run kubectl wait --for=condition=ready kustomization/infrastructure -n flux-system --timeout=180s
+run kubectl wait --for=condition=ready helmrelease/ingress-nginx -n ingress-nginx --timeout=180s
+run kubectl get helmrepositories,helmcharts -n flux-system
+run kubectl get helmreleases -n ingress-nginx
+run kubectl get deployment,service -n ingress-nginx
+printf 'the release is stored where Helm stores it, so helm list / helm history see it:\n'
+run kubectl get secrets -n ingress-nginx -l owner=helm
+
 step "Pushing a commit (replicas 3 -> 5 in the production overlay); a reconcile request picks it up"
 work=$(mktemp -d -t tide-clone.XXXXXX)
 git clone -q "$url" "$work/fleet"

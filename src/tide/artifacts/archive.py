@@ -16,6 +16,7 @@ import io
 import os
 import shutil
 import tarfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -173,7 +174,12 @@ def _extract(
 ) -> None:
     total = entries = 0
     try:
-        with tarfile.open(fileobj=stream, mode="r|gz", tarinfo=_BoundedInfo) as tar:
+        # gzip.GzipFile rather than tarfile's own "r|gz": tarfile's stream reader misreads a gzip
+        # header with an extra field, which Helm writes into every chart it packages.
+        with (
+            gzip.GzipFile(fileobj=stream, mode="rb") as unzipped,
+            tarfile.open(fileobj=unzipped, mode="r|", tarinfo=_BoundedInfo) as tar,
+        ):
             for member in tar:
                 parts = PurePosixPath(member.name).parts
                 if member.name.startswith("/") or ".." in parts:
@@ -189,6 +195,8 @@ def _extract(
                         f"unpacks to more than {max_size} bytes ({_human(max_size)})"
                     )
                 tar.extract(member, destination, filter="data")
+    except (gzip.BadGzipFile, zlib.error) as error:  # before OSError: BadGzipFile is one
+        raise ArchiveError(f"not a valid tar.gz archive: {error}") from error
     except OSError as error:
         if error.errno in VOLUME_ERRNOS:  # the disk's fault, not the archive's
             why = (error.strerror or "").lower()

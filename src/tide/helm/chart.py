@@ -18,7 +18,7 @@ from tide.api.keys import HELM_RELEASE_NAME, HELM_RELEASE_NAMESPACE
 from tide.helm import naming
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.acl import ReferencePolicy
 
 __all__ = [
@@ -30,8 +30,8 @@ __all__ = [
     "locate",
 ]
 
-HELM_CHART = ResourceType("source.toolkit.fluxcd.io", "v1", "HelmChart", "helmcharts")
-OCI_REPOSITORY = ResourceType("source.toolkit.fluxcd.io", "v1", "OCIRepository", "ocirepositories")
+HELM_CHART = resource_type("HelmChart")
+OCI_REPOSITORY = resource_type("OCIRepository")
 _DEFAULTED = frozenset({"version", "reconcileStrategy", "interval"})
 """HelmChart spec fields the API server fills in when the template leaves them out."""
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tide.api.helm import HelmRelease
 from tide.api.keys import WATCH, WATCH_ENABLED
 from tide.helm.chart import HELM_CHART, OCI_REPOSITORY
 from tide.helm.reconciler import COMPONENT, HelmReleasePipeline
 from tide.helm.sdk import Helm
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
-from tide.kube.resources import ResourceType
+from tide.kube.resources import resource_type
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
@@ -19,8 +18,8 @@ from tide.runtime.reconcile import Request
 
 __all__ = ["HELM_RELEASE", "KUSTOMIZATION", "setup"]
 
-HELM_RELEASE = ResourceType(HelmRelease.GROUP, HelmRelease.VERSION, "HelmRelease", "helmreleases")
-KUSTOMIZATION = ResourceType("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations")
+HELM_RELEASE = resource_type("HelmRelease")
+KUSTOMIZATION = resource_type("Kustomization")
 """Watched so ``dependsOn`` may name a Kustomization (a Tide extension)."""
 
 

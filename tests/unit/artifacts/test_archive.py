@@ -6,9 +6,11 @@ import gzip
 import hashlib
 import io
 import os
+import struct
 import tarfile
 import time
 import tracemalloc
+import zlib
 from pathlib import Path
 
 import pytest
@@ -186,3 +188,23 @@ def test_a_huge_extended_header_is_refused_before_it_is_read_into_memory(
     # Bounded by one read's worth of decompressed zeros, not by what the header claims.
     assert peak < 64 << 20, f"peak {peak} bytes while refusing"
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_an_archive_whose_gzip_header_has_an_extra_field_unpacks(tmp_path: Path) -> None:
+    # Helm writes such a header into every chart it packages; a chart artifact must unpack.
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        data = b"name: podinfo\n"
+        info = tarfile.TarInfo("podinfo/Chart.yaml")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    payload = raw.getvalue()
+    extra = b"+aGVsbQ=="
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = deflate.compress(payload) + deflate.flush()
+    header = b"\x1f\x8b\x08\x04" + b"\x00" * 4 + b"\x00\xff" + struct.pack("<H", len(extra))
+    trailer = struct.pack("<II", zlib.crc32(payload), len(payload))
+
+    extract_archive(header + extra + body + trailer, tmp_path / "out")
+
+    assert (tmp_path / "out" / "podinfo" / "Chart.yaml").read_bytes() == b"name: podinfo\n"
