@@ -159,9 +159,16 @@ def _ready_conditions_agree(s: _Status) -> list[str]:
 
 
 def _reconciling_is_ahead(s: _Status) -> list[str]:
-    """FAIL0010: Reconciling=True is about a generation the root has not settled yet."""
+    """FAIL0010: Reconciling=True is about a generation the root has not settled yet.
+
+    The one exception is work under way on a settled generation (a new source revision, a
+    ``requestedAt``): Reconciling=True then comes with Ready=Unknown, as Flux marks it.
+    """
     reconciling = s.by_type.get("Reconciling")
     if not s.is_true("Reconciling") or reconciling is None or s.observed is None:
+        return []
+    ready = s.by_type.get("Ready") or {}
+    if ready.get("status") == "Unknown" and ready.get("reason") == "Progressing":
         return []
     own = reconciling.get("observedGeneration")
     if own is None or s.observed < own:

@@ -82,12 +82,16 @@ async def running_controllers(
         HELM_REPOSITORY,
         OCI_REPOSITORY,
     ]
-    for namespace in namespaces:
-        for rt in [*kinds, GIT_REPOSITORY]:  # consumers first
-            await drain(kube, rt, namespace, timeout=90)
-    manager.stop()
-    await asyncio.wait_for(task, timeout=40)
-    await client.close()
+    try:
+        for namespace in namespaces:
+            for rt in [*kinds, GIT_REPOSITORY]:  # consumers first
+                await drain(kube, rt, namespace, timeout=90)
+    finally:
+        # Stopped even when draining failed: a manager left running would reconcile the next
+        # tests' objects beside their own (two installs of one release, write conflicts).
+        manager.stop()
+        await asyncio.wait_for(task, timeout=40)
+        await client.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

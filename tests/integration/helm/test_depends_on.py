@@ -65,7 +65,7 @@ async def test_a_release_may_depend_on_a_kustomization(
             )
             await kube.create(GIT_REPOSITORY, {
                 "metadata": {"name": "infra", "namespace": namespace},
-                "spec": {"interval": "10m", "url": git.http_url(repo)},
+                "spec": {"interval": "10m", "url": git.http_url(repo), "ref": {"branch": "main"}},
             })  # fmt: skip
             await kube.create(KUSTOMIZATION, {
                 "metadata": {"name": "infra", "namespace": namespace},

@@ -60,12 +60,14 @@ async def running_controllers(
 
     await eventually(ready, what="controllers' caches to sync")
     yield manager
-    for namespace in namespaces:
-        for rt in (KUSTOMIZATION, GIT_REPOSITORY):
-            await drain(kube, rt, namespace, timeout=60)
-    manager.stop()
-    await asyncio.wait_for(task, timeout=40)
-    await client.close()
+    try:
+        for namespace in namespaces:
+            for rt in (KUSTOMIZATION, GIT_REPOSITORY):
+                await drain(kube, rt, namespace, timeout=60)
+    finally:  # a manager left running would reconcile the next tests' objects too
+        manager.stop()
+        await asyncio.wait_for(task, timeout=40)
+        await client.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -102,11 +102,13 @@ async def running_source_controller(
 
     await eventually(ready, what="source controller caches to sync")
     yield manager, runtime
-    for rt in SOURCE_KINDS:  # consumers first: a HelmChart may still read its source
-        await drain(kube, rt, namespace)
-    manager.stop()
-    await asyncio.wait_for(task, timeout=40)
-    await client.close()
+    try:
+        for rt in SOURCE_KINDS:  # consumers first: a HelmChart may still read its source
+            await drain(kube, rt, namespace)
+    finally:  # a manager left running would reconcile the next tests' objects too
+        manager.stop()
+        await asyncio.wait_for(task, timeout=40)
+        await client.close()
 
 
 @pytest_asyncio.fixture(loop_scope="session")

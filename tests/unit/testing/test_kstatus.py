@@ -12,11 +12,13 @@ from tide.testing.kstatus import violations
 pytestmark = pytest.mark.unit
 
 
-def _condition(kind: str, status: str = "True", *, observed: int | None = 2) -> dict[str, Any]:
+def _condition(
+    kind: str, status: str = "True", *, observed: int | None = 2, reason: str = "Succeeded"
+) -> dict[str, Any]:
     condition = {
         "type": kind,
         "status": status,
-        "reason": "Succeeded",
+        "reason": reason,
         "message": "ok",
         "lastTransitionTime": "2024-01-01T00:00:00Z",
     }
@@ -141,6 +143,11 @@ RULES: list[tuple[str, dict[str, Any], list[str]]] = [
         "reconciling-a-settled-generation",
         _obj(_condition("Reconciling"), _condition("Ready", "False")),
         ["Reconciling=True for generation 2 but observedGeneration 2 already settled it"],
+    ),
+    (
+        "work-under-way-on-a-settled-generation",  # a new revision's progress mark
+        _obj(_condition("Reconciling"), _condition("Ready", "Unknown", reason="Progressing")),
+        [],
     ),
     (
         "out-of-order",
