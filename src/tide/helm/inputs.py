@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
 
 from tide.api import conditions, reasons
 from tide.api.helm import HelmRelease
@@ -16,6 +15,7 @@ from tide.helm.values import DEFAULT_VALUES_KEY, ValuesDocument, ValuesError
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
+from tide.runtime import dependencies
 
 __all__ = ["dependency_cycle", "dependency_not_ready", "values_documents"]
 
@@ -105,30 +105,5 @@ def dependency_cycle(release: HelmRelease, helm_releases: WatchCache) -> list[tu
     member reports the cycle from its own place.
     """
     start = (release.metadata.namespace or "default", release.metadata.name)
-
-    def dependencies(namespace: str, spec: dict[str, Any]) -> list[tuple[str, str]]:
-        return [
-            (d.get("namespace") or namespace, d["name"])
-            for d in spec.get("dependsOn") or []
-            if (d.get("kind") or "HelmRelease") == "HelmRelease"
-        ]
-
-    own = release.spec.model_dump(by_alias=True, exclude_none=True)
-    stack = [(start, [start], iter(dependencies(start[0], own)))]
-    seen = {start}
-    while stack:
-        _, path, pending = stack[-1]
-        following = next(pending, None)
-        if following is None:
-            stack.pop()
-            continue
-        if following == start:
-            return [*path, start]
-        if following in seen:
-            continue
-        seen.add(following)
-        other = helm_releases.get(*following)
-        if other is not None:
-            spec = other.get("spec") or {}
-            stack.append((following, [*path, following], iter(dependencies(following[0], spec))))
-    return []
+    spec = release.spec.model_dump(by_alias=True, exclude_none=True)
+    return dependencies.dependency_cycle(start, spec, helm_releases, kind="HelmRelease")

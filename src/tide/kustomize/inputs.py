@@ -15,6 +15,7 @@ from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kustomize.substitute import merge_variables
+from tide.runtime import dependencies
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.steps import StepFailed
 
@@ -92,33 +93,8 @@ def dependency_cycle(kustomization: Kustomization, cache: WatchCache) -> list[tu
     each member of a cycle reports it from its own place.
     """
     start = (kustomization.metadata.namespace or "default", kustomization.metadata.name)
-
-    def dependencies(namespace: str, spec: dict[str, Any]) -> list[tuple[str, str]]:
-        return [
-            (d.get("namespace") or namespace, d["name"])
-            for d in spec.get("dependsOn") or []
-            if d.get("kind", "Kustomization") == "Kustomization"
-        ]
-
-    own_spec = kustomization.spec.model_dump(by_alias=True, exclude_none=True)
-    stack = [(start, [start], iter(dependencies(start[0], own_spec)))]
-    seen = {start}
-    while stack:
-        _, path, pending = stack[-1]
-        following = next(pending, None)
-        if following is None:
-            stack.pop()
-            continue
-        if following == start:
-            return [*path, start]
-        if following in seen:
-            continue
-        seen.add(following)
-        other = cache.get(*following)
-        if other is not None:
-            spec = other.get("spec") or {}
-            stack.append((following, [*path, following], iter(dependencies(following[0], spec))))
-    return []
+    spec = kustomization.spec.model_dump(by_alias=True, exclude_none=True)
+    return dependencies.dependency_cycle(start, spec, cache, kind="Kustomization")
 
 
 def dependents(
