@@ -9,11 +9,12 @@ when PyYAML has them: large Helm indexes and thousands of manifests go through h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
-__all__ = ["YAMLError", "describe", "dump", "load", "load_all"]
+__all__ = ["YAMLError", "describe", "dump", "load", "load_all", "merge_maps"]
 
 YAMLError = yaml.YAMLError
 
@@ -57,3 +58,19 @@ def describe(error: yaml.YAMLError) -> str:
             return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
         return problem
     return str(error)
+
+
+def merge_maps(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` with ``override`` merged in: nested mappings merge, the rest replaces.
+
+    Helm's rule for values (a list or a scalar in ``override`` replaces what ``base`` had),
+    shared by HelmChart values files, HelmRelease values and the generator's ``Merge``.
+    """
+    merged = dict(base)
+    for key, value in override.items():
+        current = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            merged[key] = merge_maps(current, value)
+        else:
+            merged[key] = value
+    return merged

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tide import yamlio
+from tide.yamlio import merge_maps
 
 __all__ = [
     "DEFAULT_VALUES_KEY",
@@ -25,7 +26,6 @@ __all__ = [
     "ValuesError",
     "compose",
     "config_digest",
-    "merge_maps",
     "set_path",
 ]
 
@@ -50,18 +50,6 @@ class ValuesDocument:
     where: str
     text: str
     target_path: str | None = None
-
-
-def merge_maps(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``base`` with ``override`` merged over it (mappings merge, the rest replaces)."""
-    merged = dict(base)
-    for key, value in override.items():
-        current = merged.get(key)
-        if isinstance(current, Mapping) and isinstance(value, Mapping):
-            merged[key] = merge_maps(current, value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def set_path(values: Mapping[str, Any], path: str, value: str) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from tide.source.helm.values import (
     ValuesFilesError,
     dump_values,
     effective_values_files,
-    merge_maps,
     merge_values_files,
     parse_values,
 )
+from tide.yamlio import merge_maps
 
 pytestmark = pytest.mark.unit
 

@@ -35,7 +35,8 @@ from tide import yamlio
 from tide.api.generator import CopyOperation
 from tide.artifacts import ArchiveError, extract_archive
 from tide.source.generator._glob import GlobError, Pattern, has_magic, static_prefix
-from tide.source.helm.values import ValuesFilesError, merge_maps, parse_values
+from tide.source.helm.values import ValuesFilesError, parse_values
+from tide.yamlio import merge_maps
 
 __all__ = ["CopyError", "CopyRule", "apply_rules", "parse_rule"]
 

@@ -15,13 +15,13 @@ from typing import Any
 import yaml
 
 from tide import yamlio as _yaml
+from tide.yamlio import merge_maps
 
 __all__ = [
     "CHART_VALUES",
     "ValuesFilesError",
     "dump_values",
     "effective_values_files",
-    "merge_maps",
     "merge_values_files",
     "parse_values",
 ]
@@ -45,18 +45,6 @@ def effective_values_files(
     if len(files) == 1 and posixpath.normpath(files[0]) == CHART_VALUES:
         return []
     return files
-
-
-def merge_maps(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``base`` with ``override`` merged in: nested mappings merge, the rest replaces."""
-    merged = dict(base)
-    for key, value in override.items():
-        current = merged.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping):
-            merged[key] = merge_maps(current, value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def parse_values(data: bytes | str, *, name: str) -> dict[str, Any]:
