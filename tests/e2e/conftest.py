@@ -26,7 +26,10 @@ from tide.testing import ControlPlane, GitServer, namespace_violations
 
 T = TypeVar("T")
 
-FLUX_KINDS = "kustomizations,artifactgenerators,externalartifacts,gitrepositories,receivers"
+FLUX_KINDS = (
+    "kustomizations,helmreleases,helmcharts,helmrepositories,artifactgenerators,"
+    "externalartifacts,gitrepositories,receivers"
+)
 """What these tests create and delete again, dependents first."""
 TIMEOUT = 90.0
 """Seconds any one state may take to show under a loaded CI machine."""
