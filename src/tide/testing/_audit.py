@@ -6,7 +6,9 @@ that remembered to check. The Flux kinds are read from the API server's discover
 ending in ``.fluxcd.io``), so kinds a project adds later are checked without a change here.
 
 Objects no controller has reported on yet are skipped: their status is empty but for the CRD's
-default ``observedGeneration: -1``, which kstatus reads as "in progress", not as a fault. That
+default ``observedGeneration: -1``, or every condition is about an older generation than the
+spec's (a spec changed a moment before the test ended); kstatus reads both as "in progress", not
+as a fault. That
 covers an object created a moment before the test ended, and, by Flux's design, a
 ``HelmRepository`` of ``type: oci`` — a static object that no controller reconciles.
 
@@ -44,10 +46,24 @@ def _get(http: httpx.Client, path: str) -> httpx.Response:
 
 
 def _unreported(obj: Mapping[str, Any]) -> bool:
-    """Tell whether no controller has written ``obj``'s status yet (see the module docstring)."""
+    """Tell whether no controller has written ``obj``'s status yet (see the module docstring).
+
+    That includes a spec changed a moment ago: every condition is still about an older
+    generation, because no controller has looked at the new one yet (kstatus reads that as in
+    progress). A controller that wrote a condition for the new generation is judged as usual.
+    """
     status = obj.get("status") or {}
     rest = {k: v for k, v in status.items() if k != "observedGeneration"}
-    return not rest and status.get("observedGeneration", -1) == -1
+    if not rest and status.get("observedGeneration", -1) == -1:
+        return True
+    generation = (obj.get("metadata") or {}).get("generation")
+    seen = [c.get("observedGeneration") for c in status.get("conditions") or []]
+    return (
+        generation is not None
+        and bool(seen)
+        and all(isinstance(g, int) and g < generation for g in seen)
+        and (status.get("observedGeneration") or 0) < generation
+    )
 
 
 def flux_resources(http: httpx.Client) -> list[str]:
