@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from tide.notification.providers import generic
 from tide.notification.providers.base import InvalidProvider, Notifier, ProviderSettings
 
-__all__ = ["notifier_for"]
+__all__ = ["SUPPORTED_TYPES", "notifier_for"]
+
+_FACTORIES: dict[str, Callable[[ProviderSettings], Notifier]] = {
+    "generic": generic.GenericNotifier,
+    "generic-hmac": generic.GenericHmacNotifier,
+}
+
+SUPPORTED_TYPES = frozenset(_FACTORIES)
+"""The ``spec.type`` values :func:`notifier_for` builds a Notifier for."""
 
 
 def notifier_for(settings: ProviderSettings) -> Notifier:
     """Return the Notifier for ``settings.type``.
 
+    Construction checks what can be checked without sending (address form, required token or
+    channel), so a broken Provider is reported when it is read, not at its first event.
+
     Raises:
         InvalidProvider: the type is unknown or the settings cannot work for it (the message
             names the Provider and the field).
     """
-    raise InvalidProvider(
-        f"Provider '{settings.name}': type '{settings.type}' is not supported yet"
-    )
+    factory = _FACTORIES.get(settings.type)
+    if factory is None:
+        raise InvalidProvider(
+            f"Provider '{settings.name}': type '{settings.type}' is not supported yet"
+        )
+    return factory(settings)
