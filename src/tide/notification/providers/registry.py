@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tide.notification.providers import generic
+from tide.notification.providers import (
+    generic,
+    googlechat,
+    lark,
+    matrix,
+    msteams,
+    slack,
+    telegram,
+    webex,
+)
 from tide.notification.providers.base import InvalidProvider, Notifier, ProviderSettings
 
 __all__ = ["SUPPORTED_TYPES", "notifier_for"]
@@ -12,6 +21,15 @@ __all__ = ["SUPPORTED_TYPES", "notifier_for"]
 _FACTORIES: dict[str, Callable[[ProviderSettings], Notifier]] = {
     "generic": generic.GenericNotifier,
     "generic-hmac": generic.GenericHmacNotifier,
+    "slack": slack.SlackNotifier,
+    "discord": slack.DiscordNotifier,
+    "rocket": slack.RocketNotifier,
+    "msteams": msteams.MSTeamsNotifier,
+    "googlechat": googlechat.GoogleChatNotifier,
+    "webex": webex.WebexNotifier,
+    "telegram": telegram.TelegramNotifier,
+    "matrix": matrix.MatrixNotifier,
+    "lark": lark.LarkNotifier,
 }
 
 SUPPORTED_TYPES = frozenset(_FACTORIES)
