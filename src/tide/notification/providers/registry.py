@@ -5,11 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tide.notification.providers import (
+    alertmanager,
+    azuredevops,
+    bitbucket,
+    datadog,
     generic,
+    gitea,
+    github,
+    githubdispatch,
+    gitlab,
     googlechat,
+    grafana,
     lark,
     matrix,
     msteams,
+    opsgenie,
+    pagerduty,
+    sentry,
     slack,
     telegram,
     webex,
@@ -30,6 +42,19 @@ _FACTORIES: dict[str, Callable[[ProviderSettings], Notifier]] = {
     "telegram": telegram.TelegramNotifier,
     "matrix": matrix.MatrixNotifier,
     "lark": lark.LarkNotifier,
+    "alertmanager": alertmanager.AlertmanagerNotifier,
+    "grafana": grafana.GrafanaNotifier,
+    "opsgenie": opsgenie.OpsgenieNotifier,
+    "pagerduty": pagerduty.PagerDutyNotifier,
+    "datadog": datadog.DatadogNotifier,
+    "sentry": sentry.SentryNotifier,
+    "githubdispatch": githubdispatch.GitHubDispatchNotifier,
+    "github": github.GitHubNotifier,
+    "gitlab": gitlab.GitLabNotifier,
+    "gitea": gitea.GiteaNotifier,
+    "bitbucket": bitbucket.BitbucketNotifier,
+    "bitbucketserver": bitbucket.BitbucketServerNotifier,
+    "azuredevops": azuredevops.AzureDevOpsNotifier,
 }
 
 SUPPORTED_TYPES = frozenset(_FACTORIES)

@@ -29,6 +29,8 @@ class Captured:
 
     method: str
     path: str
+    """Decoded, as aiohttp gives it; ``raw_path`` keeps escapes such as ``%2F``."""
+    raw_path: str
     query: str
     headers: dict[str, str]
     """Header names lower-cased."""
@@ -61,6 +63,7 @@ class Sink:
             Captured(
                 method=request.method,
                 path=request.path,
+                raw_path=request.raw_path.split("?", 1)[0],
                 query=request.query_string,
                 headers={k.lower(): v for k, v in request.headers.items()},
                 body=await request.read(),
