@@ -19,6 +19,7 @@ from tide.notification.providers import (
     lark,
     matrix,
     msteams,
+    natsio,
     opsgenie,
     pagerduty,
     sentry,
@@ -55,6 +56,7 @@ _FACTORIES: dict[str, Callable[[ProviderSettings], Notifier]] = {
     "bitbucket": bitbucket.BitbucketNotifier,
     "bitbucketserver": bitbucket.BitbucketServerNotifier,
     "azuredevops": azuredevops.AzureDevOpsNotifier,
+    "nats": natsio.NatsNotifier,
 }
 
 SUPPORTED_TYPES = frozenset(_FACTORIES)
