@@ -34,8 +34,9 @@ def require(settings: ProviderSettings, field: str) -> str:
     """Return the setting ``field`` (``token``, ``channel``...) or raise naming it."""
     value = str(getattr(settings, field, "") or "")
     if not value:
+        article = "an" if field[:1] in "aeiou" else "a"
         raise InvalidProvider(
-            f"Provider '{settings.name}': type '{settings.type}' requires a {field}"
+            f"Provider '{settings.name}': type '{settings.type}' requires {article} {field}"
             + (" (the Secret's 'token' key)" if field == "token" else "")
         )
     return value

@@ -15,6 +15,7 @@ from tide.notification.providers import (
     githubdispatch,
     gitlab,
     googlechat,
+    googlepubsub,
     grafana,
     lark,
     matrix,
@@ -57,6 +58,7 @@ _FACTORIES: dict[str, Callable[[ProviderSettings], Notifier]] = {
     "bitbucketserver": bitbucket.BitbucketServerNotifier,
     "azuredevops": azuredevops.AzureDevOpsNotifier,
     "nats": natsio.NatsNotifier,
+    "googlepubsub": googlepubsub.GooglePubSubNotifier,
 }
 
 SUPPORTED_TYPES = frozenset(_FACTORIES)
