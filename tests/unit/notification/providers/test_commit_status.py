@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 import pytest
 
-from tide.notification.providers import InvalidProvider, SendFailed, notifier_for
+from tide.notification.providers import Event, InvalidProvider, SendFailed, notifier_for
 from tide.notification.providers._git import commit_sha, describe_reason
 
-from .conftest import Sink, make_event, settings
+from .conftest import Sink, deliver, make_event, settings
 
 pytestmark = pytest.mark.unit
 
@@ -20,13 +21,9 @@ INFO = make_event()
 ERROR = make_event(severity="error", reason="HealthCheckFailed", message="timeout")
 
 
-async def _post(type_: str, event=INFO, **values):  # type: ignore[no-untyped-def]
+async def _post(type_: str, event: Event = INFO, **values: Any) -> None:
     values.setdefault("uid", UID)
-    notifier = notifier_for(settings(type_, **values))
-    try:
-        await notifier.post(event)
-    finally:
-        await notifier.aclose()
+    await deliver(type_, event, **values)
 
 
 @pytest.mark.parametrize(
