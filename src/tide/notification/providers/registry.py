@@ -7,6 +7,7 @@ from collections.abc import Callable
 from tide.notification.providers import (
     alertmanager,
     azuredevops,
+    azureeventhub,
     bitbucket,
     datadog,
     generic,
@@ -59,6 +60,7 @@ _FACTORIES: dict[str, Callable[[ProviderSettings], Notifier]] = {
     "azuredevops": azuredevops.AzureDevOpsNotifier,
     "nats": natsio.NatsNotifier,
     "googlepubsub": googlepubsub.GooglePubSubNotifier,
+    "azureeventhub": azureeventhub.AzureEventHubNotifier,
 }
 
 SUPPORTED_TYPES = frozenset(_FACTORIES)
