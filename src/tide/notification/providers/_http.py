@@ -10,6 +10,7 @@ Provider, the method, the endpoint's scheme and host, and the status — never a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,29 @@ __all__ = ["HttpNotifier", "redact", "require", "require_url"]
 
 _BODY_EXCERPT = 200
 """Characters of an error response quoted in a message: enough for ``{"error": "..."}``."""
+
+
+_NOTIFIER_ORIGINS: set[str] = set()
+"""``scheme://host[:port]`` of every endpoint a Notifier was built for."""
+
+
+class _RedactNotifierRequests(logging.Filter):
+    """Cut the path and query from httpx's request log lines for notification endpoints.
+
+    httpx logs each request with its full URL (at INFO; Tide shows it with ``--log-level
+    debug``), and a Slack, Discord or Teams webhook's path, or a Telegram bot's, is its secret.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], httpx.URL):
+            origin = redact(args[1])
+            if origin in _NOTIFIER_ORIGINS:
+                record.args = (args[0], f"{origin}/…", *args[2:])
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactNotifierRequests())
 
 
 def redact(url: httpx.URL | str) -> str:
@@ -91,6 +115,7 @@ class HttpNotifier:
         auth: httpx.Auth | tuple[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request and return its 2xx response; raise :class:`SendFailed` otherwise."""
+        _NOTIFIER_ORIGINS.add(redact(url))
         where = f"{method} {redact(url)}"
         try:
             response = await self._client.request(
