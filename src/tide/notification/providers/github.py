@@ -3,9 +3,15 @@
 The API is ``https://api.github.com`` for github.com and ``<origin>/api/v3`` for GitHub
 Enterprise Server, derived from the repository address as Flux does. The state is ``success``
 for info and ``failure`` for error; the context is the status identity (see ``_git``).
+
+As Flux does, the commit's statuses are read first and nothing is posted when the latest one
+with that context already has the same state and description: a Kustomization reconciling
+every few minutes would otherwise pile up identical statuses (GitHub keeps 1000 per context).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from tide.notification.providers._git import CommitStatusNotifier, Repository, parse_repository
 from tide.notification.providers._http import require
@@ -51,14 +57,26 @@ class GitHubNotifier(CommitStatusNotifier):
         super().__init__(settings, repository)
 
     async def post_status(self, event: Event, *, sha: str, identity: str, description: str) -> None:
-        """Create the status."""
-        await self.send(
-            "POST",
-            f"{self.api}/repos/{self.slug}/statuses/{sha}",
-            json={
-                "state": "failure" if event.severity == "error" else "success",
-                "context": identity,
-                "description": description,
-            },
-            headers=github_headers(self.token),
+        """Create the status, unless the commit's latest one for ``identity`` says the same."""
+        status = {
+            "state": "failure" if event.severity == "error" else "success",
+            "context": identity,
+            "description": description,
+        }
+        headers = github_headers(self.token)
+        existing = await self.send(
+            "GET", f"{self.api}/repos/{self.slug}/commits/{sha}/statuses", headers=headers
         )
+        if _latest(existing.json(), identity) == status:
+            return
+        await self.send(
+            "POST", f"{self.api}/repos/{self.slug}/statuses/{sha}", json=status, headers=headers
+        )
+
+
+def _latest(statuses: Any, context: str) -> dict[str, Any] | None:
+    """Return the newest status with ``context`` (GitHub lists newest first), trimmed."""
+    for status in statuses if isinstance(statuses, list) else []:
+        if isinstance(status, dict) and status.get("context") == context:
+            return {key: status.get(key) for key in ("state", "context", "description")}
+    return None

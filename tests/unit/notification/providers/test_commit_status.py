@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -57,7 +58,11 @@ def test_description_is_the_reason_in_words() -> None:
 async def test_github_posts_a_status_with_kind_name_and_provider_uid_context(sink: Sink) -> None:
     await _post("github", address=f"{sink.url}/my-org/my-repo.git", token="ghp_x")
 
-    request = sink.only
+    listing, request = sink.requests
+    assert (listing.method, listing.path) == (
+        "GET",
+        f"/api/v3/repos/my-org/my-repo/commits/{SHA}/statuses",
+    )
     assert (request.method, request.path) == (
         "POST",
         f"/api/v3/repos/my-org/my-repo/statuses/{SHA}",
@@ -73,8 +78,27 @@ async def test_github_posts_a_status_with_kind_name_and_provider_uid_context(sin
 async def test_github_error_is_a_failure_state(sink: Sink) -> None:
     await _post("github", ERROR, address=f"{sink.url}/o/r", token="ghp_test")
 
-    assert sink.only.json()["state"] == "failure"
-    assert sink.only.json()["description"] == "health check failed"
+    posted = sink.requests[-1].json()
+    assert posted["state"] == "failure"
+    assert posted["description"] == "health check failed"
+
+
+async def test_github_does_not_repeat_a_status_the_commit_already_has(sink: Sink) -> None:
+    listing = f"/api/v3/repos/o/r/commits/{SHA}/statuses"
+    same = {
+        "state": "success",
+        "context": "kustomization/webapp/0c9c2e41",
+        "description": "reconciliation succeeded",
+        "id": 2,
+    }
+    older = {**same, "state": "failure", "id": 1}
+    sink.respond(listing, 200, json.dumps([same, older]))
+
+    await _post("github", address=f"{sink.url}/o/r", token="ghp_test")
+    sink.respond(listing, 200, json.dumps([{**same, "state": "failure"}]))
+    await _post("github", address=f"{sink.url}/o/r", token="ghp_test")
+
+    assert [r.method for r in sink.requests] == ["GET", "GET", "POST"]
 
 
 async def test_commit_status_expr_sets_the_context(sink: Sink) -> None:
@@ -88,7 +112,7 @@ async def test_commit_status_expr_sets_the_context(sink: Sink) -> None:
         "github", event, address=f"{sink.url}/o/r", token="ghp_test", commit_status_expr=expr
     )
 
-    assert sink.only.json()["context"] == "kustomization/webapp/prod-01/alerts"
+    assert sink.requests[-1].json()["context"] == "kustomization/webapp/prod-01/alerts"
 
 
 def test_commit_status_expr_that_does_not_parse_is_invalid() -> None:
