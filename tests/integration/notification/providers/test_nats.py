@@ -1,4 +1,7 @@
-"""nats: the event JSON published on the channel's subject of a real nats-server on loopback."""
+"""nats: the event JSON published on the channel's subject of a real nats-server on loopback.
+
+Integration, not unit: it needs Debian's nats-server, which `make testdeps` installs.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,33 @@ from pathlib import Path
 import nats
 import pytest
 
-from tide.notification.providers import InvalidProvider, SendFailed, notifier_for
+from tide.notification.providers import (
+    Event,
+    InvalidProvider,
+    InvolvedObject,
+    ProviderSettings,
+    SendFailed,
+    notifier_for,
+)
 from tide.testing._process import ServerProcess, free_port
 
-from .conftest import make_event, settings
+pytestmark = pytest.mark.integration
 
-pytestmark = pytest.mark.unit
+
+def make_event() -> Event:
+    return Event(
+        involved_object=InvolvedObject(kind="Kustomization", name="webapp", namespace="apps"),
+        severity="info",
+        timestamp="2022-10-28T07:26:19Z",
+        message="Reconciliation finished in 2s, next run in 5m",
+        reason="ReconciliationSucceeded",
+        metadata={"revision": "main@sha1:731f7eaddfb6af01cb2173e18f0f75b0ba780ef1"},
+        reporting_controller="kustomize-controller",
+    )
+
+
+def settings(type_: str, **values: object) -> ProviderSettings:
+    return ProviderSettings(type=type_, name="apps/alerts", **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
