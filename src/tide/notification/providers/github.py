@@ -53,25 +53,28 @@ class GitHubNotifier(CommitStatusNotifier):
         repository = parse_repository(settings)
         self.slug = owner_and_repo(settings, repository)
         self.api = api_base(repository)
-        self.token = require(settings, "token")
+        self.auth_headers = github_headers(require(settings, "token"))
         super().__init__(settings, repository)
 
-    async def post_status(self, event: Event, *, sha: str, identity: str, description: str) -> None:
-        """Create the status, unless the commit's latest one for ``identity`` says the same."""
-        status = {
+    def status_url(self, sha: str) -> str:
+        """Return ``/repos/<owner>/<repo>/statuses/<sha>``."""
+        return f"{self.api}/repos/{self.slug}/statuses/{sha}"
+
+    def status_body(self, event: Event, *, identity: str, description: str) -> dict[str, Any]:
+        """Return a ``success``/``failure`` status under ``context``."""
+        return {
             "state": "failure" if event.severity == "error" else "success",
             "context": identity,
             "description": description,
         }
-        headers = github_headers(self.token)
+
+    async def post_status(self, sha: str, body: dict[str, Any]) -> None:
+        """Post ``body`` unless the commit's latest status with its context says the same."""
         existing = await self.send(
-            "GET", f"{self.api}/repos/{self.slug}/commits/{sha}/statuses", headers=headers
+            "GET", f"{self.api}/repos/{self.slug}/commits/{sha}/statuses", headers=self.auth_headers
         )
-        if _latest(existing.json(), identity) == status:
-            return
-        await self.send(
-            "POST", f"{self.api}/repos/{self.slug}/statuses/{sha}", json=status, headers=headers
-        )
+        if _latest(existing.json(), body["context"]) != body:
+            await super().post_status(sha, body)
 
 
 def _latest(statuses: Any, context: str) -> dict[str, Any] | None:
