@@ -80,9 +80,7 @@ async def running(
             source.SourceOptions(storage_path=storage, storage_host="127.0.0.1", storage_port=0),
         )
         setup_kustomize(manager)
-    runtime = notification.setup(
-        manager, receiver=Endpoint("127.0.0.1", 0), **notification_options
-    )
+    runtime = notification.setup(manager, receiver=Endpoint("127.0.0.1", 0), **notification_options)
     task = asyncio.create_task(manager.run())
 
     async def ready() -> bool:
