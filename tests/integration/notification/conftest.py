@@ -52,11 +52,13 @@ class Webhooks:
         method: str = "POST",
     ) -> tuple[int, str]:
         """Send one delivery; return the status and the answer's text."""
-        async with aiohttp.ClientSession() as session:
-            async with session.request(
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(
                 method, self.base_url + path, data=body, headers=dict(headers or {})
-            ) as response:
-                return response.status, await response.text()
+            ) as response,
+        ):
+            return response.status, await response.text()
 
 
 @contextlib.asynccontextmanager

@@ -1,4 +1,4 @@
-"""Deliveries a Receiver refuses: wrong signature, oversized body, wrong path or method, suspended."""
+"""Deliveries a Receiver refuses: bad signature, big body, wrong path or method, suspended."""
 
 from __future__ import annotations
 

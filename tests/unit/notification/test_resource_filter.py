@@ -29,7 +29,7 @@ def test_a_body_that_is_not_a_json_object_is_an_empty_map() -> None:
 
 
 def test_a_syntax_error_is_refused_at_compile_time_with_the_parsers_words() -> None:
-    with pytest.raises(FilterError, match="resourceFilter 'res.metadata.' does not compile"):
+    with pytest.raises(FilterError, match=r"resourceFilter 'res\.metadata\.' does not compile"):
         ResourceFilter("res.metadata.")
 
 
