@@ -12,30 +12,18 @@ again from the spec it reads (cheap) and evaluates it per object.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
 from cel_expr_python import cel
-from cel_expr_python.ext import ext_encoders, ext_optional, ext_strings
+
+from tide.kube.ssa.health_exprs import cel_environment
 
 __all__ = ["FilterError", "ResourceFilter"]
 
 
 class FilterError(ValueError):
     """The expression does not compile, or an evaluation failed or returned no bool."""
-
-
-@functools.cache
-def _env() -> Any:
-    """The CEL environment: macros, optionals, strings and encoders, as Flux's CEL offers."""
-    return cel.NewEnv(
-        extensions=[
-            ext_optional.ExtOptional(),
-            ext_strings.ExtStrings(),
-            ext_encoders.ExtEncoders(),
-        ]
-    )
 
 
 class ResourceFilter:
@@ -48,7 +36,7 @@ class ResourceFilter:
     def __init__(self, source: str) -> None:
         self.source = source
         try:
-            self._program = _env().compile(source, disable_check=True)
+            self._program = cel_environment().compile(source, disable_check=True)
         except Exception as error:  # the library reports parse errors as RuntimeError
             raise FilterError(f"resourceFilter '{source}' does not compile: {error}") from error
 

@@ -92,9 +92,8 @@ async def test_a_signed_push_fetches_the_new_commit_and_applies_it_at_once(
     assert event["source"]["component"] == "notification-controller"
 
 
-async def test_a_ping_is_answered_without_asking_anything(
-    kube: KubeClient, namespace: str, webhooks: Webhooks
-) -> None:
+async def push_receiver(kube: KubeClient, namespace: str) -> str:
+    """A GitHub Receiver for push events on GitRepository ``fleet``; return its path."""
     await create_git_repository(kube, namespace, "fleet")
     await create_token(kube, namespace)
     await create_receiver(kube, namespace, "github", {
@@ -102,6 +101,13 @@ async def test_a_ping_is_answered_without_asking_anything(
         "resources": [{"kind": "GitRepository", "name": "fleet"}],
     })  # fmt: skip
     path = (await ready_receiver(kube, namespace, "github"))["status"]["webhookPath"]
+    return path
+
+
+async def test_a_ping_is_answered_without_asking_anything(
+    kube: KubeClient, namespace: str, webhooks: Webhooks
+) -> None:
+    path = await push_receiver(kube, namespace)
     body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
 
     status, text = await webhooks.post(path, body, github_headers(body, event="ping"))
@@ -113,13 +119,7 @@ async def test_a_ping_is_answered_without_asking_anything(
 async def test_an_event_outside_spec_events_asks_nothing(
     kube: KubeClient, namespace: str, webhooks: Webhooks
 ) -> None:
-    await create_git_repository(kube, namespace, "fleet")
-    await create_token(kube, namespace)
-    await create_receiver(kube, namespace, "github", {
-        "type": "github", "events": ["push"],
-        "resources": [{"kind": "GitRepository", "name": "fleet"}],
-    })  # fmt: skip
-    path = (await ready_receiver(kube, namespace, "github"))["status"]["webhookPath"]
+    path = await push_receiver(kube, namespace)
     body = json.dumps({"action": "opened"}).encode()
 
     status, text = await webhooks.post(path, body, github_headers(body, event="issues"))
