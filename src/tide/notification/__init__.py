@@ -1,8 +1,9 @@
 """Notifications: Receivers (incoming webhooks) now; Providers, Alerts and dispatch next."""
 
+from tide.notification.google_oidc import GOOGLE_CERTS, GOOGLE_ISSUERS, GoogleTokenVerifier
 from tide.notification.index import WebhookIndex
 from tide.notification.payloads import Delivery, Rejected, Verdict, check, sign
-from tide.notification.receiver import ReceiverPipeline, read_token, webhook_path
+from tide.notification.receiver import ReceiverPipeline, read_secret, read_token, webhook_path
 from tide.notification.resource_filter import FilterError, ResourceFilter
 from tide.notification.server import MAX_BODY, ReceiverServer
 from tide.notification.setup import NotificationRuntime, setup
@@ -14,9 +15,12 @@ from tide.notification.targets import (
 )
 
 __all__ = [
+    "GOOGLE_CERTS",
+    "GOOGLE_ISSUERS",
     "MAX_BODY",
     "Delivery",
     "FilterError",
+    "GoogleTokenVerifier",
     "NotificationRuntime",
     "Outcome",
     "ReceiverPipeline",
@@ -27,6 +31,7 @@ __all__ = [
     "WebhookIndex",
     "check",
     "check_reference",
+    "read_secret",
     "read_token",
     "request_reconciles",
     "requested_at_now",

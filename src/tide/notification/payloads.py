@@ -20,12 +20,16 @@ dockerhub, acr  the body is a JSON object (the senders sign nothing)
 quay            the body is a JSON object with Quay's push fields, when present, well typed
 cdevents        the body is a CDEvent (``context`` with id, source, type, version); event in
                 ``Ce-Type``
-gcr             refused: Google signs it with an OIDC token only Google's keys can check
+gcr             Google's OIDC token (checked by the server with
+                :class:`~tide.notification.google_oidc.GoogleTokenVerifier`, which needs
+                network access to Google); here only the Pub/Sub envelope is unwrapped
 ==============  ==========================================================================
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -263,10 +267,21 @@ def _cdevents(delivery: Delivery, token: bytes) -> Any:
 
 
 def _gcr(delivery: Delivery, token: bytes) -> Any:
-    raise Rejected(
-        "gcr Receivers are not supported by Tide: Google Pub/Sub push requests carry an OIDC "
-        "token that only Google's signing keys can verify"
-    )
+    """Unwrap the registry's event from the Pub/Sub envelope (the token is checked apart)."""
+    envelope = _json_object(delivery, "GCR")
+    message = envelope.get("message")
+    data = message.get("data") if isinstance(message, dict) else None
+    if not isinstance(data, str):
+        raise Rejected("the GCR payload has no message.data", status=400)
+    try:
+        event = json.loads(base64.b64decode(data, validate=True))
+    except (binascii.Error, ValueError) as error:
+        raise Rejected(
+            f"the GCR payload's message.data is not base64 JSON: {error}", status=400
+        ) from error
+    if not isinstance(event, dict):
+        raise Rejected("the GCR payload's message.data is not a JSON object", status=400)
+    return event
 
 
 _CHECKS = {

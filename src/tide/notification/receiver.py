@@ -4,11 +4,10 @@ The path is ``/hook/`` + hex SHA-256 of token + name + namespace, as Flux comput
 webhook registered at a Git host for a Flux Receiver keeps working when Tide takes over.
 
 Besides the path, the reconcile checks what the server would otherwise only find out at the
-first delivery: that ``spec.resourceFilter`` compiles (``InvalidCELExpression``), that every
+first delivery: that ``spec.resourceFilter`` compiles (``InvalidCELExpression``), and that every
 ``spec.resources`` entry names a kind Tide serves and a namespace it may reach
-(``AccessDenied`` under ``--no-cross-namespace-refs``), and that the type is one Tide can
-verify (``gcr`` is not). Each stalls the Receiver until its spec changes; the server answers
-503 while the Receiver is not Ready.
+(``AccessDenied`` under ``--no-cross-namespace-refs``). Each stalls the Receiver until its
+spec changes; the server answers 503 while the Receiver is not Ready.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from tide.notification.resource_filter import FilterError, ResourceFilter
 from tide.runtime.acl import AccessDenied, ReferencePolicy
 from tide.runtime.steps import Outcome, Progress, Stalled, StepFailed, Succeeded, parse_object
 
-__all__ = ["WEBHOOK_PREFIX", "ReceiverPipeline", "read_token", "webhook_path"]
+__all__ = ["WEBHOOK_PREFIX", "ReceiverPipeline", "read_secret", "read_token", "webhook_path"]
 
 WEBHOOK_PREFIX = "/hook/"
 
@@ -39,26 +38,35 @@ def webhook_path(token: str | bytes, name: str, namespace: str) -> str:
     return f"{WEBHOOK_PREFIX}{digest}"
 
 
-async def read_token(client: KubeClient, namespace: str, name: str) -> bytes:
-    """Return the ``token`` key of Secret ``namespace/name``.
+async def read_secret(client: KubeClient, namespace: str, name: str) -> dict[str, bytes]:
+    """Return the decoded data of a Receiver's Secret ``namespace/name``, ``token`` included.
+
+    Besides ``token``, a ``gcr`` Receiver reads ``audience`` and ``email`` from it.
 
     Raises:
-        StepFailed: (``TokenNotFound``) the Secret or its key is missing or not base64; the
-            message names the key, never the value.
+        StepFailed: (``TokenNotFound``) the Secret or its ``token`` key is missing, or a key is
+            not base64; the message names the key, never the value.
     """
     secret = await client.get_or_none(resources.SECRET, name, namespace=namespace)
     where = f"Secret '{namespace}/{name}' (spec.secretRef)"
     if secret is None:
         raise StepFailed(f"{where} not found", reason=reasons.TOKEN_NOT_FOUND)
-    encoded = (secret.get("data") or {}).get("token")
-    if not encoded:
+    decoded: dict[str, bytes] = {}
+    for key, encoded in (secret.get("data") or {}).items():
+        try:
+            decoded[key] = base64.b64decode(encoded, validate=True)
+        except binascii.Error as error:
+            raise StepFailed(
+                f"{where}: key '{key}' is not valid base64", reason=reasons.TOKEN_NOT_FOUND
+            ) from error
+    if not decoded.get("token"):
         raise StepFailed(f"{where} has no 'token' key", reason=reasons.TOKEN_NOT_FOUND)
-    try:
-        return base64.b64decode(encoded, validate=True)
-    except binascii.Error as error:
-        raise StepFailed(
-            f"{where}: key 'token' is not valid base64", reason=reasons.TOKEN_NOT_FOUND
-        ) from error
+    return decoded
+
+
+async def read_token(client: KubeClient, namespace: str, name: str) -> bytes:
+    """Return the ``token`` key of Secret ``namespace/name`` (see :func:`read_secret`)."""
+    return (await read_secret(client, namespace, name))["token"]
 
 
 class ReceiverPipeline:
@@ -92,13 +100,6 @@ class ReceiverPipeline:
 
     def _check_spec(self, receiver: Receiver, namespace: str) -> None:
         spec = receiver.spec
-        if spec.type == "gcr":
-            raise Stalled(
-                "spec.type 'gcr' is not supported: Google Pub/Sub push requests are "
-                "authenticated by an OIDC token that Tide cannot verify; use a generic-hmac "
-                "Receiver instead",
-                reason=reasons.INVALID_CONFIG,
-            )
         if spec.resource_filter:
             try:
                 ResourceFilter(spec.resource_filter)

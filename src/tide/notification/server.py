@@ -9,7 +9,8 @@ A delivery is answered, in this order:
 - 413 for a body over ``max_body`` bytes (3 MiB, Flux's bound), read in chunks and dropped as
   soon as it is too long, never buffered whole;
 - 401 (signature or token wrong or missing) or 400 (body malformed for the type), with a
-  Warning event ``WebhookRejected`` on the Receiver, and nothing asked to reconcile;
+  Warning event ``WebhookRejected`` on the Receiver, and nothing asked to reconcile (503 when
+  a ``gcr`` delivery cannot be checked because Google's keys are out of reach);
 - 200 without asking anything for GitHub's ``ping`` and for an event not in ``spec.events``;
 - otherwise every selected resource gets ``reconcile.fluxcd.io/requestedAt``, a Normal event
   ``ReconcileRequested`` lists them, and the answer is 200 — or 500 when some could not be
@@ -34,8 +35,9 @@ from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.notification import payloads, targets
+from tide.notification.google_oidc import GoogleTokenVerifier
 from tide.notification.index import WebhookIndex
-from tide.notification.receiver import WEBHOOK_PREFIX, read_token, webhook_path
+from tide.notification.receiver import WEBHOOK_PREFIX, read_secret, webhook_path
 from tide.notification.resource_filter import FilterError, ResourceFilter
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.events import EventRecorder
@@ -66,6 +68,7 @@ class ReceiverServer:
         endpoint: where to listen (port 0 picks a free one).
         policy: which namespaces ``spec.resources`` may reach.
         max_body: largest body accepted, in bytes (default :data:`MAX_BODY`).
+        google: checks ``gcr`` deliveries' ID tokens (default: against Google's keys).
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class ReceiverServer:
         endpoint: Endpoint,
         policy: ReferencePolicy | None = None,
         max_body: int = MAX_BODY,
+        google: GoogleTokenVerifier | None = None,
     ) -> None:
         self._client = client
         self._cache = cache
@@ -86,6 +90,7 @@ class ReceiverServer:
         self._endpoint = endpoint
         self._policy = policy or ReferencePolicy()
         self._max_body = max_body
+        self._google = google or GoogleTokenVerifier()
         self._runner: web.AppRunner | None = None
         self.port = endpoint.port
         """The bound port (differs from the requested one when that was 0)."""
@@ -129,13 +134,13 @@ class ReceiverServer:
             return _answer(413, f"the body exceeds {self._max_body} bytes")
         namespace, name = key  # type: ignore[misc]
         try:
-            token = await read_token(self._client, namespace, receiver.spec.secret_ref.name)
+            secret = await read_secret(self._client, namespace, receiver.spec.secret_ref.name)
         except (StepFailed, KubeError) as error:
             log.warning("Receiver %s/%s: cannot read its token: %s", namespace, name, error)
             return _answer(503, "the Receiver's token cannot be read")
-        if webhook_path(token, name, namespace) != request.path:
+        if webhook_path(secret["token"], name, namespace) != request.path:
             return _answer(404, "no Receiver serves this path")  # the token was rotated
-        return await self._deliver(obj, receiver, request, body, token)
+        return await self._deliver(obj, receiver, request, body, secret)
 
     async def _deliver(
         self,
@@ -143,12 +148,20 @@ class ReceiverServer:
         receiver: Receiver,
         request: web.Request,
         body: bytes,
-        token: bytes,
+        secret: dict[str, bytes],
     ) -> web.StreamResponse:
         spec = receiver.spec
         delivery = payloads.Delivery(request.headers, body)
         try:
-            verdict = payloads.check(spec.type, delivery, token=token, events=spec.events or ())
+            if spec.type == "gcr":
+                await self._google.verify(
+                    delivery.header("Authorization"),
+                    audience=secret.get("audience", b"").decode(errors="replace"),
+                    email=secret.get("email", b"").decode(errors="replace"),
+                )
+            verdict = payloads.check(
+                spec.type, delivery, token=secret["token"], events=spec.events or ()
+            )
         except payloads.Rejected as error:
             await self._event(obj, "Warning", reasons.WEBHOOK_REJECTED, f"{spec.type}: {error}")
             return _answer(error.status, str(error))

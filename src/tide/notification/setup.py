@@ -15,6 +15,7 @@ from tide.api.keys import WATCH, WATCH_ENABLED
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.resources import resource_type
+from tide.notification.google_oidc import GOOGLE_CERTS, GoogleTokenVerifier
 from tide.notification.index import WebhookIndex
 from tide.notification.receiver import ReceiverPipeline
 from tide.notification.server import MAX_BODY, ReceiverServer
@@ -48,6 +49,7 @@ def setup(
     receiver: Endpoint | None = None,
     no_cross_namespace_refs: bool = False,
     max_body: int = MAX_BODY,
+    google_keys_url: str = GOOGLE_CERTS,
 ) -> NotificationRuntime:
     """Register the Receiver controller, and the webhook server when ``receiver`` is given.
 
@@ -56,6 +58,7 @@ def setup(
         receiver: where the webhook server listens (``--receiver-addr``); None serves none.
         no_cross_namespace_refs: keep ``spec.resources`` in the Receiver's namespace.
         max_body: largest webhook body accepted, in bytes (default 3 MiB, as Flux).
+        google_keys_url: the JWKS ``gcr`` ID tokens are checked against (default Google's).
     """
     policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
     controller = manager.add_object_controller(
@@ -78,6 +81,7 @@ def setup(
             endpoint=receiver,
             policy=policy,
             max_body=max_body,
+            google=GoogleTokenVerifier(keys_url=google_keys_url),
         )
         manager.add_service(server.start, server.stop)
     return NotificationRuntime(controller, server, index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -220,10 +221,14 @@ def test_cdevents_needs_a_cdevent_and_filters_on_ce_type() -> None:
     assert error.status == 400 and "context.source" in str(error)
 
 
-def test_gcr_is_refused_because_its_oidc_token_cannot_be_verified() -> None:
-    error = rejected("gcr", {"Authorization": "Bearer x"})
+def test_gcr_unwraps_the_registry_event_from_the_pubsub_envelope() -> None:
+    event = {"action": "INSERT", "digest": "gcr.io/p/app@sha256:ab", "tag": "gcr.io/p/app:1.0"}
+    data = base64.b64encode(json.dumps(event).encode()).decode()
+    body = json.dumps({"message": {"data": data, "messageId": "1"}}).encode()
 
-    assert error.status == 401 and "OIDC" in str(error)
+    assert check("gcr", Delivery({}, body), token=TOKEN).payload == event
+    assert rejected("gcr", {}, body=b'{"message": {}}').status == 400
+    assert "base64 JSON" in str(rejected("gcr", {}, body=b'{"message": {"data": "%%"}}'))
 
 
 def test_an_unknown_type_is_refused_with_400() -> None:
