@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from tests.integration.helpers import drain, eventually
+from tests.integration.helpers import drain, eventually, start_manager
 from tide import notification, source
 from tide.api.keys import WATCH, WATCH_ENABLED
 from tide.kube import resources
@@ -83,14 +83,7 @@ async def running(
         )
         setup_kustomize(manager)
     runtime = notification.setup(manager, receiver=Endpoint("127.0.0.1", 0), **notification_options)
-    task = asyncio.create_task(manager.run())
-
-    async def ready() -> bool:
-        if task.done():
-            task.result()
-        return manager.ready
-
-    await eventually(ready, what="controllers' caches to sync")
+    task = await start_manager(manager)
     try:
         yield Webhooks(manager, runtime)
         kinds = (RECEIVER, KUSTOMIZATION, GIT_REPOSITORY) if storage else (RECEIVER,)
