@@ -161,6 +161,24 @@ async def ready_receiver(kube: KubeClient, namespace: str, name: str) -> dict[st
     return await eventually(probe, what=f"Receiver {namespace}/{name} to be Ready")
 
 
+async def served_path(hooks: Webhooks, kube: KubeClient, namespace: str, name: str) -> str:
+    """Wait until the Receiver is Ready and the webhook server serves its path; return it.
+
+    The server reads its own watch cache, a moment behind the API server's answer.
+    """
+    path = (await ready_receiver(kube, namespace, name))["status"]["webhookPath"]
+    cache = hooks.manager.cache_for(RECEIVER)
+
+    async def served() -> bool:
+        cached = cache.get(namespace, name) or {}
+        ready = [c for c in (cached.get("status") or {}).get("conditions") or ()
+                 if c["type"] == "Ready" and c["status"] == "True"]  # fmt: skip
+        return bool(ready) and hooks.runtime.index.lookup(path) == (namespace, name)
+
+    await eventually(served, what=f"the server to serve Receiver {name}'s path")
+    return path
+
+
 async def create_git_repository(
     kube: KubeClient, namespace: str, name: str, *, url: str = "http://127.0.0.1:9/none",
     labels: dict[str, str] | None = None, interval: str = "1h",

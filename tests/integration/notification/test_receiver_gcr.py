@@ -17,9 +17,9 @@ from tests.integration.notification.conftest import (
     Webhooks,
     create_git_repository,
     create_receiver,
-    ready_receiver,
     requested_at,
     running,
+    served_path,
 )
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -86,7 +86,7 @@ async def test_a_push_signed_by_google_for_the_expected_account_is_accepted(
                       {"kind": "GitRepository", "name": "other"}],
         "resourceFilter": "req.tag.endsWith('/' + res.metadata.name + ':1.0')",
     })  # fmt: skip
-    path = (await ready_receiver(kube, namespace, "gcr"))["status"]["webhookPath"]
+    path = await served_path(gcr_webhooks, kube, namespace, "gcr")
 
     status, text = await gcr_webhooks.post(path, push("gcr.io/p/app:1.0"), bearer("x@y"))
     assert status == 401 and "email" in text

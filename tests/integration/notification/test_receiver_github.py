@@ -14,8 +14,8 @@ from tests.integration.notification.conftest import (
     create_git_repository,
     create_receiver,
     create_token,
-    ready_receiver,
     requested_at,
+    served_path,
 )
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -66,7 +66,7 @@ async def test_a_signed_push_fetches_the_new_commit_and_applies_it_at_once(
         "resources": [{"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
                        "name": "fleet"}],
     })  # fmt: skip
-    path = (await ready_receiver(kube, namespace, "github"))["status"]["webhookPath"]
+    path = await served_path(delivery_pipeline, kube, namespace, "github")
     head = git_server.commit(repo, {"app/config.yaml": config_map("green")})
 
     started = time.monotonic()
@@ -92,7 +92,7 @@ async def test_a_signed_push_fetches_the_new_commit_and_applies_it_at_once(
     assert event["source"]["component"] == "notification-controller"
 
 
-async def push_receiver(kube: KubeClient, namespace: str) -> str:
+async def push_receiver(hooks: Webhooks, kube: KubeClient, namespace: str) -> str:
     """A GitHub Receiver for push events on GitRepository ``fleet``; return its path."""
     await create_git_repository(kube, namespace, "fleet")
     await create_token(kube, namespace)
@@ -100,14 +100,14 @@ async def push_receiver(kube: KubeClient, namespace: str) -> str:
         "type": "github", "events": ["push"],
         "resources": [{"kind": "GitRepository", "name": "fleet"}],
     })  # fmt: skip
-    path = (await ready_receiver(kube, namespace, "github"))["status"]["webhookPath"]
+    path = await served_path(hooks, kube, namespace, "github")
     return path
 
 
 async def test_a_ping_is_answered_without_asking_anything(
     kube: KubeClient, namespace: str, webhooks: Webhooks
 ) -> None:
-    path = await push_receiver(kube, namespace)
+    path = await push_receiver(webhooks, kube, namespace)
     body = json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}).encode()
 
     status, text = await webhooks.post(path, body, github_headers(body, event="ping"))
@@ -119,7 +119,7 @@ async def test_a_ping_is_answered_without_asking_anything(
 async def test_an_event_outside_spec_events_asks_nothing(
     kube: KubeClient, namespace: str, webhooks: Webhooks
 ) -> None:
-    path = await push_receiver(kube, namespace)
+    path = await push_receiver(webhooks, kube, namespace)
     body = json.dumps({"action": "opened"}).encode()
 
     status, text = await webhooks.post(path, body, github_headers(body, event="issues"))

@@ -12,8 +12,8 @@ from tests.integration.notification.conftest import (
     create_git_repository,
     create_receiver,
     create_token,
-    ready_receiver,
     requested_at,
+    served_path,
 )
 from tide.kube.client import KubeClient
 from tide.notification.payloads import sign
@@ -25,19 +25,19 @@ pytestmark = pytest.mark.integration
 BODY = json.dumps({"ref": "refs/heads/main"}).encode()
 
 
-async def hmac_receiver(kube: KubeClient, namespace: str) -> str:
+async def hmac_receiver(hooks: Webhooks, kube: KubeClient, namespace: str) -> str:
     await create_git_repository(kube, namespace, "fleet")
     await create_token(kube, namespace)
     await create_receiver(kube, namespace, "hook", {
         "type": "generic-hmac", "resources": [{"kind": "GitRepository", "name": "fleet"}],
     })  # fmt: skip
-    return (await ready_receiver(kube, namespace, "hook"))["status"]["webhookPath"]
+    return await served_path(hooks, kube, namespace, "hook")
 
 
 async def test_a_bad_signature_gets_401_and_a_warning_and_asks_nothing(
     kube: KubeClient, namespace: str, webhooks: Webhooks
 ) -> None:
-    path = await hmac_receiver(kube, namespace)
+    path = await hmac_receiver(webhooks, kube, namespace)
 
     status, text = await webhooks.post(path, BODY, {"X-Signature": sign(BODY, "guessed")})
 
@@ -60,7 +60,7 @@ async def test_a_bad_signature_gets_401_and_a_warning_and_asks_nothing(
 async def test_a_missing_signature_gets_401(
     kube: KubeClient, namespace: str, webhooks: Webhooks
 ) -> None:
-    path = await hmac_receiver(kube, namespace)
+    path = await hmac_receiver(webhooks, kube, namespace)
 
     status, text = await webhooks.post(path, BODY)
 
@@ -71,7 +71,7 @@ async def test_a_missing_signature_gets_401(
 async def test_a_body_over_the_bound_gets_413_without_being_read_whole(
     kube: KubeClient, namespace: str, webhooks: Webhooks
 ) -> None:
-    path = await hmac_receiver(kube, namespace)
+    path = await hmac_receiver(webhooks, kube, namespace)
     huge = b"x" * (MAX_BODY + 1)
 
     status, _ = await webhooks.post(path, huge, {"X-Signature": sign(huge, "r3ceiver-t0ken")})
@@ -83,7 +83,7 @@ async def test_a_body_over_the_bound_gets_413_without_being_read_whole(
 async def test_a_chunked_body_over_the_bound_gets_413(
     kube: KubeClient, namespace: str, webhooks: Webhooks
 ) -> None:
-    path = await hmac_receiver(kube, namespace)
+    path = await hmac_receiver(webhooks, kube, namespace)
 
     async def chunks():  # type: ignore[no-untyped-def]
         for _ in range(MAX_BODY // 65536 + 2):
@@ -97,7 +97,7 @@ async def test_a_chunked_body_over_the_bound_gets_413(
 async def test_unknown_paths_get_404_and_other_methods_405(
     kube: KubeClient, namespace: str, webhooks: Webhooks
 ) -> None:
-    path = await hmac_receiver(kube, namespace)
+    path = await hmac_receiver(webhooks, kube, namespace)
 
     assert (await webhooks.post("/hook/" + "0" * 64))[0] == 404
     assert (await webhooks.post("/elsewhere"))[0] == 404
@@ -108,7 +108,7 @@ async def test_unknown_paths_get_404_and_other_methods_405(
 async def test_a_suspended_receiver_answers_503_and_asks_nothing(
     kube: KubeClient, namespace: str, webhooks: Webhooks
 ) -> None:
-    path = await hmac_receiver(kube, namespace)
+    path = await hmac_receiver(webhooks, kube, namespace)
     await kube.patch_merge(RECEIVER, "hook", {"spec": {"suspend": True}}, namespace=namespace)
 
     cache = webhooks.manager.cache_for(RECEIVER)

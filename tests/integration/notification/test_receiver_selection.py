@@ -12,8 +12,8 @@ from tests.integration.notification.conftest import (
     create_git_repository,
     create_receiver,
     create_token,
-    ready_receiver,
     requested_at,
+    served_path,
 )
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -32,7 +32,7 @@ async def test_a_wildcard_with_match_labels_asks_every_labelled_object(
         "type": "generic",
         "resources": [{"kind": "GitRepository", "name": "*", "matchLabels": {"team": "web"}}],
     })  # fmt: skip
-    path = (await ready_receiver(kube, namespace, "hook"))["status"]["webhookPath"]
+    path = await served_path(webhooks, kube, namespace, "hook")
 
     status, _ = await webhooks.post(path)
 
@@ -57,7 +57,7 @@ async def test_a_missing_object_gets_500_and_a_warning_but_the_others_are_asked(
         "resources": [{"kind": "GitRepository", "name": "absent"},
                       {"kind": "GitRepository", "name": "present"}],
     })  # fmt: skip
-    path = (await ready_receiver(kube, namespace, "hook"))["status"]["webhookPath"]
+    path = await served_path(webhooks, kube, namespace, "hook")
 
     status, text = await webhooks.post(path)
 
@@ -80,7 +80,7 @@ async def test_resource_filter_asks_only_the_objects_it_accepts(
                       {"kind": "GitRepository", "name": "other"}],
         "resourceFilter": "req.image.startsWith(res.metadata.labels.app + ':')",
     })  # fmt: skip
-    path = (await ready_receiver(kube, namespace, "hook"))["status"]["webhookPath"]
+    path = await served_path(webhooks, kube, namespace, "hook")
 
     status, _ = await webhooks.post(path, json.dumps({"image": "podinfo:6.7.0"}).encode())
 
@@ -118,7 +118,7 @@ async def test_cross_namespace_resources_are_asked_unless_locked_down(
             "type": "generic",
             "resources": [{"kind": "GitRepository", "name": "shared", "namespace": other}],
         })  # fmt: skip
-        path = (await ready_receiver(kube, namespace, "hook"))["status"]["webhookPath"]
+        path = await served_path(webhooks, kube, namespace, "hook")
 
         assert (await webhooks.post(path))[0] == 200
         assert await requested_at(kube, other, "shared") is not None

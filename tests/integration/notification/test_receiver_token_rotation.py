@@ -12,8 +12,8 @@ from tests.integration.notification.conftest import (
     create_git_repository,
     create_receiver,
     create_token,
-    ready_receiver,
     requested_at,
+    served_path,
 )
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -32,7 +32,7 @@ async def test_a_rotated_watched_token_moves_the_webhook_path_at_once(
         "type": "generic", "interval": "1h",
         "resources": [{"kind": "GitRepository", "name": "fleet"}],
     })  # fmt: skip
-    old = (await ready_receiver(kube, namespace, "hook"))["status"]["webhookPath"]
+    old = await served_path(webhooks, kube, namespace, "hook")
     new = webhook_path("second", "hook", namespace)
 
     await kube.patch_merge(resources.SECRET, "webhook-token", {
@@ -61,7 +61,7 @@ async def test_a_deleted_token_withdraws_the_path(
     await create_receiver(kube, namespace, "hook", {
         "type": "generic", "resources": [{"kind": "GitRepository", "name": "fleet"}],
     })  # fmt: skip
-    path = (await ready_receiver(kube, namespace, "hook"))["status"]["webhookPath"]
+    path = await served_path(webhooks, kube, namespace, "hook")
 
     await kube.delete(resources.SECRET, "webhook-token", namespace=namespace)
 
