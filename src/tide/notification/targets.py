@@ -93,6 +93,11 @@ async def request_reconciles(
     for ref in refs:
         try:
             rt, namespace = check_reference(ref, receiver_namespace, policy)
+            if ref.name != "*" and resource_filter is None:
+                # Nothing to read first: the patch itself says whether the object exists.
+                await _annotate(client, rt, ref.name, namespace, stamp)
+                outcome.requested.append(f"{rt.kind}/{namespace}/{ref.name}")
+                continue
             objects = await _select(client, rt, ref, namespace)
         except (ValueError, KubeError) as error:
             outcome.failures.append(str(error))
@@ -103,13 +108,22 @@ async def request_reconciles(
                 if resource_filter is not None and not resource_filter.accepts(obj, payload):
                     log.debug("%s: resourceFilter is false; not asked to reconcile", name)
                     continue
-                patch = {"metadata": {"annotations": {REQUESTED_AT: stamp}}}
-                await client.patch_merge(rt, obj["metadata"]["name"], patch, namespace=namespace)
+                await _annotate(client, rt, obj["metadata"]["name"], namespace, stamp)
             except (FilterError, KubeError) as error:
                 outcome.failures.append(f"{name}: {error}")
                 continue
             outcome.requested.append(name)
     return outcome
+
+
+async def _annotate(
+    client: KubeClient, rt: ResourceType, name: str, namespace: str, stamp: str
+) -> None:
+    patch = {"metadata": {"annotations": {REQUESTED_AT: stamp}}}
+    try:
+        await client.patch_merge(rt, name, patch, namespace=namespace)
+    except KubeNotFound as error:
+        raise KubeNotFound(f"{rt.kind} '{namespace}/{name}' not found") from error
 
 
 async def _select(
