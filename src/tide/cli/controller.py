@@ -4,9 +4,9 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
-``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiver-addr``), so a Flux user's
-Deployment arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
-:mod:`tide.cli._flags`).
+``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
+``--receiver-addr``)), so a Flux user's Deployment arguments carry over. Boolean flags take
+Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
 ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
 Kustomization controller (Flux sets none).
 
@@ -141,7 +141,14 @@ def run(
             help="Refuse kustomizations that refer to remote bases (anything not in the artifact).",
         ),
     ] = False,
-    receiver_addr: Annotated[str, Option(help="Where Receiver webhooks are served.")] = ":9292",
+    receiver_addr: Annotated[
+        str,
+        Option(
+            "--receiver-addr",
+            "--receiverAddr",  # Flux's own spelling, so its Deployment arguments work unchanged
+            help="Where Receiver webhooks are served.",
+        ),
+    ] = ":9292",
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
