@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from tide.cli import controller, dev, install
+from tide.cli import controller, dev, events, get, install, operate
 from tide.cli._flags import normalise_bool_flags
 
 __all__ = ["app"]
@@ -30,6 +30,11 @@ app = _Tide(
 app.command("controller")(controller.run)
 app.command("install")(install.run)
 app.add_typer(dev.app, name="dev")
+app.add_typer(get.app, name="get")
+app.command("events")(events.run)
+app.add_typer(operate.suspend_app, name="suspend")
+app.add_typer(operate.resume_app, name="resume")
+app.add_typer(operate.reconcile_app, name="reconcile")
 
 if __name__ == "__main__":
     app()
