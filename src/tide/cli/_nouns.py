@@ -37,6 +37,11 @@ class Noun:
         return self.info.kind
 
     @property
+    def a_kind(self) -> str:
+        """Return the kind with its article, for help texts ("an ImagePolicy")."""
+        return f"{'an' if self.kind[0] in 'AEIOU' else 'a'} {self.kind}"
+
+    @property
     def path(self) -> str:
         """Return the words a user types after the verb, e.g. ``source git``."""
         return f"{self.group} {self.word}" if self.group else self.word

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from tide.cli import controller, dev, events, get, install, operate
+from tide.cli import controller, dev, events, get, install, operate, tree, why
 from tide.cli._flags import normalise_bool_flags
 
 __all__ = ["app"]
@@ -35,6 +35,8 @@ app.command("events")(events.run)
 app.add_typer(operate.suspend_app, name="suspend")
 app.add_typer(operate.resume_app, name="resume")
 app.add_typer(operate.reconcile_app, name="reconcile")
+app.add_typer(tree.app, name="tree")
+app.add_typer(why.app, name="why")
 
 if __name__ == "__main__":
     app()

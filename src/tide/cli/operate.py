@@ -324,7 +324,7 @@ def _register() -> None:
             app.add_typer(groups[group], name=group, help=f"{verb} {plural}.")
         for noun in nouns():
             where = groups[noun.group] if noun.group else app
-            where.command(noun.word, help=f"{verb} a {noun.kind}.")(build(noun))
+            where.command(noun.word, help=f"{verb} {noun.a_kind}.")(build(noun))
 
 
 _register()

@@ -160,3 +160,67 @@ async def test_no_cluster_reachable_is_one_line_and_exit_code_1(tmp_path: Path) 
     assert "Traceback" not in ran.stderr
     assert len(ran.stderr.strip().splitlines()) == 1
     assert ran.stderr.startswith("✗ ")
+
+
+CHILD = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: child
+spec:
+  interval: 10m
+  path: ./app
+  prune: true
+  targetNamespace: {namespace}
+  sourceRef:
+    kind: GitRepository
+    name: fleet
+"""
+
+
+async def test_tree_expands_nested_kustomizations_and_why_names_the_root_cause(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    namespace: str,
+    git_server: GitServer,
+    controllers: Manager,
+) -> None:
+    repo = f"tree-{namespace[-8:]}"
+    git_server.create_repo(repo, {
+        "app/greeting.yaml": CONFIG.format(text="hello"),
+        "clusters/child.yaml": CHILD.format(namespace=namespace),
+        "clusters/settings.yaml": CONFIG.format(text="x").replace("greeting", "settings"),
+    })  # fmt: skip
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "root", {"path": "./clusters"})
+    await create_kustomization(kube, namespace, "broken", {"path": "./does/not/exist"})
+    await create_kustomization(kube, namespace, "waits", {
+        "path": "./app", "dependsOn": [{"name": "broken"}],
+    })  # fmt: skip
+    await wait_for(kube, namespace, "root", status="True")
+    await wait_for(kube, namespace, "child", status="True")
+    await wait_for(kube, namespace, "waits", status="False", reason="DependencyNotReady")
+    kubeconfig = control_plane.kubeconfig
+
+    tree = await tide(kubeconfig, "tree", "kustomization", "root", "-n", namespace)
+    assert tree.code == 0, tree.stderr
+    assert tree.stdout.splitlines() == [
+        f"Kustomization/{namespace}/root",
+        f"├── Kustomization/{namespace}/child",
+        f"│   └── ConfigMap/{namespace}/greeting",
+        f"└── ConfigMap/{namespace}/settings",
+    ]
+
+    why = await tide(kubeconfig, "why", "kustomization", "waits", "-n", namespace)
+    assert why.code == 1
+    lines = why.stdout.splitlines()
+    assert lines[0].startswith(
+        f"✗ Kustomization/{namespace}/waits is not Ready (DependencyNotReady)"
+    )
+    assert lines[1].startswith(f"  → depends on Kustomization/{namespace}/broken: not Ready")
+    assert lines[-1].startswith(f"root cause: Kustomization/{namespace}/broken — ")
+    assert "does/not/exist" in lines[-1]
+
+    fine = await tide(kubeconfig, "why", "source", "git", "fleet", "-n", namespace)
+    assert fine.code == 0
+    assert fine.stdout.startswith(f"✔ GitRepository/{namespace}/fleet is Ready: stored artifact")
