@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tide.api.meta import parse_duration
 from tide.kube.client import KubeClient
@@ -113,10 +114,15 @@ class ClusterOptions:
         return None if self.all_namespaces else self.namespace
 
     @contextlib.asynccontextmanager
-    async def client(self) -> AsyncIterator[KubeClient]:
-        """Connect as the kubeconfig says; close the connection afterwards."""
+    async def client(self, *, field_manager: str = "tide") -> AsyncIterator[KubeClient]:
+        """Connect as the kubeconfig says; close the connection afterwards.
+
+        Args:
+            field_manager: the manager name of writes (a dry run as the controller uses the
+                controller's, so ownership of fields is judged as the controller's apply).
+        """
         client = KubeClient.from_kubeconfig(
-            self.kubeconfig, context=self.context, field_manager="tide"
+            self.kubeconfig, context=self.context, field_manager=field_manager
         )
         try:
             yield client
@@ -124,21 +130,23 @@ class ClusterOptions:
             await client.close()
 
 
-def run_command(work: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; turn its failures into one line on stderr and exit 1.
+def run_command(work: Coroutine[Any, Any, T], *, failure_code: int = 1) -> T:
+    """Run a command's coroutine; turn its failures into one line on stderr and an exit code.
+
+    Args:
+        work: the command's body.
+        failure_code: the exit code of a failure; 1 by default (``diff`` uses 2, its 1
+            meaning "there are differences").
 
     Ctrl-C exits 130 without a traceback, as a shell expects.
     """
     try:
         return asyncio.run(work)
-    except CommandError as error:
-        err.print(f"[red]✗[/] {error}")
-        raise typer.Exit(1) from None
-    except KubeError as error:
-        err.print(f"[red]✗[/] {error}")
-        raise typer.Exit(1) from None
+    except (CommandError, KubeError) as error:
+        err.print(f"[red]✗[/] {escape(str(error))}")
+        raise typer.Exit(failure_code) from None
     except OSError as error:  # no cluster reachable: connection refused, unknown host
-        err.print(f"[red]✗[/] cannot reach the cluster: {error}")
-        raise typer.Exit(1) from None
+        err.print(f"[red]✗[/] cannot reach the cluster: {escape(str(error))}")
+        raise typer.Exit(failure_code) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

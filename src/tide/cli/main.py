@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from tide.cli import controller, dev, events, get, install, operate, tree, why
+from tide.cli import build, controller, dev, diff, events, get, install, operate, tree, why
 from tide.cli._flags import normalise_bool_flags
 
 __all__ = ["app"]
@@ -37,6 +37,8 @@ app.add_typer(operate.resume_app, name="resume")
 app.add_typer(operate.reconcile_app, name="reconcile")
 app.add_typer(tree.app, name="tree")
 app.add_typer(why.app, name="why")
+app.add_typer(build.app, name="build")
+app.add_typer(diff.app, name="diff")
 
 if __name__ == "__main__":
     app()
