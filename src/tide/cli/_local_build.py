@@ -58,11 +58,11 @@ def _work_tree(folder: Path) -> Path:
     return Path(top).resolve() if top else folder
 
 
-def _build_copy(folder: Path, options: BuildOptions) -> list[dict[str, Any]]:
+def _build_copy(folder: Path, root: Path | None, options: BuildOptions) -> list[dict[str, Any]]:
     folder = folder.resolve()
     if not folder.is_dir():
         raise CommandError(f"--path '{folder}' is not a folder")
-    root = _work_tree(folder)
+    root = root.resolve() if root is not None else _work_tree(folder)
     relative = folder.relative_to(root)
     with tempfile.TemporaryDirectory(prefix="tide-build-") as scratch:
         copy = Path(scratch) / "root"
@@ -71,7 +71,11 @@ def _build_copy(folder: Path, options: BuildOptions) -> list[dict[str, Any]]:
 
 
 async def build_folder(
-    kustomization: Kustomization, folder: Path, *, client: KubeClient | None
+    kustomization: Kustomization,
+    folder: Path,
+    *,
+    client: KubeClient | None,
+    root: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Return the objects the controller would apply for ``kustomization`` built from ``folder``.
 
@@ -80,6 +84,8 @@ async def build_folder(
         folder: the local folder standing for ``spec.path``.
         client: where ``postBuild.substituteFrom`` is read; None builds offline, with only the
             inline ``postBuild.substitute`` variables.
+        root: the tree ``folder`` lies in, as an artifact's root; default the Git work tree
+            holding ``folder`` (or ``folder`` itself outside Git).
 
     Raises:
         CommandError: the folder does not exist, kustomize or substitution failed, or a
@@ -88,7 +94,7 @@ async def build_folder(
     spec = kustomization.spec
     options = BuildOptions.from_spec(spec, timeout=parse_duration(spec.timeout or spec.interval))
     try:
-        objects = await asyncio.to_thread(_build_copy, folder, options)
+        objects = await asyncio.to_thread(_build_copy, folder, root, options)
         if client is not None:
             variables = await inputs.substitution_variables(kustomization, client)
         elif spec.post_build is not None and spec.post_build.substitute:

@@ -36,14 +36,14 @@ from tide.kube.discovery import RESTMapper
 from tide.kube.resources import resource_type
 from tide.kube.ssa.diff import has_drifted, normalise
 
-__all__ = ["app", "masked"]
+__all__ = ["Differences", "app", "changes_for", "masked"]
 
 app = typer.Typer(help="Show what applying local changes would do.", no_args_is_help=True)
 
 _MASK = "***"
 
 
-class _Differences(Exception):
+class Differences(Exception):
     """There are differences: exit 1 after printing them."""
 
 
@@ -107,37 +107,51 @@ async def _diff_object(
     return f"► {_subject(manifest)} drifted\n{_unified(live, dry_run)}"
 
 
+async def changes_for(
+    client: KubeClient, obj: dict[str, Any], folder: Path, *, root: Path | None = None
+) -> list[str]:
+    """Return what applying ``folder`` for Kustomization ``obj`` would change, one entry each.
+
+    Raises:
+        CommandError: the folder does not build (the controller's message).
+    """
+    kustomization = parse_kustomization(obj)
+    built = await build_folder(kustomization, folder, client=client, root=root)
+    mapper = RESTMapper(client)
+    default_namespace = kustomization.spec.target_namespace or (
+        kustomization.metadata.namespace or "default"
+    )
+    changes: list[str] = []
+    built_ids = set()
+    for each in built:
+        change = await _diff_object(client, mapper, each, default_namespace)
+        if change:
+            changes.append(change)
+        meta = each.get("metadata") or {}
+        group = str(each.get("apiVersion", "")).rpartition("/")[0]
+        built_ids.add((meta.get("namespace") or "", meta.get("name"), group, each.get("kind")))
+    if kustomization.spec.prune:
+        for ref in _inventory.entries_of(obj):
+            key = (ref.namespace, ref.name, ref.group, ref.kind)
+            loose = (default_namespace if ref.namespace else "", ref.name, ref.group, ref.kind)
+            if key not in built_ids and loose not in built_ids:
+                changes.append(f"► {ref} deleted")
+    return changes
+
+
 async def _diff(name: str, folder: Path, options: ClusterOptions) -> None:
     rt = resource_type("Kustomization")
-    changes: list[str] = []
     async with options.client(field_manager=kinds.KUSTOMIZE_CONTROLLER) as client:
         obj = await client.get_or_none(rt, name, namespace=options.namespace)
         if obj is None:
             raise CommandError(
                 f'Kustomization "{name}" not found in "{options.namespace}" namespace'
             )
-        kustomization = parse_kustomization(obj)
-        built = await build_folder(kustomization, folder, client=client)
-        mapper = RESTMapper(client)
-        default_namespace = kustomization.spec.target_namespace or options.namespace
-        built_ids = set()
-        for each in built:
-            change = await _diff_object(client, mapper, each, default_namespace)
-            if change:
-                changes.append(change)
-            meta = each.get("metadata") or {}
-            group = str(each.get("apiVersion", "")).rpartition("/")[0]
-            built_ids.add((meta.get("namespace") or "", meta.get("name"), group, each.get("kind")))
-        if kustomization.spec.prune:
-            for ref in _inventory.entries_of(obj):
-                key = (ref.namespace, ref.name, ref.group, ref.kind)
-                loose = (default_namespace if ref.namespace else "", ref.name, ref.group, ref.kind)
-                if key not in built_ids and loose not in built_ids:
-                    changes.append(f"► {ref} deleted")
+        changes = await changes_for(client, obj, folder)
     for change in changes:
         out.print(change, markup=False, highlight=False, soft_wrap=True)
     if changes:
-        raise _Differences
+        raise Differences
 
 
 @app.command("kustomization")
@@ -152,7 +166,7 @@ def kustomization(
     options = ClusterOptions.of(namespace=namespace, kubeconfig=kubeconfig, context=context)
     try:
         run_command(_diff(name, path, options), failure_code=2)
-    except _Differences:
+    except Differences:
         raise typer.Exit(1) from None
 
 

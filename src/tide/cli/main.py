@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from tide.cli import build, controller, dev, diff, events, get, install, operate, tree, why
+from tide.cli import build, controller, dev, diff, events, get, install, operate, plan, tree, why
 from tide.cli._flags import normalise_bool_flags
 
 __all__ = ["app"]
@@ -39,6 +39,7 @@ app.add_typer(tree.app, name="tree")
 app.add_typer(why.app, name="why")
 app.add_typer(build.app, name="build")
 app.add_typer(diff.app, name="diff")
+app.command("plan")(plan.run)
 
 if __name__ == "__main__":
     app()

@@ -141,3 +141,46 @@ async def test_build_offline_and_the_errors_of_build_and_diff(
                         "--kustomization-file", str(manifest))  # fmt: skip
     assert broken.code == 1
     assert "nothere.yaml" in broken.stderr and "Traceback" not in broken.stderr
+
+
+async def test_plan_previews_a_branch_against_the_live_cluster_without_writing(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    namespace: str,
+    git_server: GitServer,
+    controllers: Manager,
+) -> None:
+    repo = f"plan-{namespace[-8:]}"
+    git_server.create_repo(repo, FILES)
+    feature = git_server.commit(repo, {
+        "app/greeting.yaml": GREETING.replace("${text}", "${text}, from a branch"),
+        "app/old.yaml": EXTRA,
+    }, branch="feature")  # fmt: skip
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "app", {
+        "path": "./app", "postBuild": {"substitute": {"text": "hello"}},
+    })  # fmt: skip
+    await wait_for(kube, namespace, "app", status="True")
+    kubeconfig = control_plane.kubeconfig
+    flags = ("--source", "fleet", "-n", namespace)
+
+    current = await tide(kubeconfig, "plan", "--revision", "main", *flags)
+    assert current.code == 0, current.stderr
+    assert current.stdout.startswith(
+        f"✔ Kustomization {namespace}/app (./app): no changes at main@"
+    )
+
+    planned = await tide(kubeconfig, "plan", "--revision", "feature", *flags)
+    assert planned.code == 1, planned.stderr
+    lines = planned.stdout
+    assert lines.startswith(f"✎ Kustomization {namespace}/app (./app) at feature@sha1:{feature}:")
+    assert f"► ConfigMap/{namespace}/greeting drifted" in lines
+    assert "+  text: hello, from a branch\n" in lines
+    assert f"► ConfigMap/{namespace}/extra created" in lines
+    assert f"► ConfigMap/{namespace}/old deleted" in lines
+    live = await kube.get(resources.CONFIG_MAP, "greeting", namespace=namespace)
+    assert live["data"] == {"text": "hello"}
+
+    unknown = await tide(kubeconfig, "plan", "--revision", "no-such-branch", *flags)
+    assert unknown.code == 2
+    assert "revision 'no-such-branch' is not a branch, tag or full commit sha" in unknown.stderr
