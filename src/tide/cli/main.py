@@ -7,7 +7,22 @@ from typing import Any
 
 import typer
 
-from tide.cli import build, controller, dev, diff, events, get, install, operate, plan, tree, why
+from tide.cli import (
+    build,
+    controller,
+    dev,
+    diff,
+    events,
+    export,
+    get,
+    install,
+    operate,
+    plan,
+    stats,
+    trace,
+    tree,
+    why,
+)
 from tide.cli._flags import normalise_bool_flags
 
 __all__ = ["app"]
@@ -40,6 +55,9 @@ app.add_typer(why.app, name="why")
 app.add_typer(build.app, name="build")
 app.add_typer(diff.app, name="diff")
 app.command("plan")(plan.run)
+app.add_typer(export.app, name="export")
+app.command("stats")(stats.run)
+app.command("trace")(trace.run)
 
 if __name__ == "__main__":
     app()

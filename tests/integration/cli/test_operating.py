@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.integration.kustomize.common import create_kustomization, given_source, wait_for
 from tide.kube import resources
@@ -224,3 +225,55 @@ async def test_tree_expands_nested_kustomizations_and_why_names_the_root_cause(
     fine = await tide(kubeconfig, "why", "source", "git", "fleet", "-n", namespace)
     assert fine.code == 0
     assert fine.stdout.startswith(f"✔ GitRepository/{namespace}/fleet is Ready: stored artifact")
+
+
+async def test_trace_export_and_stats_describe_what_runs(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    namespace: str,
+    git_server: GitServer,
+    controllers: Manager,
+) -> None:
+    repo = f"trace-{namespace[-8:]}"
+    commit = git_server.create_repo(repo, {"app/greeting.yaml": CONFIG.format(text="hi")})
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "app", {"path": "./app"})
+    await wait_for(kube, namespace, "app", status="True")
+    annotations = {"reconcile.fluxcd.io/requestedAt": "once", "team": "web"}
+    patch = {"metadata": {"annotations": annotations}}
+    await kube.patch_merge(KUSTOMIZATION, "app", patch, namespace=namespace)
+    kubeconfig = control_plane.kubeconfig
+    revision = f"main@sha1:{commit}"
+
+    traced = await tide(kubeconfig, "trace", "configmap", "greeting", "-n", namespace)
+    assert traced.code == 0, traced.stderr
+    blocks = [block.strip().splitlines() for block in traced.stdout.split("---")]
+    assert blocks[0] == [
+        "Object:        ConfigMap/greeting",
+        f"Namespace:     {namespace}",
+        "Status:        Managed by Flux",
+    ]
+    assert blocks[1][:4] == [
+        "Kustomization: app", f"Namespace:     {namespace}", "Path:          ./app",
+        f"Revision:      {revision}",
+    ]  # fmt: skip
+    assert blocks[1][-1] == f"Message:       Applied revision: {revision}"
+    assert blocks[2][0] == "GitRepository: fleet"
+    assert f"URL:           {git_server.http_url(repo)}" in blocks[2]
+
+    exported = await tide(kubeconfig, "export", "kustomization", "app", "-n", namespace)
+    assert exported.code == 0, exported.stderr
+    [document] = list(yaml.safe_load_all(exported.stdout))
+    assert document["metadata"] == {
+        "name": "app", "namespace": namespace, "annotations": {"team": "web"},
+    }  # fmt: skip
+    assert document["spec"]["path"] == "./app" and "status" not in document
+    assert document["apiVersion"] == "kustomize.toolkit.fluxcd.io/v1"
+
+    stats = await tide(kubeconfig, "stats", "-n", namespace)
+    assert stats.code == 0, stats.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in stats.stdout.splitlines()[1:]}
+    assert rows["Kustomization"] == ["1", "0", "0", "-"]
+    assert rows["GitRepository"][:3] == ["1", "0", "0"]
+    assert rows["GitRepository"][4] in ("B", "KiB")
+    assert rows["HelmRelease"] == ["0", "0", "0", "-"]
