@@ -10,6 +10,8 @@ import typer
 from tide.cli import (
     build,
     controller,
+    create,
+    delete,
     dev,
     diff,
     events,
@@ -58,6 +60,8 @@ app.command("plan")(plan.run)
 app.add_typer(export.app, name="export")
 app.command("stats")(stats.run)
 app.command("trace")(trace.run)
+app.add_typer(create.app, name="create")
+app.add_typer(delete.app, name="delete")
 
 if __name__ == "__main__":
     app()

@@ -122,10 +122,13 @@ async def request_reconcile(
     return stamp
 
 
-def _verdict(obj: Mapping[str, Any], requested: str) -> tuple[bool, str] | None:
-    """Return (ready, message) once ``requested`` was handled and Ready decided, else None."""
+def _verdict(obj: Mapping[str, Any], requested: str | None) -> tuple[bool, str] | None:
+    """Return (ready, message) once ``requested`` was handled and Ready decided, else None.
+
+    ``requested`` None: only the current generation's Ready verdict is awaited (a new object).
+    """
     status = obj.get("status") or {}
-    if status.get("lastHandledReconcileAt") != requested:
+    if requested is not None and status.get("lastHandledReconcileAt") != requested:
         return None
     generation = (obj.get("metadata") or {}).get("generation")
     if generation is not None and status.get("observedGeneration", generation) < generation:
@@ -137,9 +140,14 @@ def _verdict(obj: Mapping[str, Any], requested: str) -> tuple[bool, str] | None:
 
 
 async def wait_handled(
-    client: KubeClient, target_kind: str, name: str, namespace: str, requested: str, timeout: float
+    client: KubeClient,
+    target_kind: str,
+    name: str,
+    namespace: str,
+    requested: str | None,
+    timeout: float,
 ) -> dict[str, Any]:
-    """Wait until the object handled ``requested`` and is Ready; return it.
+    """Wait until the object handled ``requested`` (None: any reconcile) and is Ready; return it.
 
     Raises:
         CommandError: Ready=False (with its message), the object went away, or ``timeout``.

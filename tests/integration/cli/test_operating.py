@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.integration.helpers import eventually
 from tests.integration.kustomize.common import create_kustomization, given_source, wait_for
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -277,3 +278,51 @@ async def test_trace_export_and_stats_describe_what_runs(
     assert rows["GitRepository"][:3] == ["1", "0", "0"]
     assert rows["GitRepository"][4] in ("B", "KiB")
     assert rows["HelmRelease"] == ["0", "0", "0", "-"]
+
+
+async def test_create_applies_and_waits_and_delete_removes(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    namespace: str,
+    git_server: GitServer,
+    controllers: Manager,
+) -> None:
+    repo = f"create-{namespace[-8:]}"
+    commit = git_server.create_repo(repo, {"app/greeting.yaml": CONFIG.format(text="made")})
+    kubeconfig = control_plane.kubeconfig
+    scope = ("-n", namespace)
+
+    exported = await tide(kubeconfig, "create", "kustomization", "app", "--source", "fleet",
+                          "--path", "./app", "--prune", "--export", *scope)  # fmt: skip
+    assert exported.code == 0, exported.stderr
+    assert yaml.safe_load(exported.stdout)["spec"] == {
+        "interval": "1m", "path": "./app", "prune": True,
+        "sourceRef": {"kind": "GitRepository", "name": "fleet"},
+    }  # fmt: skip
+    assert await kube.get_or_none(KUSTOMIZATION, "app", namespace=namespace) is None
+
+    source = await tide(kubeconfig, "create", "source", "git", "fleet", "--url",
+                        git_server.http_url(repo), "--branch", "main", *scope)  # fmt: skip
+    assert source.code == 0, source.stderr
+    assert "✔ GitRepository fleet is ready" in source.stderr
+    created = await tide(kubeconfig, "create", "kustomization", "app", "--source",
+                         "GitRepository/fleet", "--path", "./app", "--prune",
+                         "--target-namespace", namespace, *scope)  # fmt: skip
+    assert created.code == 0, created.stderr
+    obj = await kube.get(KUSTOMIZATION, "app", namespace=namespace)
+    assert obj["status"]["lastAppliedRevision"] == f"main@sha1:{commit}"
+    assert (await kube.get(resources.CONFIG_MAP, "greeting", namespace=namespace))["data"] == {
+        "text": "made"
+    }
+
+    bad = await tide(kubeconfig, "create", "source", "git", "x", "--url", "ftp://x", *scope)
+    assert bad.code == 2 and "spec.url" in bad.stderr
+
+    deleted = await tide(kubeconfig, "delete", "kustomization", "app", "--silent", *scope)
+    assert deleted.code == 0, deleted.stderr
+    assert "✔ Kustomization deleted" in deleted.stderr
+
+    async def gone() -> bool:
+        return await kube.get_or_none(resources.CONFIG_MAP, "greeting", namespace=namespace) is None
+
+    await eventually(gone, what="the pruned ConfigMap to go with its Kustomization")
