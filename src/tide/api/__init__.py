@@ -45,6 +45,7 @@ from tide.api.kustomize import (
     KustomizationStatus,
 )
 from tide.api.meta import (
+    APIVersions,
     Artifact,
     Condition,
     CrossNamespaceSourceReference,
@@ -92,6 +93,7 @@ from tide.api.source import (
 
 __all__ = [
     "KINDS",
+    "APIVersions",
     "Alert",
     "AlertSpec",
     "AlertStatus",

@@ -22,6 +22,7 @@ from tide.api._kustomize_types import Image, JSON6902Patch, Patch
 from tide.api._shared import KubeConfigReference
 from tide.api.kustomize import ResourceInventory
 from tide.api.meta import (
+    APIVersions,
     Duration,
     FluxModel,
     FluxObject,
@@ -346,7 +347,4 @@ class HelmReleaseStatus(ReconcileStatus):
 class HelmRelease(FluxObject[HelmReleaseSpec, HelmReleaseStatus]):
     """A Helm release installed from a chart and kept in sync with its values."""
 
-    GROUP: ClassVar[str] = "helm.toolkit.fluxcd.io"
-    VERSION: ClassVar[str] = "v2"
-    KIND: ClassVar[str] = "HelmRelease"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = ("v2beta2",)
+    API: ClassVar[APIVersions] = APIVersions("helm.toolkit.fluxcd.io", "v2", ("v2beta2",))

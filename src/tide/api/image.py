@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from tide.api._shared import AccessFrom, LabelSelector
 from tide.api._source_types import GitRepositoryRef
 from tide.api.meta import (
+    APIVersions,
     Duration,
     FluxModel,
     FluxObject,
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 GROUP = "image.toolkit.fluxcd.io"
-_OLDER: tuple[str, ...] = ("v1beta2",)
+_V1 = APIVersions(GROUP, "v1", ("v1beta2",))
 _SIG_TAGS = r"^.*\.sig$"
 """Cosign signature tags, excluded by default as Flux does."""
 
@@ -113,10 +114,7 @@ class ImageRepositoryStatus(ReconcileStatus):
 class ImageRepository(FluxObject[ImageRepositorySpec, ImageRepositoryStatus]):
     """An image repository whose tags are scanned for ImagePolicies."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "ImageRepository"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
 class SemVerPolicy(FluxModel):
@@ -229,10 +227,7 @@ class ImagePolicyStatus(ReconcileStatus):
 class ImagePolicy(FluxObject[ImagePolicySpec, ImagePolicyStatus]):
     """A rule that picks the latest image tag from an ImageRepository."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "ImagePolicy"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
 class AutomationSourceReference(FluxModel):
@@ -354,7 +349,4 @@ class ImageUpdateAutomationStatus(ReconcileStatus):
 class ImageUpdateAutomation(FluxObject[ImageUpdateAutomationSpec, ImageUpdateAutomationStatus]):
     """Commits image updates selected by ImagePolicies back to a Git repository."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "ImageUpdateAutomation"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1

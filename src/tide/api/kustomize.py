@@ -9,6 +9,7 @@ from pydantic import StringConstraints
 from tide.api._kustomize_types import CustomHealthCheck, Image, Patch, Selector
 from tide.api._shared import KubeConfigReference
 from tide.api.meta import (
+    APIVersions,
     CrossNamespaceSourceReference,
     Duration,
     FluxModel,
@@ -207,7 +208,4 @@ class KustomizationStatus(ReconcileStatus):
 class Kustomization(FluxObject[KustomizationSpec, KustomizationStatus]):
     """A kustomize overlay (or plain manifests) from a source, applied and kept in sync."""
 
-    GROUP: ClassVar[str] = "kustomize.toolkit.fluxcd.io"
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "Kustomization"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = ("v1beta2",)
+    API: ClassVar[APIVersions] = APIVersions("kustomize.toolkit.fluxcd.io", "v1", ("v1beta2",))

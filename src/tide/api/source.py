@@ -18,6 +18,7 @@ from tide.api._source_types import (
     OCIRepositoryVerification,
 )
 from tide.api.meta import (
+    APIVersions,
     Artifact,
     Duration,
     FluxModel,
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 GROUP = "source.toolkit.fluxcd.io"
-_OLDER: tuple[str, ...] = ("v1beta2",)
+_V1 = APIVersions(GROUP, "v1", ("v1beta2",))
 
 
 class GitRepositorySpec(FluxModel):
@@ -129,10 +130,7 @@ class GitRepositoryStatus(ReconcileStatus):
 class GitRepository(FluxObject[GitRepositorySpec, GitRepositoryStatus]):
     """A Git repository packaged as an artifact at a chosen revision."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "GitRepository"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
 class HelmRepositorySpec(FluxModel):
@@ -174,10 +172,7 @@ class HelmRepositoryStatus(ReconcileStatus):
 class HelmRepository(FluxObject[HelmRepositorySpec, HelmRepositoryStatus]):
     """A Helm chart repository whose index is packaged as an artifact."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "HelmRepository"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
 class HelmChartSpec(FluxModel):
@@ -225,10 +220,7 @@ class HelmChartStatus(ReconcileStatus):
 class HelmChart(FluxObject[HelmChartSpec, HelmChartStatus]):
     """A packaged Helm chart built from a HelmRepository, GitRepository or Bucket."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "HelmChart"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
 class OCIRepositorySpec(FluxModel):
@@ -280,10 +272,7 @@ class OCIRepositoryStatus(ReconcileStatus):
 class OCIRepository(FluxObject[OCIRepositorySpec, OCIRepositoryStatus]):
     """An OCI artifact (e.g. pushed with ``flux push artifact``) packaged for consumers."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "OCIRepository"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
 _BUCKET_RULES = (
@@ -389,7 +378,4 @@ class BucketStatus(ReconcileStatus):
 class Bucket(FluxObject[BucketSpec, BucketStatus]):
     """An object-storage bucket (S3, GCS, Azure Blob) packaged as an artifact."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "Bucket"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
