@@ -30,6 +30,7 @@ from tide.api.meta import (
     JSONValue,
     LocalObjectReference,
     ReconcileStatus,
+    SuspendableSpec,
     Time,
     cel_rules,
 )
@@ -196,7 +197,7 @@ class HelmReleaseDependency(FluxModel):
     """Namespace of the dependency; the HelmRelease's namespace by default."""
 
 
-class HelmReleaseSpec(FluxModel):
+class HelmReleaseSpec(SuspendableSpec):
     """Which chart to install, with which values, and how each Helm action behaves."""
 
     model_config = ConfigDict(
@@ -217,8 +218,6 @@ class HelmReleaseSpec(FluxModel):
     """How often the release is reconciled."""
     kube_config: KubeConfigReference | None = None
     """Remote cluster to install to instead of the local one."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     release_name: Annotated[str, StringConstraints(min_length=1, max_length=53)] | None = None
     """Helm release name; ``[targetNamespace-]name`` by default."""
     target_namespace: _Namespace | None = None

@@ -16,6 +16,7 @@ from tide.api.meta import (
     LocalObjectReference,
     NamespacedObjectReference,
     ReconcileStatus,
+    SuspendableSpec,
     Time,
     TimeoutDuration,
     cel_rules,
@@ -158,7 +159,7 @@ class TagFilter(FluxModel):
     """Capture-group template, e.g. ``$ts``, used as the value to order by."""
 
 
-class ImagePolicySpec(FluxModel):
+class ImagePolicySpec(SuspendableSpec):
     """Which repository to read tags from and how to pick the latest."""
 
     model_config = ConfigDict(
@@ -187,8 +188,6 @@ class ImagePolicySpec(FluxModel):
     """When ``status.latestRef.digest`` is filled in."""
     interval: Duration | None = None
     """How often the digest is refreshed; only with ``Always``."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
 
     @model_validator(mode="after")
     def _interval_iff_always(self) -> ImagePolicySpec:

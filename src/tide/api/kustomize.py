@@ -17,6 +17,7 @@ from tide.api.meta import (
     LocalObjectReference,
     NamespacedObjectKindReference,
     ReconcileStatus,
+    SuspendableSpec,
     Time,
 )
 
@@ -98,7 +99,7 @@ class DriftIgnoreRule(FluxModel):
     """Objects the rule applies to; all of them when omitted."""
 
 
-class KustomizationSpec(FluxModel):
+class KustomizationSpec(SuspendableSpec):
     """Which source path to build, how to transform it and how to apply it."""
 
     common_metadata: CommonMetadata | None = None
@@ -135,8 +136,6 @@ class KustomizationSpec(FluxModel):
     """ServiceAccount to impersonate when applying."""
     source_ref: CrossNamespaceSourceReference
     """Source holding the manifests."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     target_namespace: Annotated[str, StringConstraints(min_length=1, max_length=63)] | None = None
     """Namespace set on all namespaced objects."""
     timeout: Duration | None = None

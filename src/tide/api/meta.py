@@ -42,6 +42,7 @@ __all__ = [
     "ObjectMeta",
     "ReconcileStatus",
     "SecretKeyReference",
+    "SuspendableSpec",
     "Time",
     "TimeoutDuration",
     "cel_rules",
@@ -284,6 +285,13 @@ class Artifact(FluxModel):
     """Size of the file in bytes."""
     metadata: dict[str, str] | None = None
     """Upstream metadata such as OCI annotations."""
+
+
+class SuspendableSpec(FluxModel):
+    """Spec fields of every kind a user can pause (Flux's ``spec.suspend``)."""
+
+    suspend: bool | None = None
+    """Stop reconciling this object while true."""
 
 
 class ReconcileStatus(FluxModel):

@@ -8,6 +8,7 @@ from pydantic import ConfigDict, StringConstraints, model_validator
 
 from tide.api._shared import AccessFrom
 from tide.api._source_types import (
+    ArtifactStatus,
     BucketSTSSpec,
     GitRepositoryInclude,
     GitRepositoryRef,
@@ -21,10 +22,10 @@ from tide.api.meta import (
     APIVersions,
     Artifact,
     Duration,
-    FluxModel,
     FluxObject,
     LocalObjectReference,
     ReconcileStatus,
+    SuspendableSpec,
     TimeoutDuration,
     cel_rules,
 )
@@ -59,7 +60,7 @@ GROUP = "source.toolkit.fluxcd.io"
 _V1 = APIVersions(GROUP, "v1", ("v1beta2",))
 
 
-class GitRepositorySpec(FluxModel):
+class GitRepositorySpec(SuspendableSpec):
     """Where a Git repository is, how to authenticate, and which revision to package."""
 
     model_config = ConfigDict(
@@ -92,8 +93,6 @@ class GitRepositorySpec(FluxModel):
     """Secret with the proxy to use for the Git server."""
     ignore: str | None = None
     """``.sourceignore``-style patterns that override the default exclusions."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     recurse_submodules: bool | None = None
     """Clone submodules too."""
     include: list[GitRepositoryInclude] | None = None
@@ -133,7 +132,7 @@ class GitRepository(FluxObject[GitRepositorySpec, GitRepositoryStatus]):
     API: ClassVar[APIVersions] = _V1
 
 
-class HelmRepositorySpec(FluxModel):
+class HelmRepositorySpec(SuspendableSpec):
     """Where a Helm repository (HTTP index or OCI registry) is and how to reach it."""
 
     url: Annotated[str, StringConstraints(pattern=r"^(http|https|oci)://.*$")]
@@ -150,8 +149,6 @@ class HelmRepositorySpec(FluxModel):
     """Allow plain-HTTP OCI registries."""
     timeout: TimeoutDuration | None = None
     """Timeout for index fetches and OCI operations; 60s when omitted."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     access_from: AccessFrom | None = None
     """Namespaces allowed to refer to this object (not implemented by Flux)."""
     type: Literal["default", "oci"] | None = None
@@ -160,13 +157,8 @@ class HelmRepositorySpec(FluxModel):
     """Authentication provider for OCI registries."""
 
 
-class HelmRepositoryStatus(ReconcileStatus):
+class HelmRepositoryStatus(ArtifactStatus):
     """The index the controller last fetched."""
-
-    url: str | None = None
-    """Download address of the latest artifact."""
-    artifact: Artifact | None = None
-    """Artifact of the last successful reconcile."""
 
 
 class HelmRepository(FluxObject[HelmRepositorySpec, HelmRepositoryStatus]):
@@ -175,7 +167,7 @@ class HelmRepository(FluxObject[HelmRepositorySpec, HelmRepositoryStatus]):
     API: ClassVar[APIVersions] = _V1
 
 
-class HelmChartSpec(FluxModel):
+class HelmChartSpec(SuspendableSpec):
     """Which chart, at which version, from which source."""
 
     chart: str
@@ -194,15 +186,13 @@ class HelmChartSpec(FluxModel):
     """Deprecated single values file, merged before ``valuesFiles``."""
     ignore_missing_values_files: bool | None = None
     """Skip values files that do not exist instead of failing."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     access_from: AccessFrom | None = None
     """Namespaces allowed to refer to this object (not implemented by Flux)."""
     verify: OCIRepositoryVerification | None = None
     """Signature verification for charts from OCI HelmRepositories."""
 
 
-class HelmChartStatus(ReconcileStatus):
+class HelmChartStatus(ArtifactStatus):
     """The chart the controller last packaged."""
 
     observed_source_artifact_revision: str | None = None
@@ -211,10 +201,6 @@ class HelmChartStatus(ReconcileStatus):
     """Chart name last resolved."""
     observed_values_files: list[str] | None = None
     """Values files used for the current artifact."""
-    url: str | None = None
-    """Download address of the latest artifact."""
-    artifact: Artifact | None = None
-    """Artifact of the last successful reconcile."""
 
 
 class HelmChart(FluxObject[HelmChartSpec, HelmChartStatus]):
@@ -223,7 +209,7 @@ class HelmChart(FluxObject[HelmChartSpec, HelmChartStatus]):
     API: ClassVar[APIVersions] = _V1
 
 
-class OCIRepositorySpec(FluxModel):
+class OCIRepositorySpec(SuspendableSpec):
     """Which OCI artifact to pull, and how to authenticate and verify it."""
 
     url: Annotated[str, StringConstraints(pattern=r"^oci://.*$")]
@@ -252,17 +238,11 @@ class OCIRepositorySpec(FluxModel):
     """``.sourceignore``-style patterns that override the default exclusions."""
     insecure: bool | None = None
     """Allow plain-HTTP registries."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
 
 
-class OCIRepositoryStatus(ReconcileStatus):
+class OCIRepositoryStatus(ArtifactStatus):
     """The OCI artifact the controller last pulled."""
 
-    url: str | None = None
-    """Download address of the latest artifact."""
-    artifact: Artifact | None = None
-    """Artifact of the last successful reconcile."""
     observed_ignore: str | None = None
     """Ignore patterns used for the current artifact."""
     observed_layer_selector: OCILayerSelector | None = None
@@ -307,7 +287,7 @@ _BUCKET_RULES = (
 )
 
 
-class BucketSpec(FluxModel):
+class BucketSpec(SuspendableSpec):
     """Which object-storage bucket to mirror and how to authenticate."""
 
     model_config = ConfigDict(json_schema_extra=cel_rules(*_BUCKET_RULES))
@@ -340,8 +320,6 @@ class BucketSpec(FluxModel):
     """Timeout for fetch operations."""
     ignore: str | None = None
     """``.sourceignore``-style patterns that override the default exclusions."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
 
     @model_validator(mode="after")
     def _provider_rules(self) -> BucketSpec:
@@ -364,13 +342,9 @@ class BucketSpec(FluxModel):
         return self
 
 
-class BucketStatus(ReconcileStatus):
+class BucketStatus(ArtifactStatus):
     """The bucket contents the controller last packaged."""
 
-    url: str | None = None
-    """Download address of the latest artifact."""
-    artifact: Artifact | None = None
-    """Artifact of the last successful reconcile."""
     observed_ignore: str | None = None
     """Ignore patterns used for the current artifact."""
 
