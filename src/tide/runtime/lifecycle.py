@@ -107,17 +107,13 @@ class ObjectReconciler:
             conditions.mark_stalled(
                 status, reason=error.reason, message=str(error), generation=generation
             )
-            conditions.mark_false(
-                status,
-                reasons.READY,
-                reason=error.ready_reason,
-                message=error.ready_message,
-                generation=generation,
+            writer.mark(
+                reasons.READY, "False", reason=error.ready_reason, message=error.ready_message
             )
             await self._report(obj, writer, before, settled=True, warning=True)
             raise
         except StepFailed as error:
-            self._mark_retrying(status, error.reason, str(error), generation)
+            self._mark_retrying(writer, error.reason, str(error))
             await self._report(obj, writer, before, settled=False, warning=True)
             if error.retry_after is not None:
                 log.warning("%s failed, retrying in %gs: %s", _name(obj), error.retry_after, error)
@@ -126,26 +122,20 @@ class ObjectReconciler:
         except Exception as error:
             # Anything else (an API error, a bug) still reaches the object: Ready=False with the
             # cause, so a user never sees a stale Ready=True while retries fail behind it.
-            self._mark_retrying(status, reasons.RECONCILIATION_FAILED, _describe(error), generation)
+            self._mark_retrying(writer, reasons.RECONCILIATION_FAILED, _describe(error))
             try:
                 await self._report(obj, writer, before, settled=False, warning=True)
             except Exception:
                 log.exception("%s: could not report a failed reconcile", _name(obj))
             raise
         if isinstance(outcome, Waiting):
-            self._mark_retrying(status, outcome.reason, outcome.message, generation)
+            self._mark_retrying(writer, outcome.reason, outcome.message)
             await self._report(obj, writer, before, settled=False, warning=False)
             return Result(requeue_after=outcome.retry_after)
         assert isinstance(outcome, Succeeded)
         conditions.delete(status, reasons.RECONCILING)
         conditions.delete(status, reasons.STALLED)
-        conditions.mark_true(
-            status,
-            reasons.READY,
-            reason=outcome.reason,
-            message=outcome.message,
-            generation=generation,
-        )
+        writer.mark(reasons.READY, "True", reason=outcome.reason, message=outcome.message)
         event = (
             (outcome.event_reason, outcome.event_message or "") if outcome.event_reason else None
         )
@@ -155,29 +145,22 @@ class ObjectReconciler:
         return Result(requeue_after=_jittered(interval) if interval > 0 else None)
 
     @staticmethod
-    def _mark_retrying(
-        status: dict[str, Any], reason: str, message: str, generation: int | None
-    ) -> None:
+    def _mark_retrying(writer: StatusWriter, reason: str, message: str) -> None:
         """Record a failure that will be retried.
 
         ``Reconciling=True`` (ProgressingWithRetry) stays only while this generation has not
         settled yet; a failure of an already-reconciled generation (a source gone unreachable)
         is just ``Ready=False``, as Flux reports it and as kstatus expects.
         """
+        status = writer.status
         conditions.delete(status, reasons.STALLED)
-        if status.get("observedGeneration") == generation:
+        if status.get("observedGeneration") == writer.generation:
             conditions.delete(status, reasons.RECONCILING)
         else:
-            conditions.mark_true(
-                status,
-                reasons.RECONCILING,
-                reason=reasons.PROGRESSING_WITH_RETRY,
-                message=message,
-                generation=generation,
+            writer.mark(
+                reasons.RECONCILING, "True", reason=reasons.PROGRESSING_WITH_RETRY, message=message
             )
-        conditions.mark_false(
-            status, reasons.READY, reason=reason, message=message, generation=generation
-        )
+        writer.mark(reasons.READY, "False", reason=reason, message=message)
 
     async def _report(
         self,
@@ -240,11 +223,8 @@ class ObjectReconciler:
         does not write on every look.
         """
         writer = StatusWriter(self._client, self.rt, obj, field_manager=self._recorder.component)
-        generation = obj["metadata"].get("generation")
         before = dict(conditions.find(writer.status, reasons.READY) or {})
-        conditions.mark_false(
-            writer.status, reasons.READY, reason=reason, message=message, generation=generation
-        )
+        writer.mark(reasons.READY, "False", reason=reason, message=message)
         if not writer.changed:
             return
         try:
@@ -290,19 +270,11 @@ class _ProgressMarks:
         self._active = self._active or new_work
         if not self._active:
             return
-        generation = self._obj["metadata"].get("generation")
-        status = self._writer.status
-        conditions.mark_reconciling(
-            status, reason=reasons.PROGRESSING, message=message, generation=generation
-        )
-        conditions.mark_unknown(
-            status,
-            reasons.READY,
-            reason=reasons.PROGRESSING,
-            message=IN_PROGRESS,
-            generation=generation,
-        )
-        await self._writer.flush()
+        writer = self._writer
+        conditions.delete(writer.status, reasons.STALLED)
+        writer.mark(reasons.RECONCILING, "True", reason=reasons.PROGRESSING, message=message)
+        writer.mark(reasons.READY, "Unknown", reason=reasons.PROGRESSING, message=IN_PROGRESS)
+        await writer.flush()
 
     async def event(self, reason: str, message: str, *, warning: bool = False) -> None:
         kind = "Warning" if warning else "Normal"
