@@ -28,7 +28,6 @@ from tide.kube.cache import WatchCache, object_key
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import requeue_consumers
 from tide.runtime.steps import (
     Outcome,
     Progress,
@@ -226,7 +225,6 @@ def register(
         workdir: scratch space for this controller.
         source_retry: seconds before a chart waiting for its source looks again (default 5).
     """
-    cache = manager.cache_for(HELM_CHART)
     source_kinds = (HELM_REPOSITORY, resource_type("GitRepository"), resource_type("Bucket"))
     sources = {rt.kind: manager.cache_for(rt) for rt in source_kinds}
     pipeline = HelmChartPipeline(
@@ -236,9 +234,7 @@ def register(
         sources=sources,
         source_retry=source_retry,
     )
-    controller = manager.add_object_controller(HELM_CHART, pipeline)
-    requeue_consumers(sources, cache, controller, _built_from)
-    return controller
+    return manager.add_object_controller(HELM_CHART, pipeline, sources=sources, refers=_built_from)
 
 
 def _built_from(kind: str) -> Any:
