@@ -10,11 +10,15 @@ without touching the CLI.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import typer
 
 from tide.api.kinds import KINDS, KindInfo
 
-__all__ = ["GROUPS", "Noun", "find_noun", "nouns"]
+__all__ = ["GROUPS", "Noun", "find_noun", "nouns", "register_per_kind"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +96,30 @@ def find_noun(kind: str) -> Noun:
         if noun.kind == kind:
             return noun
     raise KeyError(kind)
+
+
+def register_per_kind(
+    app: typer.Typer,
+    build: Callable[[Noun], Any],
+    *,
+    verb: str,
+    help: Callable[[Noun], str],
+    include: Callable[[Noun], bool] = lambda noun: True,
+) -> None:
+    """Give ``app`` one command per kind, under ``source``/``image`` where Flux groups them.
+
+    Args:
+        app: the verb's Typer app (``tide suspend``, ``tide export`` …).
+        build: returns the command for one noun.
+        verb: the verb's word for the groups' help (``Suspend`` → "Suspend sources.").
+        help: the help line of one noun's command.
+        include: which nouns get a command (all by default).
+    """
+    groups = {}
+    for group, plural in GROUPS.items():
+        groups[group] = typer.Typer(help=f"{verb} {plural}.", no_args_is_help=True)
+        app.add_typer(groups[group], name=group, help=f"{verb} {plural}.")
+    for noun in nouns():
+        if include(noun):
+            where = groups[noun.group] if noun.group else app
+            where.command(noun.word, help=help(noun))(build(noun))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import os
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -32,10 +34,13 @@ __all__ = [
     "Kubeconfig",
     "Namespace",
     "Timeout",
+    "cluster_command",
     "err",
+    "keyword_option",
     "out",
     "run_command",
     "table_width",
+    "with_parameters",
 ]
 
 T = TypeVar("T")
@@ -60,6 +65,75 @@ Context = Annotated[str | None, typer.Option("--context", help="Kubeconfig conte
 Timeout = Annotated[
     str, typer.Option("--timeout", help="How long to wait, as a duration (e.g. 5m0s, 30s).")
 ]
+
+
+def with_parameters(
+    func: Callable[..., T],
+    parameters: Sequence[inspect.Parameter],
+    collect: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    provides: Sequence[str],
+) -> Callable[..., T]:
+    """Give a Typer command ``parameters`` it does not declare; ``collect`` folds them.
+
+    Typer reads a command's options from its signature. Every operating command takes the same
+    cluster flags, so instead of restating six annotated parameters in each of forty commands,
+    they are appended to the signature here, and ``collect`` turns their values into the keyword
+    arguments the command does declare (for example one ``options: ClusterOptions``), named in
+    ``provides`` so they leave the signature Typer sees.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name not in provides]
+
+    @functools.wraps(func)
+    def command(**values: Any) -> T:
+        extra = {p.name: values.pop(p.name) for p in parameters}
+        return func(**values, **collect(extra))
+
+    command.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*own, *parameters]
+    )
+    return command
+
+
+def keyword_option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    """Return a keyword-only parameter for :func:`with_parameters`."""
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+def cluster_command(
+    func: Callable[..., T] | None = None,
+    *,
+    all_namespaces: bool = False,
+    timeout: str | None = None,
+) -> Any:
+    """Add the cluster flags to a command that takes ``options: ClusterOptions``.
+
+    Args:
+        func: the command (the decorator may also be called with keywords only).
+        all_namespaces: also take ``-A/--all-namespaces``.
+        timeout: also take ``--timeout``, with this default (e.g. ``"5m"``).
+    """
+
+    def decorate(command: Callable[..., T]) -> Callable[..., T]:
+        parameters = [
+            keyword_option("namespace", Namespace, DEFAULT_NAMESPACE),
+            keyword_option("kubeconfig", Kubeconfig, None),
+            keyword_option("context", Context, None),
+        ]
+        if all_namespaces:
+            parameters.append(keyword_option("all_namespaces", AllNamespaces, False))
+        if timeout is not None:
+            parameters.append(keyword_option("timeout", Timeout, timeout))
+
+        def collect(values: dict[str, Any]) -> dict[str, Any]:
+            return {"options": ClusterOptions.of(**values)}
+
+        return with_parameters(command, parameters, collect, provides=("options",))
+
+    return decorate(func) if func is not None else decorate
 
 
 def table_width() -> int | None:

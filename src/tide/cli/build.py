@@ -17,15 +17,7 @@ import yaml
 
 from tide import yamlio
 from tide.cli._local_build import build_folder, parse_kustomization
-from tide.cli._session import (
-    ClusterOptions,
-    CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
-    out,
-    run_command,
-)
+from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
 from tide.kube.resources import resource_type
 
 __all__ = ["app", "read_kustomization"]
@@ -91,17 +83,15 @@ async def _build(
 
 
 @app.command("kustomization")
+@cluster_command
 def kustomization(
+    options: ClusterOptions,
     name: Annotated[str, typer.Argument(help="The Kustomization's name.")],
     path: PathOption,
     kustomization_file: FileOption = None,
     dry_run: DryRun = False,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
 ) -> None:
     """Build a Kustomization from a local folder and print the objects it would apply."""
-    options = ClusterOptions.of(namespace=namespace, kubeconfig=kubeconfig, context=context)
     run_command(_build(name, path, kustomization_file, dry_run, options))
 
 

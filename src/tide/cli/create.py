@@ -11,7 +11,8 @@ to commit to Git. References take Flux's form ``Kind/name`` or ``Kind/name.names
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,13 +23,12 @@ import yaml
 from tide.api.kinds import find_kind
 from tide.cli._session import (
     ClusterOptions,
-    Context,
-    Kubeconfig,
-    Namespace,
-    Timeout,
+    cluster_command,
     err,
+    keyword_option,
     out,
     run_command,
+    with_parameters,
 )
 from tide.cli.operate import wait_handled
 from tide.kube.resources import resource_type
@@ -120,13 +120,38 @@ def _finish(document: dict[str, Any], export: bool, options: ClusterOptions) -> 
     run_command(_apply(document, options))
 
 
-def _options(namespace: str, kubeconfig: Path | None, context: str | None, timeout: str):
-    return ClusterOptions.of(
-        namespace=namespace, kubeconfig=kubeconfig, context=context, timeout=timeout
-    )
+def _creates(api_version: str, kind: str) -> Callable[[Callable[..., Any]], Any]:
+    """Make a ``create`` command of a function that turns its flags into a ``kind``'s spec.
+
+    The command also takes the cluster flags, ``--label`` and ``--export``; it checks the
+    object, then applies it and waits, or prints it.
+    """
+
+    def decorate(build_spec: Callable[..., dict[str, Any]]) -> Any:
+        def command(
+            *, options: ClusterOptions, labels: dict[str, str], export: bool, **flags: Any
+        ) -> None:
+            spec = build_spec(**flags)
+            namespace = options.namespace
+            document = _document(api_version, kind, flags["name"], namespace, spec, labels)
+            _finish(document, export, options)
+
+        signature = inspect.signature(build_spec, eval_str=True)
+        command.__signature__ = signature.replace(return_annotation=None)  # type: ignore[attr-defined]
+        command.__doc__ = build_spec.__doc__
+        flags = [keyword_option("label", Labels, None), keyword_option("export", Export, False)]
+
+        def collect(values: dict[str, Any]) -> dict[str, Any]:
+            return {"labels": _labels(values["label"]), "export": values["export"]}
+
+        with_flags = with_parameters(command, flags, collect, provides=("labels", "export"))
+        return cluster_command(with_flags, timeout="5m")
+
+    return decorate
 
 
 @source_app.command("git")
+@_creates("source.toolkit.fluxcd.io/v1", "GitRepository")
 def source_git(
     name: Name,
     url: Url,
@@ -139,13 +164,7 @@ def source_git(
     ] = None,
     secret_ref: SecretRef = None,
     interval: Interval = "1m",
-    label: Labels = None,
-    export: Export = False,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    timeout: Timeout = "5m",
-) -> None:
+) -> dict[str, Any]:
     """Create or update a GitRepository."""
     ref = {k: v for k, v in {"branch": branch, "tag": tag, "semver": tag_semver,
                             "commit": commit}.items() if v}  # fmt: skip
@@ -154,36 +173,28 @@ def source_git(
         spec["secretRef"] = {"name": secret_ref}
     if ignore_paths:
         spec["ignore"] = "\n".join(ignore_paths)
-    document = _document("source.toolkit.fluxcd.io/v1", "GitRepository", name, namespace, spec,
-                         _labels(label))  # fmt: skip
-    _finish(document, export, _options(namespace, kubeconfig, context, timeout))
+    return spec
 
 
 @source_app.command("helm")
+@_creates("source.toolkit.fluxcd.io/v1", "HelmRepository")
 def source_helm(
     name: Name,
     url: Url,
     secret_ref: SecretRef = None,
     interval: Interval = "1m",
-    label: Labels = None,
-    export: Export = False,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    timeout: Timeout = "5m",
-) -> None:
+) -> dict[str, Any]:
     """Create or update a HelmRepository (an ``oci://`` URL makes an OCI one)."""
     spec: dict[str, Any] = {"url": url, "interval": interval}
     if url.startswith("oci://"):
         spec["type"] = "oci"
     if secret_ref:
         spec["secretRef"] = {"name": secret_ref}
-    document = _document("source.toolkit.fluxcd.io/v1", "HelmRepository", name, namespace, spec,
-                         _labels(label))  # fmt: skip
-    _finish(document, export, _options(namespace, kubeconfig, context, timeout))
+    return spec
 
 
 @source_app.command("oci")
+@_creates("source.toolkit.fluxcd.io/v1", "OCIRepository")
 def source_oci(
     name: Name,
     url: Url,
@@ -192,24 +203,17 @@ def source_oci(
     digest: Annotated[str | None, typer.Option(help="Artifact digest.")] = None,
     secret_ref: SecretRef = None,
     interval: Interval = "1m",
-    label: Labels = None,
-    export: Export = False,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    timeout: Timeout = "5m",
-) -> None:
+) -> dict[str, Any]:
     """Create or update an OCIRepository."""
     ref = {k: v for k, v in {"tag": tag, "semver": tag_semver, "digest": digest}.items() if v}
     spec: dict[str, Any] = {"url": url, "interval": interval, "ref": ref or {"tag": "latest"}}
     if secret_ref:
         spec["secretRef"] = {"name": secret_ref}
-    document = _document("source.toolkit.fluxcd.io/v1", "OCIRepository", name, namespace, spec,
-                         _labels(label))  # fmt: skip
-    _finish(document, export, _options(namespace, kubeconfig, context, timeout))
+    return spec
 
 
 @app.command("kustomization")
+@_creates("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
 def kustomization(
     name: Name,
     source: Annotated[str, typer.Option("--source", help="Kind/name[.namespace] of the source.")],
@@ -225,13 +229,7 @@ def kustomization(
     health_check_timeout: Annotated[str | None, typer.Option("--health-check-timeout")] = None,
     service_account: Annotated[str | None, typer.Option("--service-account")] = None,
     interval: Interval = "1m",
-    label: Labels = None,
-    export: Export = False,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    timeout: Timeout = "5m",
-) -> None:
+) -> dict[str, Any]:
     """Create or update a Kustomization."""
     spec: dict[str, Any] = {
         "interval": interval,
@@ -250,12 +248,11 @@ def kustomization(
                                               what="--depends-on").items() if k != "kind"}
             for d in depends_on
         ]  # fmt: skip
-    document = _document("kustomize.toolkit.fluxcd.io/v1", "Kustomization", name, namespace,
-                         spec, _labels(label))  # fmt: skip
-    _finish(document, export, _options(namespace, kubeconfig, context, timeout))
+    return spec
 
 
 @app.command("helmrelease")
+@_creates("helm.toolkit.fluxcd.io/v2", "HelmRelease")
 def helmrelease(
     name: Name,
     source: Annotated[str, typer.Option("--source", help="HelmRepository/name[.namespace].")],
@@ -267,13 +264,7 @@ def helmrelease(
         list[Path] | None, typer.Option("--values", help="Values file (repeatable, merged).")
     ] = None,
     interval: Interval = "1m",
-    label: Labels = None,
-    export: Export = False,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    timeout: Timeout = "5m",
-) -> None:
+) -> dict[str, Any]:
     """Create or update a HelmRelease."""
     chart_spec: dict[str, Any] = {
         "chart": chart,
@@ -297,12 +288,11 @@ def helmrelease(
         merged.update(loaded)
     if merged:
         spec["values"] = merged
-    document = _document("helm.toolkit.fluxcd.io/v2", "HelmRelease", name, namespace, spec,
-                         _labels(label))  # fmt: skip
-    _finish(document, export, _options(namespace, kubeconfig, context, timeout))
+    return spec
 
 
 @app.command("alert-provider")
+@_creates("notification.toolkit.fluxcd.io/v1beta3", "Provider")
 def alert_provider(
     name: Name,
     type_: Annotated[str, typer.Option("--type", help="Provider type, e.g. slack, generic.")],
@@ -310,22 +300,14 @@ def alert_provider(
     address: Annotated[str | None, typer.Option("--address")] = None,
     username: Annotated[str | None, typer.Option("--username")] = None,
     secret_ref: SecretRef = None,
-    label: Labels = None,
-    export: Export = False,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    timeout: Timeout = "5m",
-) -> None:
+) -> dict[str, Any]:
     """Create or update an alert Provider."""
     spec: dict[str, Any] = {"type": type_}
     optional = {"channel": channel, "address": address, "username": username}
     spec.update({key: value for key, value in optional.items() if value})
     if secret_ref:
         spec["secretRef"] = {"name": secret_ref}
-    document = _document("notification.toolkit.fluxcd.io/v1beta3", "Provider", name, namespace,
-                         spec, _labels(label))  # fmt: skip
-    _finish(document, export, _options(namespace, kubeconfig, context, timeout))
+    return spec
 
 
 def _event_sources(texts: list[str], what: str) -> list[dict[str, str]]:
@@ -333,6 +315,7 @@ def _event_sources(texts: list[str], what: str) -> list[dict[str, str]]:
 
 
 @app.command("alert")
+@_creates("notification.toolkit.fluxcd.io/v1beta3", "Alert")
 def alert(
     name: Name,
     provider_ref: Annotated[str, typer.Option("--provider-ref", help="The Provider's name.")],
@@ -342,25 +325,18 @@ def alert(
     event_severity: Annotated[
         str, typer.Option("--event-severity", help="info or error.")
     ] = "info",
-    label: Labels = None,
-    export: Export = False,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    timeout: Timeout = "5m",
-) -> None:
+) -> dict[str, Any]:
     """Create or update an Alert."""
     spec = {
         "providerRef": {"name": provider_ref},
         "eventSeverity": event_severity,
         "eventSources": _event_sources(event_source, "--event-source"),
     }
-    document = _document("notification.toolkit.fluxcd.io/v1beta3", "Alert", name, namespace,
-                         spec, _labels(label))  # fmt: skip
-    _finish(document, export, _options(namespace, kubeconfig, context, timeout))
+    return spec
 
 
 @app.command("receiver")
+@_creates("notification.toolkit.fluxcd.io/v1", "Receiver")
 def receiver(
     name: Name,
     type_: Annotated[str, typer.Option("--type", help="Receiver type, e.g. github, generic.")],
@@ -372,13 +348,7 @@ def receiver(
     event: Annotated[
         list[str] | None, typer.Option("--event", help="Event type to act on (repeatable).")
     ] = None,
-    label: Labels = None,
-    export: Export = False,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    timeout: Timeout = "5m",
-) -> None:
+) -> dict[str, Any]:
     """Create or update a Receiver (its webhook path appears in status.webhookPath)."""
     spec: dict[str, Any] = {
         "type": type_,
@@ -387,6 +357,4 @@ def receiver(
     }
     if event:
         spec["events"] = list(event)
-    document = _document("notification.toolkit.fluxcd.io/v1", "Receiver", name, namespace, spec,
-                         _labels(label))  # fmt: skip
-    _finish(document, export, _options(namespace, kubeconfig, context, timeout))
+    return spec

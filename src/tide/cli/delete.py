@@ -10,16 +10,8 @@ from typing import Annotated
 
 import typer
 
-from tide.cli._nouns import GROUPS, Noun, nouns
-from tide.cli._session import (
-    ClusterOptions,
-    CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
-    err,
-    run_command,
-)
+from tide.cli._nouns import Noun, register_per_kind
+from tide.cli._session import ClusterOptions, CommandError, cluster_command, err, run_command
 from tide.kube.resources import resource_type
 
 __all__ = ["app"]
@@ -42,27 +34,15 @@ async def _delete(noun: Noun, name: str, silent: bool, options: ClusterOptions) 
 
 
 def _command(noun: Noun) -> object:
+    @cluster_command
     def command(
+        options: ClusterOptions,
         name: Annotated[str, typer.Argument(help="The object's name.")],
         silent: Annotated[bool, typer.Option("--silent", "-s", help="Do not ask.")] = False,
-        namespace: Namespace = "flux-system",
-        kubeconfig: Kubeconfig = None,
-        context: Context = None,
     ) -> None:
-        options = ClusterOptions.of(namespace=namespace, kubeconfig=kubeconfig, context=context)
         run_command(_delete(noun, name, silent, options))
 
     return command
 
 
-def _register() -> None:
-    groups = {}
-    for group, plural in GROUPS.items():
-        groups[group] = typer.Typer(help=f"Delete {plural}.", no_args_is_help=True)
-        app.add_typer(groups[group], name=group)
-    for noun in nouns():
-        where = groups[noun.group] if noun.group else app
-        where.command(noun.word, help=f"Delete {noun.a_kind}.")(_command(noun))
-
-
-_register()
+register_per_kind(app, _command, verb="Delete", help=lambda noun: f"Delete {noun.a_kind}.")

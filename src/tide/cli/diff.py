@@ -11,6 +11,7 @@ masked. Exit codes, as ``flux diff``: 0 no differences, 1 differences, 2 an erro
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,18 +23,11 @@ import yaml
 from tide.api import kinds
 from tide.cli import _inventory
 from tide.cli._local_build import build_folder, parse_kustomization
-from tide.cli._session import (
-    ClusterOptions,
-    CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
-    out,
-    run_command,
-)
+from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import resource_type
+from tide.kube.ssa.changeset import ObjectRef
 from tide.kube.ssa.diff import has_drifted, normalise
 
 __all__ = ["Differences", "app", "changes_for", "masked"]
@@ -122,20 +116,19 @@ async def changes_for(
         kustomization.metadata.namespace or "default"
     )
     changes: list[str] = []
-    built_ids = set()
+    built_refs = set()
     for each in built:
         change = await _diff_object(client, mapper, each, default_namespace)
         if change:
             changes.append(change)
-        meta = each.get("metadata") or {}
-        group = str(each.get("apiVersion", "")).rpartition("/")[0]
-        built_ids.add((meta.get("namespace") or "", meta.get("name"), group, each.get("kind")))
+        built_refs.add(ObjectRef.of(each))
     if kustomization.spec.prune:
         for ref in _inventory.entries_of(obj):
-            key = (ref.namespace, ref.name, ref.group, ref.kind)
-            loose = (default_namespace if ref.namespace else "", ref.name, ref.group, ref.kind)
-            if key not in built_ids and loose not in built_ids:
-                changes.append(f"► {ref} deleted")
+            unset = dataclasses.replace(ref, namespace="")  # built without a namespace
+            if ref not in built_refs and not (
+                ref.namespace == default_namespace and unset in built_refs
+            ):
+                changes.append(f"► {ref.subject} deleted")
     return changes
 
 
@@ -155,15 +148,13 @@ async def _diff(name: str, folder: Path, options: ClusterOptions) -> None:
 
 
 @app.command("kustomization")
+@cluster_command
 def kustomization(
+    options: ClusterOptions,
     name: Annotated[str, typer.Argument(help="The Kustomization's name.")],
     path: Annotated[Path, typer.Option("--path", help="The local folder standing for spec.path.")],
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
 ) -> None:
     """Show the server-side dry-run diff of a local folder against the live cluster."""
-    options = ClusterOptions.of(namespace=namespace, kubeconfig=kubeconfig, context=context)
     try:
         run_command(_diff(name, path, options), failure_code=2)
     except Differences:

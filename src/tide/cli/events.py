@@ -17,12 +17,8 @@ from rich.table import Table
 
 from tide.api.kinds import KINDS
 from tide.cli._session import (
-    AllNamespaces,
     ClusterOptions,
-    CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
+    cluster_command,
     err,
     out,
     run_command,
@@ -158,26 +154,21 @@ async def _follow(
             _, version = await client.list(resources.EVENT, namespace=options.list_namespace)
 
 
+@cluster_command(all_namespaces=True)
 def run(
+    options: ClusterOptions,
     for_: Annotated[
         str | None, typer.Option("--for", help="Show the events of one object: Kind/name.")
     ] = None,
     watch: Annotated[
         bool, typer.Option("--watch", "-w", help="Print new events as they come.")
     ] = False,
-    namespace: Namespace = "flux-system",
-    all_namespaces: AllNamespaces = False,
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
 ) -> None:
     """Show the events of Flux objects."""
     try:
         selected = EventFilter.parse(for_)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--for") from None
-    options = ClusterOptions.of(
-        namespace=namespace, all_namespaces=all_namespaces, kubeconfig=kubeconfig, context=context
-    )
     if selected.kind is not None and options.all_namespaces:
-        raise CommandError("--for names one object: give its namespace with -n, not -A")
+        raise typer.BadParameter("--for names one object: give its namespace with -n, not -A")
     run_command(_events(options, selected, watch))

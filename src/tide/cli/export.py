@@ -13,17 +13,8 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from tide.cli._nouns import GROUPS, Noun, nouns
-from tide.cli._session import (
-    AllNamespaces,
-    ClusterOptions,
-    CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
-    out,
-    run_command,
-)
+from tide.cli._nouns import Noun, register_per_kind
+from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
 from tide.kube.resources import resource_type
 
 __all__ = ["app", "exported"]
@@ -75,35 +66,17 @@ async def _export(noun: Noun, name: str | None, options: ClusterOptions) -> None
 
 
 def _command(noun: Noun) -> object:
+    @cluster_command(all_namespaces=True)
     def command(
+        options: ClusterOptions,
         name: Annotated[str | None, typer.Argument(help="The object's name (or --all).")] = None,
         every: Annotated[bool, typer.Option("--all", help="Every object of the kind.")] = False,
-        namespace: Namespace = "flux-system",
-        all_namespaces: AllNamespaces = False,
-        kubeconfig: Kubeconfig = None,
-        context: Context = None,
     ) -> None:
         if (name is None) == (not every):
             raise typer.BadParameter("give an object's name or --all, not both", param_hint="NAME")
-        options = ClusterOptions.of(
-            namespace=namespace,
-            all_namespaces=all_namespaces,
-            kubeconfig=kubeconfig,
-            context=context,
-        )
         run_command(_export(noun, name, options))
 
     return command
 
 
-def _register() -> None:
-    groups = {}
-    for group, plural in GROUPS.items():
-        groups[group] = typer.Typer(help=f"Export {plural}.", no_args_is_help=True)
-        app.add_typer(groups[group], name=group)
-    for noun in nouns():
-        where = groups[noun.group] if noun.group else app
-        where.command(noun.word, help=f"Export {noun.a_kind} as YAML.")(_command(noun))
-
-
-_register()
+register_per_kind(app, _command, verb="Export", help=lambda noun: f"Export {noun.a_kind} as YAML.")

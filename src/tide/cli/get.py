@@ -21,12 +21,9 @@ from rich.table import Table
 from tide.cli import _rows
 from tide.cli._nouns import GROUPS, Noun, nouns
 from tide.cli._session import (
-    AllNamespaces,
     ClusterOptions,
     CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
+    cluster_command,
     err,
     out,
     run_command,
@@ -172,12 +169,10 @@ async def _watch(
 
 
 def _command(selected: tuple[Noun, ...], *, prefixed: bool, takes_name: bool) -> object:
+    @cluster_command(all_namespaces=True)
     def command(
+        options: ClusterOptions,
         name: Name = None,
-        namespace: Namespace = "flux-system",
-        all_namespaces: AllNamespaces = False,
-        kubeconfig: Kubeconfig = None,
-        context: Context = None,
         watch: Watch = False,
         status_selector: Selector = None,
         output: Output = "table",
@@ -194,12 +189,6 @@ def _command(selected: tuple[Noun, ...], *, prefixed: bool, takes_name: bool) ->
                 raise typer.BadParameter(str(error), param_hint="--status-selector") from None
         if name is not None and not takes_name:
             raise typer.BadParameter("a group takes no object name", param_hint="NAME")
-        options = ClusterOptions.of(
-            namespace=namespace,
-            all_namespaces=all_namespaces,
-            kubeconfig=kubeconfig,
-            context=context,
-        )
         run_command(
             _get(
                 selected,

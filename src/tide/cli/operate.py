@@ -29,17 +29,8 @@ import typer
 
 from tide.api import keys
 from tide.api.conditions import getter
-from tide.cli._nouns import GROUPS, Noun, find_noun, nouns
-from tide.cli._session import (
-    ClusterOptions,
-    CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
-    Timeout,
-    err,
-    run_command,
-)
+from tide.cli._nouns import Noun, find_noun, register_per_kind
+from tide.cli._session import ClusterOptions, CommandError, cluster_command, err, run_command
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 
@@ -270,18 +261,9 @@ def _check_name(name: str | None, every: bool) -> None:
 
 
 def _suspend_command(noun: Noun, *, suspend: bool) -> object:
-    def command(
-        name: Name = None,
-        every: All = False,
-        namespace: Namespace = "flux-system",
-        kubeconfig: Kubeconfig = None,
-        context: Context = None,
-        timeout: Timeout = "5m",
-    ) -> None:
+    @cluster_command(timeout="5m")
+    def command(options: ClusterOptions, name: Name = None, every: All = False) -> None:
         _check_name(name, every)
-        options = ClusterOptions.of(
-            namespace=namespace, kubeconfig=kubeconfig, context=context, timeout=timeout
-        )
         run_command(_set_suspend(noun, name, every, options, suspend=suspend))
 
     return command
@@ -291,13 +273,11 @@ def _reconcile_command(noun: Noun) -> object:
     helm = noun.kind == "HelmRelease"
     sourced = noun.kind in ("Kustomization", "HelmRelease")
 
+    @cluster_command(timeout="5m")
     def command(
+        options: ClusterOptions,
         name: Name = None,
         every: All = False,
-        namespace: Namespace = "flux-system",
-        kubeconfig: Kubeconfig = None,
-        context: Context = None,
-        timeout: Timeout = "5m",
         with_source: WithSource = False,
         force: Force = False,
         reset: Reset = False,
@@ -307,9 +287,6 @@ def _reconcile_command(noun: Noun) -> object:
             raise typer.BadParameter("--force and --reset are for helmrelease only")
         if with_source and not sourced:
             raise typer.BadParameter("--with-source is for kustomization and helmrelease only")
-        options = ClusterOptions.of(
-            namespace=namespace, kubeconfig=kubeconfig, context=context, timeout=timeout
-        )
         extra = {}
         if force:
             extra["force"] = keys.FORCE_AT
@@ -326,13 +303,9 @@ def _register() -> None:
         (resume_app, lambda noun: _suspend_command(noun, suspend=False), "Resume"),
         (reconcile_app, _reconcile_command, "Reconcile"),
     ):
-        groups: dict[str, typer.Typer] = {}
-        for group, plural in GROUPS.items():
-            groups[group] = typer.Typer(help=f"{verb} {plural}.", no_args_is_help=True)
-            app.add_typer(groups[group], name=group, help=f"{verb} {plural}.")
-        for noun in nouns():
-            where = groups[noun.group] if noun.group else app
-            where.command(noun.word, help=f"{verb} {noun.a_kind}.")(build(noun))
+        register_per_kind(
+            app, build, verb=verb, help=lambda noun, verb=verb: f"{verb} {noun.a_kind}."
+        )
 
 
 _register()

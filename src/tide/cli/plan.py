@@ -23,16 +23,7 @@ import typer
 
 from tide.api import kinds
 from tide.artifacts import build_archive, extract_archive, load_rules
-from tide.cli._session import (
-    ClusterOptions,
-    CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
-    Timeout,
-    out,
-    run_command,
-)
+from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
 from tide.cli.diff import Differences, changes_for
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -152,22 +143,17 @@ async def _plan(revision: str, source_name: str, options: ClusterOptions) -> Non
         raise Differences
 
 
+@cluster_command(timeout="2m")
 def run(
+    options: ClusterOptions,
     revision: Annotated[
         str, typer.Option("--revision", help="Branch, tag, refs/… name or full commit sha.")
     ],
     source: Annotated[
         str, typer.Option("--source", help="The GitRepository whose remote holds the revision.")
     ] = "flux-system",
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-    timeout: Timeout = "2m",
 ) -> None:
     """Preview what a Git revision would change in the cluster, without writing anything."""
-    options = ClusterOptions.of(
-        namespace=namespace, kubeconfig=kubeconfig, context=context, timeout=timeout
-    )
     try:
         run_command(_plan(revision, source, options), failure_code=2)
     except Differences:

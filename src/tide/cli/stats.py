@@ -13,16 +13,7 @@ from rich.table import Table
 
 from tide.api.conditions import getter
 from tide.api.kinds import KINDS
-from tide.cli._session import (
-    AllNamespaces,
-    ClusterOptions,
-    Context,
-    Kubeconfig,
-    Namespace,
-    out,
-    run_command,
-    table_width,
-)
+from tide.cli._session import ClusterOptions, cluster_command, out, run_command, table_width
 from tide.kube.errors import KubeNotFound
 from tide.kube.resources import resource_type
 
@@ -74,14 +65,7 @@ async def _stats(options: ClusterOptions) -> None:
     out.print(table, width=table_width())
 
 
-def run(
-    namespace: Namespace = "flux-system",
-    all_namespaces: AllNamespaces = False,
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
-) -> None:
+@cluster_command(all_namespaces=True)
+def run(options: ClusterOptions) -> None:
     """Count the Flux objects of each kind: running, failing, suspended."""
-    options = ClusterOptions.of(
-        namespace=namespace, all_namespaces=all_namespaces, kubeconfig=kubeconfig, context=context
-    )
     run_command(_stats(options))

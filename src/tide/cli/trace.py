@@ -17,15 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from tide.api.conditions import getter
-from tide.cli._session import (
-    ClusterOptions,
-    CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
-    out,
-    run_command,
-)
+from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
 from tide.kube.client import KubeClient
 from tide.kube.discovery import parse_resource_list
 from tide.kube.errors import KubeError
@@ -200,16 +192,14 @@ async def _trace(word: str, name: str, api_version: str | None, options: Cluster
     out.print("\n---\n".join("\n".join(block) for block in traced), markup=False, soft_wrap=True)
 
 
+@cluster_command
 def run(
+    options: ClusterOptions,
     kind: Annotated[str, typer.Argument(help="The object's kind, e.g. deployment.")],
     name: Annotated[str, typer.Argument(help="The object's name.")],
     api_version: Annotated[
         str | None, typer.Option("--api-version", help="The kind's group/version, e.g. apps/v1.")
     ] = None,
-    namespace: Namespace = "flux-system",
-    kubeconfig: Kubeconfig = None,
-    context: Context = None,
 ) -> None:
     """Show which Flux object manages an object, and the source and revision it came from."""
-    options = ClusterOptions.of(namespace=namespace, kubeconfig=kubeconfig, context=context)
     run_command(_trace(kind, name, api_version, options))

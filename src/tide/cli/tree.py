@@ -17,9 +17,7 @@ from tide.cli import _inventory
 from tide.cli._session import (
     ClusterOptions,
     CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
+    cluster_command,
     out,
     run_command,
     table_width,
@@ -46,7 +44,7 @@ async def grow(client: KubeClient, tree: Tree, obj: Mapping[str, Any], *, depth:
         tree.add(f"[red]{error}[/]")
         return
     for ref in entries:
-        branch = tree.add(str(ref))
+        branch = tree.add(ref.subject)
         if (ref.group, ref.kind) in _EXPANDED and depth < 20:
             child = await client.get_or_none(
                 resource_type(ref.kind), ref.name, namespace=ref.namespace
@@ -66,13 +64,10 @@ async def _tree(kind: str, name: str, options: ClusterOptions) -> None:
 
 
 def _command(kind: str) -> object:
+    @cluster_command
     def command(
-        name: Annotated[str, typer.Argument(help="The object's name.")],
-        namespace: Namespace = "flux-system",
-        kubeconfig: Kubeconfig = None,
-        context: Context = None,
+        options: ClusterOptions, name: Annotated[str, typer.Argument(help="The object's name.")]
     ) -> None:
-        options = ClusterOptions.of(namespace=namespace, kubeconfig=kubeconfig, context=context)
         run_command(_tree(kind, name, options))
 
     return command

@@ -17,13 +17,11 @@ from typing import Annotated, Any
 
 import typer
 
-from tide.cli._nouns import GROUPS, Noun, nouns
+from tide.cli._nouns import Noun, register_per_kind
 from tide.cli._session import (
     ClusterOptions,
     CommandError,
-    Context,
-    Kubeconfig,
-    Namespace,
+    cluster_command,
     out,
     run_command,
     table_width,
@@ -84,13 +82,10 @@ class _NotReady(Exception):
 
 
 def _command(noun: Noun) -> object:
+    @cluster_command
     def command(
-        name: Annotated[str, typer.Argument(help="The object's name.")],
-        namespace: Namespace = "flux-system",
-        kubeconfig: Kubeconfig = None,
-        context: Context = None,
+        options: ClusterOptions, name: Annotated[str, typer.Argument(help="The object's name.")]
     ) -> None:
-        options = ClusterOptions.of(namespace=namespace, kubeconfig=kubeconfig, context=context)
         try:
             run_command(_why(noun, name, options))
         except _NotReady:
@@ -99,16 +94,10 @@ def _command(noun: Noun) -> object:
     return command
 
 
-def _register() -> None:
-    groups = {}
-    for group, plural in GROUPS.items():
-        groups[group] = typer.Typer(help=f"Explain {plural}.", no_args_is_help=True)
-        app.add_typer(groups[group], name=group)
-    for noun in nouns():
-        if not noun.info.has_status:  # v1beta3 Alerts and Providers have no Ready to explain
-            continue
-        where = groups[noun.group] if noun.group else app
-        where.command(noun.word, help=f"Explain why {noun.a_kind} is not Ready.")(_command(noun))
-
-
-_register()
+register_per_kind(
+    app,
+    _command,
+    verb="Explain",
+    help=lambda noun: f"Explain why {noun.a_kind} is not Ready.",
+    include=lambda noun: noun.info.has_status,  # v1beta3 Alerts and Providers have no Ready
+)
