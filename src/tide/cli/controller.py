@@ -6,6 +6,7 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
 ``--no-cross-namespace-refs``, ``--no-remote-bases``), so a Flux user's Deployment arguments
 carry over. Boolean flags take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
+``--registry-rps`` is Tide's own: the request budget per image registry host.
 ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
 Kustomization controller (Flux sets none).
 
@@ -28,6 +29,7 @@ from tide import artifacts, notification, source
 from tide.api.meta import parse_duration
 from tide.cli import logs
 from tide.helm import setup as helm_setup
+from tide.image import setup as image_setup
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
@@ -48,6 +50,7 @@ class ControllerOptions:
     no_cross_namespace_refs: bool = False
     artifact_max_unpacked_size: int | None = artifacts.DEFAULT_MAX_UNPACKED_SIZE
     no_remote_bases: bool = False
+    registry_rps: float = image_setup.DEFAULT_RPS
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -67,6 +70,12 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         no_cross_namespace_refs=options.no_cross_namespace_refs,
     ),
     "notification": lambda manager, _: notification.setup(manager),
+    "image-reflector": lambda manager, options: image_setup.setup(
+        manager,
+        storage_path=options.source.storage_path,
+        registry_rps=options.registry_rps,
+        no_cross_namespace_refs=options.no_cross_namespace_refs,
+    ),
 }
 """Controllers by name, as ``--controllers`` takes them; each controller package adds one."""
 
@@ -134,6 +143,10 @@ def run(
             help="Refuse kustomizations that refer to remote bases (anything not in the artifact).",
         ),
     ] = False,
+    registry_rps: Annotated[
+        float,
+        Option(help="Requests per second to each image registry host, shared; 0: no limit."),
+    ] = image_setup.DEFAULT_RPS,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -189,6 +202,7 @@ def run(
         no_cross_namespace_refs=no_cross_namespace_refs,
         artifact_max_unpacked_size=unpacked_limit,
         no_remote_bases=no_remote_bases,
+        registry_rps=registry_rps,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))
