@@ -53,7 +53,7 @@ def test_semver_release_candidates_through_a_filter() -> None:
 
 
 def test_semver_loose_versions_are_not_versions_as_in_flux() -> None:
-    with pytest.raises(NoTagChosen, match="no tag of the 3 listed satisfies semver range '1.x'"):
+    with pytest.raises(NoTagChosen, match=r"no tag of the 3 listed satisfies semver range '1\.x'"):
         pick({"semver": {"range": "1.x"}}, ["1.2", "v1", "latest"])
 
 
@@ -98,7 +98,7 @@ def test_extract_templates_follow_go_expand() -> None:
 
 
 def test_filter_without_match_says_so() -> None:
-    with pytest.raises(NoTagChosen, match="none of the 2 tags matches spec.filterTags.pattern"):
+    with pytest.raises(NoTagChosen, match=r"none of the 2 tags matches spec\.filterTags\.pattern"):
         pick({"alphabetical": {}}, ["a", "b"], {"pattern": "^z"})
 
 

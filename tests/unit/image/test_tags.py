@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tide.image.tags import NoTags, TagStore
+from tide.image.tags import NoTags, Scanned, TagStore
 
 pytestmark = pytest.mark.unit
 
 
-def store_tags(store: TagStore, pages: list[list[str]], previous: str | None = None):  # noqa: ANN201
+def store_tags(store: TagStore, pages: list[list[str]], previous: str | None = None) -> Scanned:
     writer = store.writer("ns", "app")
     for page in pages:
         writer.add(page)
