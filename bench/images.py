@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _figures import peak_rss_mib, print_medians, print_run
 
 from tide.cli.install import install_crds
 from tide.image.setup import IMAGE_POLICY, IMAGE_REPOSITORY
@@ -90,10 +90,7 @@ class Controller:
         raise RuntimeError(f"controller did not start:\n{self.process.log_tail()}")
 
     def peak_rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return peak_rss_mib(self.process.pid)
 
     def stop(self) -> None:
         self.process.stop(timeout=30)
@@ -245,16 +242,14 @@ async def main() -> None:
             for run in range(args.runs):
                 figures = await one_run(plane, registry, proxy, args, run)
                 results.append(figures)
-                listed = ", ".join(f"{k}={v:.1f}" for k, v in figures.items())
-                print(f"run {run + 1}: {listed}", flush=True)
+                print_run(run, figures)
         finally:
             await proxy.stop()
-        print(
+        print_medians(
             f"{args.repositories} ImageRepositories x {args.tags} tags, --registry-rps="
-            f"{args.registry_rps:g}, --concurrent={args.concurrent}, median of {args.runs} runs:"
+            f"{args.registry_rps:g}, --concurrent={args.concurrent}, median of {args.runs} runs:",
+            results,
         )
-        for key in results[0]:
-            print(f"  {key:>22}: {statistics.median(r[key] for r in results):.1f}")
 
 
 if __name__ == "__main__":
