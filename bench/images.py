@@ -12,7 +12,8 @@ memory is its own. Per run, in a fresh namespace and a fresh controller process:
 - ``scan_seconds``: from the first ImageRepository created (the controller ready) until all N
   report T tags.
 - ``policies_seconds``: from then until all N ImagePolicies (semver ``>=0.0.0``) are Ready.
-- ``peak_rss_mib``: the controller process's peak resident memory (``VmHWM``).
+- ``start_rss_mib`` / ``peak_rss_mib``: the controller process's peak resident memory
+  (``VmHWM``) once it is ready with no objects, and at the end of the scans.
 - ``registry_requests``: requests the registry received during the run (tag pages and
   ``/v2/`` probes; no digests are asked for).
 - ``rescan_seconds`` / ``rescan_requests``: every ImageRepository asked to rescan
@@ -150,6 +151,7 @@ async def one_run(
         )
         try:
             await controller.wait_ready()
+            figures["start_rss_mib"] = controller.peak_rss_mib()
             before = len(proxy.calls)
             started = time.monotonic()
             for index in range(args.repositories):
