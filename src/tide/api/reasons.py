@@ -152,7 +152,8 @@ INVALID_CONFIG = "InvalidConfig"
 SUSPENDED = "Suspended"
 """Reconciles are paused by ``spec.suspend``."""
 ACCESS_DENIED = "AccessDenied"
-"""A reference names another namespace and ``--no-cross-namespace-refs`` blocks it; stalls."""
+"""A reference into another namespace is refused: ``--no-cross-namespace-refs`` (stalls) or an
+ImageRepository's ``accessFrom`` that does not admit it (retried)."""
 
 # ImageRepository and ImagePolicy.
 IMAGE_URL_INVALID = "ImageURLInvalid"
