@@ -1,16 +1,17 @@
 """ImagePolicy reconcile: find the ImageRepository → read its tags → choose → digest → report.
 
-=================================  ======================  ================================
-what went wrong                    reason                  outcome
-=================================  ======================  ================================
-range, pattern or extract          ``InvalidPolicy``       stalled
-``--no-cross-namespace-refs``      ``AccessDenied``        stalled
-``accessFrom`` refuses             ``AccessDenied``        retried with backoff
-repository missing                 ``DependencyNotReady``  retried with backoff
-repository not scanned yet         ``DependencyNotReady``  waits (woken by the scan)
-no tag qualifies                   ``Failure``             retried with backoff
-digest HEAD fails                  ``Failure`` (401: ``AuthenticationFailed``)  retried
-=================================  ======================  ================================
+=============================  ========================  ==========================
+what went wrong                reason                    outcome
+=============================  ========================  ==========================
+range, pattern or extract      ``InvalidPolicy``         stalled
+``--no-cross-namespace-refs``  ``AccessDenied``          stalled
+``accessFrom`` refuses         ``AccessDenied``          retried with backoff
+repository missing             ``DependencyNotReady``    retried with backoff
+repository not scanned yet     ``DependencyNotReady``    waits (woken by the scan)
+no tag qualifies               ``Failure``               retried with backoff
+digest HEAD refused            ``AuthenticationFailed``  retried with backoff
+digest HEAD fails otherwise    ``Failure``               retried with backoff
+=============================  ========================  ==========================
 
 Never downgrade (Tide's, not Flux's): while the spec is the one the current
 ``status.latestRef`` was chosen under (``metadata.generation`` equals

@@ -1,17 +1,17 @@
 """ImageRepository reconcile: parse the image → connect → scan into the tag store → report.
 
-=========================  =====================  =========================================
-what went wrong            reason                 outcome
-=========================  =====================  =========================================
-``spec.image`` unusable    ``ImageURLInvalid``    stalled
-``exclusionList`` regex    ``InvalidConfig``      stalled
-provider not ``generic``   ``InvalidConfig``      stalled
-Secret missing/unusable    ``AuthenticationFailed``  retried with backoff
-401/403 from registry      ``AuthenticationFailed``  retried with backoff
-404 (``NAME_UNKNOWN``)     ``ReadOperationFailed``   retried with backoff
-other listing failure      ``ReadOperationFailed``   retried with backoff
-tag file not writable      ``StorageOperationFailed``  retried with backoff
-=========================  =====================  =========================================
+==========================  ==========================  ====================
+what went wrong             reason                      outcome
+==========================  ==========================  ====================
+``spec.image`` unusable     ``ImageURLInvalid``         stalled
+``exclusionList`` regex     ``InvalidConfig``           stalled
+provider not ``generic``    ``InvalidConfig``           stalled
+Secret missing/unusable     ``AuthenticationFailed``    retried with backoff
+401/403 from the registry   ``AuthenticationFailed``    retried with backoff
+404 (``NAME_UNKNOWN``)      ``ReadOperationFailed``     retried with backoff
+other listing failure       ``ReadOperationFailed``     retried with backoff
+tag file not writable       ``StorageOperationFailed``  retried with backoff
+==========================  ==========================  ====================
 
 A failure leaves ``status.lastScanResult`` and the stored tags as they were, so policies keep
 their last answer. Success reads ``successful scan: found N tags``; the status carries the
