@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.integration.helpers import condition, drain, eventually
+from tests.integration.helpers import condition, drain, events_for, eventually
 from tide.image import setup as image_setup
 from tide.image.setup import IMAGE_POLICY, IMAGE_REPOSITORY, ImageReflector
 from tide.kube import resources
@@ -197,3 +197,18 @@ async def wait_ready(
 
     what = f"{rt.kind} {namespace}/{name} Ready={status} {reason or ''}"
     return await eventually(probe, timeout=timeout, what=what)
+
+
+async def wait_event(
+    kube: KubeClient, namespace: str, name: str, *, type: str, reason: str, message: str = ""
+) -> list[dict[str, Any]]:
+    """Wait for an event of ``type`` and ``reason`` about ``name`` whose message holds
+    ``message`` (events are recorded just after the status write that a test waits on);
+    return every event of that type about ``name``."""
+
+    async def probe() -> list[dict[str, Any]] | None:
+        found = [e for e in await events_for(kube, namespace, name) if e["type"] == type]
+        hit = any(e["reason"] == reason and message in e["message"] for e in found)
+        return found if hit else None
+
+    return await eventually(probe, what=f"{type} event {reason} {message!r} for {name}")

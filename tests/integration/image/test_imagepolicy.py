@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.integration.helpers import condition, drain, events_for
+from tests.integration.helpers import condition, drain
 from tests.integration.image.conftest import (
     Running,
     create_policy,
@@ -19,6 +19,7 @@ from tests.integration.image.conftest import (
     repo_path,
     request_reconcile,
     running_reflector,
+    wait_event,
     wait_ready,
 )
 from tide.image.setup import IMAGE_POLICY, IMAGE_REPOSITORY
@@ -116,8 +117,10 @@ async def test_a_new_tag_moves_the_policy_when_its_repository_rescans(
     )
     assert obj["status"]["observedPreviousRef"] == {"name": image, "tag": "1.0.0"}
     assert obj["status"]["observedPreviousImage"] == f"{image}:1.0.0"
-    messages = [e["message"] for e in await events_for(kube, namespace, "pick")]
-    assert f"Latest image tag for '{image}' updated from 1.0.0 to 1.1.0" in messages
+    await wait_event(
+        kube, namespace, "pick", type="Normal", reason="Succeeded",
+        message=f"Latest image tag for '{image}' updated from 1.0.0 to 1.1.0",
+    )  # fmt: skip
 
 
 async def test_deleted_tags_never_move_a_policy_back(
@@ -163,8 +166,7 @@ async def test_a_range_no_tag_satisfies_fails_and_is_retried(
         "'>=5.0.0'"
     )
     assert condition(obj, "Stalled") is None
-    warnings = [e for e in await events_for(kube, namespace, "pick") if e["type"] == "Warning"]
-    assert warnings and warnings[0]["reason"] == "Failure"
+    await wait_event(kube, namespace, "pick", type="Warning", reason="Failure")
 
 
 @pytest.mark.parametrize(
@@ -216,8 +218,7 @@ async def test_a_missing_repository_is_a_dependency_not_ready(
         "failed to get the referred ImageRepository: referenced ImageRepository "
         f"'{namespace}/nowhere' does not exist"
     )
-    warnings = [e for e in await events_for(kube, namespace, "pick") if e["type"] == "Warning"]
-    assert warnings and warnings[0]["reason"] == "DependencyNotReady"
+    await wait_event(kube, namespace, "pick", type="Warning", reason="DependencyNotReady")
 
 
 # -- cross-namespace -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import condition, events_for
+from tests.integration.helpers import condition
 from tests.integration.image.conftest import (
     PASSWORD,
     WRONG_PASSWORD,
@@ -17,6 +17,7 @@ from tests.integration.image.conftest import (
     create_repository,
     repo_path,
     request_reconcile,
+    wait_event,
     wait_ready,
 )
 from tide.image.setup import IMAGE_REPOSITORY
@@ -49,8 +50,10 @@ async def test_scan_reports_tags_canonical_name_and_keeps_signatures_out(
     stored = reflector.reflector.store.path(namespace, "app")
     assert stored == reflector.storage / "imagerepository" / namespace / "app" / "tags.txt"
     assert "sha256-abc.sig" not in stored.read_text().split()
-    events = [e["message"] for e in await events_for(kube, namespace, "app")]
-    assert "successful scan: found 15 tags" in events
+    await wait_event(
+        kube, namespace, "app", type="Normal", reason="Succeeded",
+        message="successful scan: found 15 tags",
+    )  # fmt: skip
 
 
 async def test_a_rescan_finding_the_same_tags_writes_nothing(
@@ -113,8 +116,9 @@ async def test_wrong_credentials_fail_authentication_without_leaking_them(
 
     message = condition(obj, "Ready")["message"]
     assert message == f"scan failed: the registry '{host}' refused the credentials"
-    warnings = [e for e in await events_for(kube, namespace, "app") if e["type"] == "Warning"]
-    assert any(e["reason"] == "AuthenticationFailed" for e in warnings)
+    warnings = await wait_event(
+        kube, namespace, "app", type="Warning", reason="AuthenticationFailed"
+    )
     assert all(WRONG_PASSWORD not in e["message"] for e in warnings)
     assert WRONG_PASSWORD not in str(obj["status"])
 
@@ -177,8 +181,8 @@ async def test_a_spec_that_cannot_work_stalls_with_the_field(
 
     assert condition(obj, "Stalled")["status"] == "True"
     assert condition(obj, "Ready")["message"].startswith(message)
-    warnings = [e for e in await events_for(kube, namespace, "app") if e["type"] == "Warning"]
-    assert [e["reason"] for e in warnings] == [reason]
+    warnings = await wait_event(kube, namespace, "app", type="Warning", reason=reason)
+    assert {e["reason"] for e in warnings} == {reason}
 
 
 async def test_ten_thousand_tags_stay_out_of_memory_and_status(
