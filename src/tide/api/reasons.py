@@ -49,6 +49,8 @@ __all__ = [
     "PRUNE_FAILED",
     "READY",
     "READ_OPERATION_FAILED",
+    "RECONCILE_REQUESTED",
+    "RECONCILE_REQUEST_FAILED",
     "RECONCILIATION_FAILED",
     "RECONCILIATION_SUCCEEDED",
     "RECONCILING",
@@ -77,6 +79,7 @@ __all__ = [
     "VALIDATION_FAILED",
     "VALUES_ERROR",
     "VALUES_FILES_ERROR",
+    "WEBHOOK_REJECTED",
 ]
 
 # Condition types.
@@ -235,3 +238,11 @@ DRIFT_DETECTED = "DriftDetected"
 """Event: a release's objects differ from Helm's manifest (``driftDetection``), left as they are."""
 DRIFT_CORRECTED = "DriftCorrected"
 """Event: drifted objects of a release were applied again (``driftDetection.mode: enabled``)."""
+
+# Receiver webhook deliveries (events on the Receiver; not condition reasons).
+RECONCILE_REQUESTED = "ReconcileRequested"
+"""A webhook delivery asked the Receiver's resources to reconcile (Normal event)."""
+RECONCILE_REQUEST_FAILED = "ReconcileRequestFailed"
+"""A valid delivery could not ask some resources (missing, blocked, filter error)."""
+WEBHOOK_REJECTED = "WebhookRejected"
+"""A delivery failed the Receiver type's check (signature, token, payload); nothing asked."""

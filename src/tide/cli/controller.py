@@ -4,8 +4,9 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
-``--no-cross-namespace-refs``, ``--no-remote-bases``), so a Flux user's Deployment arguments
-carry over. Boolean flags take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
+``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
+``--receiver-addr``)), so a Flux user's Deployment arguments carry over. Boolean flags take
+Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
 ``--registry-rps`` is Tide's own: the request budget per image registry host.
 ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
 Kustomization controller (Flux sets none).
@@ -35,7 +36,7 @@ from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
 from tide.runtime.leader import LeaseConfig
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
-from tide.runtime.servers import CannotListen, parse_address
+from tide.runtime.servers import CannotListen, Endpoint, parse_address
 
 __all__ = ["CONTROLLERS", "run"]
 
@@ -50,6 +51,8 @@ class ControllerOptions:
     no_cross_namespace_refs: bool = False
     artifact_max_unpacked_size: int | None = artifacts.DEFAULT_MAX_UNPACKED_SIZE
     no_remote_bases: bool = False
+    receiver: Endpoint | None = None
+    """Where the Receiver webhook server listens (``--receiver-addr``)."""
     registry_rps: float = image_setup.DEFAULT_RPS
 
 
@@ -69,7 +72,11 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         requeue_dependency=options.requeue_dependency,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
     ),
-    "notification": lambda manager, _: notification.setup(manager),
+    "notification": lambda manager, options: notification.setup(
+        manager,
+        receiver=options.receiver,
+        no_cross_namespace_refs=options.no_cross_namespace_refs,
+    ),
     "image-reflector": lambda manager, options: image_setup.setup(
         manager,
         storage_path=options.source.storage_path,
@@ -143,6 +150,14 @@ def run(
             help="Refuse kustomizations that refer to remote bases (anything not in the artifact).",
         ),
     ] = False,
+    receiver_addr: Annotated[
+        str,
+        Option(
+            "--receiver-addr",
+            "--receiverAddr",  # Flux's own spelling, so its Deployment arguments work unchanged
+            help="Where Receiver webhooks are served.",
+        ),
+    ] = ":9292",
     registry_rps: Annotated[
         float,
         Option(help="Requests per second to each image registry host, shared; 0: no limit."),
@@ -180,6 +195,7 @@ def run(
                 retry_period=options.retry_period,
             )
         storage = parse_address(storage_addr)
+        receiver = parse_address(receiver_addr)
         dependency_requeue = parse_duration(requeue_dependency)
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
     except ValueError as error:
@@ -202,6 +218,7 @@ def run(
         no_cross_namespace_refs=no_cross_namespace_refs,
         artifact_max_unpacked_size=unpacked_limit,
         no_remote_bases=no_remote_bases,
+        receiver=receiver,
         registry_rps=registry_rps,
     )
     try:
