@@ -221,6 +221,14 @@ class ImagePolicyStatus(ReconcileStatus):
     """Latest image according to the policy."""
     observed_previous_ref: ImageRef | None = None
     """Previously selected image."""
+    latest_image: str | None = None
+    """``latestRef`` as ``name:tag``, the field v1beta2 readers know.
+
+    Every served version shares one schema (the CRD converts with strategy None), so the v1beta2
+    field is written beside the v1 one rather than converted on the way out.
+    """
+    observed_previous_image: str | None = None
+    """``observedPreviousRef`` as ``name:tag`` (v1beta2)."""
 
 
 class ImagePolicy(FluxObject[ImagePolicySpec, ImagePolicyStatus]):

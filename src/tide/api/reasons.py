@@ -23,11 +23,13 @@ __all__ = [
     "DRIFT_CORRECTED",
     "DRIFT_DETECTED",
     "FAILED",
+    "FAILURE",
     "FETCH_FAILED",
     "GIT_OPERATION_FAILED",
     "HEALTHY",
     "HEALTH_CHECK_CANCELED",
     "HEALTH_CHECK_FAILED",
+    "IMAGE_URL_INVALID",
     "INCLUDE_UNAVAILABLE",
     "INDEXATION_FAILED",
     "INIT_FAILED",
@@ -36,6 +38,7 @@ __all__ = [
     "INVALID_CEL_EXPRESSION",
     "INVALID_CHART_REFERENCE",
     "INVALID_CONFIG",
+    "INVALID_POLICY",
     "METADATA_PATCH_ERROR",
     "NEW_ARTIFACT",
     "NO_SOURCE_ARTIFACT",
@@ -152,7 +155,16 @@ INVALID_CONFIG = "InvalidConfig"
 SUSPENDED = "Suspended"
 """Reconciles are paused by ``spec.suspend``."""
 ACCESS_DENIED = "AccessDenied"
-"""A reference names another namespace and ``--no-cross-namespace-refs`` blocks it; stalls."""
+"""A reference into another namespace is refused: ``--no-cross-namespace-refs`` (stalls) or an
+ImageRepository's ``accessFrom`` that does not admit it (retried)."""
+
+# ImageRepository and ImagePolicy.
+IMAGE_URL_INVALID = "ImageURLInvalid"
+"""An ImageRepository's ``spec.image`` names no image repository; stalls."""
+INVALID_POLICY = "InvalidPolicy"
+"""An ImagePolicy's range, filter pattern or extract template cannot be used; stalls."""
+FAILURE = "Failure"
+"""Flux's image catch-all (``metav1.StatusFailure``): no tag could be chosen, or a digest read."""
 
 # HelmRepository and HelmChart.
 ARTIFACT_OUTDATED = "ArtifactOutdated"

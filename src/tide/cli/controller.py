@@ -7,6 +7,7 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
 ``--receiver-addr``)), so a Flux user's Deployment arguments carry over. Boolean flags take
 Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
+``--registry-rps`` is Tide's own: the request budget per image registry host.
 ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
 Kustomization controller (Flux sets none).
 
@@ -29,6 +30,7 @@ from tide import artifacts, notification, source
 from tide.api.meta import parse_duration
 from tide.cli import logs
 from tide.helm import setup as helm_setup
+from tide.image import setup as image_setup
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
@@ -51,6 +53,7 @@ class ControllerOptions:
     no_remote_bases: bool = False
     receiver: Endpoint | None = None
     """Where the Receiver webhook server listens (``--receiver-addr``)."""
+    registry_rps: float = image_setup.DEFAULT_RPS
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -72,6 +75,12 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
     "notification": lambda manager, options: notification.setup(
         manager,
         receiver=options.receiver,
+        no_cross_namespace_refs=options.no_cross_namespace_refs,
+    ),
+    "image-reflector": lambda manager, options: image_setup.setup(
+        manager,
+        storage_path=options.source.storage_path,
+        registry_rps=options.registry_rps,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
     ),
 }
@@ -149,6 +158,10 @@ def run(
             help="Where Receiver webhooks are served.",
         ),
     ] = ":9292",
+    registry_rps: Annotated[
+        float,
+        Option(help="Requests per second to each image registry host, shared; 0: no limit."),
+    ] = image_setup.DEFAULT_RPS,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -206,6 +219,7 @@ def run(
         artifact_max_unpacked_size=unpacked_limit,
         no_remote_bases=no_remote_bases,
         receiver=receiver,
+        registry_rps=registry_rps,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))
