@@ -38,11 +38,13 @@ __all__ = [
     "INVALID_CONFIG",
     "METADATA_PATCH_ERROR",
     "NEW_ARTIFACT",
+    "NOTIFICATION_FAILED",
     "NO_SOURCE_ARTIFACT",
     "OCI_LAYER_OPERATION_FAILED",
     "OCI_PULL_FAILED",
     "PROGRESSING",
     "PROGRESSING_WITH_RETRY",
+    "PROVIDER_NOT_FOUND",
     "PRUNE_FAILED",
     "READY",
     "READ_OPERATION_FAILED",
@@ -223,3 +225,7 @@ DRIFT_DETECTED = "DriftDetected"
 """Event: a release's objects differ from Helm's manifest (``driftDetection``), left as they are."""
 DRIFT_CORRECTED = "DriftCorrected"
 """Event: drifted objects of a release were applied again (``driftDetection.mode: enabled``)."""
+NOTIFICATION_FAILED = "NotificationFailed"
+"""Warning on an Alert: an event could not be delivered to its Provider (after retries)."""
+PROVIDER_NOT_FOUND = "ProviderNotFound"
+"""Warning on an Alert: ``spec.providerRef`` names no Provider in the Alert's namespace."""

@@ -4,10 +4,13 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
-``--no-cross-namespace-refs``, ``--no-remote-bases``), so a Flux user's Deployment arguments
+``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--events-addr``,
+``--rate-limit-interval``), so a Flux user's Deployment arguments
 carry over. Boolean flags take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
 ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
-Kustomization controller (Flux sets none).
+Kustomization controller (Flux sets none); ``--cluster-name`` adds ``cluster`` to every
+notification's metadata. ``--events-addr`` defaults to ``:9091``, not Flux's ``:9090``, which the
+artifact server holds in the same process.
 
 Exit codes: 0 after a graceful stop (SIGTERM, Ctrl-C); 1 when the controller cannot run or
 must not go on — an address it cannot listen on, the API server or Tide's CRDs out of reach at
@@ -33,7 +36,7 @@ from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
 from tide.runtime.leader import LeaseConfig
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
-from tide.runtime.servers import CannotListen, parse_address
+from tide.runtime.servers import CannotListen, Endpoint, parse_address
 
 __all__ = ["CONTROLLERS", "run"]
 
@@ -48,6 +51,8 @@ class ControllerOptions:
     no_cross_namespace_refs: bool = False
     artifact_max_unpacked_size: int | None = artifacts.DEFAULT_MAX_UNPACKED_SIZE
     no_remote_bases: bool = False
+    notification: notification.DispatchOptions | None = None
+    events_addr: Endpoint | None = None
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -66,7 +71,9 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         requeue_dependency=options.requeue_dependency,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
     ),
-    "notification": lambda manager, _: notification.setup(manager),
+    "notification": lambda manager, options: notification.setup(
+        manager, dispatch=options.notification, events_addr=options.events_addr
+    ),
 }
 """Controllers by name, as ``--controllers`` takes them; each controller package adds one."""
 
@@ -134,6 +141,15 @@ def run(
             help="Refuse kustomizations that refer to remote bases (anything not in the artifact).",
         ),
     ] = False,
+    events_addr: Annotated[
+        str, Option(help="Where Flux's events endpoint listens (Flux's :9090 is the artifacts').")
+    ] = notification.DEFAULT_EVENTS_ADDR,
+    rate_limit_interval: Annotated[
+        str, Option(help="Drop an event identical to one sent within this interval.")
+    ] = "5m",
+    cluster_name: Annotated[
+        str, Option(help="Added to every notification's metadata as 'cluster'.")
+    ] = "",
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -169,6 +185,12 @@ def run(
         storage = parse_address(storage_addr)
         dependency_requeue = parse_duration(requeue_dependency)
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
+        events = parse_address(events_addr)
+        dispatch = notification.DispatchOptions(
+            rate_limit_interval=parse_duration(rate_limit_interval),
+            cluster_name=cluster_name,
+            no_cross_namespace_refs=no_cross_namespace_refs,
+        )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     advertised = storage_adv_addr
@@ -189,6 +211,8 @@ def run(
         no_cross_namespace_refs=no_cross_namespace_refs,
         artifact_max_unpacked_size=unpacked_limit,
         no_remote_bases=no_remote_bases,
+        notification=dispatch,
+        events_addr=events,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))

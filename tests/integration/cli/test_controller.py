@@ -14,7 +14,12 @@ from tide.testing import ControlPlane
 
 pytestmark = pytest.mark.integration
 
-FLAGS = {"metrics": "--metrics-addr", "health": "--health-addr", "storage": "--storage-addr"}
+FLAGS = {
+    "metrics": "--metrics-addr",
+    "health": "--health-addr",
+    "storage": "--storage-addr",
+    "notification events": "--events-addr",
+}
 
 
 @pytest.fixture

@@ -1,0 +1,408 @@
+"""The dispatcher: every event of the process, matched against Alerts, sent through Providers.
+
+Events come in through :meth:`Dispatcher.submit` (Tide's own recorders, in process) or the HTTP
+events endpoint (:mod:`tide.notification.intake`); either way they are only queued, so a
+reconciler recording an event never waits on the network. One intake task then, per event:
+
+1. drops the notification controller's own events (a failed delivery reported on an Alert must
+   not itself be alerted on, or one dead endpoint would feed a loop);
+2. asks noise control whether the event is news (:mod:`tide.notification.noise`) and the rate
+   limiter whether an identical one went out recently (:mod:`tide.notification.ratelimit`);
+3. matches it against every Alert (:mod:`tide.notification.matching`), reading ``matchLabels``
+   labels from the live object (cached for :attr:`DispatchOptions.label_ttl`);
+4. adds metadata, renders the Alert's message template, and queues the event in the outbox of
+   the Alert's Provider (:mod:`tide.notification.delivery`).
+
+A Provider is resolved with its Secrets once and kept until the Provider or one of its Secrets
+changes (both are watched). One that cannot work gets a Warning event naming the field, and the
+Alerts using it are skipped; the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from tide import gotemplate
+from tide.api import kinds, reasons
+from tide.api.notification import Alert, Provider
+from tide.kube import resources
+from tide.kube.cache import WatchCache
+from tide.kube.client import KubeClient
+from tide.kube.errors import KubeError, KubeNotFound
+from tide.notification import matching
+from tide.notification.delivery import Delivery, Outbox, RetryPolicy
+from tide.notification.intake import EventServer
+from tide.notification.noise import NOISE_CONTROL_ANNOTATION, NoiseControl
+from tide.notification.providers import registry
+from tide.notification.providers.base import (
+    Event,
+    InvalidProvider,
+    Notifier,
+    ProviderSettings,
+    SendFailed,
+)
+from tide.notification.ratelimit import EventRateLimiter
+from tide.notification.settings import ProviderConfigError, referenced_secrets, resolve
+from tide.runtime.events import EventRecorder
+
+__all__ = ["MESSAGE_TEMPLATE_ANNOTATION", "DispatchOptions", "Dispatcher", "template_data"]
+
+log = logging.getLogger(__name__)
+
+MESSAGE_TEMPLATE_ANNOTATION = "notification.tide.dev/message-template"
+"""Alert annotation: a Go template (with Sprig) that replaces the event's message."""
+_OWN_KINDS = frozenset({"Alert", "Provider", "Receiver"})
+_INTAKE_CAPACITY = 10_000
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    """How events are filtered and sent.
+
+    Attributes:
+        rate_limit_interval: seconds an identical event is dropped for (default 300,
+            ``--rate-limit-interval``).
+        cluster_name: added to every event's metadata as ``cluster`` (``--cluster-name``);
+            default none.
+        no_cross_namespace_refs: Alerts see only events of their own namespace (default False).
+        summary_interval: seconds between summaries of an unchanged failure (default 3600).
+        label_ttl: seconds an object's labels are reused for ``matchLabels`` (default 30).
+        retry: retries and queue bound of each Provider's outbox.
+    """
+
+    rate_limit_interval: float = 300.0
+    cluster_name: str = ""
+    no_cross_namespace_refs: bool = False
+    summary_interval: float = 3600.0
+    label_ttl: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def template_data(event: Event) -> dict[str, Any]:
+    """Return what a message template sees: the event under Go's field names (``.Message``)."""
+    obj = event.involved_object
+    return {
+        "InvolvedObject": {
+            "Kind": obj.kind, "Name": obj.name, "Namespace": obj.namespace,
+            "APIVersion": obj.api_version, "UID": obj.uid,
+        },
+        "Severity": event.severity, "Timestamp": event.timestamp, "Message": event.message,
+        "Reason": event.reason, "Metadata": dict(event.metadata),
+        "ReportingController": event.reporting_controller,
+        "ReportingInstance": event.reporting_instance,
+    }  # fmt: skip
+
+
+@dataclass
+class _ProviderState:
+    outbox: Outbox | None
+    """None when the Provider cannot work (its Warning event was recorded)."""
+
+
+class Dispatcher:
+    """Route events to Alerts' Providers.
+
+    Args:
+        client: reads the labels of objects Alerts select by ``matchLabels``.
+        alerts: watch cache of Alerts.
+        providers: watch cache of Providers.
+        secrets: watch cache of Secrets (Providers' credentials).
+        recorder: the notification controller's recorder (Warnings on Alerts and Providers).
+        options: see :class:`DispatchOptions`.
+        notifier_for: builds a Notifier for resolved settings; the provider registry's by
+            default (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        client: KubeClient,
+        *,
+        alerts: WatchCache,
+        providers: WatchCache,
+        secrets: WatchCache,
+        recorder: EventRecorder,
+        options: DispatchOptions | None = None,
+        notifier_for: Callable[[ProviderSettings], Notifier] = registry.notifier_for,
+    ) -> None:
+        self._client = client
+        self._alerts = alerts
+        self._providers = providers
+        self._secrets = secrets
+        self._recorder = recorder
+        self.options = options or DispatchOptions()
+        self._notifier_for = notifier_for
+        self._limiter = EventRateLimiter(self.options.rate_limit_interval)
+        self._noise = NoiseControl(summary_interval=self.options.summary_interval)
+        self._intake: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_INTAKE_CAPACITY)
+        self._states: dict[tuple[str, str], _ProviderState] = {}
+        self._secret_users: dict[tuple[str, str], set[str]] = {}
+        self._labels: dict[tuple[str, str, str], tuple[float, Mapping[str, str] | None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.events_server: EventServer | None = None
+        """The HTTP events endpoint feeding this dispatcher, when one is served."""
+        providers.add_handler(self._provider_changed)
+        secrets.add_handler(self._secret_changed)
+
+    # -- intake -------------------------------------------------------------------------------
+    def submit_nowait(self, payload: dict[str, Any]) -> None:
+        """Queue one event (Flux's JSON); never blocks, drops the event when the queue is full."""
+        try:
+            self._intake.put_nowait(payload)
+        except asyncio.QueueFull:
+            log.warning("notification intake full; dropped an event")
+
+    async def submit(self, payload: dict[str, Any]) -> None:
+        """:data:`~tide.runtime.events.EventSink` form of :meth:`submit_nowait`."""
+        self.submit_nowait(payload)
+
+    async def start(self) -> None:
+        """Start the intake task."""
+        self._spawn(self._run(), name="notification-intake")
+
+    async def stop(self) -> None:
+        """Stop taking events and close every Provider's outbox."""
+        tasks, self._tasks = list(self._tasks), set()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        states, self._states = list(self._states.values()), {}
+        for state in states:
+            if state.outbox is not None:
+                await state.outbox.close()
+
+    def _spawn(self, coroutine: Any, *, name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _synced(self) -> None:
+        for cache in (self._alerts, self._providers, self._secrets):
+            await cache.synced.wait()
+
+    async def _run(self) -> None:
+        await self._synced()
+        while True:
+            payload = await self._intake.get()
+            try:
+                await self.dispatch(Event.from_json(payload))
+            except Exception:
+                log.exception("dispatching an event failed")
+
+    # -- matching -----------------------------------------------------------------------------
+    async def dispatch(self, event: Event) -> None:
+        """Send ``event`` to every Alert that selects it (noise control and rate limit first)."""
+        if event.reporting_controller == kinds.NOTIFICATION_CONTROLLER or (
+            event.involved_object.kind in _OWN_KINDS
+        ):
+            return
+        news = self._noise.observe(event)
+        allowed: dict[int, bool] = {}
+
+        def passes(candidate: Event) -> bool:  # each distinct event meets the limiter once
+            if id(candidate) not in allowed:
+                allowed[id(candidate)] = self._limiter.allow(candidate)
+            return allowed[id(candidate)]
+
+        for obj in self._alerts.scan():
+            alert = _parse(Alert, obj)
+            if alert is None or alert.spec.suspend:
+                continue
+            quiet = (alert.metadata.annotations or {}).get(NOISE_CONTROL_ANNOTATION) != "disabled"
+            chosen = news if quiet else event
+            if chosen is None or not passes(chosen) or not await self._selects(alert, chosen):
+                continue
+            outbox = await self._outbox_for(alert, obj)
+            if outbox is not None:
+                message = await self._render(alert, obj, chosen)
+                outbox.put(Delivery(_key(alert), message))
+
+    async def _selects(self, alert: Alert, event: Event) -> bool:
+        if not matching.severity_passes(alert, event):
+            return False
+        sources = matching.sources_for(
+            alert, event, no_cross_namespace_refs=self.options.no_cross_namespace_refs
+        )
+        if not sources:
+            return False
+        labels = None
+        if any(source.match_labels for source in sources):
+            labels = await self._labels_of(event)
+        return matching.labels_match(sources, labels) and matching.message_passes(
+            alert, event.message
+        )
+
+    async def _labels_of(self, event: Event) -> Mapping[str, str] | None:
+        obj = event.involved_object
+        key = (obj.kind, obj.namespace, obj.name)
+        cached = self._labels.get(key)
+        if cached is not None and time.monotonic() - cached[0] < self.options.label_ttl:
+            return cached[1]
+        labels: Mapping[str, str] | None = None
+        try:
+            live = await self._client.get(
+                resources.resource_type(obj.kind), obj.name, namespace=obj.namespace
+            )
+            labels = live["metadata"].get("labels") or {}
+        except KubeNotFound:
+            pass
+        except (KubeError, KeyError) as error:
+            log.warning("cannot read the labels of %s/%s/%s: %s", *key, error)
+        self._labels[key] = (time.monotonic(), labels)
+        if len(self._labels) > 4096:
+            self._labels.clear()
+        return labels
+
+    async def _render(self, alert: Alert, obj: Mapping[str, Any], event: Event) -> Event:
+        event = matching.enrich(alert, event, cluster=self.options.cluster_name)
+        template = (alert.metadata.annotations or {}).get(MESSAGE_TEMPLATE_ANNOTATION)
+        if not template:
+            return event
+        try:
+            message = await asyncio.to_thread(gotemplate.render, template, template_data(event))
+        except gotemplate.TemplateError as error:
+            await self._warn(
+                obj,
+                reasons.INVALID_CONFIG,
+                f"annotation {MESSAGE_TEMPLATE_ANNOTATION}: {error}; sent the event's own message",
+            )
+            return event
+        return replace(event, message=message)
+
+    # -- Providers ----------------------------------------------------------------------------
+    async def _outbox_for(self, alert: Alert, alert_obj: Mapping[str, Any]) -> Outbox | None:
+        namespace = alert.metadata.namespace or "default"
+        name = alert.spec.provider_ref.name
+        obj = self._providers.get(namespace, name)
+        if obj is None:
+            await self._warn(
+                alert_obj,
+                reasons.PROVIDER_NOT_FOUND,
+                f"spec.providerRef: Provider '{namespace}/{name}' not found",
+            )
+            return None
+        provider = _parse(Provider, obj)
+        if provider is None or provider.spec.suspend:
+            return None
+        state = self._states.get((namespace, name))
+        if state is None:
+            state = await self._build(obj, provider)
+        return state.outbox
+
+    async def _build(self, obj: Mapping[str, Any], provider: Provider) -> _ProviderState:
+        key = _key(provider)
+        try:
+            settings = resolve(provider, secret=lambda ns, name: self._secrets.get(ns, name))
+            notifier = self._notifier_for(settings)
+        except (ProviderConfigError, InvalidProvider) as error:
+            reason = getattr(error, "reason", reasons.INVALID_CONFIG)
+            log.warning("Provider %s/%s cannot be used: %s", *key, error)
+            state = _ProviderState(None)
+            self._states[key] = state
+            await self._warn(obj, reason, str(error))
+            return state
+        outbox = Outbox(
+            settings.name,
+            notifier,
+            timeout=settings.timeout * 2 + 1,
+            policy=self.options.retry,
+            on_failure=self._delivery_failed,
+        )
+        state = _ProviderState(outbox)
+        self._states[key] = state
+        return state
+
+    async def _validate(self, namespace: str, name: str) -> None:
+        """Resolve a Provider that just changed, so bad config is reported before an event."""
+        await self._synced()
+        obj = self._providers.get(namespace, name)
+        provider = _parse(Provider, obj) if obj is not None else None
+        if obj is None or provider is None or provider.spec.suspend:
+            return
+        if (namespace, name) not in self._states:
+            await self._build(obj, provider)
+
+    def _provider_changed(
+        self, event: str, old: dict[str, Any] | None, new: dict[str, Any] | None
+    ) -> None:
+        current = new or old
+        if current is None:
+            return
+        namespace, name = current["metadata"].get("namespace") or "", current["metadata"]["name"]
+        self._index_secrets(namespace, name, None if event == "DELETED" else new)
+        if old is not None and new is not None and _spec_version(old) == _spec_version(new):
+            return
+        self._invalidate(namespace, name)
+        if event != "DELETED":
+            self._spawn(self._validate(namespace, name), name=f"provider-{namespace}-{name}")
+
+    def _index_secrets(self, namespace: str, name: str, obj: dict[str, Any] | None) -> None:
+        """Remember which Secrets the Provider reads, so their changes rebuild it."""
+        for (secret_namespace, _), users in self._secret_users.items():
+            if secret_namespace == namespace:
+                users.discard(name)
+        provider = _parse(Provider, obj) if obj is not None else None
+        for secret in referenced_secrets(provider) if provider is not None else ():
+            self._secret_users.setdefault((namespace, secret), set()).add(name)
+
+    def _secret_changed(
+        self, event: str, old: dict[str, Any] | None, new: dict[str, Any] | None
+    ) -> None:
+        current = new or old
+        unchanged = old is not None and new is not None and old.get("data") == new.get("data")
+        if current is None or unchanged:
+            return
+        namespace = current["metadata"].get("namespace") or ""
+        for name in sorted(self._secret_users.get((namespace, current["metadata"]["name"]), ())):
+            self._invalidate(namespace, name)
+            self._spawn(self._validate(namespace, name), name=f"provider-{namespace}-{name}")
+
+    def _invalidate(self, namespace: str, name: str) -> None:
+        state = self._states.pop((namespace, name), None)
+        if state is not None and state.outbox is not None:
+            state.outbox.retire()
+
+    async def _delivery_failed(self, delivery: Delivery, error: SendFailed) -> None:
+        obj = delivery.event.involved_object
+        message = (
+            f"failed to send the event of {obj.kind}/{obj.namespace}/{obj.name} "
+            f"({delivery.event.reason}): {error}"
+        )
+        log.warning("Alert %s/%s: %s", *delivery.alert, message)
+        alert = self._alerts.get(*delivery.alert)
+        if alert is not None:
+            await self._warn(alert, reasons.NOTIFICATION_FAILED, message)
+
+    async def _warn(self, obj: Mapping[str, Any], reason: str, message: str) -> None:
+        """Record a Warning on an Alert or Provider (events of this controller are not routed)."""
+        await self._recorder.record(obj, type="Warning", reason=reason, message=message)
+
+
+_Model = TypeVar("_Model", Alert, Provider)
+
+
+def _parse(model: type[_Model], obj: Mapping[str, Any]) -> _Model | None:
+    try:
+        return model.model_validate(obj)
+    except ValidationError as error:
+        meta = obj.get("metadata") or {}
+        where = f"{meta.get('namespace')}/{meta.get('name')}"
+        log.warning("%s %s is invalid: %s", model.KIND, where, error)
+        return None
+
+
+def _key(obj: Alert | Provider) -> tuple[str, str]:
+    return obj.metadata.namespace or "default", obj.metadata.name
+
+
+def _spec_version(obj: Mapping[str, Any]) -> Any:
+    return obj.get("spec"), (obj["metadata"].get("annotations") or {})
