@@ -82,6 +82,11 @@ class Outbox:
         self.sent = 0
         """Deliveries that arrived (for metrics and tests)."""
 
+    @property
+    def pending(self) -> int:
+        """Deliveries queued and not yet taken by the worker."""
+        return self._queue.qsize()
+
     def put(self, delivery: Delivery) -> None:
         """Queue ``delivery`` without waiting; drop the oldest queued one when full."""
         while self._queue.qsize() >= self._policy.capacity:
