@@ -91,6 +91,7 @@ class Outbox:
         """Queue ``delivery`` without waiting; drop the oldest queued one when full."""
         while self._queue.qsize() >= self._policy.capacity:
             dropped = self._queue.get_nowait()
+            self._queue.task_done()
             if dropped is not None:
                 log.warning("Provider %s: outbox full, dropped an event", self.name)
         self._queue.put_nowait(delivery)
@@ -98,6 +99,10 @@ class Outbox:
     def retire(self) -> None:
         """Send what is queued, then close: the Provider changed and a new outbox takes over."""
         self._queue.put_nowait(None)
+
+    async def settle(self) -> None:
+        """Wait until every delivery queued so far has arrived or failed for good."""
+        await self._queue.join()
 
     async def close(self) -> None:
         """Stop at once, dropping what is queued, and release the notifier's connections."""
@@ -115,10 +120,13 @@ class Outbox:
     async def _work(self) -> None:
         while True:
             delivery = await self._queue.get()
-            if delivery is None:
-                await self._aclose()
-                return
-            await self._deliver(delivery)
+            try:
+                if delivery is None:
+                    await self._aclose()
+                    return
+                await self._deliver(delivery)
+            finally:
+                self._queue.task_done()
 
     async def _deliver(self, delivery: Delivery) -> None:
         delay = self._policy.delay

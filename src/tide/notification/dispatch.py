@@ -197,6 +197,29 @@ class Dispatcher:
                 await self.dispatch(Event.from_json(payload))
             except Exception:
                 log.exception("dispatching an event failed")
+            finally:
+                self._intake.task_done()
+
+    def knows(self, *, alerts: list[tuple[str, str]], providers: list[tuple[str, str]]) -> bool:
+        """Tell whether the watch caches hold these Alerts and Providers (namespace, name).
+
+        An Alert created a moment ago is matched only once its watch event has arrived; tests
+        and tools wait on this before sending events.
+        """
+        return all(self._alerts.get(*key) is not None for key in alerts) and all(
+            self._providers.get(*key) is not None for key in providers
+        )
+
+    async def settle(self) -> None:
+        """Wait until every event submitted so far is matched and every queued one sent.
+
+        For tests and benchmarks: after it returns, each event has reached its endpoints or
+        failed for good (its Warning recorded).
+        """
+        await self._intake.join()
+        for state in list(self._states.values()):
+            if state.outbox is not None:
+                await state.outbox.settle()
 
     # -- matching -----------------------------------------------------------------------------
     async def dispatch(self, event: Event) -> None:

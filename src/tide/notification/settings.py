@@ -67,6 +67,7 @@ def resolve(provider: Provider, *, secret: SecretLookup) -> ProviderSettings:
     settings: dict[str, Any] = {
         "type": spec.type,
         "name": name,
+        "uid": provider.metadata.uid or "",
         "address": values.get("address", spec.address or "").strip(),
         "channel": spec.channel or "",
         "username": values.get("username", spec.username or ""),
