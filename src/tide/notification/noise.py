@@ -4,8 +4,9 @@ Flux sends a failing object's error again after every ``--rate-limit-interval``:
 broken overnight posts a hundred identical messages. Tide sends the first, stays quiet while the
 same error repeats, posts one summary per ``summary_interval`` ("Still failing for 2h, 14
 attempts: ..."), and announces the recovery once ("Ready again after 12m: ..."). A different
-error is news and is sent at once. Alerts opt out with the annotation
-``notification.tide.dev/noise-control: disabled`` and get Flux's behaviour.
+error (another reason or message, or the same one at a new revision) is news and is sent at
+once. Alerts opt out with the annotation ``notification.tide.dev/noise-control: disabled`` and
+get Flux's behaviour.
 
 The state is per involved object (not per Alert), so every Alert counts the same attempts.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from tide.api import reasons
 from tide.notification.providers.base import Event
+from tide.notification.ratelimit import revision_of
 
 __all__ = ["NOISE_CONTROL_ANNOTATION", "NoiseControl", "format_duration"]
 
@@ -49,8 +51,8 @@ def format_duration(seconds: float) -> str:
 
 @dataclass
 class _Streak:
-    reason: str
-    message: str
+    failure: tuple[str, str, str]
+    """Reason, message and revision of the failure."""
     since: float
     attempts: int
     last_sent: float
@@ -90,7 +92,8 @@ class NoiseControl:
     def _failure(
         self, key: tuple[str, str, str], streak: _Streak | None, event: Event, now: float
     ) -> Event | None:
-        if streak is not None and (streak.reason, streak.message) == (event.reason, event.message):
+        failure = (event.reason, event.message, revision_of(event))
+        if streak is not None and streak.failure == failure:
             streak.attempts += 1
             if now - streak.last_sent < self.summary_interval:
                 return None
@@ -101,7 +104,7 @@ class NoiseControl:
                 f"{streak.attempts} attempts: {event.message}",
             )
         since = streak.since if streak is not None else now
-        self._streaks[key] = _Streak(event.reason, event.message, since, 1, now)
+        self._streaks[key] = _Streak(failure, since, 1, now)
         self._streaks.move_to_end(key)
         while len(self._streaks) > _MAX_OBJECTS:
             self._streaks.popitem(last=False)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from aiohttp import web
 
@@ -20,7 +21,7 @@ from tide.notification import Dispatcher, DispatchOptions, RetryPolicy
 from tide.runtime.manager import Manager, ManagerOptions
 from tide.runtime.servers import Endpoint
 from tide.source.setup import GIT_REPOSITORY
-from tide.testing import ControlPlane
+from tide.testing import ControlPlane, GitServer
 
 FAST_RETRY = RetryPolicy(retries=1, delay=0.05, max_delay=0.1)
 
@@ -38,12 +39,13 @@ class Sink:
         self.arrived = 0
         """Requests that reached the endpoint, answered or not."""
         self._runner: web.AppRunner | None = None
+        self._released = asyncio.Event()
         self.url = ""
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/hook", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -51,6 +53,7 @@ class Sink:
         self.url = f"http://127.0.0.1:{port}/hook"
 
     async def stop(self) -> None:
+        self._released.set()  # a hanging request ends, so the server stops at once
         if self._runner is not None:
             await self._runner.shutdown()
             await self._runner.cleanup()
@@ -58,9 +61,16 @@ class Sink:
     async def _handle(self, request: web.Request) -> web.Response:
         self.arrived += 1
         if self.hang:
-            await asyncio.Event().wait()
+            await self._released.wait()
+            return web.Response(status=503)
         self.received.append(await request.json())
         return web.Response(status=200)
+
+
+@pytest.fixture(scope="module")
+def git_server() -> Iterator[GitServer]:
+    with GitServer() as server:
+        yield server
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -36,13 +36,21 @@ def test_a_repeated_failure_is_sent_once_then_summarised_each_interval() -> None
     ]
 
 
-def test_a_different_failure_is_news_at_once() -> None:
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"message": "kustomize build failed: another problem"},
+        {"reason": "HealthCheckFailed"},
+        {"metadata": {"revision": "main@sha1:new"}},
+    ],
+)
+def test_a_different_failure_or_a_new_revision_is_news_at_once(changed: dict) -> None:
     noise = NoiseControl(clock=Clock())
-    noise.observe(event())
+    noise.observe(event(metadata={"revision": "main@sha1:old"}))
 
-    changed = event(message="kustomize build failed: another problem")
+    different = event(**{"metadata": {"revision": "main@sha1:old"}, **changed})
 
-    assert noise.observe(changed) == changed
+    assert noise.observe(different) == different
 
 
 def test_recovery_is_announced_once_with_how_long_it_failed() -> None:
