@@ -91,7 +91,12 @@ async def sinks() -> AsyncIterator[Callable[..., Any]]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def controllers(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+    control_plane: ControlPlane,
+    crds: list[str],
+    kube: KubeClient,
+    namespace: str,
+    tmp_path: Path,
+    sinks: Callable[..., Any],  # stopped after the controllers, which still send while draining
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start Tide's controllers with ``options``; ``await controllers(options)`` → the dispatcher.
 

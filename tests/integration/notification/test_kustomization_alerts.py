@@ -80,13 +80,19 @@ async def test_a_kustomization_applied_reaches_an_info_alert(
     await create_kustomization(kube, namespace, "apps", {"path": "./apps/production"})
 
     ready = await wait_for(kube, namespace, "apps", status="True")
-    await dispatcher.settle()
     revision = ready["status"]["lastAppliedRevision"]
-    succeeded = [
-        e for e in sink.received
-        if e["involvedObject"]["name"] == "apps" and e["reason"] == "ReconciliationSucceeded"
-    ]  # fmt: skip
-    assert [(e["severity"], e["message"]) for e in succeeded] == [
-        ("info", f"Applied revision: {revision}")
-    ]
+
+    async def succeeded() -> list[dict[str, Any]]:  # the event is recorded after the status
+        await dispatcher.settle()
+        found = [
+            e for e in sink.received
+            if e["involvedObject"]["name"] == "apps" and e["reason"] == "ReconciliationSucceeded"
+        ]  # fmt: skip
+        return found if len(found) == 2 else []
+
+    events = await eventually(succeeded, what="the change set and the applied revision")
+    assert [e["severity"] for e in events] == ["info", "info"]
+    change_set, applied = (e["message"] for e in events)
+    assert f"Deployment/{namespace}/podinfo created" in change_set.splitlines()
+    assert applied == f"Applied revision: {revision}"
     assert errors_sink.received == []
