@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from tide.notification.providers.base import Event, Notifier, SendFailed
 
-__all__ = ["Delivery", "Outbox", "RetryPolicy"]
+__all__ = ["Delivery", "FailureHandler", "Outbox", "RetryPolicy"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class RetryPolicy:
 
 
 FailureHandler = Callable[[Delivery, SendFailed], Awaitable[None]]
+"""Told of a delivery that failed for good (after its retries)."""
 
 
 class Outbox:

@@ -13,9 +13,8 @@ reconciler recording an event never waits on the network. One intake task then, 
 4. adds metadata, renders the Alert's message template, and queues the event in the outbox of
    the Alert's Provider (:mod:`tide.notification.delivery`).
 
-A Provider is resolved with its Secrets once and kept until the Provider or one of its Secrets
-changes (both are watched). One that cannot work gets a Warning event naming the field, and the
-Alerts using it are skipped; the others go on.
+Providers and their Secrets become outboxes in :mod:`tide.notification.outboxes`; one that
+cannot work gets a Warning event naming the field, and only the Alerts using it are skipped.
 """
 
 from __future__ import annotations
@@ -26,31 +25,29 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
-
-from pydantic import ValidationError
+from typing import Any
 
 from tide import gotemplate
 from tide.api import kinds, reasons
-from tide.api.notification import Alert, Provider
+from tide.api.notification import Alert
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError, KubeNotFound
 from tide.notification import matching
+from tide.notification._objects import ParsedObjects, object_key
 from tide.notification.delivery import Delivery, Outbox, RetryPolicy
 from tide.notification.intake import EventServer
 from tide.notification.noise import NOISE_CONTROL_ANNOTATION, NoiseControl
+from tide.notification.outboxes import Outboxes
 from tide.notification.providers import registry
 from tide.notification.providers.base import (
     Event,
-    InvalidProvider,
     Notifier,
     ProviderSettings,
     SendFailed,
 )
 from tide.notification.ratelimit import EventRateLimiter
-from tide.notification.settings import ProviderConfigError, referenced_secrets, resolve
 from tide.runtime.events import EventRecorder
 
 __all__ = ["MESSAGE_TEMPLATE_ANNOTATION", "DispatchOptions", "Dispatcher", "template_data"]
@@ -101,12 +98,6 @@ def template_data(event: Event) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@dataclass
-class _ProviderState:
-    outbox: Outbox | None
-    """None when the Provider cannot work (its Warning event was recorded)."""
-
-
 class Dispatcher:
     """Route events to Alerts' Providers.
 
@@ -135,21 +126,26 @@ class Dispatcher:
         self._client = client
         self._alerts = alerts
         self._providers = providers
-        self._secrets = secrets
+        self._secrets_cache = secrets
         self._recorder = recorder
         self.options = options or DispatchOptions()
-        self._notifier_for = notifier_for
         self._limiter = EventRateLimiter(self.options.rate_limit_interval)
         self._noise = NoiseControl(summary_interval=self.options.summary_interval)
         self._intake: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_INTAKE_CAPACITY)
-        self._states: dict[tuple[str, str], _ProviderState] = {}
-        self._secret_users: dict[tuple[str, str], set[str]] = {}
+        self._objects = ParsedObjects()
+        self._outboxes = Outboxes(
+            providers=providers,
+            secrets=secrets,
+            objects=self._objects,
+            notifier_for=notifier_for,
+            retry=self.options.retry,
+            on_failure=self._delivery_failed,
+            warn=self._warn,
+        )
         self._labels: dict[tuple[str, str, str], tuple[float, Mapping[str, str] | None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.events_server: EventServer | None = None
         """The HTTP events endpoint feeding this dispatcher, when one is served."""
-        providers.add_handler(self._provider_changed)
-        secrets.add_handler(self._secret_changed)
 
     # -- intake -------------------------------------------------------------------------------
     def submit_nowait(self, payload: dict[str, Any]) -> None:
@@ -165,7 +161,7 @@ class Dispatcher:
 
     async def start(self) -> None:
         """Start the intake task."""
-        self._spawn(self._run(), name="notification-intake")
+        self._tasks.add(asyncio.create_task(self._run(), name="notification-intake"))
 
     async def stop(self) -> None:
         """Stop taking events and close every Provider's outbox."""
@@ -175,22 +171,11 @@ class Dispatcher:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        states, self._states = list(self._states.values()), {}
-        for state in states:
-            if state.outbox is not None:
-                await state.outbox.close()
-
-    def _spawn(self, coroutine: Any, *, name: str) -> None:
-        task = asyncio.create_task(coroutine, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _synced(self) -> None:
-        for cache in (self._alerts, self._providers, self._secrets):
-            await cache.synced.wait()
+        await self._outboxes.close()
 
     async def _run(self) -> None:
-        await self._synced()
+        for cache in (self._alerts, self._providers, self._secrets_cache):
+            await cache.synced.wait()
         while True:
             payload = await self._intake.get()
             try:
@@ -217,9 +202,7 @@ class Dispatcher:
         failed for good (its Warning recorded).
         """
         await self._intake.join()
-        for state in list(self._states.values()):
-            if state.outbox is not None:
-                await state.outbox.settle()
+        await self._outboxes.settle()
 
     # -- matching -----------------------------------------------------------------------------
     async def dispatch(self, event: Event) -> None:
@@ -237,7 +220,7 @@ class Dispatcher:
             return allowed[id(candidate)]
 
         for obj in self._alerts.scan():
-            alert = _parse(Alert, obj)
+            alert = self._objects.read(Alert, obj)
             if alert is None or alert.spec.suspend:
                 continue
             quiet = (alert.metadata.annotations or {}).get(NOISE_CONTROL_ANNOTATION) != "disabled"
@@ -247,7 +230,7 @@ class Dispatcher:
             outbox = await self._outbox_for(alert, obj)
             if outbox is not None:
                 message = await self._render(alert, obj, chosen)
-                outbox.put(Delivery(_key(alert), message))
+                outbox.put(Delivery(object_key(alert), message))
 
     async def _selects(self, alert: Alert, event: Event) -> bool:
         if not matching.severity_passes(alert, event):
@@ -303,96 +286,15 @@ class Dispatcher:
 
     # -- Providers ----------------------------------------------------------------------------
     async def _outbox_for(self, alert: Alert, alert_obj: Mapping[str, Any]) -> Outbox | None:
-        namespace = alert.metadata.namespace or "default"
-        name = alert.spec.provider_ref.name
-        obj = self._providers.get(namespace, name)
-        if obj is None:
+        namespace, name = alert.metadata.namespace or "default", alert.spec.provider_ref.name
+        if not self._outboxes.exists(namespace, name):
             await self._warn(
                 alert_obj,
                 reasons.PROVIDER_NOT_FOUND,
                 f"spec.providerRef: Provider '{namespace}/{name}' not found",
             )
             return None
-        provider = _parse(Provider, obj)
-        if provider is None or provider.spec.suspend:
-            return None
-        state = self._states.get((namespace, name))
-        if state is None:
-            state = await self._build(obj, provider)
-        return state.outbox
-
-    async def _build(self, obj: Mapping[str, Any], provider: Provider) -> _ProviderState:
-        key = _key(provider)
-        try:
-            settings = resolve(provider, secret=lambda ns, name: self._secrets.get(ns, name))
-            notifier = self._notifier_for(settings)
-        except (ProviderConfigError, InvalidProvider) as error:
-            reason = getattr(error, "reason", reasons.INVALID_CONFIG)
-            log.warning("Provider %s/%s cannot be used: %s", *key, error)
-            state = _ProviderState(None)
-            self._states[key] = state
-            await self._warn(obj, reason, str(error))
-            return state
-        outbox = Outbox(
-            settings.name,
-            notifier,
-            timeout=settings.timeout * 2 + 1,
-            policy=self.options.retry,
-            on_failure=self._delivery_failed,
-        )
-        state = _ProviderState(outbox)
-        self._states[key] = state
-        return state
-
-    async def _validate(self, namespace: str, name: str) -> None:
-        """Resolve a Provider that just changed, so bad config is reported before an event."""
-        await self._synced()
-        obj = self._providers.get(namespace, name)
-        provider = _parse(Provider, obj) if obj is not None else None
-        if obj is None or provider is None or provider.spec.suspend:
-            return
-        if (namespace, name) not in self._states:
-            await self._build(obj, provider)
-
-    def _provider_changed(
-        self, event: str, old: dict[str, Any] | None, new: dict[str, Any] | None
-    ) -> None:
-        current = new or old
-        if current is None:
-            return
-        namespace, name = current["metadata"].get("namespace") or "", current["metadata"]["name"]
-        self._index_secrets(namespace, name, None if event == "DELETED" else new)
-        if old is not None and new is not None and _spec_version(old) == _spec_version(new):
-            return
-        self._invalidate(namespace, name)
-        if event != "DELETED":
-            self._spawn(self._validate(namespace, name), name=f"provider-{namespace}-{name}")
-
-    def _index_secrets(self, namespace: str, name: str, obj: dict[str, Any] | None) -> None:
-        """Remember which Secrets the Provider reads, so their changes rebuild it."""
-        for (secret_namespace, _), users in self._secret_users.items():
-            if secret_namespace == namespace:
-                users.discard(name)
-        provider = _parse(Provider, obj) if obj is not None else None
-        for secret in referenced_secrets(provider) if provider is not None else ():
-            self._secret_users.setdefault((namespace, secret), set()).add(name)
-
-    def _secret_changed(
-        self, event: str, old: dict[str, Any] | None, new: dict[str, Any] | None
-    ) -> None:
-        current = new or old
-        unchanged = old is not None and new is not None and old.get("data") == new.get("data")
-        if current is None or unchanged:
-            return
-        namespace = current["metadata"].get("namespace") or ""
-        for name in sorted(self._secret_users.get((namespace, current["metadata"]["name"]), ())):
-            self._invalidate(namespace, name)
-            self._spawn(self._validate(namespace, name), name=f"provider-{namespace}-{name}")
-
-    def _invalidate(self, namespace: str, name: str) -> None:
-        state = self._states.pop((namespace, name), None)
-        if state is not None and state.outbox is not None:
-            state.outbox.retire()
+        return await self._outboxes.get(namespace, name)
 
     async def _delivery_failed(self, delivery: Delivery, error: SendFailed) -> None:
         obj = delivery.event.involved_object
@@ -408,24 +310,3 @@ class Dispatcher:
     async def _warn(self, obj: Mapping[str, Any], reason: str, message: str) -> None:
         """Record a Warning on an Alert or Provider (events of this controller are not routed)."""
         await self._recorder.record(obj, type="Warning", reason=reason, message=message)
-
-
-_Model = TypeVar("_Model", Alert, Provider)
-
-
-def _parse(model: type[_Model], obj: Mapping[str, Any]) -> _Model | None:
-    try:
-        return model.model_validate(obj)
-    except ValidationError as error:
-        meta = obj.get("metadata") or {}
-        where = f"{meta.get('namespace')}/{meta.get('name')}"
-        log.warning("%s %s is invalid: %s", model.KIND, where, error)
-        return None
-
-
-def _key(obj: Alert | Provider) -> tuple[str, str]:
-    return obj.metadata.namespace or "default", obj.metadata.name
-
-
-def _spec_version(obj: Mapping[str, Any]) -> Any:
-    return obj.get("spec"), (obj["metadata"].get("annotations") or {})

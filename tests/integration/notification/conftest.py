@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from tests.integration.helpers import drain, eventually
+from tests.integration.helpers import drain, start_manager
 from tide import notification, source
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
@@ -119,14 +119,7 @@ async def controllers(
         dispatcher = notification.setup(
             manager, dispatch=options, events_addr=Endpoint("127.0.0.1", 0)
         )
-        task = asyncio.create_task(manager.run())
-
-        async def ready() -> bool:
-            if task.done():
-                task.result()
-            return manager.ready
-
-        await eventually(ready, what="controllers' caches to sync")
+        task = await start_manager(manager)
 
         async def stop() -> None:
             try:
