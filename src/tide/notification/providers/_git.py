@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,8 +164,15 @@ class StatusIdentity:
 class CommitStatusNotifier(HttpNotifier):
     """Base of the commit-status types: resolves commit and identity, then posts one status.
 
-    Subclasses set the API location in ``__init__`` and implement :meth:`post_status`.
+    Subclasses set :attr:`auth_headers` or :attr:`auth` in ``__init__`` and say where
+    (:meth:`status_url`) and what (:meth:`status_body`) to post; a host with extra rules
+    overrides :meth:`post_status`.
     """
+
+    auth_headers: Mapping[str, str] = {}
+    """Headers that authenticate each request (``PRIVATE-TOKEN``, ``Authorization``)."""
+    auth: tuple[str, str] | None = None
+    """Basic-auth credentials, for hosts that take them instead."""
 
     def __init__(self, settings: ProviderSettings, repository: Repository) -> None:
         self.repository = repository
@@ -180,13 +188,21 @@ class CommitStatusNotifier(HttpNotifier):
                 f"(revision '{event.metadata.get('revision', '')}')",
                 retryable=False,
             )
-        await self.post_status(
-            event,
-            sha=sha,
-            identity=self.identity(event),
-            description=describe_reason(event.reason),
+        body = self.status_body(
+            event, identity=self.identity(event), description=describe_reason(event.reason)
+        )
+        await self.post_status(sha, body)
+
+    async def post_status(self, sha: str, body: dict[str, Any]) -> None:
+        """POST ``body`` to the commit's status endpoint."""
+        await self.send(
+            "POST", self.status_url(sha), json=body, headers=self.auth_headers, auth=self.auth
         )
 
-    async def post_status(self, event: Event, *, sha: str, identity: str, description: str) -> None:
-        """Send the host's request for one status."""
+    def status_url(self, sha: str) -> str:
+        """Return the endpoint that takes a status for commit ``sha``."""
+        raise NotImplementedError
+
+    def status_body(self, event: Event, *, identity: str, description: str) -> dict[str, Any]:
+        """Return the host's status for ``event``."""
         raise NotImplementedError

@@ -10,6 +10,7 @@ Provider, the method, the endpoint's scheme and host, and the status — never a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,29 @@ _BODY_EXCERPT = 200
 """Characters of an error response quoted in a message: enough for ``{"error": "..."}``."""
 
 
+_NOTIFIER_ORIGINS: set[str] = set()
+"""``scheme://host[:port]`` of every endpoint a Notifier was built for."""
+
+
+class _RedactNotifierRequests(logging.Filter):
+    """Cut the path and query from httpx's request log lines for notification endpoints.
+
+    httpx logs each request with its full URL (at INFO; Tide shows it with ``--log-level
+    debug``), and a Slack, Discord or Teams webhook's path, or a Telegram bot's, is its secret.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], httpx.URL):
+            origin = redact(args[1])
+            if origin in _NOTIFIER_ORIGINS:
+                record.args = (args[0], f"{origin}/…", *args[2:])
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactNotifierRequests())
+
+
 def redact(url: httpx.URL | str) -> str:
     """Return ``scheme://host[:port]`` of ``url``: no credentials, path or query."""
     parsed = httpx.URL(str(url))
@@ -34,8 +58,9 @@ def require(settings: ProviderSettings, field: str) -> str:
     """Return the setting ``field`` (``token``, ``channel``...) or raise naming it."""
     value = str(getattr(settings, field, "") or "")
     if not value:
+        article = "an" if field[:1] in "aeiou" else "a"
         raise InvalidProvider(
-            f"Provider '{settings.name}': type '{settings.type}' requires a {field}"
+            f"Provider '{settings.name}': type '{settings.type}' requires {article} {field}"
             + (" (the Secret's 'token' key)" if field == "token" else "")
         )
     return value
@@ -90,6 +115,7 @@ class HttpNotifier:
         auth: httpx.Auth | tuple[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request and return its 2xx response; raise :class:`SendFailed` otherwise."""
+        _NOTIFIER_ORIGINS.add(redact(url))
         where = f"{method} {redact(url)}"
         try:
             response = await self._client.request(

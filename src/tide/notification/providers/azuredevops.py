@@ -9,6 +9,8 @@ genre ``fluxcd`` and the status identity as name, as Flux posts it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tide.notification.providers._git import CommitStatusNotifier, parse_repository
 from tide.notification.providers._http import require
 from tide.notification.providers.base import Event, InvalidProvider, ProviderSettings
@@ -34,18 +36,17 @@ class AzureDevOpsNotifier(CommitStatusNotifier):
         prefix = "/".join(segments[:at])
         repo = segments[at + 1]
         self.url = f"{repository.origin}/{prefix}/_apis/git/repositories/{repo}/commits"
-        self.token = require(settings, "token")
+        self.auth = ("", require(settings, "token"))
         super().__init__(settings, repository)
 
-    async def post_status(self, event: Event, *, sha: str, identity: str, description: str) -> None:
-        """Create the status."""
-        await self.send(
-            "POST",
-            f"{self.url}/{sha}/statuses?api-version={API_VERSION}",
-            json={
-                "state": "failed" if event.severity == "error" else "succeeded",
-                "description": description,
-                "context": {"genre": "fluxcd", "name": identity},
-            },
-            auth=("", self.token),
-        )
+    def status_url(self, sha: str) -> str:
+        """Return ``…/_apis/git/repositories/<repo>/commits/<sha>/statuses?api-version=6.0``."""
+        return f"{self.url}/{sha}/statuses?api-version={API_VERSION}"
+
+    def status_body(self, event: Event, *, identity: str, description: str) -> dict[str, Any]:
+        """Return a ``succeeded``/``failed`` status with genre ``fluxcd``."""
+        return {
+            "state": "failed" if event.severity == "error" else "succeeded",
+            "description": description,
+            "context": {"genre": "fluxcd", "name": identity},
+        }

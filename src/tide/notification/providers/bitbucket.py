@@ -15,6 +15,7 @@ characters) and name it with the identity itself; states are ``SUCCESSFUL`` and 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from tide.notification.providers._git import CommitStatusNotifier, Repository, parse_repository
 from tide.notification.providers.base import Event, InvalidProvider, ProviderSettings
@@ -28,8 +29,14 @@ def status_key(identity: str) -> str:
     return hashlib.sha1(identity.encode()).hexdigest()  # an identifier, not a safeguard
 
 
-def _state(event: Event) -> str:
-    return "FAILED" if event.severity == "error" else "SUCCESSFUL"
+def _build_status(event: Event, *, identity: str, description: str, url: str) -> dict[str, Any]:
+    return {
+        "state": "FAILED" if event.severity == "error" else "SUCCESSFUL",
+        "key": status_key(identity),
+        "name": identity,
+        "description": description,
+        "url": url,
+    }
 
 
 class BitbucketNotifier(CommitStatusNotifier):
@@ -52,20 +59,13 @@ class BitbucketNotifier(CommitStatusNotifier):
         self.web = f"{repository.origin}/{slug}"
         super().__init__(settings, repository)
 
-    async def post_status(self, event: Event, *, sha: str, identity: str, description: str) -> None:
-        """Create or update the build status."""
-        await self.send(
-            "POST",
-            f"{self.url}/{sha}/statuses/build",
-            json={
-                "state": _state(event),
-                "key": status_key(identity),
-                "name": identity,
-                "description": description,
-                "url": self.web,
-            },
-            auth=self.auth,
-        )
+    def status_url(self, sha: str) -> str:
+        """Return ``/2.0/repositories/<workspace>/<repo>/commit/<sha>/statuses/build``."""
+        return f"{self.url}/{sha}/statuses/build"
+
+    def status_body(self, event: Event, *, identity: str, description: str) -> dict[str, Any]:
+        """Return the build status, linking to the repository."""
+        return _build_status(event, identity=identity, description=description, url=self.web)
 
 
 def _server_api(settings: ProviderSettings, repository: Repository) -> str:
@@ -92,10 +92,8 @@ class BitbucketServerNotifier(CommitStatusNotifier):
                 "(SSH addresses are not supported)"
             )
         self.url = _server_api(settings, repository)
-        self.headers: dict[str, str] = {}
-        self.auth: tuple[str, str] | None = None
         if settings.token:
-            self.headers["Authorization"] = f"Bearer {settings.token}"
+            self.auth_headers = {"Authorization": f"Bearer {settings.token}"}
         elif settings.username and settings.password:
             self.auth = (settings.username, settings.password)
         else:
@@ -105,18 +103,12 @@ class BitbucketServerNotifier(CommitStatusNotifier):
             )
         super().__init__(settings, repository)
 
-    async def post_status(self, event: Event, *, sha: str, identity: str, description: str) -> None:
-        """Create or update the build status."""
-        await self.send(
-            "POST",
-            f"{self.url}/{sha}/builds",
-            json={
-                "state": _state(event),
-                "key": status_key(identity),
-                "name": identity,
-                "description": description,
-                "url": self.repository.origin,
-            },
-            headers=self.headers,
-            auth=self.auth,
+    def status_url(self, sha: str) -> str:
+        """Return ``…/rest/api/1.0/projects/<project>/repos/<repo>/commits/<sha>/builds``."""
+        return f"{self.url}/{sha}/builds"
+
+    def status_body(self, event: Event, *, identity: str, description: str) -> dict[str, Any]:
+        """Return the build status, linking to the server."""
+        return _build_status(
+            event, identity=identity, description=description, url=self.repository.origin
         )

@@ -6,6 +6,8 @@ Authenticated with ``Authorization: token <token>``; states ``success`` and ``fa
 
 from __future__ import annotations
 
+from typing import Any
+
 from tide.notification.providers._git import CommitStatusNotifier, parse_repository
 from tide.notification.providers._http import require
 from tide.notification.providers.base import Event, ProviderSettings
@@ -21,18 +23,17 @@ class GiteaNotifier(CommitStatusNotifier):
         repository = parse_repository(settings)
         slug = owner_and_repo(settings, repository)
         self.url = f"{repository.origin}/api/v1/repos/{slug}/statuses"
-        self.token = require(settings, "token")
+        self.auth_headers = {"Authorization": f"token {require(settings, 'token')}"}
         super().__init__(settings, repository)
 
-    async def post_status(self, event: Event, *, sha: str, identity: str, description: str) -> None:
-        """Create the status."""
-        await self.send(
-            "POST",
-            f"{self.url}/{sha}",
-            json={
-                "state": "failure" if event.severity == "error" else "success",
-                "context": identity,
-                "description": description,
-            },
-            headers={"Authorization": f"token {self.token}"},
-        )
+    def status_url(self, sha: str) -> str:
+        """Return ``/api/v1/repos/<owner>/<repo>/statuses/<sha>``."""
+        return f"{self.url}/{sha}"
+
+    def status_body(self, event: Event, *, identity: str, description: str) -> dict[str, Any]:
+        """Return a ``success``/``failure`` status under ``context``."""
+        return {
+            "state": "failure" if event.severity == "error" else "success",
+            "context": identity,
+            "description": description,
+        }

@@ -3,9 +3,15 @@
 The API is ``https://api.github.com`` for github.com and ``<origin>/api/v3`` for GitHub
 Enterprise Server, derived from the repository address as Flux does. The state is ``success``
 for info and ``failure`` for error; the context is the status identity (see ``_git``).
+
+As Flux does, the commit's statuses are read first and nothing is posted when the latest one
+with that context already has the same state and description: a Kustomization reconciling
+every few minutes would otherwise pile up identical statuses (GitHub keeps 1000 per context).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from tide.notification.providers._git import CommitStatusNotifier, Repository, parse_repository
 from tide.notification.providers._http import require
@@ -47,18 +53,33 @@ class GitHubNotifier(CommitStatusNotifier):
         repository = parse_repository(settings)
         self.slug = owner_and_repo(settings, repository)
         self.api = api_base(repository)
-        self.token = require(settings, "token")
+        self.auth_headers = github_headers(require(settings, "token"))
         super().__init__(settings, repository)
 
-    async def post_status(self, event: Event, *, sha: str, identity: str, description: str) -> None:
-        """Create the status."""
-        await self.send(
-            "POST",
-            f"{self.api}/repos/{self.slug}/statuses/{sha}",
-            json={
-                "state": "failure" if event.severity == "error" else "success",
-                "context": identity,
-                "description": description,
-            },
-            headers=github_headers(self.token),
+    def status_url(self, sha: str) -> str:
+        """Return ``/repos/<owner>/<repo>/statuses/<sha>``."""
+        return f"{self.api}/repos/{self.slug}/statuses/{sha}"
+
+    def status_body(self, event: Event, *, identity: str, description: str) -> dict[str, Any]:
+        """Return a ``success``/``failure`` status under ``context``."""
+        return {
+            "state": "failure" if event.severity == "error" else "success",
+            "context": identity,
+            "description": description,
+        }
+
+    async def post_status(self, sha: str, body: dict[str, Any]) -> None:
+        """Post ``body`` unless the commit's latest status with its context says the same."""
+        existing = await self.send(
+            "GET", f"{self.api}/repos/{self.slug}/commits/{sha}/statuses", headers=self.auth_headers
         )
+        if _latest(existing.json(), body["context"]) != body:
+            await super().post_status(sha, body)
+
+
+def _latest(statuses: Any, context: str) -> dict[str, Any] | None:
+    """Return the newest status with ``context`` (GitHub lists newest first), trimmed."""
+    for status in statuses if isinstance(statuses, list) else []:
+        if isinstance(status, dict) and status.get("context") == context:
+            return {key: status.get(key) for key in ("state", "context", "description")}
+    return None

@@ -9,6 +9,7 @@ treats it.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from tide.notification.providers._git import CommitStatusNotifier, parse_repository
@@ -25,22 +26,25 @@ class GitLabNotifier(CommitStatusNotifier):
         repository = parse_repository(settings, min_segments=1)
         project = quote(repository.path, safe="")
         self.url = f"{repository.origin}/api/v4/projects/{project}/statuses"
-        self.token = require(settings, "token")
+        self.auth_headers = {"PRIVATE-TOKEN": require(settings, "token")}
         super().__init__(settings, repository)
 
-    async def post_status(self, event: Event, *, sha: str, identity: str, description: str) -> None:
-        """Create the status, accepting GitLab's "already in that state"."""
+    def status_url(self, sha: str) -> str:
+        """Return ``/api/v4/projects/<project>/statuses/<sha>``."""
+        return f"{self.url}/{sha}"
+
+    def status_body(self, event: Event, *, identity: str, description: str) -> dict[str, Any]:
+        """Return a ``success``/``failed`` status under ``name``."""
+        return {
+            "state": "failed" if event.severity == "error" else "success",
+            "name": identity,
+            "description": description,
+        }
+
+    async def post_status(self, sha: str, body: dict[str, Any]) -> None:
+        """Post ``body``, taking GitLab's "already in that state" as done."""
         try:
-            await self.send(
-                "POST",
-                f"{self.url}/{sha}",
-                json={
-                    "state": "failed" if event.severity == "error" else "success",
-                    "name": identity,
-                    "description": description,
-                },
-                headers={"PRIVATE-TOKEN": self.token},
-            )
+            await super().post_status(sha, body)
         except SendFailed as failure:
             if "Cannot transition status" not in str(failure):
                 raise

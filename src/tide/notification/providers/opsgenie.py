@@ -33,14 +33,10 @@ class OpsgenieNotifier(HttpNotifier):
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.url = require_url(settings, default=DEFAULT_ADDRESS)
-        self.token = require(settings, "token")
+        self.auth_headers = {"Authorization": f"GenieKey {require(settings, 'token')}"}
         super().__init__(settings)
 
     async def post(self, event: Event) -> None:
         """Send ``event`` as an alert."""
-        await self.send(
-            "POST",
-            self.url,
-            json=opsgenie_payload(event),
-            headers={"Authorization": f"GenieKey {self.token}"},
-        )
+        payload = opsgenie_payload(event)
+        await self.send("POST", self.url, json=payload, headers=self.auth_headers)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from tide.notification.providers import (
     alertmanager,
     azuredevops,
+    azureeventhub,
     bitbucket,
     datadog,
     generic,
@@ -15,10 +16,12 @@ from tide.notification.providers import (
     githubdispatch,
     gitlab,
     googlechat,
+    googlepubsub,
     grafana,
     lark,
     matrix,
     msteams,
+    natsio,
     opsgenie,
     pagerduty,
     sentry,
@@ -55,6 +58,9 @@ _FACTORIES: dict[str, Callable[[ProviderSettings], Notifier]] = {
     "bitbucket": bitbucket.BitbucketNotifier,
     "bitbucketserver": bitbucket.BitbucketServerNotifier,
     "azuredevops": azuredevops.AzureDevOpsNotifier,
+    "nats": natsio.NatsNotifier,
+    "googlepubsub": googlepubsub.GooglePubSubNotifier,
+    "azureeventhub": azureeventhub.AzureEventHubNotifier,
 }
 
 SUPPORTED_TYPES = frozenset(_FACTORIES)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tide.notification.providers import Event, InvolvedObject, ProviderSettings
+from tide.notification.providers import Event, InvolvedObject, ProviderSettings, notifier_for
 from tide.testing import _certs
 
 
@@ -148,6 +148,26 @@ def make_event(**overrides: Any) -> Event:
     return Event(**values)
 
 
+def failed_event() -> Event:
+    """Return a failed health check event with an Alert summary in its metadata."""
+    return make_event(
+        severity="error",
+        reason="HealthCheckFailed",
+        message="timeout waiting for rollout",
+        metadata={"summary": "prod eu-1", "revision": "main@sha1:abc"},
+    )
+
+
 def settings(type_: str, **values: Any) -> ProviderSettings:
     """Return settings for a Provider ``apps/alerts`` of ``type_``."""
     return ProviderSettings(type=type_, name="apps/alerts", **values)
+
+
+async def deliver(type_: str, *events: Event, **values: Any) -> None:
+    """Build the Notifier for ``type_`` from ``values``, post ``events`` in order, close it."""
+    notifier = notifier_for(settings(type_, **values))
+    try:
+        for event in events:
+            await notifier.post(event)
+    finally:
+        await notifier.aclose()

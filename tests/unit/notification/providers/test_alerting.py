@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 
-from tide.notification.providers import InvalidProvider, notifier_for
+from tide.notification.providers import Event, InvalidProvider, notifier_for
 
-from .conftest import Sink, make_event, settings
+from .conftest import Sink, deliver, failed_event, make_event, settings
 
 pytestmark = pytest.mark.unit
 
-ERROR = make_event(
-    severity="error",
-    reason="HealthCheckFailed",
-    message="timeout waiting for rollout",
-    metadata={"summary": "prod eu-1", "revision": "main@sha1:abc"},
-)
+ERROR = failed_event()
 INFO = make_event(metadata={"revision": "main@sha1:abc"})
 
 
-async def _post(type_: str, *events, **values):  # type: ignore[no-untyped-def]
-    notifier = notifier_for(settings(type_, **values))
-    try:
-        for event in events or (ERROR,):
-            await notifier.post(event)
-    finally:
-        await notifier.aclose()
+async def _post(type_: str, *events: Event, **values: Any) -> None:
+    await deliver(type_, *(events or (ERROR,)), **values)
 
 
 async def test_alertmanager_gets_one_firing_alert_with_flux_labels(sink: Sink) -> None:

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
-from tide.notification.providers import InvalidProvider, SendFailed, notifier_for
+from tide.notification.providers import Event, InvalidProvider, SendFailed, notifier_for
 from tide.notification.providers.matrix import transaction_id
 
-from .conftest import Sink, make_event, settings
+from .conftest import Sink, deliver, failed_event, make_event, settings
 
 pytestmark = pytest.mark.unit
 
-ERROR = make_event(
-    severity="error",
-    reason="HealthCheckFailed",
-    message="Deployment/apps/web: timeout waiting for rollout",
-    metadata={"summary": "prod eu-1", "revision": "main@sha1:abc"},
-)
+ERROR = failed_event()
 
 
-async def _post(type_: str, event=ERROR, **values):  # type: ignore[no-untyped-def]
-    notifier = notifier_for(settings(type_, **values))
-    try:
-        await notifier.post(event)
-    finally:
-        await notifier.aclose()
+async def _post(type_: str, event: Event = ERROR, **values: Any) -> None:
+    await deliver(type_, event, **values)
 
 
 async def test_slack_webhook_gets_one_attachment_coloured_by_severity(sink: Sink) -> None:
@@ -42,7 +34,7 @@ async def test_slack_webhook_gets_one_attachment_coloured_by_severity(sink: Sink
             {
                 "color": "danger",
                 "author_name": "kustomization/webapp.apps",
-                "text": "Deployment/apps/web: timeout waiting for rollout",
+                "text": "timeout waiting for rollout",
                 "mrkdwn_in": ["text"],
                 "fields": [
                     {"title": "revision", "value": "main@sha1:abc", "short": False},
@@ -113,7 +105,7 @@ async def test_msteams_workflow_gets_an_adaptive_card(sink: Sink) -> None:
     assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
     title, text, facts = card["body"]
     assert (title["text"], title["color"]) == ("kustomization/webapp.apps", "Attention")
-    assert text["text"] == "Deployment/apps/web: timeout waiting for rollout"
+    assert text["text"] == "timeout waiting for rollout"
     assert facts["facts"] == [
         {"title": "revision", "value": "main@sha1:abc"},
         {"title": "summary", "value": "prod eu-1"},
@@ -142,7 +134,7 @@ async def test_googlechat_gets_a_card_with_key_values(sink: Sink) -> None:
     (card,) = request.json()["cards"]
     assert card["header"] == {"title": "kustomization/webapp.apps"}
     message, facts = card["sections"]
-    assert message["widgets"][0]["textParagraph"]["text"].startswith("Deployment/apps/web")
+    assert message["widgets"][0]["textParagraph"]["text"].startswith("timeout waiting")
     assert facts["widgets"][1] == {"keyValue": {"topLabel": "summary", "content": "prod eu-1"}}
 
 
@@ -154,7 +146,7 @@ async def test_webex_posts_markdown_to_the_room_with_bearer(sink: Sink) -> None:
     assert request.json() == {
         "roomId": "room-1",
         "markdown": "**kustomization/webapp.apps**\n\n"
-        "Deployment/apps/web: timeout waiting for rollout\n\n"
+        "timeout waiting for rollout\n\n"
         "- **revision**: main@sha1:abc\n- **summary**: prod eu-1",
     }
 
@@ -174,7 +166,7 @@ async def test_telegram_calls_send_message_with_the_token_in_the_path(sink: Sink
     assert request.json() == {
         "chat_id": "@fluxcd",
         "text": "kustomization/webapp.apps\n"
-        "Deployment/apps/web: timeout waiting for rollout\n"
+        "timeout waiting for rollout\n"
         "• revision: main@sha1:abc\n• summary: prod eu-1",
     }
 
@@ -201,7 +193,7 @@ async def test_matrix_puts_a_text_event_with_a_stable_transaction_id(sink: Sink)
     assert first.path == second.path
     assert first.headers["authorization"] == "Bearer syt_x"
     assert first.json()["msgtype"] == "m.text"
-    assert first.json()["body"].startswith("kustomization/webapp.apps\nDeployment/apps/web")
+    assert first.json()["body"].startswith("kustomization/webapp.apps\ntimeout waiting")
 
 
 async def test_lark_posts_an_interactive_card(sink: Sink) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from typing import Any
 
 import pytest
 
-from tide.notification.providers import InvalidProvider, SendFailed, notifier_for
+from tide.notification.providers import Event, InvalidProvider, SendFailed, notifier_for
 from tide.notification.providers._git import commit_sha, describe_reason
 
-from .conftest import Sink, make_event, settings
+from .conftest import Sink, deliver, make_event, settings
 
 pytestmark = pytest.mark.unit
 
@@ -20,13 +22,9 @@ INFO = make_event()
 ERROR = make_event(severity="error", reason="HealthCheckFailed", message="timeout")
 
 
-async def _post(type_: str, event=INFO, **values):  # type: ignore[no-untyped-def]
+async def _post(type_: str, event: Event = INFO, **values: Any) -> None:
     values.setdefault("uid", UID)
-    notifier = notifier_for(settings(type_, **values))
-    try:
-        await notifier.post(event)
-    finally:
-        await notifier.aclose()
+    await deliver(type_, event, **values)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +58,11 @@ def test_description_is_the_reason_in_words() -> None:
 async def test_github_posts_a_status_with_kind_name_and_provider_uid_context(sink: Sink) -> None:
     await _post("github", address=f"{sink.url}/my-org/my-repo.git", token="ghp_x")
 
-    request = sink.only
+    listing, request = sink.requests
+    assert (listing.method, listing.path) == (
+        "GET",
+        f"/api/v3/repos/my-org/my-repo/commits/{SHA}/statuses",
+    )
     assert (request.method, request.path) == (
         "POST",
         f"/api/v3/repos/my-org/my-repo/statuses/{SHA}",
@@ -76,8 +78,27 @@ async def test_github_posts_a_status_with_kind_name_and_provider_uid_context(sin
 async def test_github_error_is_a_failure_state(sink: Sink) -> None:
     await _post("github", ERROR, address=f"{sink.url}/o/r", token="ghp_test")
 
-    assert sink.only.json()["state"] == "failure"
-    assert sink.only.json()["description"] == "health check failed"
+    posted = sink.requests[-1].json()
+    assert posted["state"] == "failure"
+    assert posted["description"] == "health check failed"
+
+
+async def test_github_does_not_repeat_a_status_the_commit_already_has(sink: Sink) -> None:
+    listing = f"/api/v3/repos/o/r/commits/{SHA}/statuses"
+    same = {
+        "state": "success",
+        "context": "kustomization/webapp/0c9c2e41",
+        "description": "reconciliation succeeded",
+        "id": 2,
+    }
+    older = {**same, "state": "failure", "id": 1}
+    sink.respond(listing, 200, json.dumps([same, older]))
+
+    await _post("github", address=f"{sink.url}/o/r", token="ghp_test")
+    sink.respond(listing, 200, json.dumps([{**same, "state": "failure"}]))
+    await _post("github", address=f"{sink.url}/o/r", token="ghp_test")
+
+    assert [r.method for r in sink.requests] == ["GET", "GET", "POST"]
 
 
 async def test_commit_status_expr_sets_the_context(sink: Sink) -> None:
@@ -91,7 +112,7 @@ async def test_commit_status_expr_sets_the_context(sink: Sink) -> None:
         "github", event, address=f"{sink.url}/o/r", token="ghp_test", commit_status_expr=expr
     )
 
-    assert sink.only.json()["context"] == "kustomization/webapp/prod-01/alerts"
+    assert sink.requests[-1].json()["context"] == "kustomization/webapp/prod-01/alerts"
 
 
 def test_commit_status_expr_that_does_not_parse_is_invalid() -> None:

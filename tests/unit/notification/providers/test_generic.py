@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import socket
 
 import pytest
@@ -160,3 +161,18 @@ async def test_requests_go_through_the_settings_proxy(sink: Sink) -> None:
 
     assert sink.only.path == "/flux"
     assert sink.only.headers["host"] == "hooks.example.invalid"
+
+
+async def test_debug_logs_of_requests_do_not_show_the_webhook_path(
+    sink: Sink, caplog: pytest.LogCaptureFixture
+) -> None:
+    notifier = notifier_for(settings("slack", address=f"{sink.url}/services/T0/B0/SECRETPATH"))
+
+    with caplog.at_level(logging.DEBUG, logger="httpx"):
+        await notifier.post(make_event())
+    await notifier.aclose()
+
+    logged = [record.getMessage() for record in caplog.records if record.name == "httpx"]
+    assert logged, "httpx logged no request line"
+    assert all("SECRETPATH" not in line for line in logged)
+    assert f"POST {sink.url}/…" in logged[0]
