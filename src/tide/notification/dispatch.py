@@ -143,7 +143,7 @@ class Dispatcher:
             warn=self._warn,
         )
         self._labels: dict[tuple[str, str, str], tuple[float, Mapping[str, str] | None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
         self.events_server: EventServer | None = None
         """The HTTP events endpoint feeding this dispatcher, when one is served."""
 
@@ -161,15 +161,14 @@ class Dispatcher:
 
     async def start(self) -> None:
         """Start the intake task."""
-        self._tasks.add(asyncio.create_task(self._run(), name="notification-intake"))
+        self._task = asyncio.create_task(self._run(), name="notification-intake")
 
     async def stop(self) -> None:
         """Stop taking events and close every Provider's outbox."""
-        tasks, self._tasks = list(self._tasks), set()
-        for task in tasks:
+        task, self._task = self._task, None
+        if task is not None:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._outboxes.close()
 
