@@ -36,6 +36,19 @@ async def eventually(
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; last value: {last!r}")
 
 
+async def start_manager(manager: Manager) -> asyncio.Task[None]:
+    """Run ``manager`` in a task; return it once the caches synced (fail if the manager died)."""
+    task = asyncio.create_task(manager.run())
+
+    async def ready() -> bool:
+        if task.done():
+            task.result()
+        return manager.ready
+
+    await eventually(ready, what="the manager's caches to sync")
+    return task
+
+
 def assert_kstatus(obj: dict[str, Any]) -> None:
     """Fail when ``obj``'s status breaks a kstatus rule."""
     problems = violations(obj)
@@ -109,18 +122,3 @@ async def events_for(kube: KubeClient, namespace: str, name: str) -> list[dict[s
     events, _ = await kube.list(resources.EVENT, namespace=namespace)
     return [e for e in events if e["involvedObject"]["name"] == name]
 
-
-async def start_manager(manager: Manager) -> asyncio.Task[None]:
-    """Run ``manager`` in a task and wait until its caches synced; return the task.
-
-    A manager that fails to start (a port taken, CRDs missing) fails the wait with its error.
-    """
-    task = asyncio.create_task(manager.run())
-
-    async def ready() -> bool:
-        if task.done():
-            task.result()
-        return manager.ready
-
-    await eventually(ready, what="controllers' caches to sync")
-    return task

@@ -41,11 +41,13 @@ __all__ = [
     "INVALID_POLICY",
     "METADATA_PATCH_ERROR",
     "NEW_ARTIFACT",
+    "NOTIFICATION_FAILED",
     "NO_SOURCE_ARTIFACT",
     "OCI_LAYER_OPERATION_FAILED",
     "OCI_PULL_FAILED",
     "PROGRESSING",
     "PROGRESSING_WITH_RETRY",
+    "PROVIDER_NOT_FOUND",
     "PRUNE_FAILED",
     "READY",
     "READ_OPERATION_FAILED",
@@ -246,3 +248,8 @@ RECONCILE_REQUEST_FAILED = "ReconcileRequestFailed"
 """A valid delivery could not ask some resources (missing, blocked, filter error)."""
 WEBHOOK_REJECTED = "WebhookRejected"
 """A delivery failed the Receiver type's check (signature, token, payload); nothing asked."""
+
+NOTIFICATION_FAILED = "NotificationFailed"
+"""Warning on an Alert: an event could not be delivered to its Provider (after retries)."""
+PROVIDER_NOT_FOUND = "ProviderNotFound"
+"""Warning on an Alert: ``spec.providerRef`` names no Provider in the Alert's namespace."""

@@ -5,11 +5,13 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
 ``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
-``--receiver-addr``)), so a Flux user's Deployment arguments carry over. Boolean flags take
-Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
-``--registry-rps`` is Tide's own: the request budget per image registry host.
-``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
-Kustomization controller (Flux sets none).
+``--receiver-addr``), ``--events-addr``, ``--rate-limit-interval``), so a Flux user's Deployment
+arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
+:mod:`tide.cli._flags`). ``--registry-rps`` and ``--cluster-name`` are Tide's own: the request
+budget per image registry host, and the cluster named in every notification (``cluster`` in
+its metadata). ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may
+unpack to in the Kustomization controller (Flux sets none). ``--events-addr`` defaults to
+``:9091``, not Flux's ``:9090``, which the artifact server holds in the same process.
 
 Exit codes: 0 after a graceful stop (SIGTERM, Ctrl-C); 1 when the controller cannot run or
 must not go on — an address it cannot listen on, the API server or Tide's CRDs out of reach at
@@ -54,6 +56,8 @@ class ControllerOptions:
     receiver: Endpoint | None = None
     """Where the Receiver webhook server listens (``--receiver-addr``)."""
     registry_rps: float = image_setup.DEFAULT_RPS
+    notification: notification.DispatchOptions | None = None
+    events_addr: Endpoint | None = None
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -76,6 +80,8 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         manager,
         receiver=options.receiver,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
+        dispatch=options.notification,
+        events_addr=options.events_addr,
     ),
     "image-reflector": lambda manager, options: image_setup.setup(
         manager,
@@ -162,6 +168,15 @@ def run(
         float,
         Option(help="Requests per second to each image registry host, shared; 0: no limit."),
     ] = image_setup.DEFAULT_RPS,
+    events_addr: Annotated[
+        str, Option(help="Where Flux's events endpoint listens (Flux's :9090 is the artifacts').")
+    ] = notification.DEFAULT_EVENTS_ADDR,
+    rate_limit_interval: Annotated[
+        str, Option(help="Drop an event identical to one sent within this interval.")
+    ] = "5m",
+    cluster_name: Annotated[
+        str, Option(help="Added to every notification's metadata as 'cluster'.")
+    ] = "",
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -198,6 +213,12 @@ def run(
         receiver = parse_address(receiver_addr)
         dependency_requeue = parse_duration(requeue_dependency)
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
+        events = parse_address(events_addr)
+        dispatch = notification.DispatchOptions(
+            rate_limit_interval=parse_duration(rate_limit_interval),
+            cluster_name=cluster_name,
+            no_cross_namespace_refs=no_cross_namespace_refs,
+        )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     advertised = storage_adv_addr
@@ -220,6 +241,8 @@ def run(
         no_remote_bases=no_remote_bases,
         receiver=receiver,
         registry_rps=registry_rps,
+        notification=dispatch,
+        events_addr=events,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))

@@ -1,12 +1,13 @@
-"""Wire the notification controller into a manager: which kinds it watches and reconciles.
+"""Wire the notification controller into a manager: Receivers, and Alerts/Providers dispatch.
 
 The Receiver controller reconciles on the leader only; the webhook server runs on every
 replica (see :mod:`tide.notification.server`), fed by the Receiver watch cache that every
-replica keeps.
+replica keeps. Every event the process's controllers record goes to the dispatcher.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +16,11 @@ from tide.api.keys import WATCH, WATCH_ENABLED
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.resources import resource_type
+from tide.notification.dispatch import Dispatcher, DispatchOptions
 from tide.notification.google_oidc import GOOGLE_CERTS, GoogleTokenVerifier
 from tide.notification.index import WebhookIndex
+from tide.notification.intake import EventServer
+from tide.notification.providers.base import Notifier, ProviderSettings
 from tide.notification.receiver import ReceiverPipeline
 from tide.notification.server import MAX_BODY, ReceiverServer
 from tide.runtime.acl import ReferencePolicy
@@ -25,11 +29,13 @@ from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
 from tide.runtime.servers import Endpoint
 
-__all__ = ["COMPONENT", "RECEIVER", "NotificationRuntime", "setup"]
+__all__ = ["ALERT", "COMPONENT", "PROVIDER", "RECEIVER", "NotificationRuntime", "setup"]
 
 COMPONENT = kinds.NOTIFICATION_CONTROLLER
 """Name in events' ``reportingController`` and in ``managedFields``, as Flux's controller."""
 RECEIVER = resource_type("Receiver")
+ALERT = resource_type("Alert")
+PROVIDER = resource_type("Provider")
 
 
 @dataclass
@@ -41,6 +47,9 @@ class NotificationRuntime:
     server: ReceiverServer | None
     """The webhook server (None when no ``receiver`` endpoint was given)."""
     index: WebhookIndex
+    """Receivers by webhook path."""
+    dispatcher: Dispatcher
+    """Matches events against Alerts and queues them per Provider."""
 
 
 def setup(
@@ -50,15 +59,25 @@ def setup(
     no_cross_namespace_refs: bool = False,
     max_body: int = MAX_BODY,
     google_keys_url: str = GOOGLE_CERTS,
+    dispatch: DispatchOptions | None = None,
+    events_addr: Endpoint | None = None,
+    notifier_for: Callable[[ProviderSettings], Notifier] | None = None,
 ) -> NotificationRuntime:
-    """Register the Receiver controller, and the webhook server when ``receiver`` is given.
+    """Register the Receiver controller, the webhook server and the event dispatcher.
 
     Args:
-        manager: the manager to register with.
+        manager: the manager every controller of the process shares; every event its
+            controllers record goes to the dispatcher.
         receiver: where the webhook server listens (``--receiver-addr``); None serves none.
         no_cross_namespace_refs: keep ``spec.resources`` in the Receiver's namespace.
         max_body: largest webhook body accepted, in bytes (default 3 MiB, as Flux).
         google_keys_url: the JWKS ``gcr`` ID tokens are checked against (default Google's).
+        dispatch: rate limit, cluster name, cross-namespace rule (default
+            :class:`DispatchOptions`).
+        events_addr: where Flux's HTTP events endpoint listens; default: not served (in-process
+            events only). ``tide controller`` serves it on ``--events-addr``.
+        notifier_for: builds the sender of a resolved Provider; default the provider types'
+            registry (:func:`tide.notification.providers.notifier_for`).
     """
     policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
     controller = manager.add_object_controller(
@@ -67,8 +86,8 @@ def setup(
     cache = manager.cache_for(RECEIVER)
     # Secrets labelled reconcile.fluxcd.io/watch=Enabled (the cache the Helm controller shares)
     # reconcile their Receivers at once, so a rotated token publishes its new path at once.
-    secrets = manager.cache_for(resources.SECRET, labels={WATCH: WATCH_ENABLED})
-    secrets.add_handler(_on_token_change(cache, controller))
+    watched = manager.cache_for(resources.SECRET, labels={WATCH: WATCH_ENABLED})
+    watched.add_handler(_on_token_change(cache, controller))
     index = WebhookIndex()
     cache.add_handler(index.handle)
     server = None
@@ -84,7 +103,33 @@ def setup(
             google=GoogleTokenVerifier(keys_url=google_keys_url),
         )
         manager.add_service(server.start, server.stop)
-    return NotificationRuntime(controller, server, index)
+    return NotificationRuntime(
+        controller, server, index, _dispatcher(manager, dispatch, events_addr, notifier_for)
+    )
+
+
+def _dispatcher(
+    manager: Manager,
+    options: DispatchOptions | None,
+    events_addr: Endpoint | None,
+    notifier_for: Callable[[ProviderSettings], Notifier] | None,
+) -> Dispatcher:
+    dispatcher = Dispatcher(
+        manager.client,
+        alerts=manager.cache_for(ALERT),
+        providers=manager.cache_for(PROVIDER),
+        secrets=manager.cache_for(resources.SECRET),
+        recorder=manager.recorder(COMPONENT),
+        options=options,
+        **({"notifier_for": notifier_for} if notifier_for is not None else {}),
+    )
+    manager.add_event_sink(dispatcher.submit)
+    manager.add_service(dispatcher.start, dispatcher.stop)
+    if events_addr is not None:
+        events = EventServer(events_addr, dispatcher.submit_nowait)
+        manager.add_service(events.start, events.stop)
+        dispatcher.events_server = events
+    return dispatcher
 
 
 def _on_token_change(receivers: WatchCache, controller: Controller) -> Any:

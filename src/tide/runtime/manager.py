@@ -25,7 +25,7 @@ from tide.kube.errors import KubeConflict
 from tide.kube.resources import ResourceType
 from tide.runtime import predicates
 from tide.runtime.controller import Controller
-from tide.runtime.events import EventRecorder
+from tide.runtime.events import EventRecorder, EventSink
 from tide.runtime.leader import LeaderElector, LeaseConfig
 from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.reconcile import Request
@@ -119,6 +119,7 @@ class Manager:
             tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
         ] = []
         self._recorders: dict[str, EventRecorder] = {}
+        self._event_sinks: list[EventSink] = []
         self._stop = asyncio.Event()
         self._synced = False
         self.elector: LeaderElector | None = None
@@ -144,10 +145,23 @@ class Manager:
     def recorder(self, component: str) -> EventRecorder:
         """Return the event recorder that reports as ``component``."""
         if component not in self._recorders:
-            self._recorders[component] = EventRecorder(
+            recorder = EventRecorder(
                 self.client, component=component, instance=self.options.identity
             )
+            for sink in self._event_sinks:
+                recorder.subscribe(sink)
+            self._recorders[component] = recorder
         return self._recorders[component]
+
+    def add_event_sink(self, sink: EventSink) -> None:
+        """Send every event any controller of this manager records to ``sink`` too.
+
+        Recorders created later (a controller set up after the sink's owner) subscribe it as
+        well, so the order in which controller packages are set up does not matter.
+        """
+        self._event_sinks.append(sink)
+        for recorder in self._recorders.values():
+            recorder.subscribe(sink)
 
     def add_service(
         self, start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]

@@ -19,6 +19,7 @@ FLAGS = {
     "health": "--health-addr",
     "storage": "--storage-addr",
     "receivers": "--receiver-addr",
+    "notification events": "--events-addr",
 }
 
 

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from tide.source.oci.transport import (
+from tide.kube.transport import (
     ProxyConfigError,
     TLSConfigError,
     proxy_from_secret,

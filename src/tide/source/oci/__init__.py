@@ -1,7 +1,7 @@
 """OCI artifacts for OCIRepository: the distribution API client and the pure steps around it.
 
 ``refs`` reads ``spec.url`` and ``spec.ref`` the way Flux does; ``auth`` reads Docker config
-Secrets and ``WWW-Authenticate`` challenges; ``transport`` builds TLS and proxy settings;
+Secrets and ``WWW-Authenticate`` challenges (TLS and proxy Secrets: :mod:`tide.kube.transport`);
 ``manifest`` reads manifests; ``client`` talks to a registry; ``layer`` chooses and unpacks the
 layer; ``connect`` puts the Secrets an object names together into a client; ``pull`` is the
 remote step of the reconcile, whose failures carry Flux's reasons. The pipeline itself lives in

@@ -18,6 +18,13 @@ from tide.api.meta import parse_duration
 from tide.api.source import OCIRepository
 from tide.kube import resources
 from tide.kube.client import KubeClient
+from tide.kube.transport import (
+    ProxyConfigError,
+    TLSConfigError,
+    TransportError,
+    proxy_from_secret,
+    tls_from_secret,
+)
 from tide.source.oci.auth import (
     CredentialsError,
     RegistryCredentials,
@@ -26,13 +33,6 @@ from tide.source.oci.auth import (
 )
 from tide.source.oci.client import RegistryClient
 from tide.source.oci.refs import Repository
-from tide.source.oci.transport import (
-    ProxyConfigError,
-    TLSConfigError,
-    TransportError,
-    proxy_from_secret,
-    tls_from_secret,
-)
 
 __all__ = ["connect"]
 

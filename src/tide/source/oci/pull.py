@@ -32,12 +32,12 @@ from tide.api.meta import parse_duration
 from tide.api.source import OCIRepository
 from tide.artifacts import build_archive, load_rules
 from tide.kube.client import KubeClient
+from tide.kube.transport import ProxyConfigError, TLSConfigError
 from tide.source.oci import refs
 from tide.source.oci.auth import CredentialsError
 from tide.source.oci.client import RegistryAuthError, RegistryClient, RegistryError, RegistryTimeout
 from tide.source.oci.connect import connect
 from tide.source.oci.layer import COPY, LayerError, extract_layer, select_layer
-from tide.source.oci.transport import ProxyConfigError, TLSConfigError
 
 __all__ = [
     "OCI_LAYER_OPERATION_FAILED",

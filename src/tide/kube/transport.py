@@ -1,9 +1,9 @@
-"""TLS and proxy settings for registry calls, read from the Secrets an OCIRepository names.
+"""TLS and proxy settings for outgoing HTTP calls, read from the Secrets an object names.
 
 ``certSecretRef`` holds PEM ``ca.crt`` and/or the pair ``tls.crt`` + ``tls.key`` (mutual TLS),
-as Flux documents; the CA is added to the system's, as Flux's source-controller does (it extends
-the system pool rather than replacing it). ``proxySecretRef`` holds ``address`` and optionally
-``username`` and ``password``.
+as Flux documents for OCIRepositories and notification Providers; the CA is added to the
+system's, as Flux's controllers do (they extend the system pool rather than replacing it).
+``proxySecretRef`` holds ``address`` and optionally ``username`` and ``password``.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def tls_from_secret(data: Mapping[str, str], *, where: str) -> ssl.SSLContext:
 
 def _load_client_pair(context: ssl.SSLContext, cert: bytes, key: bytes) -> None:
     """Load a client certificate; ``ssl`` reads only files, so they live a moment in 0600 files."""
-    with tempfile.TemporaryDirectory(prefix="tide-oci-tls-") as folder:
+    with tempfile.TemporaryDirectory(prefix="tide-tls-") as folder:
         paths = []
         for name, content in (("tls.crt", cert), ("tls.key", key)):
             path = Path(folder) / name
