@@ -121,4 +121,3 @@ async def events_for(kube: KubeClient, namespace: str, name: str) -> list[dict[s
     """Events recorded in ``namespace`` about the object called ``name``."""
     events, _ = await kube.list(resources.EVENT, namespace=namespace)
     return [e for e in events if e["involvedObject"]["name"] == name]
-

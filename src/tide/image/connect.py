@@ -13,12 +13,12 @@ from tide.api.image import ImageRepository
 from tide.api.meta import parse_duration
 from tide.image.budget import RegistryBudget
 from tide.kube.client import KubeClient
+from tide.kube.transport import TransportError
 from tide.runtime.steps import StepFailed
 from tide.source.oci import connect as oci_connect
 from tide.source.oci.auth import CredentialsError
 from tide.source.oci.client import RegistryClient
 from tide.source.oci.refs import Repository
-from tide.source.oci.transport import TransportError
 
 __all__ = ["open_client", "timeout_of"]
 
