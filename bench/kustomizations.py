@@ -25,14 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
-from typing import Any
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
+from _common import Controller, all_ready  # bench/ is on sys.path when a script runs
 
 from tide.cli.install import install_crds
 from tide.kube import resources
@@ -40,7 +38,7 @@ from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.source.setup import GIT_REPOSITORY
 from tide.testing import ControlPlane, GitServer
-from tide.testing._process import ServerProcess, free_port
+from tide.testing._process import free_port
 
 APP = {
     "app/deployment.yaml": """\
@@ -79,99 +77,6 @@ spec:
             backend: {service: {name: "${app}", port: {number: 80}}}
 """,
 }
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-
-
-def _ready(obj: dict[str, Any]) -> bool:
-    for condition in (obj.get("status") or {}).get("conditions") or ():
-        if condition["type"] == "Ready":
-            current = condition.get("observedGeneration") == obj["metadata"]["generation"]
-            return current and condition["status"] == "True"
-    return False
-
-
-class Controller:
-    """A ``tide controller`` process running source + kustomize, with its metrics address."""
-
-    def __init__(self, plane: ControlPlane, workdir: Path, concurrent: int, storage: int) -> None:
-        self.metrics = free_port()
-        command = [
-            str(Path(sys.executable).parent / "tide"), "controller",
-            "--controllers", "source,kustomize",
-            "--kubeconfig", str(plane.kubeconfig),
-            "--disable-leader-election",
-            "--metrics-addr", f"127.0.0.1:{self.metrics}",
-            "--health-addr", f"127.0.0.1:{free_port()}",
-            "--storage-path", str(workdir / "storage"),
-            "--storage-addr", f"127.0.0.1:{storage}",
-            "--storage-adv-addr", f"127.0.0.1:{storage}",
-            "--concurrent", str(concurrent),
-            "--log-level", "warning",
-        ]  # fmt: skip
-        self.process = ServerProcess.start(
-            "tide-controller", command, log=workdir / "controller.log", die_with_parent=True
-        )
-
-    def peak_rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    async def samples(self) -> dict[str, float]:
-        """Sum the metrics the benchmark reads, by (name, one distinguishing label)."""
-        async with httpx.AsyncClient() as http:
-            text = (await http.get(f"http://127.0.0.1:{self.metrics}/metrics")).text
-        totals: dict[str, float] = {"requests": 0, "writes": 0, "reconciles": 0}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == "rest_client_requests_total":
-                    totals["requests"] += sample.value
-                    if sample.labels["method"] in WRITE_METHODS:
-                        totals["writes"] += sample.value
-                elif sample.name == "tide_api_dry_run_requests_total":
-                    totals["writes"] -= sample.value
-                elif (
-                    sample.name == "controller_runtime_reconcile_total"
-                    and sample.labels.get("controller") == "kustomization"
-                ):
-                    totals["reconciles"] += sample.value
-        return totals
-
-    async def wait_for_metrics(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                await self.samples()
-                return
-            except httpx.HTTPError:
-                if not self.process.alive():
-                    break
-                await asyncio.sleep(0.2)
-        raise RuntimeError(f"controller did not start:\n{self.process.log_tail()}")
-
-    def stop(self) -> None:
-        self.process.stop(timeout=30)
-
-
-async def _all_ready(admin: KubeClient, namespace: str, objects: int) -> None:
-    """Return once all ``objects`` Kustomizations are Ready, watching rather than polling.
-
-    Listing 1000 Kustomizations twice a second would load the API server the benchmark measures.
-    """
-    listed, version = await admin.list(KUSTOMIZATION, namespace=namespace)
-    ready = {obj["metadata"]["name"] for obj in listed if _ready(obj)}
-    while len(ready) < objects:
-        async for _, obj in admin.watch(
-            KUSTOMIZATION, resource_version=version, namespace=namespace
-        ):
-            version = obj["metadata"]["resourceVersion"]
-            if _ready(obj):
-                ready.add(obj["metadata"]["name"])
-            else:
-                ready.discard(obj["metadata"]["name"])
-            if len(ready) == objects:
-                return
 
 
 async def one_run(
@@ -179,12 +84,13 @@ async def one_run(
 ) -> dict[str, float]:
     """Measure one run in a fresh namespace with a fresh controller process."""
     namespace = f"bench-ks-{run}"
+    start = partial(Controller, controllers=("source", "kustomize"), counted="kustomization")
     admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
     await admin.create(resources.NAMESPACE, {"metadata": {"name": namespace}})
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:
         storage = free_port()  # kept across the restart, as a Service address would be
-        controller = Controller(plane, Path(scratch), concurrent, storage)
+        controller = start(plane, Path(scratch), concurrent, storage)
         try:
             await controller.wait_for_metrics()
             await admin.create(GIT_REPOSITORY, {
@@ -207,7 +113,7 @@ async def one_run(
 
             started = time.monotonic()
             await asyncio.gather(*(create(i) for i in range(objects)))
-            await _all_ready(admin, namespace, objects)
+            await all_ready(admin, KUSTOMIZATION, namespace, objects)
             figures["ready_seconds"] = time.monotonic() - started
             await asyncio.sleep(2)  # let the last events land before reading the counters
             samples = await controller.samples()
@@ -217,7 +123,7 @@ async def one_run(
         finally:
             controller.stop()
         # A fresh process reconciles every Kustomization once more; nothing has changed.
-        restarted = Controller(plane, Path(scratch), concurrent, storage)
+        restarted = start(plane, Path(scratch), concurrent, storage)
         try:
             await restarted.wait_for_metrics()
             restart_started = time.monotonic()

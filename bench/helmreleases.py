@@ -1,0 +1,196 @@
+"""N HelmReleases of one small chart: a Deployment, a ServiceAccount and a Service each.
+
+Run: ``.venv/bin/python bench/helmreleases.py [--count 100] [--repeat 3] [--concurrent 20]``.
+
+The shape of Flux's published HelmRelease benchmark (fluxcd/flux-benchmark): every HelmRelease
+installs one chart from one Helm repository (here a local :class:`~tide.testing.ChartRepository`
+over HTTP) through its own generated HelmChart, and Helm waits for the objects (kstatus), on a
+control plane with a controller-manager, a scheduler and simulated (kwok) nodes. The source and
+helm controllers run as a ``tide controller`` process, so its memory and API traffic are its own.
+
+Per repeat, in a fresh namespace and a fresh controller process:
+
+- ``ready_seconds``: from the first HelmRelease created until all N are Ready.
+- ``peak_rss_mib``: the controller process's peak resident memory (``VmHWM``).
+- ``api_requests`` / ``api_writes``: replies the controller got from the API server, all and
+  writes only (POST, PUT, PATCH, DELETE less dry runs). Helm's own requests (the SDK's Go
+  client) are not counted here: they do not pass through Tide's client.
+- ``helm_writes``: Helm's own writes, which the SDK sends with its own (Go) client: the API
+  server's count (``apiserver_request_total``) of writes to Secrets (Helm's storage),
+  Deployments, ServiceAccounts and Services, status subresources excluded (those are the
+  controller-manager's).
+- ``idle_writes`` / ``idle_helm_writes``: a second controller process started on the same N
+  (every HelmRelease and HelmChart reconciled again, nothing changed) — the writes it made
+  through Tide's client and through Helm's (target: zero for both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+from _common import WRITE_METHODS, Controller, all_ready  # bench/ is on sys.path when run
+from prometheus_client.parser import text_string_to_metric_families
+
+from tide.cli.install import install_crds
+from tide.helm.setup import HELM_RELEASE
+from tide.kube import resources
+from tide.kube.client import KubeClient
+from tide.source.helmrepository import HELM_REPOSITORY
+from tide.testing import ChartRepository, ControlPlane
+from tide.testing._process import free_port
+
+TEMPLATES = {
+    "deployment.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: {{ .Release.Name }}}
+spec:
+  replicas: {{ .Values.replicas }}
+  selector: {matchLabels: {app: {{ .Release.Name }}}}
+  template:
+    metadata: {labels: {app: {{ .Release.Name }}}}
+    spec:
+      serviceAccountName: {{ .Release.Name }}
+      containers: [{name: app, image: "ghcr.io/stefanprodan/podinfo:6.7.0"}]
+""",
+    "serviceaccount.yaml": "apiVersion: v1\nkind: ServiceAccount\n"
+    "metadata: {name: {{ .Release.Name }}}\n",
+    "service.yaml": """\
+apiVersion: v1
+kind: Service
+metadata: {name: {{ .Release.Name }}}
+spec:
+  selector: {app: {{ .Release.Name }}}
+  ports: [{port: 80, targetPort: 9898}]
+""",
+}
+
+HELM_WRITTEN = {"secrets", "deployments", "serviceaccounts", "services"}
+"""Resources whose writes the API server counts as Helm's in this benchmark."""
+
+
+def helm_writes(plane: ControlPlane) -> float:
+    """The API server's count of writes to Helm's storage and the chart's kinds so far."""
+    total = 0.0
+    for family in text_string_to_metric_families(plane.kubectl("get", "--raw", "/metrics")):
+        for sample in family.samples:
+            labels = sample.labels
+            if (
+                sample.name == "apiserver_request_total"
+                and labels.get("verb") in (*WRITE_METHODS, "APPLY")
+                and labels.get("resource") in HELM_WRITTEN
+                and not labels.get("subresource")
+                and labels.get("dry_run", "") == ""
+            ):
+                total += sample.value
+    return total
+
+
+async def one_run(
+    plane: ControlPlane, repo: ChartRepository, count: int, run: int, concurrent: int
+) -> dict[str, float]:
+    """Measure one repeat in a fresh namespace with a fresh controller process."""
+    namespace = f"bench-hr-{run}"
+    start = partial(Controller, controllers=("source", "helm"), counted="helmrelease")
+    admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
+    await admin.create(resources.NAMESPACE, {"metadata": {"name": namespace}})
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        storage = free_port()  # kept across the restart, as a Service address would be
+        controller = start(plane, Path(scratch), concurrent, storage)
+        try:
+            await controller.wait_for_metrics()
+            await admin.create(HELM_REPOSITORY, {
+                "metadata": {"name": "charts", "namespace": namespace},
+                "spec": {"interval": "1h", "url": repo.url},
+            })  # fmt: skip
+            limit = asyncio.Semaphore(20)
+
+            async def create(index: int) -> None:
+                async with limit:
+                    await admin.create(HELM_RELEASE, {
+                        "metadata": {"name": f"app-{index:04d}", "namespace": namespace},
+                        "spec": {
+                            "interval": "1h", "timeout": "5m",
+                            "chart": {"spec": {
+                                "chart": "app", "version": "1.0.0", "interval": "1h",
+                                "sourceRef": {"kind": "HelmRepository", "name": "charts"},
+                            }},
+                        },
+                    })  # fmt: skip
+
+            helm_before = helm_writes(plane)
+            started = time.monotonic()
+            await asyncio.gather(*(create(i) for i in range(count)))
+            await all_ready(admin, HELM_RELEASE, namespace, count)
+            figures["ready_seconds"] = time.monotonic() - started
+            await asyncio.sleep(2)  # let the last events land before reading the counters
+            samples = await controller.samples()
+            figures["peak_rss_mib"] = controller.peak_rss_mib()
+            figures["api_requests"] = samples["requests"]
+            figures["api_writes"] = samples["writes"]
+            figures["helm_writes"] = helm_writes(plane) - helm_before
+        finally:
+            controller.stop()
+        # A fresh process reconciles every HelmRelease once more; nothing has changed.
+        restarted = start(plane, Path(scratch), concurrent, storage)
+        try:
+            await restarted.wait_for_metrics()
+            helm_before = helm_writes(plane)
+            idle_started = time.monotonic()
+            while (await restarted.samples())["reconciles"] < count:
+                await asyncio.sleep(0.5)
+            figures["idle_seconds"] = time.monotonic() - idle_started
+            await asyncio.sleep(2)
+            samples = await restarted.samples()
+            figures["idle_requests"] = samples["requests"]
+            figures["idle_writes"] = samples["writes"]
+            figures["idle_helm_writes"] = helm_writes(plane) - helm_before
+            figures["idle_peak_rss_mib"] = restarted.peak_rss_mib()
+            # Delete while a controller runs, so releases are uninstalled and finalizers
+            # released before the next repeat starts.
+            for index in range(count):
+                await admin.delete(HELM_RELEASE, f"app-{index:04d}", namespace=namespace)
+            while (await admin.list(HELM_RELEASE, namespace=namespace))[0]:
+                await asyncio.sleep(1)
+        finally:
+            restarted.stop()
+    await admin.delete(resources.NAMESPACE, namespace)
+    await admin.close()
+    return figures
+
+
+async def main() -> None:
+    """Run the benchmark and print one line per repeat and the medians."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=100, help="HelmReleases")
+    parser.add_argument("--repeat", type=int, default=3, help="runs, each from scratch")
+    parser.add_argument("--concurrent", type=int, default=20, help="reconciles in flight")
+    parser.add_argument("--replicas", type=int, default=0, help="Deployment replicas")
+    args = parser.parse_args()
+    with ControlPlane(workloads=True) as plane, ChartRepository() as repo:
+        repo.add_chart("app", "1.0.0", values={"replicas": args.replicas}, templates=TEMPLATES)
+        admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
+        await install_crds(admin)
+        await admin.close()
+        results = []
+        for run in range(args.repeat):
+            figures = await one_run(plane, repo, args.count, run, args.concurrent)
+            results.append(figures)
+            print(f"run {run + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in figures.items()))
+        print(
+            f"{args.count} HelmReleases (Deployment, ServiceAccount, Service each), "
+            f"--concurrent={args.concurrent}, median of {args.repeat} runs:"
+        )
+        for key in results[0]:
+            print(f"  {key:>18}: {statistics.median(r[key] for r in results):.1f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
