@@ -124,7 +124,7 @@ class HelmReleasePipeline:
             async def fetch() -> tuple[Path, str, str]:
                 return await _fetch_chart(source.artifact or {}, Path(scratch))
 
-            before = (status.get("history") or [{}])[0].get("digest")
+            before = _latest_digest(status)
             try:
                 try:
                     outcome = await run_release(
@@ -352,6 +352,7 @@ def _check_supported(release: HelmRelease) -> None:
 
 
 def _latest_digest(status: dict[str, Any]) -> str | None:
+    """The digest of the newest revision in ``status.history`` (None without one)."""
     return (status.get("history") or [{}])[0].get("digest")
 
 
