@@ -200,8 +200,9 @@ async def run_release(
         assert latest is not None
         history.record(status, history.snapshot(latest))
         _released(status, request)
-        if testhooks.tests_wanted(request) and latest.has_tests and not latest.tested:
-            action = status.get("lastAttemptedReleaseAction") or "install"
+        action = status.get("lastAttemptedReleaseAction") or "install"
+        retry = testhooks.retry_wanted(request, status, action)
+        if testhooks.tests_wanted(request) and latest.has_tests and (retry or not latest.tested):
             await testhooks.run_tests(helm, request, status, progress, latest, action)
         elif not testhooks.tests_wanted(request):
             conditions.delete(status, reasons.TEST_SUCCESS)

@@ -18,6 +18,7 @@ from tests.integration.helm.common import (
     release_secrets,
     wait_for,
 )
+from tests.integration.helm.test_tests import tested_repo, with_tests
 from tests.integration.helpers import assert_kstatus, condition, events_for, eventually
 from tide.helm.setup import HELM_RELEASE
 from tide.kube import resources
@@ -26,6 +27,8 @@ from tide.runtime.manager import Manager
 from tide.testing import ChartRepository
 
 pytestmark = pytest.mark.integration
+
+__all__ = ["tested_repo"]  # a fixture, imported to be used here
 
 RETRY = {"strategy": {"name": "RetryOnFailure", "retryInterval": "2s"}}
 
@@ -43,9 +46,12 @@ async def failures(kube: KubeClient, namespace: str, reason: str) -> int:
     return sum(e.get("count") or 1 for e in found if e["reason"] == reason)
 
 
-async def failed_times(kube: KubeClient, namespace: str, action: str, times: int) -> dict[str, Any]:
-    """Wait until ``action`` failed ``times`` times: counted in status, one event each."""
-    key, reason = f"{action}Failures", f"{action.capitalize()}Failed"
+async def failed_times(
+    kube: KubeClient, namespace: str, action: str, times: int, *, reason: str | None = None
+) -> dict[str, Any]:
+    """Wait until ``action`` failed ``times`` times: counted in status, an event (``reason``,
+    by default ``InstallFailed`` / ``UpgradeFailed``) each time."""
+    key, reason = f"{action}Failures", reason or f"{action.capitalize()}Failed"
 
     async def probe() -> dict[str, Any] | None:
         obj = await kube.get(HELM_RELEASE, "podinfo", namespace=namespace)
@@ -121,3 +127,18 @@ async def test_a_failed_upgrade_is_not_rolled_back_and_is_retried_until_it_succe
     records = await release_secrets(kube, namespace, "podinfo")
     assert records[-1]["metadata"]["labels"]["status"] == "deployed"
     assert "superseded" in {r["metadata"]["labels"]["status"] for r in records[:-1]}
+
+
+async def test_failing_tests_are_run_again_without_remediation(
+    kube: KubeClient, namespace: str, tested_repo: ChartRepository, controllers: Manager
+) -> None:
+    await given_repository(kube, namespace, tested_repo)
+    spec = {**with_tests("failing", timeout="3s"), "install": RETRY}
+    await create_release(kube, namespace, "podinfo", spec)
+    obj = await failed_times(kube, namespace, "install", 2, reason="TestFailed")
+    test_success = condition(obj, "TestSuccess")
+    assert (test_success["status"], test_success["reason"]) == ("False", "TestFailed")
+    assert condition(obj, "Ready")["status"] == "False"
+    assert condition(obj, "Stalled") is None and condition(obj, "Remediated") is None
+    [record] = await release_secrets(kube, namespace, "podinfo")  # installed once, kept
+    assert record["metadata"]["labels"]["status"] == "deployed"

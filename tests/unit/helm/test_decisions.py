@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tide.api.helm import HelmRelease
-from tide.helm import actions, remediation
+from tide.helm import actions, remediation, testhooks
 from tide.helm.history import snapshot
 from tide.helm.request import ReleaseRequest, action_options, action_timeout
 from tide.helm.sdk import Release
@@ -162,3 +162,13 @@ def test_retry_on_failure_waits_five_minutes_by_default_and_never_runs_out() -> 
 def test_a_retry_interval_is_refused_with_remediate_on_failure() -> None:
     with pytest.raises(ValueError, match="retryInterval cannot be set"):
         request(install={"strategy": {"name": "RemediateOnFailure", "retryInterval": "1m"}})
+
+
+def test_failed_tests_are_run_again_only_under_retry_on_failure() -> None:
+    failed = {"conditions": [{"type": "TestSuccess", "status": "False", "reason": "TestFailed"}]}
+    retry = {"install": {"strategy": {"name": "RetryOnFailure"}}}
+    assert testhooks.retry_wanted(request(test={"enable": True}, **retry), failed, "install")
+    assert not testhooks.retry_wanted(request(test={"enable": True}, **retry), {}, "install")
+    ignored = request(test={"enable": True, "ignoreFailures": True}, **retry)
+    assert not testhooks.retry_wanted(ignored, failed, "install")
+    assert not testhooks.retry_wanted(request(test={"enable": True}), failed, "install")
