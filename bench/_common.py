@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 from tide.testing import ControlPlane
@@ -122,3 +126,99 @@ async def all_ready(admin: KubeClient, rt: ResourceType, namespace: str, objects
                 ready.discard(obj["metadata"]["name"])
             if len(ready) == objects:
                 return
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """What one benchmark run creates: a source, then ``count`` objects of kind ``rt``.
+
+    Attributes:
+        rt: the kind measured (Kustomization, HelmRelease).
+        controllers: the ``tide controller --controllers`` to run.
+        counted: the controller whose reconciles tell that the restart has gone round.
+        source: (kind, object) created first, which every object refers to.
+        spec: the spec of object ``app-<index>`` in ``namespace``.
+        again: prefix of the figures of the restarted controller (``restart``, ``idle``).
+        extra: more counters, by figure name, read before and after each phase.
+    """
+
+    rt: ResourceType
+    controllers: Sequence[str]
+    counted: str
+    source: tuple[ResourceType, dict[str, Any]]
+    spec: Callable[[int, str], dict[str, Any]]
+    again: str = "restart"
+    extra: Mapping[str, Callable[[], float]] = field(default_factory=dict)
+
+
+async def run_fleet(
+    plane: ControlPlane, fleet: Fleet, *, namespace: str, count: int, concurrent: int
+) -> dict[str, float]:
+    """Measure one run in a fresh namespace with a fresh controller process.
+
+    Figures: ``ready_seconds``, ``peak_rss_mib``, ``api_requests``, ``api_writes`` and the
+    ``extra`` counters; then a restarted controller's ``<again>_seconds`` (until it reconciled
+    all ``count``), ``_requests``, ``_writes``, extra counters and ``_peak_rss_mib``.
+    """
+    start = partial(Controller, controllers=fleet.controllers, counted=fleet.counted)
+    admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
+    await admin.create(resources.NAMESPACE, {"metadata": {"name": namespace}})
+    figures: dict[str, float] = {}
+    names = [f"app-{index:04d}" for index in range(count)]
+    with tempfile.TemporaryDirectory() as scratch:
+        storage = free_port()  # kept across the restart, as a Service address would be
+        controller = start(plane, Path(scratch), concurrent, storage)
+        try:
+            await controller.wait_for_metrics()
+            source_rt, source = fleet.source
+            metadata = {**source["metadata"], "namespace": namespace}
+            await admin.create(source_rt, {**source, "metadata": metadata})
+            limit = asyncio.Semaphore(20)
+
+            async def create(index: int) -> None:
+                async with limit:
+                    await admin.create(fleet.rt, {
+                        "metadata": {"name": names[index], "namespace": namespace},
+                        "spec": fleet.spec(index, namespace),
+                    })  # fmt: skip
+
+            before = {name: read() for name, read in fleet.extra.items()}
+            started = time.monotonic()
+            await asyncio.gather(*(create(i) for i in range(count)))
+            await all_ready(admin, fleet.rt, namespace, count)
+            figures["ready_seconds"] = time.monotonic() - started
+            await asyncio.sleep(2)  # let the last events land before reading the counters
+            samples = await controller.samples()
+            figures["peak_rss_mib"] = controller.peak_rss_mib()
+            figures["api_requests"] = samples["requests"]
+            figures["api_writes"] = samples["writes"]
+            figures.update({name: read() - before[name] for name, read in fleet.extra.items()})
+        finally:
+            controller.stop()
+        # A fresh process reconciles every object once more; nothing has changed.
+        restarted = start(plane, Path(scratch), concurrent, storage)
+        try:
+            await restarted.wait_for_metrics()
+            before = {name: read() for name, read in fleet.extra.items()}
+            again = time.monotonic()
+            while (await restarted.samples())["reconciles"] < count:
+                await asyncio.sleep(0.5)
+            figures[f"{fleet.again}_seconds"] = time.monotonic() - again
+            await asyncio.sleep(2)
+            samples = await restarted.samples()
+            figures[f"{fleet.again}_requests"] = samples["requests"]
+            figures[f"{fleet.again}_writes"] = samples["writes"]
+            for name, read in fleet.extra.items():
+                figures[f"{fleet.again}_{name}"] = read() - before[name]
+            figures[f"{fleet.again}_peak_rss_mib"] = restarted.peak_rss_mib()
+            # Delete while a controller runs, so finalizers are released (and releases
+            # uninstalled) before the next run starts.
+            for name in names:
+                await admin.delete(fleet.rt, name, namespace=namespace)
+            while (await admin.list(fleet.rt, namespace=namespace))[0]:
+                await asyncio.sleep(1)
+        finally:
+            restarted.stop()
+    await admin.delete(resources.NAMESPACE, namespace)
+    await admin.close()
+    return figures

@@ -29,21 +29,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
-import time
 from functools import partial
-from pathlib import Path
 
-from _common import WRITE_METHODS, Controller, all_ready  # bench/ is on sys.path when run
+from _common import WRITE_METHODS, Fleet, run_fleet  # bench/ is on sys.path when run
 from prometheus_client.parser import text_string_to_metric_families
 
 from tide.cli.install import install_crds
 from tide.helm.setup import HELM_RELEASE
-from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.source.helmrepository import HELM_REPOSITORY
 from tide.testing import ChartRepository, ControlPlane
-from tide.testing._process import free_port
 
 TEMPLATES = {
     "deployment.yaml": """\
@@ -92,78 +87,28 @@ def helm_writes(plane: ControlPlane) -> float:
     return total
 
 
-async def one_run(
-    plane: ControlPlane, repo: ChartRepository, count: int, run: int, concurrent: int
-) -> dict[str, float]:
-    """Measure one repeat in a fresh namespace with a fresh controller process."""
-    namespace = f"bench-hr-{run}"
-    start = partial(Controller, controllers=("source", "helm"), counted="helmrelease")
-    admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
-    await admin.create(resources.NAMESPACE, {"metadata": {"name": namespace}})
-    figures: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        storage = free_port()  # kept across the restart, as a Service address would be
-        controller = start(plane, Path(scratch), concurrent, storage)
-        try:
-            await controller.wait_for_metrics()
-            await admin.create(HELM_REPOSITORY, {
-                "metadata": {"name": "charts", "namespace": namespace},
-                "spec": {"interval": "1h", "url": repo.url},
-            })  # fmt: skip
-            limit = asyncio.Semaphore(20)
+def fleet(repo: ChartRepository, plane: ControlPlane) -> Fleet:
+    """N HelmReleases of chart ``app``, each through its own HelmChart."""
+    repository = {"metadata": {"name": "charts"}, "spec": {"interval": "1h", "url": repo.url}}
 
-            async def create(index: int) -> None:
-                async with limit:
-                    await admin.create(HELM_RELEASE, {
-                        "metadata": {"name": f"app-{index:04d}", "namespace": namespace},
-                        "spec": {
-                            "interval": "1h", "timeout": "5m",
-                            "chart": {"spec": {
-                                "chart": "app", "version": "1.0.0", "interval": "1h",
-                                "sourceRef": {"kind": "HelmRepository", "name": "charts"},
-                            }},
-                        },
-                    })  # fmt: skip
+    def spec(index: int, namespace: str) -> dict:
+        return {
+            "interval": "1h", "timeout": "5m",
+            "chart": {"spec": {
+                "chart": "app", "version": "1.0.0", "interval": "1h",
+                "sourceRef": {"kind": "HelmRepository", "name": "charts"},
+            }},
+        }  # fmt: skip
 
-            helm_before = helm_writes(plane)
-            started = time.monotonic()
-            await asyncio.gather(*(create(i) for i in range(count)))
-            await all_ready(admin, HELM_RELEASE, namespace, count)
-            figures["ready_seconds"] = time.monotonic() - started
-            await asyncio.sleep(2)  # let the last events land before reading the counters
-            samples = await controller.samples()
-            figures["peak_rss_mib"] = controller.peak_rss_mib()
-            figures["api_requests"] = samples["requests"]
-            figures["api_writes"] = samples["writes"]
-            figures["helm_writes"] = helm_writes(plane) - helm_before
-        finally:
-            controller.stop()
-        # A fresh process reconciles every HelmRelease once more; nothing has changed.
-        restarted = start(plane, Path(scratch), concurrent, storage)
-        try:
-            await restarted.wait_for_metrics()
-            helm_before = helm_writes(plane)
-            idle_started = time.monotonic()
-            while (await restarted.samples())["reconciles"] < count:
-                await asyncio.sleep(0.5)
-            figures["idle_seconds"] = time.monotonic() - idle_started
-            await asyncio.sleep(2)
-            samples = await restarted.samples()
-            figures["idle_requests"] = samples["requests"]
-            figures["idle_writes"] = samples["writes"]
-            figures["idle_helm_writes"] = helm_writes(plane) - helm_before
-            figures["idle_peak_rss_mib"] = restarted.peak_rss_mib()
-            # Delete while a controller runs, so releases are uninstalled and finalizers
-            # released before the next repeat starts.
-            for index in range(count):
-                await admin.delete(HELM_RELEASE, f"app-{index:04d}", namespace=namespace)
-            while (await admin.list(HELM_RELEASE, namespace=namespace))[0]:
-                await asyncio.sleep(1)
-        finally:
-            restarted.stop()
-    await admin.delete(resources.NAMESPACE, namespace)
-    await admin.close()
-    return figures
+    return Fleet(
+        rt=HELM_RELEASE,
+        controllers=("source", "helm"),
+        counted="helmrelease",
+        source=(HELM_REPOSITORY, repository),
+        spec=spec,
+        again="idle",
+        extra={"helm_writes": partial(helm_writes, plane)},
+    )
 
 
 async def main() -> None:
@@ -181,7 +126,13 @@ async def main() -> None:
         await admin.close()
         results = []
         for run in range(args.repeat):
-            figures = await one_run(plane, repo, args.count, run, args.concurrent)
+            figures = await run_fleet(
+                plane,
+                fleet(repo, plane),
+                namespace=f"bench-hr-{run}",
+                count=args.count,
+                concurrent=args.concurrent,
+            )
             results.append(figures)
             print(f"run {run + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in figures.items()))
         print(

@@ -25,20 +25,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
-import time
-from functools import partial
-from pathlib import Path
 
-from _common import Controller, all_ready  # bench/ is on sys.path when a script runs
+from _common import Fleet, run_fleet  # bench/ is on sys.path when a script runs
 
 from tide.cli.install import install_crds
-from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.source.setup import GIT_REPOSITORY
 from tide.testing import ControlPlane, GitServer
-from tide.testing._process import free_port
 
 APP = {
     "app/deployment.yaml": """\
@@ -79,72 +73,28 @@ spec:
 }
 
 
-async def one_run(
-    plane: ControlPlane, git: GitServer, objects: int, run: int, concurrent: int
-) -> dict[str, float]:
-    """Measure one run in a fresh namespace with a fresh controller process."""
-    namespace = f"bench-ks-{run}"
-    start = partial(Controller, controllers=("source", "kustomize"), counted="kustomization")
-    admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
-    await admin.create(resources.NAMESPACE, {"metadata": {"name": namespace}})
-    figures: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        storage = free_port()  # kept across the restart, as a Service address would be
-        controller = start(plane, Path(scratch), concurrent, storage)
-        try:
-            await controller.wait_for_metrics()
-            await admin.create(GIT_REPOSITORY, {
-                "metadata": {"name": "fleet", "namespace": namespace},
-                "spec": {"interval": "1h", "url": git.http_url("fleet"), "ref": {"branch": "main"}},
-            })  # fmt: skip
-            limit = asyncio.Semaphore(20)
+def fleet(git: GitServer) -> Fleet:
+    """N Kustomizations of one GitRepository folder, told apart by ``${app}``."""
+    repository = {
+        "metadata": {"name": "fleet"},
+        "spec": {"interval": "1h", "url": git.http_url("fleet"), "ref": {"branch": "main"}},
+    }
 
-            async def create(index: int) -> None:
-                async with limit:
-                    await admin.create(KUSTOMIZATION, {
-                        "metadata": {"name": f"app-{index:04d}", "namespace": namespace},
-                        "spec": {
-                            "interval": "1h", "timeout": "5m", "path": "./app", "prune": True,
-                            "wait": True, "targetNamespace": namespace,
-                            "sourceRef": {"kind": "GitRepository", "name": "fleet"},
-                            "postBuild": {"substitute": {"app": f"app-{index:04d}"}},
-                        },
-                    })  # fmt: skip
+    def spec(index: int, namespace: str) -> dict:
+        return {
+            "interval": "1h", "timeout": "5m", "path": "./app", "prune": True,
+            "wait": True, "targetNamespace": namespace,
+            "sourceRef": {"kind": "GitRepository", "name": "fleet"},
+            "postBuild": {"substitute": {"app": f"app-{index:04d}"}},
+        }  # fmt: skip
 
-            started = time.monotonic()
-            await asyncio.gather(*(create(i) for i in range(objects)))
-            await all_ready(admin, KUSTOMIZATION, namespace, objects)
-            figures["ready_seconds"] = time.monotonic() - started
-            await asyncio.sleep(2)  # let the last events land before reading the counters
-            samples = await controller.samples()
-            figures["peak_rss_mib"] = controller.peak_rss_mib()
-            figures["api_requests"] = samples["requests"]
-            figures["api_writes"] = samples["writes"]
-        finally:
-            controller.stop()
-        # A fresh process reconciles every Kustomization once more; nothing has changed.
-        restarted = start(plane, Path(scratch), concurrent, storage)
-        try:
-            await restarted.wait_for_metrics()
-            restart_started = time.monotonic()
-            while (await restarted.samples())["reconciles"] < objects:
-                await asyncio.sleep(0.5)
-            figures["restart_seconds"] = time.monotonic() - restart_started
-            await asyncio.sleep(2)
-            samples = await restarted.samples()
-            figures["restart_requests"] = samples["requests"]
-            figures["restart_writes"] = samples["writes"]
-            # Delete while a controller runs, so finalizers are released and the next run
-            # starts with no leftovers being finalized beside it.
-            for index in range(objects):
-                await admin.delete(KUSTOMIZATION, f"app-{index:04d}", namespace=namespace)
-            while (await admin.list(KUSTOMIZATION, namespace=namespace))[0]:
-                await asyncio.sleep(1)
-        finally:
-            restarted.stop()
-    await admin.delete(resources.NAMESPACE, namespace)
-    await admin.close()
-    return figures
+    return Fleet(
+        rt=KUSTOMIZATION,
+        controllers=("source", "kustomize"),
+        counted="kustomization",
+        source=(GIT_REPOSITORY, repository),
+        spec=spec,
+    )
 
 
 async def main() -> None:
@@ -161,7 +111,13 @@ async def main() -> None:
         git.create_repo("fleet", APP)
         results = []
         for run in range(args.runs):
-            figures = await one_run(plane, git, args.objects, run, args.concurrent)
+            figures = await run_fleet(
+                plane,
+                fleet(git),
+                namespace=f"bench-ks-{run}",
+                count=args.objects,
+                concurrent=args.concurrent,
+            )
             results.append(figures)
             print(f"run {run + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in figures.items()))
         print(
