@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 import sys
 import tempfile
 import time
@@ -222,3 +223,19 @@ async def run_fleet(
     await admin.delete(resources.NAMESPACE, namespace)
     await admin.close()
     return figures
+
+
+async def run_and_print(
+    plane: ControlPlane, fleet: Fleet, *, prefix: str, count: int, runs: int, concurrent: int
+) -> None:
+    """Measure ``runs`` runs (namespaces ``<prefix>-<run>``); print each and the medians."""
+    results = []
+    for run in range(runs):
+        figures = await run_fleet(
+            plane, fleet, namespace=f"{prefix}-{run}", count=count, concurrent=concurrent
+        )
+        results.append(figures)
+        print(f"run {run + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in figures.items()))
+    print(f"--concurrent={concurrent}, median of {runs} runs:")
+    for key in results[0]:
+        print(f"  {key:>20}: {statistics.median(r[key] for r in results):.1f}")

@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 from functools import partial
 
-from _common import WRITE_METHODS, Fleet, run_fleet  # bench/ is on sys.path when run
+from _common import WRITE_METHODS, Fleet, run_and_print  # bench/ is on sys.path when run
 from prometheus_client.parser import text_string_to_metric_families
 
 from tide.cli.install import install_crds
@@ -124,23 +123,15 @@ async def main() -> None:
         admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
         await install_crds(admin)
         await admin.close()
-        results = []
-        for run in range(args.repeat):
-            figures = await run_fleet(
-                plane,
-                fleet(repo, plane),
-                namespace=f"bench-hr-{run}",
-                count=args.count,
-                concurrent=args.concurrent,
-            )
-            results.append(figures)
-            print(f"run {run + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in figures.items()))
-        print(
-            f"{args.count} HelmReleases (Deployment, ServiceAccount, Service each), "
-            f"--concurrent={args.concurrent}, median of {args.repeat} runs:"
+        print(f"{args.count} HelmReleases (Deployment, ServiceAccount, Service each):")
+        await run_and_print(
+            plane,
+            fleet(repo, plane),
+            prefix="bench-hr",
+            count=args.count,
+            runs=args.repeat,
+            concurrent=args.concurrent,
         )
-        for key in results[0]:
-            print(f"  {key:>18}: {statistics.median(r[key] for r in results):.1f}")
 
 
 if __name__ == "__main__":

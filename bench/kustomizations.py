@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 
-from _common import Fleet, run_fleet  # bench/ is on sys.path when a script runs
+from _common import Fleet, run_and_print  # bench/ is on sys.path when a script runs
 
 from tide.cli.install import install_crds
 from tide.kube.client import KubeClient
@@ -109,23 +108,15 @@ async def main() -> None:
         await install_crds(admin)
         await admin.close()
         git.create_repo("fleet", APP)
-        results = []
-        for run in range(args.runs):
-            figures = await run_fleet(
-                plane,
-                fleet(git),
-                namespace=f"bench-ks-{run}",
-                count=args.objects,
-                concurrent=args.concurrent,
-            )
-            results.append(figures)
-            print(f"run {run + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in figures.items()))
-        print(
-            f"{args.objects} Kustomizations (4 objects each, wait: true), "
-            f"--concurrent={args.concurrent}, median of {args.runs} runs:"
+        print(f"{args.objects} Kustomizations (4 objects each, wait: true):")
+        await run_and_print(
+            plane,
+            fleet(git),
+            prefix="bench-ks",
+            count=args.objects,
+            runs=args.runs,
+            concurrent=args.concurrent,
         )
-        for key in results[0]:
-            print(f"  {key:>16}: {statistics.median(r[key] for r in results):.1f}")
 
 
 if __name__ == "__main__":
