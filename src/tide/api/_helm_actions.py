@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from tide.api._kustomize_types import Selector
-from tide.api.meta import Duration, FluxModel
+from tide.api.meta import Duration, FluxModel, cel_rules
 
 __all__ = [
     "DriftDetection",
@@ -16,6 +16,7 @@ __all__ = [
     "Install",
     "InstallRemediation",
     "Rollback",
+    "Strategy",
     "Test",
     "Uninstall",
     "Upgrade",
@@ -43,6 +44,31 @@ class DriftDetection(FluxModel):
     """Changes to leave alone."""
 
 
+class Strategy(FluxModel):
+    """What a failed install or upgrade leads to (Flux's ``install|upgrade.strategy``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel_rules(
+            (
+                "!has(self.retryInterval) || self.name != 'RemediateOnFailure'",
+                ".retryInterval cannot be set when .name is 'RemediateOnFailure'",
+            )
+        )
+    )
+
+    name: Literal["RemediateOnFailure", "RetryOnFailure"]
+    """``RemediateOnFailure`` (the default without a strategy) follows ``remediation``;
+    ``RetryOnFailure`` never remediates and tries again after ``retryInterval``."""
+    retry_interval: Duration | None = None
+    """Wait before the next attempt under ``RetryOnFailure``; 5m by default."""
+
+    @model_validator(mode="after")
+    def _interval_only_for_retry(self) -> Strategy:
+        if self.retry_interval is not None and self.name == "RemediateOnFailure":
+            raise ValueError(".retryInterval cannot be set when .name is 'RemediateOnFailure'")
+        return self
+
+
 class InstallRemediation(FluxModel):
     """What to do when an install fails."""
 
@@ -59,8 +85,10 @@ class Install(FluxModel):
 
     timeout: Duration | None = None
     """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
+    strategy: Strategy | None = None
+    """What a failure leads to; ``RemediateOnFailure`` by default."""
     remediation: InstallRemediation | None = None
-    """Failure remediation."""
+    """Failure remediation (ignored under ``RetryOnFailure``)."""
     disable_wait: bool | None = None
     """Do not wait for resources to become ready."""
     disable_wait_for_jobs: bool | None = None
@@ -97,8 +125,10 @@ class Upgrade(FluxModel):
 
     timeout: Duration | None = None
     """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
+    strategy: Strategy | None = None
+    """What a failure leads to; ``RemediateOnFailure`` by default."""
     remediation: UpgradeRemediation | None = None
-    """Failure remediation."""
+    """Failure remediation (ignored under ``RetryOnFailure``)."""
     disable_wait: bool | None = None
     """Do not wait for resources to become ready."""
     disable_wait_for_jobs: bool | None = None

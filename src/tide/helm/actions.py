@@ -61,24 +61,30 @@ def _in_sync(latest: Release | None, request: ReleaseRequest, status: dict[str, 
 
 
 async def _uninstall_moved(
-    helm: Helm, request: ReleaseRequest, status: dict[str, Any], progress: Progress
+    helm: Helm,
+    request: ReleaseRequest,
+    status: dict[str, Any],
+    progress: Progress,
+    *,
+    moved_from: Helm | None = None,
 ) -> None:
     """Uninstall the release this HelmRelease made under another name or namespace.
 
-    A new ``releaseName`` or ``targetNamespace`` makes a new release;
-    the old one would otherwise be left running, owned by nobody.
+    A new ``releaseName``, ``targetNamespace`` or ``storageNamespace`` (``moved_from``: Helm
+    where the records were) makes a new release; the old one would otherwise be left running,
+    owned by nobody.
     """
     previous = (status.get("history") or [None])[0]
-    if not previous or (previous["name"], previous["namespace"]) == (
-        request.name,
-        request.namespace,
+    if not previous or (
+        moved_from is None
+        and (previous["name"], previous["namespace"]) == (request.name, request.namespace)
     ):
         return
     old = f"{previous['namespace']}/{previous['name']}"
     options = action_options(request.release, request.release.spec.uninstall)
     uninstall = request.release.spec.uninstall
     try:
-        await helm.uninstall(
+        await (moved_from or helm).uninstall(
             previous["name"],
             namespace=previous["namespace"],
             user=request.user,
@@ -171,8 +177,13 @@ async def run_release(
     status: dict[str, Any],
     progress: Progress,
     fetch: ChartFile,
+    *,
+    moved_from: Helm | None = None,
 ) -> Succeeded:
     """Bring the Helm release to what ``request`` asks for; return the Ready verdict.
+
+    ``moved_from`` is Helm where the release's records were before ``storageNamespace``
+    changed: the release is uninstalled there first.
 
     Raises:
         StepFailed: the action failed and will be retried (``InstallFailed``/``UpgradeFailed``).
@@ -180,7 +191,7 @@ async def run_release(
         ActionError: reading Helm's storage failed.
     """
     where = {"namespace": request.namespace, "user": request.user}
-    await _uninstall_moved(helm, request, status, progress)
+    await _uninstall_moved(helm, request, status, progress, moved_from=moved_from)
     latest = await helm.get(request.name, **where)
     if latest is not None and latest.pending:
         latest = await remediation.recover(helm, request, latest, progress)
@@ -189,8 +200,9 @@ async def run_release(
         assert latest is not None
         history.record(status, history.snapshot(latest))
         _released(status, request)
-        if testhooks.tests_wanted(request) and latest.has_tests and not latest.tested:
-            action = status.get("lastAttemptedReleaseAction") or "install"
+        action = status.get("lastAttemptedReleaseAction") or "install"
+        retry = testhooks.retry_wanted(request, status, action)
+        if testhooks.tests_wanted(request) and latest.has_tests and (retry or not latest.tested):
             await testhooks.run_tests(helm, request, status, progress, latest, action)
         elif not testhooks.tests_wanted(request):
             conditions.delete(status, reasons.TEST_SUCCESS)

@@ -49,11 +49,11 @@ def target_namespace(release: HelmRelease) -> str:
 def storage_namespace(release: HelmRelease) -> str:
     """Where Helm keeps the release's records (``sh.helm.release.v1.*`` Secrets).
 
-    The Helm SDK Tide drives keeps a release's records in the namespace it installs into, so
-    this is the target namespace; ``spec.storageNamespace`` may only repeat it (checked by
-    the pipeline).
+    ``spec.storageNamespace``, else the target namespace. Flux's default is the HelmRelease's
+    own namespace; Tide keeps the records with the objects unless told, as it always has, so
+    that no release installed by an earlier Tide is moved (uninstalled and installed again).
     """
-    return target_namespace(release)
+    return release.spec.storage_namespace or target_namespace(release)
 
 
 def chart_name(release: HelmRelease) -> str:

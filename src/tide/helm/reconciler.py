@@ -21,7 +21,7 @@ from tide.api import reasons
 from tide.api.helm import HelmRelease
 from tide.api.meta import parse_duration
 from tide.artifacts import ArtifactFetchError, fetch_artifact
-from tide.helm import chart, drift, inputs, inventory, naming
+from tide.helm import chart, drift, inputs, inventory, naming, storage
 from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
 from tide.helm.chart import ChartSource
@@ -107,7 +107,6 @@ class HelmReleasePipeline:
             return Waiting(reasons.ARTIFACT_FAILED, source.problem or "", self._requeue)
         composed = await self._values(release)
         cluster = await self._targets.for_release(release)
-        status["storageNamespace"] = naming.storage_namespace(release)
         request = ReleaseRequest(
             release=release,
             name=naming.release_name(release),
@@ -119,17 +118,24 @@ class HelmReleasePipeline:
             revision=source.artifact["revision"],
         )
         where = f"{request.namespace}/{request.name}"
+        helm, moved_from = self._storage(cluster, release, request, status)
         with tempfile.TemporaryDirectory(prefix="tide-helmrelease-") as scratch:
 
             async def fetch() -> tuple[Path, str, str]:
                 return await _fetch_chart(source.artifact or {}, Path(scratch))
 
-            before = (status.get("history") or [{}])[0].get("digest")
+            before = _latest_digest(status)
             try:
-                outcome = await run_release(cluster.helm, request, status, progress, fetch)
-                changed = status["history"][0].get("digest") != before
+                try:
+                    outcome = await run_release(
+                        helm, request, status, progress, fetch, moved_from=moved_from
+                    )
+                finally:  # a move that failed leaves the records where they were
+                    if moved_from is None or _latest_digest(status) != before:
+                        status["storageNamespace"] = naming.storage_namespace(release)
+                changed = _latest_digest(status) != before
                 return await self._observe(
-                    cluster, request, status, progress, outcome, changed=changed
+                    cluster, helm, request, status, progress, outcome, changed=changed
                 )
             except ActionError as error:
                 raise StepFailed(
@@ -161,9 +167,16 @@ class HelmReleasePipeline:
                 timeout=_seconds(uninstall.timeout if uninstall else None, release),
                 wait=not (uninstall and uninstall.disable_wait),
             )
+            kept_in = (obj.get("status") or {}).get("storageNamespace")
             try:
                 cluster = await self._targets.for_release(release)
-                await cluster.helm.uninstall(
+                helm = storage.helm_for(
+                    cluster.helm,
+                    cluster.client,
+                    storage=kept_in or naming.storage_namespace(release),
+                    target=namespace,
+                )
+                await helm.uninstall(
                     name,
                     namespace=namespace,
                     user=self._user(release),
@@ -184,6 +197,25 @@ class HelmReleasePipeline:
         return None
 
     # -- steps ------------------------------------------------------------------------------------
+    @staticmethod
+    def _storage(
+        cluster: Target, release: HelmRelease, request: ReleaseRequest, status: dict[str, Any]
+    ) -> tuple[Helm | storage.SplitStorage, Helm | storage.SplitStorage | None]:
+        """Helm with the release's records where ``storageNamespace`` says; and, when that
+        changed, Helm where they were (to uninstall from, as Flux moves a release)."""
+        kept_in = naming.storage_namespace(release)
+        before = status.get("storageNamespace")
+        helm = storage.helm_for(
+            cluster.helm, cluster.client, storage=kept_in, target=request.namespace
+        )
+        previous = (status.get("history") or [None])[0]
+        if not before or before == kept_in or not previous:
+            return helm, None
+        old = storage.helm_for(
+            cluster.helm, cluster.client, storage=before, target=previous["namespace"]
+        )
+        return helm, old
+
     def _check_dependency_references(self, release: HelmRelease) -> None:
         """Stall (``AccessDenied``) on a ``dependsOn`` entry the policy keeps out."""
         own = release.metadata.namespace or "default"
@@ -216,6 +248,7 @@ class HelmReleasePipeline:
     async def _observe(
         self,
         cluster: Target,
+        helm: Helm | storage.SplitStorage,
         request: ReleaseRequest,
         status: dict[str, Any],
         progress: Progress,
@@ -231,7 +264,7 @@ class HelmReleasePipeline:
         if not (refresh or drift_on):
             return outcome
         where = {"namespace": request.namespace, "user": request.user}
-        latest = await cluster.helm.get(request.name, **where)
+        latest = await helm.get(request.name, **where)
         manifest = latest.manifest if latest is not None else ""
         if refresh:
             found = await inventory.entries(manifest, request.namespace, cluster.mapper)
@@ -312,15 +345,15 @@ def _check_supported(release: HelmRelease) -> None:
         problems.append("spec.postRenderers")
     if spec.drift_detection and spec.drift_detection.ignore:
         problems.append("spec.driftDetection.ignore")
-    if spec.storage_namespace and spec.storage_namespace != naming.target_namespace(release):
-        problems.append(
-            f"spec.storageNamespace '{spec.storage_namespace}' other than the target namespace "
-            f"'{naming.target_namespace(release)}' (Helm keeps the release where it installs it)"
-        )
     if problems:
         raise Stalled(
             "not supported by Tide yet: " + "; ".join(problems), reason=reasons.INIT_FAILED
         )
+
+
+def _latest_digest(status: dict[str, Any]) -> str | None:
+    """The digest of the newest revision in ``status.history`` (None without one)."""
+    return (status.get("history") or [{}])[0].get("digest")
 
 
 def _seconds(text: str | None, release: HelmRelease) -> float:

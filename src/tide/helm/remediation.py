@@ -5,6 +5,10 @@ A failed install is uninstalled, a failed upgrade rolled back (or uninstalled, a
 once they are spent the release stalls with ``RetriesExceeded`` (remediated first when
 ``remediateLastFailure`` asks, which it does by default for upgrades with retries).
 
+Under ``strategy: {name: RetryOnFailure}`` (Flux 2.7) nothing is remediated and nothing stalls:
+the failure is counted and the action tried again after ``retryInterval``, for workloads a
+rollback or uninstall would hurt more than a failed revision left in place.
+
 A revision left ``pending-install`` / ``pending-upgrade`` / ``pending-rollback`` by a controller
 that died mid-action blocks every Helm action ("another operation is in progress").
 :func:`recover` unlocks it without a person: a pending install is uninstalled (to be installed
@@ -18,12 +22,27 @@ from typing import Any
 
 from tide.api import conditions, reasons
 from tide.api.helm import HelmRelease
+from tide.api.meta import parse_duration
 from tide.helm import history
 from tide.helm.request import ReleaseRequest, action_options
 from tide.helm.sdk import ActionError, Helm, Release
 from tide.runtime.steps import Progress, Stalled, StepFailed
 
-__all__ = ["exhausted", "exhausted_message", "fail", "recover"]
+__all__ = ["exhausted", "exhausted_message", "fail", "recover", "retry_interval"]
+
+_DEFAULT_RETRY_INTERVAL = 300.0
+"""Seconds between attempts under ``RetryOnFailure`` when ``retryInterval`` is not set (5m)."""
+
+
+def retry_interval(release: HelmRelease, action: str) -> float | None:
+    """Seconds before a failed ``action`` is tried again under ``RetryOnFailure``, else None."""
+    spec = release.spec.install if action == "install" else release.spec.upgrade
+    strategy = spec.strategy if spec else None
+    if strategy is None or strategy.name != "RetryOnFailure":
+        return None
+    if strategy.retry_interval is None:
+        return _DEFAULT_RETRY_INTERVAL
+    return parse_duration(strategy.retry_interval)
 
 
 def _retries(release: HelmRelease, action: str) -> tuple[int, bool]:
@@ -38,7 +57,12 @@ def _retries(release: HelmRelease, action: str) -> tuple[int, bool]:
 
 
 def exhausted(release: HelmRelease, action: str, status: dict[str, Any]) -> bool:
-    """Whether ``action`` failed more often than its ``remediation.retries`` allow."""
+    """Whether ``action`` failed more often than its ``remediation.retries`` allow.
+
+    Never under ``RetryOnFailure``, which retries without a limit.
+    """
+    if retry_interval(release, action) is not None:
+        return False
     retries, _ = _retries(release, action)
     failures = status.get(f"{action}Failures") or 0
     return retries >= 0 and failures > retries
@@ -62,6 +86,9 @@ async def fail(
     key = f"{action}Failures"
     status[key] = (status.get(key) or 0) + 1
     status["failures"] = (status.get("failures") or 0) + 1
+    retry = retry_interval(request.release, action)
+    if retry is not None:  # RetryOnFailure: leave the failed revision, try again later
+        raise StepFailed(message, reason=reason, retry_after=retry)
     _, remediate_last = _retries(request.release, action)
     spent = exhausted(request.release, action, status)
     if not spent or remediate_last:

@@ -16,13 +16,28 @@ from tide.helm.request import ReleaseRequest, action_timeout
 from tide.helm.sdk import ActionError, Helm, Options, Release
 from tide.runtime.steps import Progress
 
-__all__ = ["run_tests", "tests_wanted"]
+__all__ = ["retry_wanted", "run_tests", "tests_wanted"]
 
 
 def tests_wanted(request: ReleaseRequest) -> bool:
     """Whether ``test.enable`` asks for Helm tests."""
     test = request.release.spec.test
     return bool(test and test.enable)
+
+
+def retry_wanted(request: ReleaseRequest, status: dict[str, Any], action: str) -> bool:
+    """Whether tests that failed on this generation are run again (``RetryOnFailure``).
+
+    Without this, tests whose hooks completed (failed) would not run again on an unchanged
+    release, and the release would read Ready on the next reconcile.
+    """
+    test = request.release.spec.test
+    if not tests_wanted(request) or (test and test.ignore_failures):
+        return False
+    if remediation.retry_interval(request.release, action) is None:
+        return False
+    tested = conditions.find(status, reasons.TEST_SUCCESS) or {}
+    return tested.get("status") == "False"
 
 
 async def run_tests(

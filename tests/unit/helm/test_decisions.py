@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tide.api.helm import HelmRelease
-from tide.helm import actions, remediation
+from tide.helm import actions, remediation, testhooks
 from tide.helm.history import snapshot
 from tide.helm.request import ReleaseRequest, action_options, action_timeout
 from tide.helm.sdk import Release
@@ -145,3 +145,30 @@ def test_timeouts_come_from_the_action_then_the_release_then_five_minutes() -> N
     assert action_timeout(release, release.spec.install) == 120
     assert action_timeout(request().release, None) == 300
     assert not action_options(release, release.spec.upgrade).wait
+
+
+def test_retry_on_failure_waits_five_minutes_by_default_and_never_runs_out() -> None:
+    retry = request(install={"strategy": {"name": "RetryOnFailure"}})
+    assert remediation.retry_interval(retry.release, "install") == 300.0
+    assert remediation.retry_interval(retry.release, "upgrade") is None  # install only
+    assert not remediation.exhausted(retry.release, "install", {"installFailures": 99})
+    timed = request(upgrade={"strategy": {"name": "RetryOnFailure", "retryInterval": "30s"}})
+    assert remediation.retry_interval(timed.release, "upgrade") == 30.0
+    remediate = request(upgrade={"strategy": {"name": "RemediateOnFailure"}})
+    assert remediation.retry_interval(remediate.release, "upgrade") is None
+    assert remediation.exhausted(remediate.release, "upgrade", {"upgradeFailures": 1})
+
+
+def test_a_retry_interval_is_refused_with_remediate_on_failure() -> None:
+    with pytest.raises(ValueError, match="retryInterval cannot be set"):
+        request(install={"strategy": {"name": "RemediateOnFailure", "retryInterval": "1m"}})
+
+
+def test_failed_tests_are_run_again_only_under_retry_on_failure() -> None:
+    failed = {"conditions": [{"type": "TestSuccess", "status": "False", "reason": "TestFailed"}]}
+    retry = {"install": {"strategy": {"name": "RetryOnFailure"}}}
+    assert testhooks.retry_wanted(request(test={"enable": True}, **retry), failed, "install")
+    assert not testhooks.retry_wanted(request(test={"enable": True}, **retry), {}, "install")
+    ignored = request(test={"enable": True, "ignoreFailures": True}, **retry)
+    assert not testhooks.retry_wanted(ignored, failed, "install")
+    assert not testhooks.retry_wanted(request(test={"enable": True}), failed, "install")

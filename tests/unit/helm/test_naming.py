@@ -53,6 +53,7 @@ def test_names_sharing_a_long_prefix_stay_distinct() -> None:
 def test_namespaces_default_to_the_helmreleases_own() -> None:
     assert naming.target_namespace(release()) == "apps"
     assert naming.storage_namespace(release(targetNamespace="web")) == "web"
+    assert naming.storage_namespace(release(targetNamespace="web", storageNamespace="x")) == "x"
 
 
 def test_the_generated_helmchart_is_named_namespace_dash_name() -> None:

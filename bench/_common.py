@@ -1,0 +1,236 @@
+"""What the controller benchmarks share: a ``tide controller`` process and a Ready watch."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _figures import peak_rss_mib, print_medians, print_run  # bench/ is on sys.path when run
+from prometheus_client.parser import text_string_to_metric_families
+
+from tide.kube import resources
+from tide.kube.client import KubeClient
+from tide.kube.resources import ResourceType
+from tide.testing import ControlPlane
+from tide.testing._process import ServerProcess, free_port
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def is_ready(obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` is Ready for its current generation."""
+    for condition in (obj.get("status") or {}).get("conditions") or ():
+        if condition["type"] == "Ready":
+            current = condition.get("observedGeneration") == obj["metadata"]["generation"]
+            return current and condition["status"] == "True"
+    return False
+
+
+class Controller:
+    """A ``tide controller`` process running ``controllers``, with its metrics address.
+
+    ``counted`` names the controller whose reconciles :meth:`samples` counts.
+    """
+
+    def __init__(
+        self,
+        plane: ControlPlane,
+        workdir: Path,
+        concurrent: int,
+        storage: int,
+        *,
+        controllers: Sequence[str],
+        counted: str,
+    ) -> None:
+        self.metrics = free_port()
+        self.counted = counted
+        command = [
+            str(Path(sys.executable).parent / "tide"), "controller",
+            "--controllers", ",".join(controllers),
+            "--kubeconfig", str(plane.kubeconfig),
+            "--disable-leader-election",
+            "--metrics-addr", f"127.0.0.1:{self.metrics}",
+            "--health-addr", f"127.0.0.1:{free_port()}",
+            "--storage-path", str(workdir / "storage"),
+            "--storage-addr", f"127.0.0.1:{storage}",
+            "--storage-adv-addr", f"127.0.0.1:{storage}",
+            "--concurrent", str(concurrent),
+            "--log-level", "warning",
+        ]  # fmt: skip
+        self.process = ServerProcess.start(
+            "tide-controller", command, log=workdir / "controller.log", die_with_parent=True
+        )
+
+    def peak_rss_mib(self) -> float:
+        return peak_rss_mib(self.process.pid)
+
+    async def samples(self) -> dict[str, float]:
+        """Sum the metrics the benchmark reads, by (name, one distinguishing label)."""
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://127.0.0.1:{self.metrics}/metrics")).text
+        totals: dict[str, float] = {"requests": 0, "writes": 0, "reconciles": 0}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "rest_client_requests_total":
+                    totals["requests"] += sample.value
+                    if sample.labels["method"] in WRITE_METHODS:
+                        totals["writes"] += sample.value
+                elif sample.name == "tide_api_dry_run_requests_total":
+                    totals["writes"] -= sample.value
+                elif (
+                    sample.name == "controller_runtime_reconcile_total"
+                    and sample.labels.get("controller") == self.counted
+                ):
+                    totals["reconciles"] += sample.value
+        return totals
+
+    async def wait_for_metrics(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                await self.samples()
+                return
+            except httpx.HTTPError:
+                if not self.process.alive():
+                    break
+                await asyncio.sleep(0.2)
+        raise RuntimeError(f"controller did not start:\n{self.process.log_tail()}")
+
+    def stop(self) -> None:
+        self.process.stop(timeout=30)
+
+
+async def all_ready(admin: KubeClient, rt: ResourceType, namespace: str, objects: int) -> None:
+    """Return once all ``objects`` of kind ``rt`` are Ready, watching rather than polling.
+
+    Listing 1000 objects twice a second would load the API server the benchmark measures.
+    """
+    listed, version = await admin.list(rt, namespace=namespace)
+    ready = {obj["metadata"]["name"] for obj in listed if is_ready(obj)}
+    while len(ready) < objects:
+        async for _, obj in admin.watch(rt, resource_version=version, namespace=namespace):
+            version = obj["metadata"]["resourceVersion"]
+            if is_ready(obj):
+                ready.add(obj["metadata"]["name"])
+            else:
+                ready.discard(obj["metadata"]["name"])
+            if len(ready) == objects:
+                return
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """What one benchmark run creates: a source, then ``count`` objects of kind ``rt``.
+
+    Attributes:
+        rt: the kind measured (Kustomization, HelmRelease).
+        controllers: the ``tide controller --controllers`` to run.
+        counted: the controller whose reconciles tell that the restart has gone round.
+        source: (kind, object) created first, which every object refers to.
+        spec: the spec of object ``app-<index>`` in ``namespace``.
+        again: prefix of the figures of the restarted controller (``restart``, ``idle``).
+        extra: more counters, by figure name, read before and after each phase.
+    """
+
+    rt: ResourceType
+    controllers: Sequence[str]
+    counted: str
+    source: tuple[ResourceType, dict[str, Any]]
+    spec: Callable[[int, str], dict[str, Any]]
+    again: str = "restart"
+    extra: Mapping[str, Callable[[], float]] = field(default_factory=dict)
+
+
+async def run_fleet(
+    plane: ControlPlane, fleet: Fleet, *, namespace: str, count: int, concurrent: int
+) -> dict[str, float]:
+    """Measure one run in a fresh namespace with a fresh controller process.
+
+    Figures: ``ready_seconds``, ``peak_rss_mib``, ``api_requests``, ``api_writes`` and the
+    ``extra`` counters; then a restarted controller's ``<again>_seconds`` (until it reconciled
+    all ``count``), ``_requests``, ``_writes``, extra counters and ``_peak_rss_mib``.
+    """
+    start = partial(Controller, controllers=fleet.controllers, counted=fleet.counted)
+    admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
+    await admin.create(resources.NAMESPACE, {"metadata": {"name": namespace}})
+    figures: dict[str, float] = {}
+    names = [f"app-{index:04d}" for index in range(count)]
+    with tempfile.TemporaryDirectory() as scratch:
+        storage = free_port()  # kept across the restart, as a Service address would be
+        controller = start(plane, Path(scratch), concurrent, storage)
+        try:
+            await controller.wait_for_metrics()
+            source_rt, source = fleet.source
+            metadata = {**source["metadata"], "namespace": namespace}
+            await admin.create(source_rt, {**source, "metadata": metadata})
+            limit = asyncio.Semaphore(20)
+
+            async def create(index: int) -> None:
+                async with limit:
+                    await admin.create(fleet.rt, {
+                        "metadata": {"name": names[index], "namespace": namespace},
+                        "spec": fleet.spec(index, namespace),
+                    })  # fmt: skip
+
+            before = {name: read() for name, read in fleet.extra.items()}
+            started = time.monotonic()
+            await asyncio.gather(*(create(i) for i in range(count)))
+            await all_ready(admin, fleet.rt, namespace, count)
+            figures["ready_seconds"] = time.monotonic() - started
+            await asyncio.sleep(2)  # let the last events land before reading the counters
+            samples = await controller.samples()
+            figures["peak_rss_mib"] = controller.peak_rss_mib()
+            figures["api_requests"] = samples["requests"]
+            figures["api_writes"] = samples["writes"]
+            figures.update({name: read() - before[name] for name, read in fleet.extra.items()})
+        finally:
+            controller.stop()
+        # A fresh process reconciles every object once more; nothing has changed.
+        restarted = start(plane, Path(scratch), concurrent, storage)
+        try:
+            await restarted.wait_for_metrics()
+            before = {name: read() for name, read in fleet.extra.items()}
+            again = time.monotonic()
+            while (await restarted.samples())["reconciles"] < count:
+                await asyncio.sleep(0.5)
+            figures[f"{fleet.again}_seconds"] = time.monotonic() - again
+            await asyncio.sleep(2)
+            samples = await restarted.samples()
+            figures[f"{fleet.again}_requests"] = samples["requests"]
+            figures[f"{fleet.again}_writes"] = samples["writes"]
+            for name, read in fleet.extra.items():
+                figures[f"{fleet.again}_{name}"] = read() - before[name]
+            figures[f"{fleet.again}_peak_rss_mib"] = restarted.peak_rss_mib()
+            # Delete while a controller runs, so finalizers are released (and releases
+            # uninstalled) before the next run starts.
+            for name in names:
+                await admin.delete(fleet.rt, name, namespace=namespace)
+            while (await admin.list(fleet.rt, namespace=namespace))[0]:
+                await asyncio.sleep(1)
+        finally:
+            restarted.stop()
+    await admin.delete(resources.NAMESPACE, namespace)
+    await admin.close()
+    return figures
+
+
+async def run_and_print(
+    plane: ControlPlane, fleet: Fleet, *, prefix: str, count: int, runs: int, concurrent: int
+) -> None:
+    """Measure ``runs`` runs (namespaces ``<prefix>-<run>``); print each and the medians."""
+    results = []
+    for run in range(runs):
+        figures = await run_fleet(
+            plane, fleet, namespace=f"{prefix}-{run}", count=count, concurrent=concurrent
+        )
+        results.append(figures)
+        print_run(run, figures)
+    print_medians(f"--concurrent={concurrent}, median of {runs} runs:", results)
