@@ -44,6 +44,8 @@ def _in_sync(latest: Release | None, request: ReleaseRequest, status: dict[str, 
     """
     if latest is None or latest.status != "deployed":
         return False
+    if any(status.get(key, "") != want for key, want in request.render_digests.items()):
+        return False  # the post-renderers or common metadata changed: upgrade
     upgrade = request.release.spec.upgrade
     if upgrade and upgrade.preserve_values:
         stored = status.get("lastAttemptedConfigDigest")
@@ -225,6 +227,7 @@ async def run_release(
                 **where,
                 options=options,
                 create_namespace=bool(spec and spec.create_namespace),  # type: ignore[union-attr]
+                render=request.render,
             )
         else:
             upgrade = request.release.spec.upgrade
@@ -236,8 +239,8 @@ async def run_release(
                 **where,
                 options=options,
                 max_history=_DEFAULT_MAX_HISTORY if max_history is None else max_history,
-                cleanup_on_fail=bool(upgrade and upgrade.cleanup_on_fail),
                 reuse_values=bool(upgrade and upgrade.preserve_values),
+                render=request.render,
             )
     except ActionError as error:
         reason = reasons.INSTALL_FAILED if action == "install" else reasons.UPGRADE_FAILED
@@ -252,6 +255,11 @@ async def run_release(
     done = await helm.get(request.name, **where)
     assert done is not None
     history.record(status, history.snapshot(done))
+    for key, digest in request.render_digests.items():  # recorded once a release is made so
+        if digest:
+            status[key] = digest
+        else:
+            status.pop(key, None)
     _released(status, request)
     conditions.delete(status, reasons.TEST_SUCCESS)
     if testhooks.tests_wanted(request):

@@ -19,13 +19,13 @@ from typing import Any
 
 from tide.api import reasons
 from tide.api.helm import HelmRelease
-from tide.api.meta import parse_duration
 from tide.artifacts import ArtifactFetchError, fetch_artifact
 from tide.helm import chart, drift, inputs, inventory, naming
 from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
 from tide.helm.chart import ChartSource
-from tide.helm.sdk import ActionError, Helm, Options
+from tide.helm.request import action_options
+from tide.helm.sdk import ActionError, Helm
 from tide.helm.target import Target, TargetGone, Targets
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
@@ -157,10 +157,7 @@ class HelmReleasePipeline:
                 "HelmRelease %s/%s: release %s left in place", own, obj["metadata"]["name"], name
             )
         else:
-            options = Options(
-                timeout=_seconds(uninstall.timeout if uninstall else None, release),
-                wait=not (uninstall and uninstall.disable_wait),
-            )
+            options = action_options(release, uninstall)
             try:
                 cluster = await self._targets.for_release(release)
                 await cluster.helm.uninstall(
@@ -264,6 +261,7 @@ class HelmReleasePipeline:
             client=client,
             mapper=cluster.mapper,
             correct=mode == "enabled",
+            ignored=getattr(request.release.spec.drift_detection, "ignore", None) or (),
         )
         if found.corrected:
             listed = ", ".join(found.corrected)
@@ -308,10 +306,6 @@ def _check_supported(release: HelmRelease) -> None:
     """Stall on fields Tide does not honour yet, rather than install something else."""
     spec = release.spec
     problems = []
-    if spec.post_renderers:
-        problems.append("spec.postRenderers")
-    if spec.drift_detection and spec.drift_detection.ignore:
-        problems.append("spec.driftDetection.ignore")
     if spec.storage_namespace and spec.storage_namespace != naming.target_namespace(release):
         problems.append(
             f"spec.storageNamespace '{spec.storage_namespace}' other than the target namespace "
@@ -321,11 +315,6 @@ def _check_supported(release: HelmRelease) -> None:
         raise Stalled(
             "not supported by Tide yet: " + "; ".join(problems), reason=reasons.INIT_FAILED
         )
-
-
-def _seconds(text: str | None, release: HelmRelease) -> float:
-    chosen = text or release.spec.timeout
-    return parse_duration(chosen) if chosen else 300.0
 
 
 async def _fetch_chart(artifact: dict[str, Any], scratch: Path) -> tuple[Path, str, str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from tide.api.helm import HelmRelease
 from tide.api.meta import parse_duration
+from tide.helm import postrender
 from tide.helm.sdk import Options
 
 __all__ = ["ReleaseRequest", "action_options", "action_timeout"]
@@ -44,6 +45,19 @@ class ReleaseRequest:
         """The HelmRelease generation this request is for."""
         return self.release.metadata.generation
 
+    @property
+    def render(self) -> dict[str, Any] | None:
+        """What Helm's post-render step does (``postRenderers``, ``commonMetadata``), if any."""
+        return postrender.render_spec(self.release)
+
+    @property
+    def render_digests(self) -> dict[str, str]:
+        """The status fields that record which post-rendering a release was made with."""
+        return {
+            "observedPostRenderersDigest": postrender.post_renderers_digest(self.release),
+            "observedCommonMetadataDigest": postrender.common_metadata_digest(self.release),
+        }
+
 
 def action_timeout(release: HelmRelease, action: Any) -> float:
     """``<action>.timeout``, else ``spec.timeout``, else 5m, in seconds."""
@@ -52,6 +66,24 @@ def action_timeout(release: HelmRelease, action: Any) -> float:
 
 
 def action_options(release: HelmRelease, action: Any) -> Options:
-    """How ``action`` (``spec.install``, ``spec.upgrade`` …) runs: its timeout and wait."""
-    disabled = bool(getattr(action, "disable_wait", None)) if action else False
-    return Options(timeout=action_timeout(release, action), wait=not disabled)
+    """How ``action`` (``spec.install``, ``spec.upgrade`` …) runs, from its own settings.
+
+    Settings an action has no field for are off; ``install.crds: Skip`` (or the deprecated
+    ``skipCRDs``) skips the chart's ``crds/``.
+    """
+
+    def flag(name: str) -> bool:
+        return bool(getattr(action, name, None))
+
+    return Options(
+        timeout=action_timeout(release, action),
+        wait=not flag("disable_wait"),
+        wait_for_jobs=not flag("disable_wait_for_jobs"),
+        disable_hooks=flag("disable_hooks"),
+        disable_openapi_validation=flag("disable_open_api_validation"),
+        force=flag("force"),
+        replace=flag("replace"),
+        skip_crds=flag("skip_crds") or getattr(action, "crds", None) == "Skip",
+        cleanup_on_fail=flag("cleanup_on_fail"),
+        deletion_propagation=getattr(action, "deletion_propagation", None),
+    )
