@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.helm.common import DEPLOYMENT, create_release, given_repository, wait_for
+from tests.integration.helm.common import (
+    DEPLOYMENT,
+    create_release,
+    given_repository,
+    request_reconcile,
+    wait_for,
+)
 from tests.integration.helpers import condition, events_for, eventually
-from tide.api.keys import REQUESTED_AT
 from tide.helm.setup import HELM_RELEASE
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager
 from tide.testing import ChartRepository
 
 pytestmark = pytest.mark.integration
-
-
-async def request_reconcile(kube: KubeClient, namespace: str, name: str, stamp: str) -> None:
-    patch = {"metadata": {"annotations": {REQUESTED_AT: stamp}}}
-    await kube.patch_merge(HELM_RELEASE, name, patch, namespace=namespace)
-
-    async def handled() -> bool:
-        obj = await kube.get(HELM_RELEASE, name, namespace=namespace)
-        return obj["status"].get("lastHandledReconcileAt") == stamp
-
-    await eventually(handled, what=f"the reconcile '{stamp}' of {name}")
 
 
 async def test_drift_is_corrected_when_enabled_and_named_when_warned(
