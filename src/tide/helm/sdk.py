@@ -100,7 +100,7 @@ class Options:
         disable_openapi_validation: do not validate the manifests against the cluster's
             OpenAPI schema (``disableOpenAPIValidation``).
         force: replace objects rather than patch them (``upgrade|rollback.force``, Helm's
-            ``--force-replace``).
+            ``--force-replace``, which needs client-side apply).
         replace: reuse the name of a release kept in history (``install.replace``).
         skip_crds: do not create the chart's ``crds/`` (``install.crds: Skip``).
         cleanup_on_fail: delete the objects a failed upgrade or rollback created.
@@ -131,6 +131,8 @@ class Options:
             "disable_hooks": self.disable_hooks,
             "disable_openapi_validation": self.disable_openapi_validation,
             "force_replace": self.force,
+            # Helm refuses a replace with server-side apply; Flux's force is client-side.
+            "server_side_apply": "false" if self.force else None,
             "replace": self.replace,
             "skip_crds": self.skip_crds,
             "cleanup_on_fail": self.cleanup_on_fail,
@@ -146,11 +148,11 @@ _KEYS = {
     },
     "helm_upgrade": {
         "timeout_seconds", "wait", "wait_for_jobs", "disable_hooks",
-        "disable_openapi_validation", "force_replace", "cleanup_on_fail",
+        "disable_openapi_validation", "force_replace", "server_side_apply", "cleanup_on_fail",
     },
     "helm_rollback": {
         "timeout_seconds", "wait", "wait_for_jobs", "disable_hooks", "force_replace",
-        "cleanup_on_fail",
+        "server_side_apply", "cleanup_on_fail",
     },
     "helm_uninstall": {"timeout_seconds", "wait", "disable_hooks", "deletion_propagation"},
 }  # fmt: skip
