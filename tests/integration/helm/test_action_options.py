@@ -10,6 +10,7 @@ import pytest
 from tests.integration.helm.common import (
     DEPLOYMENT,
     TEMPLATES,
+    chart_spec,
     create_release,
     given_repository,
     wait_for,
@@ -81,28 +82,31 @@ def charts() -> Iterator[ChartRepository]:
 
 
 def chart(name: str, version: str = "1.0.0") -> dict[str, Any]:
-    return {
-        "spec": {
-            "chart": name,
-            "version": version,
-            "sourceRef": {"kind": "HelmRepository", "name": "charts"},
-        }
-    }
+    return chart_spec(version, chart=name)
 
 
 async def test_disable_hooks_skips_the_charts_hooks(
     kube: KubeClient, namespace: str, charts: ChartRepository, controllers: Manager
 ) -> None:
     await given_repository(kube, namespace, charts)
-    await create_release(
-        kube, namespace, "quiet", {"chart": chart("hooked"), "install": {"disableHooks": True}}
-    )
+    quiet = {"install": {"disableHooks": True}, "upgrade": {"disableHooks": True}}
+    await create_release(kube, namespace, "quiet", {"chart": chart("hooked"), **quiet})
     await create_release(kube, namespace, "loud", {"chart": chart("hooked")})
     for name in ("quiet", "loud"):
         await wait_for(kube, namespace, name, status="True", reason="InstallSucceeded")
     assert await kube.get_or_none(resources.CONFIG_MAP, "quiet-plain", namespace=namespace)
     assert await kube.get_or_none(resources.CONFIG_MAP, "quiet-hook", namespace=namespace) is None
     assert await kube.get_or_none(resources.CONFIG_MAP, "loud-hook", namespace=namespace)
+
+    # An upgrade (new values) runs the post-upgrade hook only where hooks are not disabled.
+    await kube.delete(resources.CONFIG_MAP, "loud-hook", namespace=namespace)
+    for name in ("quiet", "loud"):
+        change = {"spec": {"values": {"round": 2}}}
+        await kube.patch_merge(HELM_RELEASE, name, change, namespace=namespace)
+    for name in ("quiet", "loud"):
+        await wait_for(kube, namespace, name, status="True", reason="UpgradeSucceeded")
+    assert await kube.get_or_none(resources.CONFIG_MAP, "loud-hook", namespace=namespace)
+    assert await kube.get_or_none(resources.CONFIG_MAP, "quiet-hook", namespace=namespace) is None
 
 
 async def test_install_crds_skip_leaves_the_charts_crds_out(
