@@ -29,9 +29,6 @@ from tide.runtime.steps import Progress, Stalled, StepFailed, Succeeded
 
 __all__ = ["ChartFile", "ReleaseRequest", "run_release"]
 
-_DEFAULT_MAX_HISTORY = 5
-"""Release revisions Helm keeps when ``spec.maxHistory`` is not set (Flux's default)."""
-
 ChartFile = Callable[[], Awaitable[tuple[Path, str, str]]]
 """Fetch the chart; returns (path, chart name, chart version). Called only when an action runs."""
 
@@ -217,31 +214,18 @@ async def run_release(
         new_work=True,
     )
     try:
-        if action == "install":
-            if latest is not None:  # a failed first install is removed before trying again
-                await helm.uninstall(request.name, **where, options=options)
-            await helm.install(
-                chart,
-                request.name,
-                request.values,
-                **where,
-                options=options,
-                create_namespace=bool(spec and spec.create_namespace),  # type: ignore[union-attr]
-                render=request.render,
-            )
-        else:
-            upgrade = request.release.spec.upgrade
-            max_history = request.release.spec.max_history
-            await helm.upgrade(
-                chart,
-                request.name,
-                request.values,
-                **where,
-                options=options,
-                max_history=_DEFAULT_MAX_HISTORY if max_history is None else max_history,
-                reuse_values=bool(upgrade and upgrade.preserve_values),
-                render=request.render,
-            )
+        if action == "install" and latest is not None:
+            # a failed first install is removed before trying again
+            await helm.uninstall(request.name, **where, options=options)
+        await helm.release(
+            action,
+            chart,
+            request.name,
+            request.values,
+            **where,
+            options=options,
+            render=request.render,
+        )
     except ActionError as error:
         reason = reasons.INSTALL_FAILED if action == "install" else reasons.UPGRADE_FAILED
         message = (

@@ -14,6 +14,8 @@ __all__ = ["ReleaseRequest", "action_options", "action_timeout"]
 
 _DEFAULT_TIMEOUT = 300.0
 """Seconds per Kubernetes operation of an action when neither it nor the release says (5m)."""
+_DEFAULT_MAX_HISTORY = 5
+"""Release revisions Helm keeps when ``spec.maxHistory`` is not set (Flux's default)."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,14 @@ def action_options(release: HelmRelease, action: Any) -> Options:
     """How ``action`` (``spec.install``, ``spec.upgrade`` …) runs, from its own settings.
 
     Settings an action has no field for are off; ``install.crds: Skip`` (or the deprecated
-    ``skipCRDs``) skips the chart's ``crds/``.
+    ``skipCRDs``) skips the chart's ``crds/``; ``spec.maxHistory`` (default 5) bounds what an
+    upgrade keeps.
     """
 
     def flag(name: str) -> bool:
         return bool(getattr(action, name, None))
+
+    max_history = release.spec.max_history
 
     return Options(
         timeout=action_timeout(release, action),
@@ -86,4 +91,7 @@ def action_options(release: HelmRelease, action: Any) -> Options:
         skip_crds=flag("skip_crds") or getattr(action, "crds", None) == "Skip",
         cleanup_on_fail=flag("cleanup_on_fail"),
         deletion_propagation=getattr(action, "deletion_propagation", None),
+        create_namespace=flag("create_namespace"),
+        max_history=_DEFAULT_MAX_HISTORY if max_history is None else max_history,
+        reuse_values=flag("preserve_values"),
     )

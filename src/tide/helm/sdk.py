@@ -105,6 +105,10 @@ class Options:
         skip_crds: do not create the chart's ``crds/`` (``install.crds: Skip``).
         cleanup_on_fail: delete the objects a failed upgrade or rollback created.
         deletion_propagation: how an uninstall deletes (``uninstall.deletionPropagation``).
+        create_namespace: create the release namespace first (``install.createNamespace``).
+        max_history: revisions an upgrade keeps; 0 keeps all.
+        reuse_values: merge the new values over the last release's rather than the chart's
+            (``upgrade.preserveValues``).
     """
 
     timeout: float = 300.0
@@ -117,6 +121,9 @@ class Options:
     skip_crds: bool = False
     cleanup_on_fail: bool = False
     deletion_propagation: str | None = None
+    create_namespace: bool = False
+    max_history: int = 0
+    reuse_values: bool = False
 
     @property
     def wait_mode(self) -> str:
@@ -137,6 +144,10 @@ class Options:
             "skip_crds": self.skip_crds,
             "cleanup_on_fail": self.cleanup_on_fail,
             "deletion_propagation": self.deletion_propagation,
+            "create_namespace": self.create_namespace,
+            "max_history": self.max_history,
+            "reuse_values": self.reuse_values,
+            "reset_values": not self.reuse_values,
         }
         return {key: value for key, value in every.items() if key in _KEYS[action] and value}
 
@@ -144,11 +155,12 @@ class Options:
 _KEYS = {
     "helm_install": {
         "timeout_seconds", "wait", "wait_for_jobs", "disable_hooks",
-        "disable_openapi_validation", "replace", "skip_crds",
+        "disable_openapi_validation", "replace", "skip_crds", "create_namespace",
     },
     "helm_upgrade": {
         "timeout_seconds", "wait", "wait_for_jobs", "disable_hooks",
         "disable_openapi_validation", "force_replace", "server_side_apply", "cleanup_on_fail",
+        "max_history", "reuse_values", "reset_values",
     },
     "helm_rollback": {
         "timeout_seconds", "wait", "wait_for_jobs", "disable_hooks", "force_replace",
@@ -329,8 +341,9 @@ class Helm:
         )
 
     # -- writes -----------------------------------------------------------------------------------
-    async def install(
+    async def release(
         self,
+        action: str,
         chart: Path,
         name: str,
         values: dict[str, Any],
@@ -338,42 +351,17 @@ class Helm:
         namespace: str,
         user: str | None,
         options: Options,
-        create_namespace: bool = False,
         render: Mapping[str, Any] | None = None,
     ) -> None:
-        """``helm install``; raises :class:`ActionError` with Helm's reason."""
-        native = options.native("helm_install")
-        native.update(namespace=namespace, create_namespace=create_namespace)
-        await self._act(
-            "helm_install",
-            name,
-            namespace=namespace,
-            user=user,
-            options=native,
-            chart=chart,
-            values=values,
-            render=render,
-        )
+        """``helm install`` or ``helm upgrade`` (``action``) of ``chart`` as release ``name``.
 
-    async def upgrade(
-        self,
-        chart: Path,
-        name: str,
-        values: dict[str, Any],
-        *,
-        namespace: str,
-        user: str | None,
-        options: Options,
-        max_history: int,
-        reuse_values: bool = False,
-        render: Mapping[str, Any] | None = None,
-    ) -> None:
-        """``helm upgrade``; raises :class:`ActionError` with Helm's reason."""
-        native = options.native("helm_upgrade")
-        native.update(namespace=namespace, max_history=max_history)
-        native["reuse_values" if reuse_values else "reset_values"] = True
+        ``render`` is a :func:`tide.helm.postrender.render_spec`. Raises :class:`ActionError`
+        with Helm's reason.
+        """
+        function = f"helm_{action}"
+        native = {**options.native(function), "namespace": namespace}
         await self._act(
-            "helm_upgrade",
+            function,
             name,
             namespace=namespace,
             user=user,
