@@ -290,11 +290,12 @@ class Helm:
                         native.call_status(function, config._raw(), name, payload)
                     else:
                         native.call_string(function, config._raw(), name, payload)
-                except _helm().HelmError as error:
+                except _helm().HelmError:
                     problem = postrender.failure(rendering)
                     if problem is None:
                         raise
-                    raise ActionError(f"{str(error).strip()}: {problem}") from None
+                    # Helm's own words only name the plugin; the program's say what failed.
+                    raise ActionError(f"post-rendering the manifests failed: {problem}") from None
 
         try:
             await self._call(namespace, user, run, cancellable=chart is not None)

@@ -136,6 +136,6 @@ async def test_a_patch_that_does_not_apply_fails_the_install_with_kustomizes_rea
     obj = await wait_for(kube, namespace, "podinfo", status="False", reason="InstallFailed")
     message = condition(obj, "Ready")["message"]
     assert message.startswith(f"Helm install failed for release {namespace}/podinfo")
-    assert "post-renderer: kustomize build failed" in message
+    assert "podinfo@6.5.0: post-rendering the manifests failed: post-renderer: kustomize" in message
     assert "/spec/nothing/here" in message
     assert await kube.get_or_none(DEPLOYMENT, "podinfo", namespace=namespace) is None
