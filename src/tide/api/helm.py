@@ -21,7 +21,7 @@ from tide.api._helm_actions import (
 )
 from tide.api._kustomize_types import Image, JSON6902Patch, Patch
 from tide.api._shared import KubeConfigReference
-from tide.api.kustomize import ResourceInventory
+from tide.api.kustomize import CommonMetadata, ResourceInventory
 from tide.api.meta import (
     APIVersions,
     Duration,
@@ -254,6 +254,8 @@ class HelmReleaseSpec(SuspendableSpec):
     """Inline values, merged last."""
     post_renderers: list[PostRenderer] | None = None
     """Post-renderers applied in order to the rendered manifests."""
+    common_metadata: CommonMetadata | None = None
+    """Labels and annotations added to every object of the release, after the post-renderers."""
 
     @model_validator(mode="after")
     def _chart_or_chart_ref(self) -> HelmReleaseSpec:
@@ -337,6 +339,10 @@ class HelmReleaseStatus(ReconcileStatus):
     """Deprecated: revision of the last successful release."""
     last_attempted_config_digest: str | None = None
     """Digest of the last attempted values."""
+    observed_post_renderers_digest: str | None = None
+    """Digest of the post-renderers of the last successful release action."""
+    observed_common_metadata_digest: str | None = None
+    """Digest of the common metadata of the last successful release action."""
     last_handled_force_at: str | None = None
     """Last force-request annotation value handled."""
     last_handled_reset_at: str | None = None

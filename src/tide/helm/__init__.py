@@ -6,7 +6,9 @@ The reconcile (:mod:`~tide.helm.reconciler`) finds the chart — a HelmChart it 
 :mod:`~tide.helm.actions` decide whether Helm has anything to do: install, upgrade, remediate a
 failure, recover a release an interrupted action left pending, or nothing at all. Every Helm
 action goes through :mod:`~tide.helm.sdk`, so releases live where Helm keeps them and ``helm
-list`` / ``helm history`` show them.
+list`` / ``helm history`` show them; ``postRenderers`` and ``commonMetadata`` run inside Helm's
+install and upgrade through its post-render plugin hook (:mod:`~tide.helm.postrender`), and
+:mod:`~tide.helm.ignore` keeps ``driftDetection.ignore`` fields out of drift checks.
 """
 
 from tide.helm.naming import chart_name, release_name, shorten

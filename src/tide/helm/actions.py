@@ -29,9 +29,6 @@ from tide.runtime.steps import Progress, Stalled, StepFailed, Succeeded
 
 __all__ = ["ChartFile", "ReleaseRequest", "run_release"]
 
-_DEFAULT_MAX_HISTORY = 5
-"""Release revisions Helm keeps when ``spec.maxHistory`` is not set (Flux's default)."""
-
 ChartFile = Callable[[], Awaitable[tuple[Path, str, str]]]
 """Fetch the chart; returns (path, chart name, chart version). Called only when an action runs."""
 
@@ -44,6 +41,8 @@ def _in_sync(latest: Release | None, request: ReleaseRequest, status: dict[str, 
     """
     if latest is None or latest.status != "deployed":
         return False
+    if any(status.get(key, "") != want for key, want in request.render_digests.items()):
+        return False  # the post-renderers or common metadata changed: upgrade
     upgrade = request.release.spec.upgrade
     if upgrade and upgrade.preserve_values:
         stored = status.get("lastAttemptedConfigDigest")
@@ -227,30 +226,18 @@ async def run_release(
         new_work=True,
     )
     try:
-        if action == "install":
-            if latest is not None:  # a failed first install is removed before trying again
-                await helm.uninstall(request.name, **where, options=options)
-            await helm.install(
-                chart,
-                request.name,
-                request.values,
-                **where,
-                options=options,
-                create_namespace=bool(spec and spec.create_namespace),  # type: ignore[union-attr]
-            )
-        else:
-            upgrade = request.release.spec.upgrade
-            max_history = request.release.spec.max_history
-            await helm.upgrade(
-                chart,
-                request.name,
-                request.values,
-                **where,
-                options=options,
-                max_history=_DEFAULT_MAX_HISTORY if max_history is None else max_history,
-                cleanup_on_fail=bool(upgrade and upgrade.cleanup_on_fail),
-                reuse_values=bool(upgrade and upgrade.preserve_values),
-            )
+        if action == "install" and latest is not None:
+            # a failed first install is removed before trying again
+            await helm.uninstall(request.name, **where, options=options)
+        await helm.release(
+            action,
+            chart,
+            request.name,
+            request.values,
+            **where,
+            options=options,
+            render=request.render,
+        )
     except ActionError as error:
         reason = reasons.INSTALL_FAILED if action == "install" else reasons.UPGRADE_FAILED
         message = (
@@ -264,6 +251,11 @@ async def run_release(
     done = await helm.get(request.name, **where)
     assert done is not None
     history.record(status, history.snapshot(done))
+    for key, digest in request.render_digests.items():  # recorded once a release is made so
+        if digest:
+            status[key] = digest
+        else:
+            status.pop(key, None)
     _released(status, request)
     conditions.delete(status, reasons.TEST_SUCCESS)
     if testhooks.tests_wanted(request):

@@ -6,17 +6,21 @@ applies (``app.kubernetes.io/managed-by: Helm``, ``meta.helm.sh/release-name|nam
 field someone changed, or an object someone deleted, is drift; fields other managers own (a
 HorizontalPodAutoscaler's replicas, a controller's annotations) are not. With ``mode:
 enabled`` the drifted objects are applied again the same way — what ``helm upgrade`` would put
-back — and nothing else is touched.
+back — and nothing else is touched. Fields ``driftDetection.ignore`` names take the cluster's
+value first (:mod:`tide.helm.ignore`), so they are neither reported nor put back.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tide import yamlio
+from tide.api.helm import IgnoreRule
+from tide.helm import ignore
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper, UnknownKind
 from tide.kube.errors import KubeError
@@ -82,6 +86,7 @@ async def check(
     client: KubeClient,
     mapper: RESTMapper,
     correct: bool,
+    ignored: Sequence[IgnoreRule] = (),
 ) -> Drift:
     """Compare the release's objects with the cluster; apply drifted ones again if ``correct``.
 
@@ -92,6 +97,7 @@ async def check(
         client: reads and applies as this identity (the release's ServiceAccount, if any).
         mapper: resolves each kind.
         correct: put drifted objects back (``driftDetection.mode: enabled``).
+        ignored: ``driftDetection.ignore`` rules. Default: none.
     """
     found = Drift()
     for document in yamlio.load_all(manifest):
@@ -106,6 +112,7 @@ async def check(
                 obj["metadata"].pop("namespace", None)
             name, where = obj["metadata"]["name"], obj["metadata"].get("namespace")
             live = await client.get_or_none(rt, name, namespace=where)
+            obj = ignore.apply_ignored(obj, live, ignore.ignored_paths(ignored, obj))
             applier = _as_manager(client, _helm_manager(live or {}))
             if live is not None:
                 dry_run = await applier.apply(rt, obj, force=True, dry_run=True)
@@ -115,6 +122,6 @@ async def check(
             if correct:
                 await applier.apply(rt, obj, force=True)
                 found.corrected.append(subject(obj))
-        except (KubeError, UnknownKind) as error:
+        except (KubeError, UnknownKind, ignore.IgnoreError, re.error) as error:
             found.failed.append(f"{subject(obj)}: {error}")
     return found

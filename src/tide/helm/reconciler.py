@@ -19,13 +19,13 @@ from typing import Any
 
 from tide.api import reasons
 from tide.api.helm import HelmRelease
-from tide.api.meta import parse_duration
 from tide.artifacts import ArtifactFetchError, fetch_artifact
 from tide.helm import chart, drift, inputs, inventory, naming, storage
 from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
 from tide.helm.chart import ChartSource
-from tide.helm.sdk import ActionError, Helm, Options
+from tide.helm.request import action_options
+from tide.helm.sdk import ActionError, Helm
 from tide.helm.target import Target, TargetGone, Targets
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
@@ -93,7 +93,6 @@ class HelmReleasePipeline:
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Install or upgrade the release ``obj`` describes, or confirm it is in sync."""
         release = parse_object(HelmRelease, obj)
-        _check_supported(release)
         self._check_dependency_references(release)
         blocked = inputs.dependency_not_ready(release, self._helm_releases, self._kustomizations)
         if blocked:
@@ -163,10 +162,7 @@ class HelmReleasePipeline:
                 "HelmRelease %s/%s: release %s left in place", own, obj["metadata"]["name"], name
             )
         else:
-            options = Options(
-                timeout=_seconds(uninstall.timeout if uninstall else None, release),
-                wait=not (uninstall and uninstall.disable_wait),
-            )
+            options = action_options(release, uninstall)
             kept_in = (obj.get("status") or {}).get("storageNamespace")
             try:
                 cluster = await self._targets.for_release(release)
@@ -297,6 +293,7 @@ class HelmReleasePipeline:
             client=client,
             mapper=cluster.mapper,
             correct=mode == "enabled",
+            ignored=getattr(request.release.spec.drift_detection, "ignore", None) or (),
         )
         if found.corrected:
             listed = ", ".join(found.corrected)
@@ -337,28 +334,9 @@ class HelmReleasePipeline:
         status.pop("helmChart", None)
 
 
-def _check_supported(release: HelmRelease) -> None:
-    """Stall on fields Tide does not honour yet, rather than install something else."""
-    spec = release.spec
-    problems = []
-    if spec.post_renderers:
-        problems.append("spec.postRenderers")
-    if spec.drift_detection and spec.drift_detection.ignore:
-        problems.append("spec.driftDetection.ignore")
-    if problems:
-        raise Stalled(
-            "not supported by Tide yet: " + "; ".join(problems), reason=reasons.INIT_FAILED
-        )
-
-
 def _latest_digest(status: dict[str, Any]) -> str | None:
     """The digest of the newest revision in ``status.history`` (None without one)."""
     return (status.get("history") or [{}])[0].get("digest")
-
-
-def _seconds(text: str | None, release: HelmRelease) -> float:
-    chosen = text or release.spec.timeout
-    return parse_duration(chosen) if chosen else 300.0
 
 
 async def _fetch_chart(artifact: dict[str, Any], scratch: Path) -> tuple[Path, str, str]:

@@ -7,12 +7,15 @@ from typing import Any
 
 from tide.api.helm import HelmRelease
 from tide.api.meta import parse_duration
+from tide.helm import postrender
 from tide.helm.sdk import Options
 
 __all__ = ["ReleaseRequest", "action_options", "action_timeout"]
 
 _DEFAULT_TIMEOUT = 300.0
 """Seconds per Kubernetes operation of an action when neither it nor the release says (5m)."""
+_DEFAULT_MAX_HISTORY = 5
+"""Release revisions Helm keeps when ``spec.maxHistory`` is not set (Flux's default)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,19 @@ class ReleaseRequest:
         """The HelmRelease generation this request is for."""
         return self.release.metadata.generation
 
+    @property
+    def render(self) -> dict[str, Any] | None:
+        """What Helm's post-render step does (``postRenderers``, ``commonMetadata``), if any."""
+        return postrender.render_spec(self.release)
+
+    @property
+    def render_digests(self) -> dict[str, str]:
+        """The status fields that record which post-rendering a release was made with."""
+        return {
+            "observedPostRenderersDigest": postrender.post_renderers_digest(self.release),
+            "observedCommonMetadataDigest": postrender.common_metadata_digest(self.release),
+        }
+
 
 def action_timeout(release: HelmRelease, action: Any) -> float:
     """``<action>.timeout``, else ``spec.timeout``, else 5m, in seconds."""
@@ -52,6 +68,30 @@ def action_timeout(release: HelmRelease, action: Any) -> float:
 
 
 def action_options(release: HelmRelease, action: Any) -> Options:
-    """How ``action`` (``spec.install``, ``spec.upgrade`` …) runs: its timeout and wait."""
-    disabled = bool(getattr(action, "disable_wait", None)) if action else False
-    return Options(timeout=action_timeout(release, action), wait=not disabled)
+    """How ``action`` (``spec.install``, ``spec.upgrade`` …) runs, from its own settings.
+
+    Settings an action has no field for are off; ``install.crds: Skip`` (or the deprecated
+    ``skipCRDs``) skips the chart's ``crds/``; ``spec.maxHistory`` (default 5) bounds what an
+    upgrade keeps.
+    """
+
+    def flag(name: str) -> bool:
+        return bool(getattr(action, name, None))
+
+    max_history = release.spec.max_history
+
+    return Options(
+        timeout=action_timeout(release, action),
+        wait=not flag("disable_wait"),
+        wait_for_jobs=not flag("disable_wait_for_jobs"),
+        disable_hooks=flag("disable_hooks"),
+        disable_openapi_validation=flag("disable_open_api_validation"),
+        force=flag("force"),
+        replace=flag("replace"),
+        skip_crds=flag("skip_crds") or getattr(action, "crds", None) == "Skip",
+        cleanup_on_fail=flag("cleanup_on_fail"),
+        deletion_propagation=getattr(action, "deletion_propagation", None),
+        create_namespace=flag("create_namespace"),
+        max_history=_DEFAULT_MAX_HISTORY if max_history is None else max_history,
+        reuse_values=flag("preserve_values"),
+    )

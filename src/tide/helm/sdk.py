@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tide import yamlio
+from tide.helm import postrender
 
 __all__ = ["ActionError", "Helm", "Options", "Release"]
 
@@ -85,20 +88,87 @@ class Release:
 
 @dataclass(frozen=True)
 class Options:
-    """How one action runs.
+    """How one action runs: the HelmRelease's per-action settings, as Helm's options.
 
     Attributes:
         timeout: seconds each Kubernetes operation may take (Helm's ``--timeout``).
         wait: wait for the release's objects to be ready (kstatus, Helm's ``watcher``);
             False waits for hooks only.
+        wait_for_jobs: while waiting, also wait for Jobs to complete (Flux's default;
+            ``disableWaitForJobs`` turns it off).
+        disable_hooks: run none of the chart's hooks (``disableHooks``).
+        disable_openapi_validation: do not validate the manifests against the cluster's
+            OpenAPI schema (``disableOpenAPIValidation``).
+        force: replace objects rather than patch them (``upgrade|rollback.force``, Helm's
+            ``--force-replace``, which needs client-side apply).
+        replace: reuse the name of a release kept in history (``install.replace``).
+        skip_crds: do not create the chart's ``crds/`` (``install.crds: Skip``).
+        cleanup_on_fail: delete the objects a failed upgrade or rollback created.
+        deletion_propagation: how an uninstall deletes (``uninstall.deletionPropagation``).
+        create_namespace: create the release namespace first (``install.createNamespace``).
+        max_history: revisions an upgrade keeps; 0 keeps all.
+        reuse_values: merge the new values over the last release's rather than the chart's
+            (``upgrade.preserveValues``).
     """
 
     timeout: float = 300.0
     wait: bool = True
+    wait_for_jobs: bool = False
+    disable_hooks: bool = False
+    disable_openapi_validation: bool = False
+    force: bool = False
+    replace: bool = False
+    skip_crds: bool = False
+    cleanup_on_fail: bool = False
+    deletion_propagation: str | None = None
+    create_namespace: bool = False
+    max_history: int = 0
+    reuse_values: bool = False
 
     @property
     def wait_mode(self) -> str:
         return "watcher" if self.wait else "hookOnly"
+
+    def native(self, action: str) -> dict[str, Any]:
+        """The SDK's option keys for ``action``: each action refuses keys it does not know."""
+        every = {
+            "timeout_seconds": int(self.timeout),
+            "wait": self.wait_mode,
+            "wait_for_jobs": self.wait and self.wait_for_jobs,
+            "disable_hooks": self.disable_hooks,
+            "disable_openapi_validation": self.disable_openapi_validation,
+            "force_replace": self.force,
+            # Helm refuses a replace with server-side apply; Flux's force is client-side.
+            "server_side_apply": "false" if self.force else None,
+            "replace": self.replace,
+            "skip_crds": self.skip_crds,
+            "cleanup_on_fail": self.cleanup_on_fail,
+            "deletion_propagation": self.deletion_propagation,
+            "create_namespace": self.create_namespace,
+            "max_history": self.max_history,
+            "reuse_values": self.reuse_values,
+            "reset_values": not self.reuse_values,
+        }
+        return {key: value for key, value in every.items() if key in _KEYS[action] and value}
+
+
+_KEYS = {
+    "helm_install": {
+        "timeout_seconds", "wait", "wait_for_jobs", "disable_hooks",
+        "disable_openapi_validation", "replace", "skip_crds", "create_namespace",
+    },
+    "helm_upgrade": {
+        "timeout_seconds", "wait", "wait_for_jobs", "disable_hooks",
+        "disable_openapi_validation", "force_replace", "server_side_apply", "cleanup_on_fail",
+        "max_history", "reuse_values", "reset_values",
+    },
+    "helm_rollback": {
+        "timeout_seconds", "wait", "wait_for_jobs", "disable_hooks", "force_replace",
+        "server_side_apply", "cleanup_on_fail",
+    },
+    "helm_uninstall": {"timeout_seconds", "wait", "disable_hooks", "deletion_propagation"},
+}  # fmt: skip
+"""Which of :class:`Options` each native action takes (helm-c-sdk's option structs)."""
 
 
 class Helm:
@@ -136,16 +206,15 @@ class Helm:
 
     async def _call(
         self,
-        method: str,
         storage: str,
         user: str | None,
+        run: Callable[[Any, Any], Any],
         /,
-        *args: Any,
+        *,
         missing_ok: bool = False,
         cancellable: bool = False,
-        **kw: Any,
     ) -> Any:
-        """Run ``helm.Config.<method>`` in a Helm thread.
+        """Run ``run(config, context)`` in a Helm thread, with the ``helm.Config`` to use.
 
         A missing release is None if ``missing_ok``. A ``cancellable`` action (install,
         upgrade) is given a Helm context: when the reconcile is cancelled (the controller
@@ -154,13 +223,11 @@ class Helm:
         """
         helm = _helm()
         context = helm.HelmContext() if cancellable else None
-        if context is not None:
-            kw["context"] = context
 
         def call() -> Any:
             config = self._config(storage, user)
             try:
-                return getattr(config, method)(*args, **kw)
+                return run(config, context)
             except helm.HelmNotFoundError as error:
                 if missing_ok:
                     return None
@@ -181,17 +248,72 @@ class Helm:
             if context is not None and future.done():
                 context.close()
 
+    async def _act(
+        self,
+        function: str,
+        name: str,
+        *,
+        namespace: str,
+        user: str | None,
+        options: dict[str, Any],
+        chart: Path | None = None,
+        values: dict[str, Any] | None = None,
+        render: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Run the native release action ``function`` with ``options`` as its options JSON.
+
+        The SDK's ``Config.install|upgrade|rollback|uninstall`` forward a fixed few of the
+        options the native functions decode: no post-renderer, hooks, CRD policy, replace,
+        force or Job waits. So the native functions are called with the options JSON itself
+        (``helm_python._native``, the SDK's one ctypes table); the keys are helm-c-sdk's
+        option structs, an ABI it keeps additive only. ``render`` (a
+        :func:`tide.helm.postrender.render_spec`) post-renders an install or upgrade.
+        """
+
+        def run(config: Any, context: Any) -> None:
+            native = _helm()._native
+            with postrender.native_options(render) as rendering:
+                payload = json.dumps({**options, **rendering})
+                try:
+                    if chart is not None:  # install, upgrade
+                        native.call_string(
+                            function,
+                            config._raw(),
+                            config._context_arg(context),
+                            native.HANDLE(0),
+                            str(chart),
+                            name,
+                            json.dumps(values or {}),
+                            payload,
+                        )
+                    elif function == "helm_rollback":
+                        native.call_status(function, config._raw(), name, payload)
+                    else:
+                        native.call_string(function, config._raw(), name, payload)
+                except _helm().HelmError:
+                    problem = postrender.failure(rendering)
+                    if problem is None:
+                        raise
+                    # Helm's own words only name the plugin; the program's say what failed.
+                    raise ActionError(f"post-rendering the manifests failed: {problem}") from None
+
+        try:
+            await self._call(namespace, user, run, cancellable=chart is not None)
+        except postrender.PostRenderError as error:
+            raise ActionError(str(error)) from None
+
     # -- reads ------------------------------------------------------------------------------------
     async def history(self, name: str, *, namespace: str, user: str | None) -> list[dict]:
         """Return the release's revisions, oldest first (empty when there is no release)."""
-        return await self._call("history", namespace, user, name, missing_ok=True) or []
+        found = await self._call(namespace, user, lambda c, _: c.history(name), missing_ok=True)
+        return found or []
 
     async def get(
         self, name: str, *, namespace: str, user: str | None, version: int | None = None
     ) -> Release | None:
         """Return one revision (the latest by default), or None when there is none."""
         found = await self._call(
-            "get_all", namespace, user, name, missing_ok=True, revision=version
+            namespace, user, lambda c, _: c.get_all(name, revision=version), missing_ok=True
         )
         if not found:
             return None
@@ -220,8 +342,9 @@ class Helm:
         )
 
     # -- writes -----------------------------------------------------------------------------------
-    async def install(
+    async def release(
         self,
+        action: str,
         chart: Path,
         name: str,
         values: dict[str, Any],
@@ -229,67 +352,32 @@ class Helm:
         namespace: str,
         user: str | None,
         options: Options,
-        create_namespace: bool = False,
+        render: Mapping[str, Any] | None = None,
     ) -> None:
-        """``helm install``; raises :class:`ActionError` with Helm's reason."""
-        await self._call(
-            "install",
-            namespace,
-            user,
-            str(chart),
-            name,
-            values,
-            cancellable=True,
-            namespace=namespace,
-            timeout=int(options.timeout),
-            wait=options.wait_mode,
-            create_namespace=create_namespace,
-        )
+        """``helm install`` or ``helm upgrade`` (``action``) of ``chart`` as release ``name``.
 
-    async def upgrade(
-        self,
-        chart: Path,
-        name: str,
-        values: dict[str, Any],
-        *,
-        namespace: str,
-        user: str | None,
-        options: Options,
-        max_history: int,
-        cleanup_on_fail: bool = False,
-        reuse_values: bool = False,
-    ) -> None:
-        """``helm upgrade``; raises :class:`ActionError` with Helm's reason."""
-        await self._call(
-            "upgrade",
-            namespace,
-            user,
-            str(chart),
+        ``render`` is a :func:`tide.helm.postrender.render_spec`. Raises :class:`ActionError`
+        with Helm's reason.
+        """
+        function = f"helm_{action}"
+        native = {**options.native(function), "namespace": namespace}
+        await self._act(
+            function,
             name,
-            values,
-            cancellable=True,
             namespace=namespace,
-            timeout=int(options.timeout),
-            wait=options.wait_mode,
-            max_history=max_history,
-            cleanup_on_fail=cleanup_on_fail,
-            reuse_values=reuse_values,
-            reset_values=not reuse_values,
+            user=user,
+            options=native,
+            chart=chart,
+            values=values,
+            render=render,
         )
 
     async def rollback(
         self, name: str, version: int, *, namespace: str, user: str | None, options: Options
     ) -> None:
         """``helm rollback NAME VERSION``."""
-        await self._call(
-            "rollback",
-            namespace,
-            user,
-            name,
-            version=version,
-            timeout=int(options.timeout),
-            wait=options.wait_mode,
-        )
+        native = {**options.native("helm_rollback"), "version": version}
+        await self._act("helm_rollback", name, namespace=namespace, user=user, options=native)
 
     async def uninstall(
         self,
@@ -301,16 +389,10 @@ class Helm:
         keep_history: bool = False,
     ) -> None:
         """``helm uninstall``; a release that is already gone is not an error."""
-        await self._call(
-            "uninstall",
-            namespace,
-            user,
-            name,
-            keep_history=keep_history,
-            timeout=int(options.timeout),
-            wait=options.wait_mode,
-            ignore_not_found=True,
-        )
+        native = {**options.native("helm_uninstall"), "ignore_not_found": True}
+        if keep_history:
+            native["keep_history"] = True
+        await self._act("helm_uninstall", name, namespace=namespace, user=user, options=native)
 
     async def test(
         self,
@@ -324,11 +406,12 @@ class Helm:
     ) -> None:
         """``helm test``; a failing test hook raises :class:`ActionError`."""
         await self._call(
-            "test",
             namespace,
             user,
-            name,
-            timeout=int(options.timeout),
-            include_names=include or None,
-            exclude_names=exclude or None,
+            lambda c, _: c.test(
+                name,
+                timeout=int(options.timeout),
+                include_names=include or None,
+                exclude_names=exclude or None,
+            ),
         )

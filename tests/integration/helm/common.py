@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.helpers import condition, eventually
+from tide.api.keys import REQUESTED_AT
 from tide.helm.setup import HELM_RELEASE
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -116,3 +117,15 @@ async def release_secrets(kube: KubeClient, namespace: str, name: str) -> list[d
     secrets, _ = await kube.list(resources.SECRET, namespace=namespace, labels={"owner": "helm"})
     mine = [s for s in secrets if s["metadata"]["labels"].get("name") == name]
     return sorted(mine, key=lambda s: int(s["metadata"]["labels"]["version"]))
+
+
+async def request_reconcile(kube: KubeClient, namespace: str, name: str, stamp: str) -> None:
+    """Ask for a reconcile (``requestedAt``) and wait until the controller handled it."""
+    patch = {"metadata": {"annotations": {REQUESTED_AT: stamp}}}
+    await kube.patch_merge(HELM_RELEASE, name, patch, namespace=namespace)
+
+    async def handled() -> bool:
+        obj = await kube.get(HELM_RELEASE, name, namespace=namespace)
+        return obj["status"].get("lastHandledReconcileAt") == stamp
+
+    await eventually(handled, what=f"the reconcile '{stamp}' of {name}")

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.helm.common import DEPLOYMENT, create_release, given_repository, wait_for
-from tests.integration.helpers import condition, events_for, eventually
-from tide.api.keys import REQUESTED_AT
+from tests.integration.helm.common import (
+    DEPLOYMENT,
+    create_release,
+    given_repository,
+    request_reconcile,
+    wait_for,
+)
+from tests.integration.helpers import condition, events_for
 from tide.helm.setup import HELM_RELEASE
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager
 from tide.testing import ChartRepository
 
 pytestmark = pytest.mark.integration
-
-
-async def request_reconcile(kube: KubeClient, namespace: str, name: str, stamp: str) -> None:
-    patch = {"metadata": {"annotations": {REQUESTED_AT: stamp}}}
-    await kube.patch_merge(HELM_RELEASE, name, patch, namespace=namespace)
-
-    async def handled() -> bool:
-        obj = await kube.get(HELM_RELEASE, name, namespace=namespace)
-        return obj["status"].get("lastHandledReconcileAt") == stamp
-
-    await eventually(handled, what=f"the reconcile '{stamp}' of {name}")
 
 
 async def test_drift_is_corrected_when_enabled_and_named_when_warned(
@@ -66,3 +60,40 @@ async def test_drift_is_corrected_when_enabled_and_named_when_warned(
     assert ready["message"].endswith(f"; drift detected: Deployment/{namespace}/watched")
     events = await events_for(kube, namespace, "watched")
     assert any(e["reason"] == "DriftDetected" and e["type"] == "Warning" for e in events)
+
+
+async def test_ignored_fields_are_neither_reported_nor_put_back(
+    kube: KubeClient, namespace: str, chart_repo: ChartRepository, controllers: Manager
+) -> None:
+    await given_repository(kube, namespace, chart_repo)
+    await create_release(kube, namespace, "podinfo", {
+        "values": {"replicas": 1},
+        "driftDetection": {
+            "mode": "enabled",
+            "ignore": [
+                {"paths": ["/spec/replicas"], "target": {"kind": "Deployment"}},
+                {"paths": ["/metadata/annotations/greeting"], "target": {"kind": "Secret"}},
+            ],
+        },
+    })  # fmt: skip
+    await wait_for(kube, namespace, "podinfo", status="True", reason="InstallSucceeded")
+
+    # Only an ignored field changes (an autoscaler's, say): no drift, nothing put back.
+    await kube.patch_merge(DEPLOYMENT, "podinfo", {"spec": {"replicas": 3}}, namespace=namespace)
+    await request_reconcile(kube, namespace, "podinfo", "scaled")
+    deployment = await kube.get(DEPLOYMENT, "podinfo", namespace=namespace)
+    assert deployment["spec"]["replicas"] == 3
+    assert not [e for e in await events_for(kube, namespace, "podinfo") if "Drift" in e["reason"]]
+    obj = await kube.get(HELM_RELEASE, "podinfo", namespace=namespace)
+    assert "drift" not in condition(obj, "Ready")["message"]
+
+    # A field no rule names (the other rule targets Secrets) is corrected; the ignored one stays.
+    change = {"metadata": {"annotations": {"greeting": "changed"}}}
+    await kube.patch_merge(DEPLOYMENT, "podinfo", change, namespace=namespace)
+    await request_reconcile(kube, namespace, "podinfo", "annotated")
+    deployment = await kube.get(DEPLOYMENT, "podinfo", namespace=namespace)
+    assert deployment["metadata"]["annotations"]["greeting"] == "hello"
+    assert deployment["spec"]["replicas"] == 3
+    events = await events_for(kube, namespace, "podinfo")
+    [corrected] = [e for e in events if e["reason"] == "DriftCorrected"]
+    assert corrected["message"] == f"Cluster state corrected: Deployment/{namespace}/podinfo"
