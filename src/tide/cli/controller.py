@@ -28,6 +28,7 @@ from tide import artifacts, notification, source
 from tide.api.meta import parse_duration
 from tide.cli import logs
 from tide.helm import setup as helm_setup
+from tide.image import automation as image_automation
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
@@ -67,6 +68,9 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         no_cross_namespace_refs=options.no_cross_namespace_refs,
     ),
     "notification": lambda manager, _: notification.setup(manager),
+    "image-automation": lambda manager, options: image_automation.setup(
+        manager, no_cross_namespace_refs=options.no_cross_namespace_refs
+    ),
 }
 """Controllers by name, as ``--controllers`` takes them; each controller package adds one."""
 
