@@ -239,6 +239,53 @@ class GitServer:
             raise GitServerError(f"{name}: no ref {ref!r}")
         return sha
 
+    def read(self, name: str, path: str, *, ref: str = "main") -> str:
+        """Return the content of ``path`` at ``ref`` (what a push left there)."""
+        return self._git(self._repo(name), "show", f"{ref}:{_check_path(path).decode()}")
+
+    def commit_info(self, name: str, ref: str = "main") -> dict[str, str]:
+        """Return ``ref``'s commit as ``{sha, author_name, author_email, committer_email,
+        message, signed}`` (``signed``: ``yes`` when the commit carries a ``gpgsig`` header)."""
+        fields = "%H%x00%an%x00%ae%x00%ce%x00%B"
+        out = self._git(self._repo(name), "log", "-1", f"--format={fields}", ref)
+        sha, author, email, committer, message = out.split("\0", 4)
+        raw = self._git(self._repo(name), "cat-file", "commit", sha)
+        header = raw.partition("\n\n")[0]
+        signature = "yes" if "\ngpgsig " in f"\n{header}" else "no"
+        return {
+            "sha": sha,
+            "author_name": author,
+            "author_email": email,
+            "committer_email": committer,
+            "signed": signature,
+            "message": message.rstrip("\n"),
+        }
+
+    def reject_pushes(self, name: str, *, ref: str, message: str) -> None:
+        """Refuse every push that updates ``ref`` (a protected branch), saying ``message``.
+
+        Installs a ``pre-receive`` hook, as Git hosts implement protected branches; the client
+        sees ``[remote rejected] (pre-receive hook declined)`` and ``remote: <message>``.
+        """
+        hooks = self._repo(name) / "hooks"
+        hook = hooks / "pre-receive"
+        hook.write_text(
+            "#!/bin/sh\n"
+            "while read old new ref; do\n"
+            f'  if [ "$ref" = {_shell_quote(ref)} ]; then\n'
+            f"    echo {_shell_quote(message)} >&2\n"
+            "    exit 1\n"
+            "  fi\n"
+            "done\n"
+        )
+        hook.chmod(0o755)
+        if self._owner.pw_uid != os.geteuid():
+            os.chown(hook, self._owner.pw_uid, self._owner.pw_gid)
+
+    def allow_pushes(self, name: str) -> None:
+        """Remove what :meth:`reject_pushes` installed."""
+        (self._repo(name) / "hooks" / "pre-receive").unlink(missing_ok=True)
+
     def add_submodule(
         self, name: str, path: str, sub_repo_name: str, *, branch: str = "main"
     ) -> str:
@@ -397,6 +444,10 @@ class GitServer:
         sha = self._rev(repo, f"refs/heads/{branch}")
         assert sha is not None, "fast-import succeeded, so the branch exists"
         return sha
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def _data(raw: bytes) -> list[bytes]:
