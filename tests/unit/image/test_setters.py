@@ -143,7 +143,8 @@ def test_update_path_outside_the_repository_is_refused(tmp_path: Path) -> None:
 
 def test_template_data_has_flux_shape_and_renders(tmp_path: Path) -> None:
     (tmp_path / "d.yaml").write_text(
-        'kind: Deployment\nmetadata: {name: app}\nimage: x:1 # {"$imagepolicy": "flux-system:app"}\n'
+        "kind: Deployment\nmetadata: {name: app}\n"
+        'image: x:1 # {"$imagepolicy": "flux-system:app"}\n'
     )
     result = apply_policies(tmp_path, "", state(app=REF))
     data = template_data(result, name="auto", namespace="flux-system", values={"env": "prod"})
