@@ -40,6 +40,7 @@ __all__ = [
     "INVALID_SOURCE_CONFIGURATION",
     "INVALID_TEMPLATE",
     "INVALID_UPDATE_STRATEGY",
+    "MARKERS_SKIPPED",
     "METADATA_PATCH_ERROR",
     "NEW_ARTIFACT",
     "NO_SOURCE_ARTIFACT",
@@ -240,3 +241,5 @@ INVALID_UPDATE_STRATEGY = "InvalidUpdateStrategy"
 """``spec.update`` cannot work (a path outside the repository); stalls."""
 INVALID_TEMPLATE = "InvalidTemplate"
 """The commit message or push branch template does not parse or execute (Go's error); stalls."""
+MARKERS_SKIPPED = "MarkersSkipped"
+"""Warning event: setter markers name a policy that is missing or has chosen no image yet."""

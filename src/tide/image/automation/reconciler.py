@@ -92,7 +92,11 @@ class AutomationPipeline:
             return Succeeded(reason=reasons.SUCCEEDED, message=previous or UP_TO_DATE)
         ready = UP_TO_DATE
         if result.skipped_markers:
-            ready += "; skipped markers: " + "; ".join(result.skipped_markers)
+            skipped = "; ".join(result.skipped_markers)
+            ready += f"; skipped markers: {skipped}"
+            await progress.event(
+                reasons.MARKERS_SKIPPED, f"skipped markers: {skipped}", warning=True
+            )
         if result.pushed is None:
             return Succeeded(reason=reasons.SUCCEEDED, message=ready)
         status["lastPushCommit"] = result.pushed
