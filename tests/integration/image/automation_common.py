@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
+import pytest_asyncio
 
 from tests.integration.helpers import drain, eventually
 from tide import source
@@ -20,7 +23,7 @@ from tide.kustomize.setup import setup as setup_kustomize
 from tide.runtime.manager import Manager, ManagerOptions
 from tide.runtime.servers import Endpoint
 from tide.source.setup import GIT_REPOSITORY
-from tide.testing import ControlPlane
+from tide.testing import ControlPlane, GitServer
 
 DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
 IMAGE = "ghcr.io/org/my-app"
@@ -87,6 +90,33 @@ async def running(
         manager.stop()
         await asyncio.wait_for(task, timeout=40)
         await client.close()
+
+
+@pytest.fixture(scope="module")
+def git_server() -> Iterator[GitServer]:
+    """A Git server over HTTP and SSH, pushes included; import it into a test module."""
+    with GitServer(ssh=True) as server:
+        yield server
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def controllers(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[Manager]:
+    """The source, kustomize and image-automation controllers; import it into a test module."""
+    async with running(control_plane, kube, namespace, tmp_path / "storage") as manager:
+        yield manager
+
+
+async def request_run(kube: KubeClient, namespace: str, token: str, name: str = "my-app") -> None:
+    """Ask for a run with ``reconcile.fluxcd.io/requestedAt``."""
+    annotations = {"reconcile.fluxcd.io/requestedAt": token}
+    await kube.patch_merge(
+        IMAGE_UPDATE_AUTOMATION,
+        name,
+        {"metadata": {"annotations": annotations}},
+        namespace=namespace,
+    )
 
 
 async def git_repository(

@@ -1,47 +1,33 @@
 """The seed loop: a new image is committed as fluxcdbot, pushed, fetched at once and applied."""
 
+# The shared fixtures are imported, and a test naming one as a parameter "redefines" it.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
 import pytest
-import pytest_asyncio
 
 from tests.integration.helpers import events_for, eventually
-from tests.integration.image.automation_common import (
+from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     DEPLOYMENT,
     IMAGE,
+    controllers,
     create_automation,
     deployment,
     files,
     git_repository,
-    running,
+    git_server,
+    request_run,
     set_policy,
     wait_ready,
 )
-from tide.image.automation import IMAGE_UPDATE_AUTOMATION
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.runtime.manager import Manager
 from tide.source.setup import GIT_REPOSITORY
-from tide.testing import ControlPlane, GitServer
+from tide.testing import GitServer
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def git_server() -> Iterator[GitServer]:
-    with GitServer() as server:
-        yield server
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def controllers(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
-) -> AsyncIterator[Manager]:
-    async with running(control_plane, kube, namespace, tmp_path / "storage") as manager:
-        yield manager
 
 
 async def test_new_image_is_committed_pushed_fetched_at_once_and_applied(
@@ -115,8 +101,7 @@ async def test_nothing_changed_makes_no_commit(
     assert "lastPushCommit" not in obj["status"]
     assert obj["status"]["observedSourceRevision"] == f"main@sha1:{head}"
 
-    await kube.patch_merge(IMAGE_UPDATE_AUTOMATION, "my-app", {"metadata": {"annotations": {
-        "reconcile.fluxcd.io/requestedAt": "again"}}}, namespace=namespace)  # fmt: skip
+    await request_run(kube, namespace, "again")
     obj = await wait_ready(
         kube, namespace, check=lambda o: o["status"].get("lastHandledReconcileAt") == "again"
     )

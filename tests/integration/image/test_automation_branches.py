@@ -1,30 +1,31 @@
 """Where commits land: a new push branch, a templated branch per update, SSH, refused pushes."""
 
+# The shared fixtures are imported, and a test naming one as a parameter "redefines" it.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from tests.integration.helpers import events_for, eventually
-from tests.integration.image.automation_common import (
+from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     IMAGE,
+    controllers,
     create_automation,
     deployment,
     files,
     git_repository,
-    running,
+    git_server,
+    request_run,
     set_policy,
     wait_ready,
 )
-from tide.image.automation import IMAGE_UPDATE_AUTOMATION
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager
-from tide.testing import ControlPlane, GitServer
+from tide.testing import GitServer
 
 pytestmark = pytest.mark.integration
 
@@ -33,20 +34,6 @@ BRANCH_TEMPLATE = (
     '{{ range .Changed.Changes }}{{ .NewValue | trimPrefix "ghcr.io/org/" | replace ":" "-" }}'
     "{{ end }}"
 )
-
-
-@pytest.fixture(scope="module")
-def git_server() -> Iterator[GitServer]:
-    with GitServer(ssh=True) as server:
-        yield server
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def controllers(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
-) -> AsyncIterator[Manager]:
-    async with running(control_plane, kube, namespace, tmp_path / "storage") as manager:
-        yield manager
 
 
 def pushed_to(sha_field: str = "lastPushCommit"):  # type: ignore[no-untyped-def]
@@ -98,8 +85,7 @@ async def test_templated_push_branch_gives_one_branch_per_update(
     assert git_server.head(repo, one) == first["status"]["lastPushCommit"]
 
     # Run again with nothing new: the branch for 1.0.2 exists and already has the change.
-    await kube.patch_merge(IMAGE_UPDATE_AUTOMATION, "my-app", {"metadata": {"annotations": {
-        "reconcile.fluxcd.io/requestedAt": "again"}}}, namespace=namespace)  # fmt: skip
+    await request_run(kube, namespace, "again")
     third = await wait_ready(
         kube, namespace, check=lambda o: o["status"].get("lastHandledReconcileAt") == "again"
     )

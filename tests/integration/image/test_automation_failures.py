@@ -1,47 +1,35 @@
 """Bad input: an invalid template stalls with Go's error, a marker naming no policy is reported."""
 
+# The shared fixtures are imported, and a test naming one as a parameter "redefines" it.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import base64
 import os
 import subprocess
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from tests.integration.helpers import events_for
-from tests.integration.image.automation_common import (
+from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     IMAGE,
+    controllers,
     create_automation,
     deployment,
     files,
     git_repository,
-    running,
+    git_server,
     set_policy,
     wait_ready,
 )
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager
-from tide.testing import ControlPlane, GitServer
+from tide.testing import GitServer
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def git_server() -> Iterator[GitServer]:
-    with GitServer() as server:
-        yield server
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def controllers(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
-) -> AsyncIterator[Manager]:
-    async with running(control_plane, kube, namespace, tmp_path / "storage") as manager:
-        yield manager
 
 
 async def test_invalid_message_template_stalls_with_gos_error_and_commits_nothing(
