@@ -119,6 +119,24 @@ async def request_run(kube: KubeClient, namespace: str, token: str, name: str = 
     )
 
 
+async def given_automation(
+    kube: KubeClient,
+    namespace: str,
+    git: GitServer,
+    repo: str,
+    *,
+    tag: str = "1.0.1",
+    **spec_git: Any,
+) -> str:
+    """Create ``repo`` (the fleet files), its GitRepository, policy ``my-app`` choosing ``tag``
+    and an automation (``spec_git`` merged into its ``spec.git``); return the repo's first sha."""
+    sha = git.create_repo(repo, files(namespace))
+    await git_repository(kube, namespace, git.http_url(repo))
+    await set_policy(kube, namespace, "my-app", tag)
+    await create_automation(kube, namespace, **spec_git)
+    return sha
+
+
 async def git_repository(
     kube: KubeClient, namespace: str, url: str, *, secret: str | None = None
 ) -> None:

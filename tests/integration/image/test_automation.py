@@ -17,6 +17,7 @@ from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     files,
     git_repository,
     git_server,
+    given_automation,
     request_run,
     set_policy,
     wait_ready,
@@ -92,10 +93,9 @@ async def test_nothing_changed_makes_no_commit(
     kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
 ) -> None:
     repo = f"noop-{namespace}"
-    head = git_server.create_repo(repo, files(namespace))
-    await git_repository(kube, namespace, git_server.http_url(repo))
-    await set_policy(kube, namespace, "my-app", "1.0.0")  # what the file already says
-    await create_automation(kube, namespace)
+    head = await given_automation(
+        kube, namespace, git_server, repo, tag="1.0.0"
+    )  # what the file already says
     obj = await wait_ready(kube, namespace)
     assert git_server.head(repo) == head
     assert "lastPushCommit" not in obj["status"]

@@ -18,6 +18,7 @@ from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     files,
     git_repository,
     git_server,
+    given_automation,
     request_run,
     set_policy,
     wait_ready,
@@ -44,10 +45,7 @@ async def test_push_to_a_new_branch_starts_from_checkout_then_builds_on_itself(
     kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
 ) -> None:
     repo = f"branch-{namespace}"
-    main = git_server.create_repo(repo, files(namespace))
-    await git_repository(kube, namespace, git_server.http_url(repo))
-    await set_policy(kube, namespace, "my-app", "1.0.1")
-    await create_automation(kube, namespace, push={"branch": "auto"})
+    main = await given_automation(kube, namespace, git_server, repo, push={"branch": "auto"})
     first = await wait_ready(kube, namespace, check=pushed_to()(None))
     sha = first["status"]["lastPushCommit"]
     assert git_server.head(repo, "auto") == sha
@@ -68,10 +66,9 @@ async def test_templated_push_branch_gives_one_branch_per_update(
     kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
 ) -> None:
     repo = f"template-{namespace}"
-    main = git_server.create_repo(repo, files(namespace))
-    await git_repository(kube, namespace, git_server.http_url(repo))
-    await set_policy(kube, namespace, "my-app", "1.0.1")
-    await create_automation(kube, namespace, push={"branch": BRANCH_TEMPLATE})
+    main = await given_automation(
+        kube, namespace, git_server, repo, push={"branch": BRANCH_TEMPLATE}
+    )
     first = await wait_ready(kube, namespace, check=pushed_to()(None))
     one = "image-updates/my-app-my-app-1.0.1"
     assert git_server.head(repo, one) == first["status"]["lastPushCommit"]

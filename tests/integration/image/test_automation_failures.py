@@ -21,6 +21,7 @@ from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     files,
     git_repository,
     git_server,
+    given_automation,
     set_policy,
     wait_ready,
 )
@@ -36,10 +37,9 @@ async def test_invalid_message_template_stalls_with_gos_error_and_commits_nothin
     kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
 ) -> None:
     repo = f"template-{namespace}"
-    main = git_server.create_repo(repo, files(namespace))
-    await git_repository(kube, namespace, git_server.http_url(repo))
-    await set_policy(kube, namespace, "my-app", "1.0.1")
-    await create_automation(kube, namespace, commit={"messageTemplate": "{{ .Changed | nope }}"})
+    main = await given_automation(
+        kube, namespace, git_server, repo, commit={"messageTemplate": "{{ .Changed | nope }}"}
+    )
     obj = await wait_ready(kube, namespace, status="False")
     stalled = obj["status"]["conditions"][0]
     assert stalled["type"] == "Stalled" and stalled["reason"] == "InvalidTemplate"
