@@ -85,7 +85,11 @@ class AutomationPipeline:
             raise StepFailed(str(error), reason=reasons.UPDATE_FAILED) from error
         now = _now()
         status["lastAutomationRunTime"] = now
-        status["observedPolicies"] = {k: dict(v) for k, v in sorted(state.latest.items())} or None
+        observed = {k: dict(v) for k, v in sorted(state.latest.items())}
+        if observed:
+            status["observedPolicies"] = observed
+        else:
+            status.pop("observedPolicies", None)
         status["observedSourceRevision"] = result.observed_revision
         if result.skipped_run:
             previous = _ready_message(obj)
