@@ -147,8 +147,8 @@ async def execute(
         work_branch = plan.push_branch if not plan.templated else (branch or "image-updates")
         await tree.check_out(commit, branch=work_branch, fetch_ref=fetch_ref)
         result = apply_policies(tree.folder, plan.path, state)
-        target = plan.push_branch
-        if plan.templated:
+        target = work_branch
+        if plan.templated and result.files:  # a name from no changes would name nothing
             target = await _render_branch(plan, tree, result)
             found = refs.refs.get(f"refs/heads/{target}")
             if result.files and target != plan.checkout_branch and found:
