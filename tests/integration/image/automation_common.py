@@ -60,9 +60,16 @@ def files(namespace: str) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def running(
-    control_plane: ControlPlane, kube: KubeClient, namespace: str, storage: Path
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    namespace: str,
+    storage: Path,
+    **automation_options: Any,
 ) -> AsyncIterator[Manager]:
-    """Run the source, kustomize and image-automation controllers in this process."""
+    """Run the source, kustomize and image-automation controllers in this process.
+
+    ``automation_options`` go to the image-automation controller's setup.
+    """
     client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
     options = ManagerOptions(
         metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
@@ -73,7 +80,7 @@ async def running(
         source.SourceOptions(storage_path=storage, storage_host="127.0.0.1", storage_port=0),
     )
     setup_kustomize(manager)
-    automation.setup(manager)
+    automation.setup(manager, **automation_options)
     task = asyncio.create_task(manager.run())
 
     async def ready() -> bool:

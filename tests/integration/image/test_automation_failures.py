@@ -8,9 +8,11 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from tests.integration.helpers import events_for
 from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
@@ -22,13 +24,15 @@ from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     git_repository,
     git_server,
     given_automation,
+    running,
     set_policy,
     wait_ready,
 )
+from tide.image.automation import IMAGE_UPDATE_AUTOMATION
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager
-from tide.testing import GitServer
+from tide.testing import ControlPlane, GitServer
 
 pytestmark = pytest.mark.integration
 
@@ -121,4 +125,34 @@ def _verify(url: str, sha: str, tmp_path: Path, home: Path) -> subprocess.Comple
         env={**os.environ, "GNUPGHOME": str(home)},
         capture_output=True,
         text=True,
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def locked_down(
+    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+) -> AsyncIterator[Manager]:
+    """The controllers as ``--no-cross-namespace-refs`` sets them up."""
+    async with running(
+        control_plane, kube, namespace, tmp_path / "storage", no_cross_namespace_refs=True
+    ) as manager:
+        yield manager
+
+
+async def test_source_in_another_namespace_is_refused_when_locked_down(
+    kube: KubeClient, namespace: str, locked_down: Manager
+) -> None:
+    await kube.create(IMAGE_UPDATE_AUTOMATION, {
+        "metadata": {"name": "my-app", "namespace": namespace},
+        "spec": {
+            "interval": "10m",
+            "sourceRef": {"kind": "GitRepository", "name": "fleet", "namespace": "tenant-a"},
+            "git": {"commit": {"author": {"email": "fluxcdbot@users.noreply.github.com"}}},
+        },
+    })  # fmt: skip
+    obj = await wait_ready(kube, namespace, status="False")
+    stalled = obj["status"]["conditions"][0]
+    assert stalled["type"] == "Stalled" and stalled["reason"] == "AccessDenied"
+    assert stalled["message"] == (
+        "can't access 'GitRepository/tenant-a/fleet', cross-namespace references have been blocked"
     )

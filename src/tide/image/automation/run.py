@@ -90,7 +90,7 @@ class Plan:
             refspec=git.push.refspec if git.push and git.push.refspec else None,
             options=dict(git.push.options or {}) if git.push else {},
             path=(spec.update.path if spec.update else None) or "",
-            author=Author(author.name or "", author.email),
+            author=Author(author.name or author.email, author.email),  # git needs a name
             message_template=git.commit.message_template,
             message_values=dict(git.commit.message_template_values or {}),
             forced=forced,
