@@ -206,6 +206,21 @@ class GitServer:
         self._git(path, "init", "--quiet", "--bare", f"--initial-branch={branch}")
         # Let clients fetch any reachable commit by sha, as Flux does for spec.ref.commit.
         self._git(path, "config", "uploadpack.allowReachableSHA1InWant", "true")
+        # Accept `git push --push-option` and keep the last push's options for push_options().
+        self._git(path, "config", "receive.advertisePushOptions", "true")
+        hook = path / "hooks" / "post-receive"
+        hook.write_text(
+            "#!/bin/sh\n"
+            ": > push-options.log\n"
+            "i=0\n"
+            'while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do\n'
+            '  eval "echo \\"\\$GIT_PUSH_OPTION_$i\\"" >> push-options.log\n'
+            "  i=$((i + 1))\n"
+            "done\n"
+        )
+        hook.chmod(0o755)
+        if self._owner.pw_uid != os.geteuid():
+            os.chown(hook, self._owner.pw_uid, self._owner.pw_gid)
         return self._fast_import(path, branch, message, files, parent=None)
 
     def commit(
@@ -260,6 +275,11 @@ class GitServer:
             "signed": signature,
             "message": message.rstrip("\n"),
         }
+
+    def push_options(self, name: str) -> list[str]:
+        """Return the ``--push-option`` values the last push to ``name`` sent, in order."""
+        log = self._repo(name) / "push-options.log"
+        return log.read_text().splitlines() if log.exists() else []
 
     def reject_pushes(self, name: str, *, ref: str, message: str) -> None:
         """Refuse every push that updates ``ref`` (a protected branch), saying ``message``.

@@ -142,3 +142,26 @@ async def test_refused_push_is_reported_and_retried(
     assert git_server.head(repo) == obj["status"]["lastPushCommit"]
     assert git_server.read(repo, "deploy/app.yaml") == deployment(namespace, "1.0.1")
     assert IMAGE in git_server.commit_info(repo)["message"]
+
+
+async def test_refspec_and_push_options_are_sent(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"options-{namespace}"
+    push = {
+        "branch": "main",
+        "refspec": "refs/heads/main:refs/heads/review",
+        "options": {"merge_request.create": "", "topic": "images"},
+    }
+    await given_automation(kube, namespace, git_server, repo, push=push)
+    obj = await wait_ready(kube, namespace, check=pushed_to()(None))
+    sha = obj["status"]["lastPushCommit"]
+    assert git_server.head(repo, "main") == sha
+    assert git_server.head(repo, "review") == sha
+    assert sorted(git_server.push_options(repo)) == ["merge_request.create", "topic=images"]
+    events = await events_for(kube, namespace, "my-app")
+    summary = (
+        f"pushed commit '{sha[:7]}' to branch 'main' and using refspec "
+        "'refs/heads/main:refs/heads/review'\n"
+    )
+    assert any(e["message"].startswith(summary) for e in events), events
