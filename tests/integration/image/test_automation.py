@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.helpers import events_for, eventually
+from tests.integration.helpers import events_for, eventually, reconcile_count
 from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     DEPLOYMENT,
     IMAGE,
@@ -22,6 +22,7 @@ from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     set_policy,
     wait_ready,
 )
+from tide.image.automation import IMAGE_UPDATE_AUTOMATION
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.runtime.manager import Manager
@@ -100,6 +101,20 @@ async def test_nothing_changed_makes_no_commit(
     assert git_server.head(repo) == head
     assert "lastPushCommit" not in obj["status"]
     assert obj["status"]["observedSourceRevision"] == f"main@sha1:{head}"
+
+    # A run woken with nothing new (here: the GitRepository was asked to fetch) clones nothing
+    # and writes nothing.
+    runs = reconcile_count("ImageUpdateAutomation", namespace, "my-app")
+    version = obj["metadata"]["resourceVersion"]
+    await kube.patch_merge(GIT_REPOSITORY, "fleet", {"metadata": {"annotations": {
+        "reconcile.fluxcd.io/requestedAt": "fetch"}}}, namespace=namespace)  # fmt: skip
+
+    async def ran() -> bool:
+        return reconcile_count("ImageUpdateAutomation", namespace, "my-app") > runs
+
+    await eventually(ran, what="the automation to run again")
+    again = await kube.get(IMAGE_UPDATE_AUTOMATION, "my-app", namespace=namespace)
+    assert again["metadata"]["resourceVersion"] == version
 
     await request_run(kube, namespace, "again")
     obj = await wait_ready(

@@ -83,6 +83,9 @@ class AutomationPipeline:
             raise StepFailed(str(error), reason=reasons.GIT_OPERATION_FAILED) from error
         except (ValueError, FileNotFoundError) as error:
             raise StepFailed(str(error), reason=reasons.UPDATE_FAILED) from error
+        if result.skipped_run:  # nothing new: nothing to write either
+            previous = _ready_message(obj)
+            return Succeeded(reason=reasons.SUCCEEDED, message=previous or UP_TO_DATE)
         now = _now()
         status["lastAutomationRunTime"] = now
         observed = {k: dict(v) for k, v in sorted(state.latest.items())}
@@ -91,9 +94,6 @@ class AutomationPipeline:
         else:
             status.pop("observedPolicies", None)
         status["observedSourceRevision"] = result.observed_revision
-        if result.skipped_run:
-            previous = _ready_message(obj)
-            return Succeeded(reason=reasons.SUCCEEDED, message=previous or UP_TO_DATE)
         ready = UP_TO_DATE
         if result.skipped_markers:
             skipped = "; ".join(result.skipped_markers)
