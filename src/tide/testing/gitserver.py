@@ -208,19 +208,16 @@ class GitServer:
         self._git(path, "config", "uploadpack.allowReachableSHA1InWant", "true")
         # Accept `git push --push-option` and keep the last push's options for push_options().
         self._git(path, "config", "receive.advertisePushOptions", "true")
-        hook = path / "hooks" / "post-receive"
-        hook.write_text(
-            "#!/bin/sh\n"
+        self._hook(
+            path,
+            "post-receive",
             ": > push-options.log\n"
             "i=0\n"
             'while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do\n'
             '  eval "echo \\"\\$GIT_PUSH_OPTION_$i\\"" >> push-options.log\n'
             "  i=$((i + 1))\n"
-            "done\n"
+            "done\n",
         )
-        hook.chmod(0o755)
-        if self._owner.pw_uid != os.geteuid():
-            os.chown(hook, self._owner.pw_uid, self._owner.pw_gid)
         return self._fast_import(path, branch, message, files, parent=None)
 
     def commit(
@@ -287,20 +284,16 @@ class GitServer:
         Installs a ``pre-receive`` hook, as Git hosts implement protected branches; the client
         sees ``[remote rejected] (pre-receive hook declined)`` and ``remote: <message>``.
         """
-        hooks = self._repo(name) / "hooks"
-        hook = hooks / "pre-receive"
-        hook.write_text(
-            "#!/bin/sh\n"
+        self._hook(
+            self._repo(name),
+            "pre-receive",
             "while read old new ref; do\n"
             f'  if [ "$ref" = {_shell_quote(ref)} ]; then\n'
             f"    echo {_shell_quote(message)} >&2\n"
             "    exit 1\n"
             "  fi\n"
-            "done\n"
+            "done\n",
         )
-        hook.chmod(0o755)
-        if self._owner.pw_uid != os.geteuid():
-            os.chown(hook, self._owner.pw_uid, self._owner.pw_gid)
 
     def allow_pushes(self, name: str) -> None:
         """Remove what :meth:`reject_pushes` installed."""
@@ -424,6 +417,14 @@ class GitServer:
             error = completed.stderr.decode(errors="replace").strip()
             raise GitServerError(f"git {' '.join(args)} in {repo.name}: {error}")
         return completed.stdout.decode(errors="replace") if completed.returncode == 0 else ""
+
+    def _hook(self, repo: Path, name: str, script: str) -> None:
+        """Install hook ``name`` (a ``/bin/sh`` script) in ``repo``, owned by the owner account."""
+        hook = repo / "hooks" / name
+        hook.write_text("#!/bin/sh\n" + script)
+        hook.chmod(0o755)
+        if self._owner.pw_uid != os.geteuid():
+            os.chown(hook, self._owner.pw_uid, self._owner.pw_gid)
 
     def _rev(self, repo: Path, ref: str) -> str | None:
         out = self._git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
