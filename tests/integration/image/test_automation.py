@@ -75,17 +75,18 @@ async def test_new_image_is_committed_pushed_fetched_at_once_and_applied(
     await eventually(
         lambda: _equals(image, f"{IMAGE}:1.0.1"), timeout=60, what="the new image applied"
     )
-    events = await events_for(kube, namespace, "my-app")
-    assert any(
-        e["reason"] == "Succeeded"
-        and e["message"].startswith(f"pushed commit '{pushed['sha'][:7]}' to branch 'main'\n")
-        for e in events
-    ), events
+
+    async def announced() -> bool:  # the event follows the status write
+        summary = f"pushed commit '{pushed['sha'][:7]}' to branch 'main'\n"
+        events = await events_for(kube, namespace, "my-app")
+        return any(e["reason"] == "Succeeded" and e["message"].startswith(summary) for e in events)
+
+    await eventually(announced, what="the push event")
 
     # A new image picked by the policy wakes the automation (no interval, no request).
     await set_policy(kube, namespace, "my-app", "1.0.2")
     await eventually(
-        lambda: _equals(image, f"{IMAGE}:1.0.2"), timeout=60, what="the next image applied"
+        lambda: _equals(image, f"{IMAGE}:1.0.2"), timeout=120, what="the next image applied"
     )
     assert git_server.commit_info(repo)["message"] == f"chore: update my-app to {IMAGE}:1.0.2"
 

@@ -159,9 +159,13 @@ async def test_refspec_and_push_options_are_sent(
     assert git_server.head(repo, "main") == sha
     assert git_server.head(repo, "review") == sha
     assert sorted(git_server.push_options(repo)) == ["merge_request.create", "topic=images"]
-    events = await events_for(kube, namespace, "my-app")
     summary = (
         f"pushed commit '{sha[:7]}' to branch 'main' and using refspec "
         "'refs/heads/main:refs/heads/review'\n"
     )
-    assert any(e["message"].startswith(summary) for e in events), events
+
+    async def announced() -> bool:  # the event follows the status write
+        events = await events_for(kube, namespace, "my-app")
+        return any(e["message"].startswith(summary) for e in events)
+
+    await eventually(announced, what="the push event")

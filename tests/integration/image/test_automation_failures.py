@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.integration.helpers import events_for
+from tests.integration.helpers import events_for, eventually
 from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
     IMAGE,
     controllers,
@@ -49,8 +49,12 @@ async def test_invalid_message_template_stalls_with_gos_error_and_commits_nothin
     assert stalled["type"] == "Stalled" and stalled["reason"] == "InvalidTemplate"
     assert 'function "nope" not defined' in stalled["message"]
     assert git_server.head(repo) == main
-    events = await events_for(kube, namespace, "my-app")
-    assert any(e["type"] == "Warning" and e["reason"] == "InvalidTemplate" for e in events)
+
+    async def warned() -> bool:  # the event follows the status write
+        events = await events_for(kube, namespace, "my-app")
+        return any(e["type"] == "Warning" and e["reason"] == "InvalidTemplate" for e in events)
+
+    await eventually(warned, what="a Warning event InvalidTemplate")
 
 
 async def test_marker_naming_a_missing_policy_is_skipped_and_reported(

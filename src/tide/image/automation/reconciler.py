@@ -106,7 +106,8 @@ class AutomationPipeline:
         status["lastPushCommit"] = result.pushed
         status["lastPushTime"] = now
         if source.watched_branch in result.pushed_branches:
-            await self._request_fetch(source, now)
+            # Unique per push (two pushes in one second must both be fetched).
+            await self._request_fetch(source, f"{now} {result.pushed[:12]}")
         return Succeeded(
             reason=reasons.SUCCEEDED,
             message=ready,
