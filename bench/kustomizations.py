@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _figures import peak_rss_mib, print_medians, print_run
 from prometheus_client.parser import text_string_to_metric_families
 
 from tide.cli.install import install_crds
@@ -113,10 +113,7 @@ class Controller:
         )
 
     def peak_rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return peak_rss_mib(self.process.pid)
 
     async def samples(self) -> dict[str, float]:
         """Sum the metrics the benchmark reads, by (name, one distinguishing label)."""
@@ -257,13 +254,12 @@ async def main() -> None:
         for run in range(args.runs):
             figures = await one_run(plane, git, args.objects, run, args.concurrent)
             results.append(figures)
-            print(f"run {run + 1}: " + ", ".join(f"{k}={v:.1f}" for k, v in figures.items()))
-        print(
+            print_run(run, figures)
+        print_medians(
             f"{args.objects} Kustomizations (4 objects each, wait: true), "
-            f"--concurrent={args.concurrent}, median of {args.runs} runs:"
+            f"--concurrent={args.concurrent}, median of {args.runs} runs:",
+            results,
         )
-        for key in results[0]:
-            print(f"  {key:>16}: {statistics.median(r[key] for r in results):.1f}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 # anyway is stopped again, so nothing is left listening.
 set -euo pipefail
 
-packages=(openssh-server docker-registry gnupg)
+packages=(openssh-server docker-registry nats-server gnupg)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -78,7 +78,7 @@ echo "tide: installing ${missing[*]}"
 for pid in $(comm -13 <(echo "$before") <(listening)); do
     name=$(cat "/proc/$pid/comm" 2>/dev/null || true)
     case "$name" in
-        sshd | docker-registry | registry)
+        sshd | docker-registry | registry | nats-server)
             echo "tide: stopping $name (pid $pid) that the install started"
             "${as_root[@]}" kill "$pid" 2>/dev/null || true
             ;;
@@ -87,7 +87,7 @@ done
 
 # Nor start them at the next boot: the tests run their own daemons, a dev machine needs no port 22.
 if [ -d /run/systemd/system ]; then
-    for unit in ssh.service ssh.socket docker-registry.service; do
+    for unit in ssh.service ssh.socket docker-registry.service nats-server.service; do
         "${as_root[@]}" systemctl disable --quiet "$unit" 2>/dev/null || true
     done
 fi

@@ -68,6 +68,7 @@ def tide_controller(
         "--disable-leader-election",
         "--metrics-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0",
         "--storage-addr", "127.0.0.1:0", "--storage-path", str(folder / "storage"),
+        "--receiver-addr", "127.0.0.1:0",
         "--log-level", "warning", *flags,
     ]  # fmt: skip
     with log_path.open("w") as log:

@@ -108,3 +108,19 @@ async def events_for(kube: KubeClient, namespace: str, name: str) -> list[dict[s
     """Events recorded in ``namespace`` about the object called ``name``."""
     events, _ = await kube.list(resources.EVENT, namespace=namespace)
     return [e for e in events if e["involvedObject"]["name"] == name]
+
+
+async def start_manager(manager: Manager) -> asyncio.Task[None]:
+    """Run ``manager`` in a task and wait until its caches synced; return the task.
+
+    A manager that fails to start (a port taken, CRDs missing) fails the wait with its error.
+    """
+    task = asyncio.create_task(manager.run())
+
+    async def ready() -> bool:
+        if task.done():
+            task.result()
+        return manager.ready
+
+    await eventually(ready, what="controllers' caches to sync")
+    return task

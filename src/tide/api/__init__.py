@@ -45,6 +45,7 @@ from tide.api.kustomize import (
     KustomizationStatus,
 )
 from tide.api.meta import (
+    APIVersions,
     Artifact,
     Condition,
     CrossNamespaceSourceReference,
@@ -57,6 +58,7 @@ from tide.api.meta import (
     ObjectMeta,
     ReconcileStatus,
     SecretKeyReference,
+    SuspendableSpec,
     TimeoutDuration,
     format_duration,
     parse_duration,
@@ -92,6 +94,7 @@ from tide.api.source import (
 
 __all__ = [
     "KINDS",
+    "APIVersions",
     "Alert",
     "AlertSpec",
     "AlertStatus",
@@ -150,6 +153,7 @@ __all__ = [
     "ReceiverStatus",
     "ReconcileStatus",
     "SecretKeyReference",
+    "SuspendableSpec",
     "TimeoutDuration",
     "UnknownKindError",
     "find_kind",

@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from tide.api.meta import FluxModel, LocalObjectReference
+from tide.api.meta import Artifact, FluxModel, LocalObjectReference, ReconcileStatus
 
 __all__ = [
+    "ArtifactStatus",
     "BucketSTSSpec",
     "GitRepositoryInclude",
     "GitRepositoryRef",
@@ -124,3 +125,12 @@ class LocalHelmChartSourceReference(FluxModel):
     """Kind of the referent."""
     name: str
     """Name of the referent."""
+
+
+class ArtifactStatus(ReconcileStatus):
+    """Status fields of the sources whose artifact is served at a download address."""
+
+    url: str | None = None
+    """Download address of the latest artifact."""
+    artifact: Artifact | None = None
+    """Artifact of the last successful reconcile."""

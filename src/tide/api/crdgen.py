@@ -182,23 +182,21 @@ def crd_for(info: KindInfo) -> dict[str, Any]:
                 f"{version} {info.kind} is deprecated, upgrade to {info.version}"
             )
         versions.append(entry)
-    names: dict[str, Any] = {
+    names = {
         "kind": info.kind,
         "listKind": info.list_kind,
         "plural": info.plural,
         "singular": info.singular,
+        "shortNames": list(info.short_names),
+        "categories": list(info.categories),
     }
-    if info.short_names:
-        names["shortNames"] = list(info.short_names)
-    if info.categories:
-        names["categories"] = list(info.categories)
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {"name": info.crd_name, "labels": crd_labels(info)},
         "spec": {
             "group": info.group,
-            "names": names,
+            "names": {key: value for key, value in names.items() if value},  # omitempty
             "scope": "Namespaced",
             "conversion": {"strategy": "None"},
             "versions": versions,

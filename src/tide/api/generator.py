@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, StringConstraints
 
 from tide.api.meta import (
+    APIVersions,
     Artifact,
     Condition,
     FluxModel,
@@ -133,9 +134,7 @@ class ArtifactGeneratorStatus(ReconcileStatus):
 class ArtifactGenerator(FluxObject[ArtifactGeneratorSpec, ArtifactGeneratorStatus]):
     """Composes or splits source artifacts into ExternalArtifacts (Flux's source-watcher)."""
 
-    GROUP: ClassVar[str] = "source.extensions.fluxcd.io"
-    VERSION: ClassVar[str] = "v1beta1"
-    KIND: ClassVar[str] = "ArtifactGenerator"
+    API: ClassVar[APIVersions] = APIVersions("source.extensions.fluxcd.io", "v1beta1")
 
 
 class ExternalArtifactSpec(FluxModel):
@@ -157,6 +156,4 @@ class ExternalArtifactStatus(FluxModel):
 class ExternalArtifact(FluxObject[ExternalArtifactSpec, ExternalArtifactStatus]):
     """An artifact published by another controller, consumed like any source."""
 
-    GROUP: ClassVar[str] = "source.toolkit.fluxcd.io"
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "ExternalArtifact"
+    API: ClassVar[APIVersions] = APIVersions("source.toolkit.fluxcd.io", "v1")

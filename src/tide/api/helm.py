@@ -22,6 +22,7 @@ from tide.api._kustomize_types import Image, JSON6902Patch, Patch
 from tide.api._shared import KubeConfigReference
 from tide.api.kustomize import ResourceInventory
 from tide.api.meta import (
+    APIVersions,
     Duration,
     FluxModel,
     FluxObject,
@@ -29,6 +30,7 @@ from tide.api.meta import (
     JSONValue,
     LocalObjectReference,
     ReconcileStatus,
+    SuspendableSpec,
     Time,
     cel_rules,
 )
@@ -195,7 +197,7 @@ class HelmReleaseDependency(FluxModel):
     """Namespace of the dependency; the HelmRelease's namespace by default."""
 
 
-class HelmReleaseSpec(FluxModel):
+class HelmReleaseSpec(SuspendableSpec):
     """Which chart to install, with which values, and how each Helm action behaves."""
 
     model_config = ConfigDict(
@@ -216,8 +218,6 @@ class HelmReleaseSpec(FluxModel):
     """How often the release is reconciled."""
     kube_config: KubeConfigReference | None = None
     """Remote cluster to install to instead of the local one."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     release_name: Annotated[str, StringConstraints(min_length=1, max_length=53)] | None = None
     """Helm release name; ``[targetNamespace-]name`` by default."""
     target_namespace: _Namespace | None = None
@@ -346,7 +346,4 @@ class HelmReleaseStatus(ReconcileStatus):
 class HelmRelease(FluxObject[HelmReleaseSpec, HelmReleaseStatus]):
     """A Helm release installed from a chart and kept in sync with its values."""
 
-    GROUP: ClassVar[str] = "helm.toolkit.fluxcd.io"
-    VERSION: ClassVar[str] = "v2"
-    KIND: ClassVar[str] = "HelmRelease"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = ("v2beta2",)
+    API: ClassVar[APIVersions] = APIVersions("helm.toolkit.fluxcd.io", "v2", ("v2beta2",))

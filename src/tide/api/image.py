@@ -9,12 +9,14 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from tide.api._shared import AccessFrom, LabelSelector
 from tide.api._source_types import GitRepositoryRef
 from tide.api.meta import (
+    APIVersions,
     Duration,
     FluxModel,
     FluxObject,
     LocalObjectReference,
     NamespacedObjectReference,
     ReconcileStatus,
+    SuspendableSpec,
     Time,
     TimeoutDuration,
     cel_rules,
@@ -48,7 +50,7 @@ __all__ = [
 ]
 
 GROUP = "image.toolkit.fluxcd.io"
-_OLDER: tuple[str, ...] = ("v1beta2",)
+_V1 = APIVersions(GROUP, "v1", ("v1beta2",))
 _SIG_TAGS = r"^.*\.sig$"
 """Cosign signature tags, excluded by default as Flux does."""
 
@@ -113,10 +115,7 @@ class ImageRepositoryStatus(ReconcileStatus):
 class ImageRepository(FluxObject[ImageRepositorySpec, ImageRepositoryStatus]):
     """An image repository whose tags are scanned for ImagePolicies."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "ImageRepository"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
 class SemVerPolicy(FluxModel):
@@ -160,7 +159,7 @@ class TagFilter(FluxModel):
     """Capture-group template, e.g. ``$ts``, used as the value to order by."""
 
 
-class ImagePolicySpec(FluxModel):
+class ImagePolicySpec(SuspendableSpec):
     """Which repository to read tags from and how to pick the latest."""
 
     model_config = ConfigDict(
@@ -189,8 +188,6 @@ class ImagePolicySpec(FluxModel):
     """When ``status.latestRef.digest`` is filled in."""
     interval: Duration | None = None
     """How often the digest is refreshed; only with ``Always``."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
 
     @model_validator(mode="after")
     def _interval_iff_always(self) -> ImagePolicySpec:
@@ -224,15 +221,20 @@ class ImagePolicyStatus(ReconcileStatus):
     """Latest image according to the policy."""
     observed_previous_ref: ImageRef | None = None
     """Previously selected image."""
+    latest_image: str | None = None
+    """``latestRef`` as ``name:tag``, the field v1beta2 readers know.
+
+    Every served version shares one schema (the CRD converts with strategy None), so the v1beta2
+    field is written beside the v1 one rather than converted on the way out.
+    """
+    observed_previous_image: str | None = None
+    """``observedPreviousRef`` as ``name:tag`` (v1beta2)."""
 
 
 class ImagePolicy(FluxObject[ImagePolicySpec, ImagePolicyStatus]):
     """A rule that picks the latest image tag from an ImageRepository."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "ImagePolicy"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
 class AutomationSourceReference(FluxModel):
@@ -354,7 +356,4 @@ class ImageUpdateAutomationStatus(ReconcileStatus):
 class ImageUpdateAutomation(FluxObject[ImageUpdateAutomationSpec, ImageUpdateAutomationStatus]):
     """Commits image updates selected by ImagePolicies back to a Git repository."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "ImageUpdateAutomation"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1

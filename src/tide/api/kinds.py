@@ -122,9 +122,14 @@ class KindInfo:
         return tuple(f"{self.group}/{v}" for v in (self.version, *self.served_versions))
 
 
+def _plural(kind: str) -> str:
+    """Return the REST resource name of ``kind`` (every Flux kind pluralizes regularly)."""
+    name = kind.lower()
+    return name[:-1] + "ies" if name.endswith("y") else name + "s"
+
+
 def _info(
     model: type[FluxObject[Any, Any]],
-    plural: str,
     short_names: tuple[str, ...],
     categories: tuple[str, ...],
     columns: tuple[PrinterColumn, ...],
@@ -136,7 +141,7 @@ def _info(
         group=model.GROUP,
         version=model.VERSION,
         kind=model.KIND,
-        plural=plural,
+        plural=_plural(model.KIND),
         singular=model.KIND.lower(),
         short_names=short_names,
         list_kind=f"{model.KIND}List",
@@ -153,125 +158,60 @@ _SOURCES = ("all", "fluxcd", "fluxcd-sources")
 _IMAGES = ("all", "fluxcd", "fluxcd-images")
 _NOTIFICATIONS = ("all", "fluxcd", "fluxcd-notifications")
 
+_VERDICT = (_AGE, _READY, _STATUS)
+_CHART_COLUMNS = (
+    _column("Chart", ".spec.chart"),
+    _column("Version", ".spec.version"),
+    _column("Source Kind", ".spec.sourceRef.kind"),
+    _column("Source Name", ".spec.sourceRef.name"),
+    *_VERDICT,
+)
+_ENDPOINT = _column("Endpoint", ".spec.endpoint")
+_SOURCE_NAME = _column("Source", ".spec.sourceRef.name")
+_SCAN_COLUMNS = (
+    _column("Image", ".spec.image"),
+    _column("Tags", ".status.lastScanResult.tagCount"),
+    _READY,
+    _STATUS,
+    _column("Last scan", ".status.lastScanResult.scanTime", priority=1),
+    _AGE,
+)
+_POLICY_COLUMNS = (
+    _column("Image", ".status.latestRef.name"),
+    _column("Tag", ".status.latestRef.tag"),
+    _READY,
+    _STATUS,
+    _AGE,
+)
+_LAST_RUN = _column("Last run", ".status.lastAutomationRunTime", priority=1)
+
 _SRC = SOURCE_CONTROLLER
+_REFLECT = IMAGE_REFLECTOR_CONTROLLER
 _NOTIFY = NOTIFICATION_CONTROLLER
 
+# One row a kind: model, short names, categories, printer columns (as Flux declares them).
 KINDS: tuple[KindInfo, ...] = (
-    _info(
-        GitRepository,
-        "gitrepositories",
-        ("gitrepo",),
-        _SOURCES,
-        (_URL, _AGE, _READY, _STATUS),
-        component=_SRC,
-    ),
-    _info(
-        HelmRepository,
-        "helmrepositories",
-        ("helmrepo",),
-        _SOURCES,
-        (_URL, _AGE, _READY, _STATUS),
-        component=_SRC,
-    ),
-    _info(
-        HelmChart,
-        "helmcharts",
-        ("hc",),
-        (),
-        (
-            _column("Chart", ".spec.chart"),
-            _column("Version", ".spec.version"),
-            _column("Source Kind", ".spec.sourceRef.kind"),
-            _column("Source Name", ".spec.sourceRef.name"),
-            _AGE,
-            _READY,
-            _STATUS,
-        ),
-        component=_SRC,
-    ),
-    _info(
-        OCIRepository,
-        "ocirepositories",
-        ("ocirepo",),
-        _SOURCES,
-        (_URL, _READY, _STATUS, _AGE),
-        component=_SRC,
-    ),
-    _info(
-        Bucket,
-        "buckets",
-        (),
-        _SOURCES,
-        (_column("Endpoint", ".spec.endpoint"), _AGE, _READY, _STATUS),
-        component=_SRC,
-    ),
-    _info(
-        ExternalArtifact,
-        "externalartifacts",
-        ("ea",),
-        _SOURCES,
-        (_AGE, _READY, _STATUS, _column("Source", ".spec.sourceRef.name")),
-        component=_SRC,
-    ),
-    _info(
-        ArtifactGenerator,
-        "artifactgenerators",
-        ("ag",),
-        (),
-        (_AGE, _READY, _STATUS),
-        component=SOURCE_WATCHER,
-    ),
-    _info(
-        Kustomization,
-        "kustomizations",
-        ("ks",),
-        (),
-        (_AGE, _READY, _STATUS),
-        component=KUSTOMIZE_CONTROLLER,
-    ),
-    _info(
-        HelmRelease, "helmreleases", ("hr",), (), (_AGE, _READY, _STATUS), component=HELM_CONTROLLER
-    ),
-    _info(
-        ImageRepository,
-        "imagerepositories",
-        ("imgrepo", "imagerepo"),
-        _IMAGES,
-        (
-            _column("Image", ".spec.image"),
-            _column("Tags", ".status.lastScanResult.tagCount"),
-            _READY,
-            _STATUS,
-            _column("Last scan", ".status.lastScanResult.scanTime", priority=1),
-            _AGE,
-        ),
-        component=IMAGE_REFLECTOR_CONTROLLER,
-    ),
-    _info(
-        ImagePolicy,
-        "imagepolicies",
-        ("imgpol", "imagepol"),
-        (),
-        (
-            _column("Image", ".status.latestRef.name"),
-            _column("Tag", ".status.latestRef.tag"),
-            _READY,
-            _STATUS,
-            _AGE,
-        ),
-        component=IMAGE_REFLECTOR_CONTROLLER,
-    ),
+    _info(GitRepository, ("gitrepo",), _SOURCES, (_URL, *_VERDICT), component=_SRC),
+    _info(HelmRepository, ("helmrepo",), _SOURCES, (_URL, *_VERDICT), component=_SRC),
+    _info(HelmChart, ("hc",), (), _CHART_COLUMNS, component=_SRC),
+    _info(OCIRepository, ("ocirepo",), _SOURCES, (_URL, _READY, _STATUS, _AGE), component=_SRC),
+    _info(Bucket, (), _SOURCES, (_ENDPOINT, *_VERDICT), component=_SRC),
+    _info(ExternalArtifact, ("ea",), _SOURCES, (*_VERDICT, _SOURCE_NAME), component=_SRC),
+    _info(ArtifactGenerator, ("ag",), (), _VERDICT, component=SOURCE_WATCHER),
+    _info(Kustomization, ("ks",), (), _VERDICT, component=KUSTOMIZE_CONTROLLER),
+    _info(HelmRelease, ("hr",), (), _VERDICT, component=HELM_CONTROLLER),
+    _info(ImageRepository, ("imgrepo", "imagerepo"), _IMAGES, _SCAN_COLUMNS, component=_REFLECT),
+    _info(ImagePolicy, ("imgpol", "imagepol"), (), _POLICY_COLUMNS, component=_REFLECT),
     _info(
         ImageUpdateAutomation,
-        "imageupdateautomations",
         ("iua", "imgupd", "imgauto"),
         _IMAGES,
-        (_READY, _STATUS, _column("Last run", ".status.lastAutomationRunTime", priority=1), _AGE),
+        (_READY, _STATUS, _LAST_RUN, _AGE),
         component=IMAGE_AUTOMATION_CONTROLLER,
     ),
-    _info(Alert, "alerts", (), (), (_AGE,), component=_NOTIFY, has_status=False),
-    _info(Provider, "providers", (), (), (_AGE,), component=_NOTIFY, has_status=False),
-    _info(Receiver, "receivers", (), _NOTIFICATIONS, (_AGE, _READY, _STATUS), component=_NOTIFY),
+    _info(Alert, (), (), (_AGE,), component=_NOTIFY, has_status=False),
+    _info(Provider, (), (), (_AGE,), component=_NOTIFY, has_status=False),
+    _info(Receiver, (), _NOTIFICATIONS, _VERDICT, component=_NOTIFY),
 )
 
 

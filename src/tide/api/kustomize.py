@@ -9,6 +9,7 @@ from pydantic import StringConstraints
 from tide.api._kustomize_types import CustomHealthCheck, Image, Patch, Selector
 from tide.api._shared import KubeConfigReference
 from tide.api.meta import (
+    APIVersions,
     CrossNamespaceSourceReference,
     Duration,
     FluxModel,
@@ -16,6 +17,7 @@ from tide.api.meta import (
     LocalObjectReference,
     NamespacedObjectKindReference,
     ReconcileStatus,
+    SuspendableSpec,
     Time,
 )
 
@@ -97,7 +99,7 @@ class DriftIgnoreRule(FluxModel):
     """Objects the rule applies to; all of them when omitted."""
 
 
-class KustomizationSpec(FluxModel):
+class KustomizationSpec(SuspendableSpec):
     """Which source path to build, how to transform it and how to apply it."""
 
     common_metadata: CommonMetadata | None = None
@@ -134,8 +136,6 @@ class KustomizationSpec(FluxModel):
     """ServiceAccount to impersonate when applying."""
     source_ref: CrossNamespaceSourceReference
     """Source holding the manifests."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     target_namespace: Annotated[str, StringConstraints(min_length=1, max_length=63)] | None = None
     """Namespace set on all namespaced objects."""
     timeout: Duration | None = None
@@ -207,7 +207,4 @@ class KustomizationStatus(ReconcileStatus):
 class Kustomization(FluxObject[KustomizationSpec, KustomizationStatus]):
     """A kustomize overlay (or plain manifests) from a source, applied and kept in sync."""
 
-    GROUP: ClassVar[str] = "kustomize.toolkit.fluxcd.io"
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "Kustomization"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = ("v1beta2",)
+    API: ClassVar[APIVersions] = APIVersions("kustomize.toolkit.fluxcd.io", "v1", ("v1beta2",))

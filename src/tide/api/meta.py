@@ -8,6 +8,7 @@ patterns and enums, and the same required fields the API server enforces through
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
@@ -26,6 +27,7 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "DURATION_PATTERN",
     "TIMEOUT_PATTERN",
+    "APIVersions",
     "Artifact",
     "Condition",
     "CrossNamespaceSourceReference",
@@ -40,6 +42,7 @@ __all__ = [
     "ObjectMeta",
     "ReconcileStatus",
     "SecretKeyReference",
+    "SuspendableSpec",
     "Time",
     "TimeoutDuration",
     "cel_rules",
@@ -284,6 +287,13 @@ class Artifact(FluxModel):
     """Upstream metadata such as OCI annotations."""
 
 
+class SuspendableSpec(FluxModel):
+    """Spec fields of every kind a user can pause (Flux's ``spec.suspend``)."""
+
+    suspend: bool | None = None
+    """Stop reconciling this object while true."""
+
+
 class ReconcileStatus(FluxModel):
     """Status fields every reconciled Flux kind shares."""
 
@@ -295,13 +305,35 @@ class ReconcileStatus(FluxModel):
     """Value of the last reconcile-request annotation handled, to detect new requests."""
 
 
+@dataclass(frozen=True)
+class APIVersions:
+    """The API group a kind lives in, its storage version and the older versions still served.
+
+    Kinds of one group share one of these, so a group's name and versions are written once.
+    """
+
+    group: str
+    """API group, e.g. ``source.toolkit.fluxcd.io``."""
+    version: str
+    """Storage version, e.g. ``v1``."""
+    served: tuple[str, ...] = ()
+    """Older versions served with the same schema (deprecated); none by default."""
+
+
 SpecT = TypeVar("SpecT", bound=FluxModel)
 StatusT = TypeVar("StatusT", bound=FluxModel)
 
 
 class FluxObject(FluxModel, Generic[SpecT, StatusT]):
-    """A complete Flux object; subclasses pin the group, version, kind, spec and status types."""
+    """A complete Flux object; subclasses pin the group, version, kind, spec and status types.
 
+    A kind sets ``API`` (an :class:`APIVersions` its group's kinds share); that pins ``GROUP``,
+    ``VERSION`` and ``SERVED_VERSIONS``, and ``KIND`` is the class name, as a Flux kind is its Go
+    type's name.
+    """
+
+    API: ClassVar[APIVersions | None] = None
+    """Group and versions of the kind; a subclass that sets it pins the four names below."""
     GROUP: ClassVar[str] = ""
     """API group, e.g. ``source.toolkit.fluxcd.io``."""
     VERSION: ClassVar[str] = ""
@@ -321,6 +353,16 @@ class FluxObject(FluxModel, Generic[SpecT, StatusT]):
     """Desired state."""
     status: StatusT | None = None
     """Observed state, written by the controller."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Pin the kind's group, versions and kind from an ``API`` the class itself sets."""
+        super().__init_subclass__(**kwargs)
+        api = cls.__dict__.get("API")
+        if api is not None:
+            cls.GROUP = api.group
+            cls.VERSION = api.version
+            cls.SERVED_VERSIONS = api.served
+            cls.KIND = cls.__name__
 
     @classmethod
     def accepted_api_versions(cls) -> tuple[str, ...]:

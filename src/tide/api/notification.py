@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import ConfigDict, StringConstraints, model_validator
 
 from tide.api.meta import (
+    APIVersions,
     Duration,
     FluxModel,
     FluxObject,
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 GROUP = "notification.toolkit.fluxcd.io"
+_V1BETA3 = APIVersions(GROUP, "v1beta3", ("v1beta2",))
+_V1 = APIVersions(GROUP, "v1", ("v1beta2",))
 
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=253)]
 _Text = Annotated[str, StringConstraints(max_length=2048)]
@@ -141,10 +144,7 @@ class AlertStatus(ReconcileStatus):
 class Alert(FluxObject[AlertSpec, AlertStatus]):
     """Forwards events of selected Flux objects to a notification Provider."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1beta3"
-    KIND: ClassVar[str] = "Alert"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = ("v1beta2",)
+    API: ClassVar[APIVersions] = _V1BETA3
 
 
 class ProviderSpec(FluxModel):
@@ -207,10 +207,7 @@ class ProviderStatus(ReconcileStatus):
 class Provider(FluxObject[ProviderSpec, ProviderStatus]):
     """A notification destination: chat, Git commit status, webhook, event hub, ..."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1beta3"
-    KIND: ClassVar[str] = "Provider"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = ("v1beta2",)
+    API: ClassVar[APIVersions] = _V1BETA3
 
 
 class ReceiverSpec(FluxModel):
@@ -242,7 +239,4 @@ class ReceiverStatus(ReconcileStatus):
 class Receiver(FluxObject[ReceiverSpec, ReceiverStatus]):
     """An incoming webhook that triggers reconciles of selected Flux objects."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "Receiver"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = ("v1beta2",)
+    API: ClassVar[APIVersions] = _V1

@@ -23,11 +23,13 @@ __all__ = [
     "DRIFT_CORRECTED",
     "DRIFT_DETECTED",
     "FAILED",
+    "FAILURE",
     "FETCH_FAILED",
     "GIT_OPERATION_FAILED",
     "HEALTHY",
     "HEALTH_CHECK_CANCELED",
     "HEALTH_CHECK_FAILED",
+    "IMAGE_URL_INVALID",
     "INCLUDE_UNAVAILABLE",
     "INDEXATION_FAILED",
     "INIT_FAILED",
@@ -36,10 +38,10 @@ __all__ = [
     "INVALID_CEL_EXPRESSION",
     "INVALID_CHART_REFERENCE",
     "INVALID_CONFIG",
+    "INVALID_POLICY",
     "INVALID_POLICY_SELECTOR",
     "INVALID_SOURCE_CONFIGURATION",
     "INVALID_TEMPLATE",
-    "INVALID_UPDATE_STRATEGY",
     "MARKERS_SKIPPED",
     "METADATA_PATCH_ERROR",
     "NEW_ARTIFACT",
@@ -51,6 +53,8 @@ __all__ = [
     "PRUNE_FAILED",
     "READY",
     "READ_OPERATION_FAILED",
+    "RECONCILE_REQUESTED",
+    "RECONCILE_REQUEST_FAILED",
     "RECONCILIATION_FAILED",
     "RECONCILIATION_SUCCEEDED",
     "RECONCILING",
@@ -80,6 +84,7 @@ __all__ = [
     "VALIDATION_FAILED",
     "VALUES_ERROR",
     "VALUES_FILES_ERROR",
+    "WEBHOOK_REJECTED",
 ]
 
 # Condition types.
@@ -155,7 +160,16 @@ INVALID_CONFIG = "InvalidConfig"
 SUSPENDED = "Suspended"
 """Reconciles are paused by ``spec.suspend``."""
 ACCESS_DENIED = "AccessDenied"
-"""A reference names another namespace and ``--no-cross-namespace-refs`` blocks it; stalls."""
+"""A reference into another namespace is refused: ``--no-cross-namespace-refs`` (stalls) or an
+ImageRepository's ``accessFrom`` that does not admit it (retried)."""
+
+# ImageRepository and ImagePolicy.
+IMAGE_URL_INVALID = "ImageURLInvalid"
+"""An ImageRepository's ``spec.image`` names no image repository; stalls."""
+INVALID_POLICY = "InvalidPolicy"
+"""An ImagePolicy's range, filter pattern or extract template cannot be used; stalls."""
+FAILURE = "Failure"
+"""Flux's image catch-all (``metav1.StatusFailure``): no tag could be chosen, or a digest read."""
 
 # HelmRepository and HelmChart.
 ARTIFACT_OUTDATED = "ArtifactOutdated"
@@ -237,9 +251,15 @@ UPDATE_FAILED = "UpdateFailed"
 """The files under ``spec.update.path`` could not be read or rewritten."""
 INVALID_POLICY_SELECTOR = "InvalidPolicySelector"
 """``spec.policySelector`` is not a valid label selector; stalls."""
-INVALID_UPDATE_STRATEGY = "InvalidUpdateStrategy"
-"""``spec.update`` cannot work (a path outside the repository); stalls."""
 INVALID_TEMPLATE = "InvalidTemplate"
 """The commit message or push branch template does not parse or execute (Go's error); stalls."""
 MARKERS_SKIPPED = "MarkersSkipped"
 """Warning event: setter markers name a policy that is missing or has chosen no image yet."""
+
+# Receiver webhook deliveries (events on the Receiver; not condition reasons).
+RECONCILE_REQUESTED = "ReconcileRequested"
+"""A webhook delivery asked the Receiver's resources to reconcile (Normal event)."""
+RECONCILE_REQUEST_FAILED = "ReconcileRequestFailed"
+"""A valid delivery could not ask some resources (missing, blocked, filter error)."""
+WEBHOOK_REJECTED = "WebhookRejected"
+"""A delivery failed the Receiver type's check (signature, token, payload); nothing asked."""

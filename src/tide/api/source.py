@@ -8,6 +8,7 @@ from pydantic import ConfigDict, StringConstraints, model_validator
 
 from tide.api._shared import AccessFrom
 from tide.api._source_types import (
+    ArtifactStatus,
     BucketSTSSpec,
     GitRepositoryInclude,
     GitRepositoryRef,
@@ -18,12 +19,13 @@ from tide.api._source_types import (
     OCIRepositoryVerification,
 )
 from tide.api.meta import (
+    APIVersions,
     Artifact,
     Duration,
-    FluxModel,
     FluxObject,
     LocalObjectReference,
     ReconcileStatus,
+    SuspendableSpec,
     TimeoutDuration,
     cel_rules,
 )
@@ -55,10 +57,10 @@ __all__ = [
 ]
 
 GROUP = "source.toolkit.fluxcd.io"
-_OLDER: tuple[str, ...] = ("v1beta2",)
+_V1 = APIVersions(GROUP, "v1", ("v1beta2",))
 
 
-class GitRepositorySpec(FluxModel):
+class GitRepositorySpec(SuspendableSpec):
     """Where a Git repository is, how to authenticate, and which revision to package."""
 
     model_config = ConfigDict(
@@ -91,8 +93,6 @@ class GitRepositorySpec(FluxModel):
     """Secret with the proxy to use for the Git server."""
     ignore: str | None = None
     """``.sourceignore``-style patterns that override the default exclusions."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     recurse_submodules: bool | None = None
     """Clone submodules too."""
     include: list[GitRepositoryInclude] | None = None
@@ -129,13 +129,10 @@ class GitRepositoryStatus(ReconcileStatus):
 class GitRepository(FluxObject[GitRepositorySpec, GitRepositoryStatus]):
     """A Git repository packaged as an artifact at a chosen revision."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "GitRepository"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
-class HelmRepositorySpec(FluxModel):
+class HelmRepositorySpec(SuspendableSpec):
     """Where a Helm repository (HTTP index or OCI registry) is and how to reach it."""
 
     url: Annotated[str, StringConstraints(pattern=r"^(http|https|oci)://.*$")]
@@ -152,8 +149,6 @@ class HelmRepositorySpec(FluxModel):
     """Allow plain-HTTP OCI registries."""
     timeout: TimeoutDuration | None = None
     """Timeout for index fetches and OCI operations; 60s when omitted."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     access_from: AccessFrom | None = None
     """Namespaces allowed to refer to this object (not implemented by Flux)."""
     type: Literal["default", "oci"] | None = None
@@ -162,25 +157,17 @@ class HelmRepositorySpec(FluxModel):
     """Authentication provider for OCI registries."""
 
 
-class HelmRepositoryStatus(ReconcileStatus):
+class HelmRepositoryStatus(ArtifactStatus):
     """The index the controller last fetched."""
-
-    url: str | None = None
-    """Download address of the latest artifact."""
-    artifact: Artifact | None = None
-    """Artifact of the last successful reconcile."""
 
 
 class HelmRepository(FluxObject[HelmRepositorySpec, HelmRepositoryStatus]):
     """A Helm chart repository whose index is packaged as an artifact."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "HelmRepository"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
-class HelmChartSpec(FluxModel):
+class HelmChartSpec(SuspendableSpec):
     """Which chart, at which version, from which source."""
 
     chart: str
@@ -199,15 +186,13 @@ class HelmChartSpec(FluxModel):
     """Deprecated single values file, merged before ``valuesFiles``."""
     ignore_missing_values_files: bool | None = None
     """Skip values files that do not exist instead of failing."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
     access_from: AccessFrom | None = None
     """Namespaces allowed to refer to this object (not implemented by Flux)."""
     verify: OCIRepositoryVerification | None = None
     """Signature verification for charts from OCI HelmRepositories."""
 
 
-class HelmChartStatus(ReconcileStatus):
+class HelmChartStatus(ArtifactStatus):
     """The chart the controller last packaged."""
 
     observed_source_artifact_revision: str | None = None
@@ -216,22 +201,15 @@ class HelmChartStatus(ReconcileStatus):
     """Chart name last resolved."""
     observed_values_files: list[str] | None = None
     """Values files used for the current artifact."""
-    url: str | None = None
-    """Download address of the latest artifact."""
-    artifact: Artifact | None = None
-    """Artifact of the last successful reconcile."""
 
 
 class HelmChart(FluxObject[HelmChartSpec, HelmChartStatus]):
     """A packaged Helm chart built from a HelmRepository, GitRepository or Bucket."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "HelmChart"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
-class OCIRepositorySpec(FluxModel):
+class OCIRepositorySpec(SuspendableSpec):
     """Which OCI artifact to pull, and how to authenticate and verify it."""
 
     url: Annotated[str, StringConstraints(pattern=r"^oci://.*$")]
@@ -260,17 +238,11 @@ class OCIRepositorySpec(FluxModel):
     """``.sourceignore``-style patterns that override the default exclusions."""
     insecure: bool | None = None
     """Allow plain-HTTP registries."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
 
 
-class OCIRepositoryStatus(ReconcileStatus):
+class OCIRepositoryStatus(ArtifactStatus):
     """The OCI artifact the controller last pulled."""
 
-    url: str | None = None
-    """Download address of the latest artifact."""
-    artifact: Artifact | None = None
-    """Artifact of the last successful reconcile."""
     observed_ignore: str | None = None
     """Ignore patterns used for the current artifact."""
     observed_layer_selector: OCILayerSelector | None = None
@@ -280,10 +252,7 @@ class OCIRepositoryStatus(ReconcileStatus):
 class OCIRepository(FluxObject[OCIRepositorySpec, OCIRepositoryStatus]):
     """An OCI artifact (e.g. pushed with ``flux push artifact``) packaged for consumers."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "OCIRepository"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1
 
 
 _BUCKET_RULES = (
@@ -318,7 +287,7 @@ _BUCKET_RULES = (
 )
 
 
-class BucketSpec(FluxModel):
+class BucketSpec(SuspendableSpec):
     """Which object-storage bucket to mirror and how to authenticate."""
 
     model_config = ConfigDict(json_schema_extra=cel_rules(*_BUCKET_RULES))
@@ -351,8 +320,6 @@ class BucketSpec(FluxModel):
     """Timeout for fetch operations."""
     ignore: str | None = None
     """``.sourceignore``-style patterns that override the default exclusions."""
-    suspend: bool | None = None
-    """Stop reconciling this object while true."""
 
     @model_validator(mode="after")
     def _provider_rules(self) -> BucketSpec:
@@ -375,13 +342,9 @@ class BucketSpec(FluxModel):
         return self
 
 
-class BucketStatus(ReconcileStatus):
+class BucketStatus(ArtifactStatus):
     """The bucket contents the controller last packaged."""
 
-    url: str | None = None
-    """Download address of the latest artifact."""
-    artifact: Artifact | None = None
-    """Artifact of the last successful reconcile."""
     observed_ignore: str | None = None
     """Ignore patterns used for the current artifact."""
 
@@ -389,7 +352,4 @@ class BucketStatus(ReconcileStatus):
 class Bucket(FluxObject[BucketSpec, BucketStatus]):
     """An object-storage bucket (S3, GCS, Azure Blob) packaged as an artifact."""
 
-    GROUP: ClassVar[str] = GROUP
-    VERSION: ClassVar[str] = "v1"
-    KIND: ClassVar[str] = "Bucket"
-    SERVED_VERSIONS: ClassVar[tuple[str, ...]] = _OLDER
+    API: ClassVar[APIVersions] = _V1

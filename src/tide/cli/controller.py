@@ -4,8 +4,10 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
-``--no-cross-namespace-refs``, ``--no-remote-bases``), so a Flux user's Deployment arguments
-carry over. Boolean flags take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
+``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
+``--receiver-addr``)), so a Flux user's Deployment arguments carry over. Boolean flags take
+Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
+``--registry-rps`` is Tide's own: the request budget per image registry host.
 ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
 Kustomization controller (Flux sets none).
 
@@ -29,12 +31,13 @@ from tide.api.meta import parse_duration
 from tide.cli import logs
 from tide.helm import setup as helm_setup
 from tide.image import automation as image_automation
+from tide.image import setup as image_setup
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
 from tide.runtime.leader import LeaseConfig
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
-from tide.runtime.servers import CannotListen, parse_address
+from tide.runtime.servers import CannotListen, Endpoint, parse_address
 
 __all__ = ["CONTROLLERS", "run"]
 
@@ -49,6 +52,9 @@ class ControllerOptions:
     no_cross_namespace_refs: bool = False
     artifact_max_unpacked_size: int | None = artifacts.DEFAULT_MAX_UNPACKED_SIZE
     no_remote_bases: bool = False
+    receiver: Endpoint | None = None
+    """Where the Receiver webhook server listens (``--receiver-addr``)."""
+    registry_rps: float = image_setup.DEFAULT_RPS
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -67,7 +73,17 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         requeue_dependency=options.requeue_dependency,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
     ),
-    "notification": lambda manager, _: notification.setup(manager),
+    "notification": lambda manager, options: notification.setup(
+        manager,
+        receiver=options.receiver,
+        no_cross_namespace_refs=options.no_cross_namespace_refs,
+    ),
+    "image-reflector": lambda manager, options: image_setup.setup(
+        manager,
+        storage_path=options.source.storage_path,
+        registry_rps=options.registry_rps,
+        no_cross_namespace_refs=options.no_cross_namespace_refs,
+    ),
     "image-automation": lambda manager, options: image_automation.setup(
         manager, no_cross_namespace_refs=options.no_cross_namespace_refs
     ),
@@ -138,6 +154,18 @@ def run(
             help="Refuse kustomizations that refer to remote bases (anything not in the artifact).",
         ),
     ] = False,
+    receiver_addr: Annotated[
+        str,
+        Option(
+            "--receiver-addr",
+            "--receiverAddr",  # Flux's own spelling, so its Deployment arguments work unchanged
+            help="Where Receiver webhooks are served.",
+        ),
+    ] = ":9292",
+    registry_rps: Annotated[
+        float,
+        Option(help="Requests per second to each image registry host, shared; 0: no limit."),
+    ] = image_setup.DEFAULT_RPS,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -171,6 +199,7 @@ def run(
                 retry_period=options.retry_period,
             )
         storage = parse_address(storage_addr)
+        receiver = parse_address(receiver_addr)
         dependency_requeue = parse_duration(requeue_dependency)
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
     except ValueError as error:
@@ -193,6 +222,8 @@ def run(
         no_cross_namespace_refs=no_cross_namespace_refs,
         artifact_max_unpacked_size=unpacked_limit,
         no_remote_bases=no_remote_bases,
+        receiver=receiver,
+        registry_rps=registry_rps,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))

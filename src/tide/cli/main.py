@@ -7,7 +7,24 @@ from typing import Any
 
 import typer
 
-from tide.cli import controller, dev, install
+from tide.cli import (
+    build,
+    controller,
+    create,
+    delete,
+    dev,
+    diff,
+    events,
+    export,
+    get,
+    install,
+    operate,
+    plan,
+    stats,
+    trace,
+    tree,
+    why,
+)
 from tide.cli._flags import normalise_bool_flags
 
 __all__ = ["app"]
@@ -30,6 +47,21 @@ app = _Tide(
 app.command("controller")(controller.run)
 app.command("install")(install.run)
 app.add_typer(dev.app, name="dev")
+app.add_typer(get.app, name="get")
+app.command("events")(events.run)
+app.add_typer(operate.suspend_app, name="suspend")
+app.add_typer(operate.resume_app, name="resume")
+app.add_typer(operate.reconcile_app, name="reconcile")
+app.add_typer(tree.app, name="tree")
+app.add_typer(why.app, name="why")
+app.add_typer(build.app, name="build")
+app.add_typer(diff.app, name="diff")
+app.command("plan")(plan.run)
+app.add_typer(export.app, name="export")
+app.command("stats")(stats.run)
+app.command("trace")(trace.run)
+app.add_typer(create.app, name="create")
+app.add_typer(delete.app, name="delete")
 
 if __name__ == "__main__":
     app()

@@ -19,7 +19,7 @@ import msgspec
 from lightkube import AsyncClient, KubeConfig
 from lightkube.config.kubeconfig import SingleConfig
 from lightkube.core import resource as lightkube_resource
-from lightkube.core.exceptions import LoadResourceError
+from lightkube.core.exceptions import ConfigError, LoadResourceError
 from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 from lightkube.types import PatchType
@@ -120,7 +120,10 @@ class KubeClient:
         Raises:
             KubeError: none of them exists.
         """
-        config = _load_kubeconfig(Path(path) if path else None)
+        try:
+            config = _load_kubeconfig(Path(path) if path else None)
+        except ConfigError as error:  # a missing or unreadable file: the caller's one line
+            raise KubeError(f"invalid kubeconfig: {error}") from error
         return cls.from_config(config, context=context, field_manager=field_manager)
 
     @classmethod

@@ -62,19 +62,19 @@ async def check(
             HealthCheckCanceled when ``stop`` ended the wait.
     """
     spec = kustomization.spec
-    generation = kustomization.metadata.generation
     targets = _targets(kustomization, changes)
     if targets is None:
         conditions.delete(status, reasons.HEALTHY)
         return
-    if progress.active or changes.changed:
-        conditions.mark_unknown(
-            status,
-            reasons.HEALTHY,
-            reason=reasons.PROGRESSING,
-            message=message,
-            generation=generation,
+
+    def healthy(value: conditions.ConditionStatus, reason: str, verdict: str) -> None:
+        generation = kustomization.metadata.generation
+        conditions.set_condition(
+            status, reasons.HEALTHY, value, reason=reason, message=verdict, generation=generation
         )
+
+    if progress.active or changes.changed:
+        healthy("Unknown", reasons.PROGRESSING, message)
         await progress.mark(message, new_work=changes.changed)
     timeout = parse_duration(spec.timeout or spec.interval)
     try:
@@ -87,21 +87,9 @@ async def check(
         ) from canceled
     if problems:
         failure = f"health check failed after {format_duration(timeout)}: " + "; ".join(problems)
-        conditions.mark_false(
-            status,
-            reasons.HEALTHY,
-            reason=reasons.HEALTH_CHECK_FAILED,
-            message=failure,
-            generation=generation,
-        )
+        healthy("False", reasons.HEALTH_CHECK_FAILED, failure)
         raise StepFailed(failure, reason=reasons.HEALTH_CHECK_FAILED)
-    conditions.mark_true(
-        status,
-        reasons.HEALTHY,
-        reason=reasons.SUCCEEDED,
-        message="Health check passed",
-        generation=generation,
-    )
+    healthy("True", reasons.SUCCEEDED, "Health check passed")
 
 
 def _targets(kustomization: Kustomization, changes: ChangeSet) -> list[dict[str, Any]] | None:

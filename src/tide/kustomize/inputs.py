@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from tide.api import conditions, reasons
+from tide.api import reasons
 from tide.api.kustomize import Kustomization
 from tide.kube import resources
 from tide.kube.cache import WatchCache
@@ -56,33 +56,14 @@ def dependency_not_ready(
 ) -> str | None:
     """Return why the first unready ``dependsOn`` entry blocks us, or None when all are ready.
 
-    A dependency is ready when its Ready condition is True for its current generation and, for a
-    Kustomization, the revision it last applied is the one it last attempted (it is not mid-way
-    through a change). An entry with ``kind: HelmRelease`` (a Tide extension) is looked up in
+    The rule is :func:`tide.runtime.dependencies.dependency_not_ready`'s, shared with
+    HelmReleases; an entry with ``kind: HelmRelease`` (a Tide extension) is looked up in
     ``helm_releases``.
     """
-    own_namespace = kustomization.metadata.namespace or "default"
-    cycle = dependency_cycle(kustomization, cache)
-    if cycle:
-        return "dependency cycle: " + " -> ".join(f"'{ns}/{name}'" for ns, name in cycle)
-    for dependency in kustomization.spec.depends_on or []:
-        namespace = dependency.namespace or own_namespace
-        helm = dependency.kind == "HelmRelease"
-        where = f"{'HelmRelease ' if helm else ''}dependency '{namespace}/{dependency.name}'"
-        source = helm_releases if helm else cache
-        other = source.get(namespace, dependency.name) if source is not None else None
-        if other is None:
-            return f"{where} not found"
-        status = other.get("status") or {}
-        ready = conditions.find(status, reasons.READY)
-        current = ready is not None and ready.get("observedGeneration") == other["metadata"].get(
-            "generation"
-        )
-        if not (current and ready and ready.get("status") == "True"):
-            return f"{where} is not ready"
-        if not helm and status.get("lastAppliedRevision") != status.get("lastAttemptedRevision"):
-            return f"{where} is not ready: revision {status.get('lastAttemptedRevision')} pending"
-    return None
+    start = (kustomization.metadata.namespace or "default", kustomization.metadata.name)
+    spec = kustomization.spec.model_dump(by_alias=True, exclude_none=True)
+    caches = {"Kustomization": cache, "HelmRelease": helm_releases}
+    return dependencies.dependency_not_ready(start, spec, caches, kind="Kustomization")
 
 
 def dependency_cycle(kustomization: Kustomization, cache: WatchCache) -> list[tuple[str, str]]:

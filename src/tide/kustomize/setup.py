@@ -12,7 +12,6 @@ from tide.kustomize.reconciler import KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import requeue_consumers
 from tide.runtime.reconcile import Request
 
 __all__ = ["HELM_RELEASE", "KUSTOMIZATION", "SOURCE_KINDS", "setup"]
@@ -68,8 +67,9 @@ def setup(
         max_unpacked_size=artifact_max_unpacked_size,
         no_remote_bases=no_remote_bases,
     )
-    controller = manager.add_object_controller(KUSTOMIZATION, pipeline)
-    requeue_consumers(sources, kustomizations, controller, lambda kind: _sourced_from(kind, policy))
+    controller = manager.add_object_controller(
+        KUSTOMIZATION, pipeline, sources=sources, refers=lambda kind: _sourced_from(kind, policy)
+    )
     kustomizations.add_handler(_on_dependency_ready(kustomizations, controller, policy))
     helm_releases.add_handler(
         _on_dependency_ready(kustomizations, controller, policy, kind="HelmRelease")

@@ -1,19 +1,104 @@
-"""Wire the notification controller into a manager: which kinds it watches and reconciles."""
+"""Wire the notification controller into a manager: which kinds it watches and reconciles.
+
+The Receiver controller reconciles on the leader only; the webhook server runs on every
+replica (see :mod:`tide.notification.server`), fed by the Receiver watch cache that every
+replica keeps.
+"""
 
 from __future__ import annotations
 
-from tide.api import kinds
-from tide.kube.resources import resource_type
-from tide.notification.receiver import ReceiverPipeline
-from tide.runtime.manager import Manager
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["COMPONENT", "RECEIVER", "setup"]
+from tide.api import kinds
+from tide.api.keys import WATCH, WATCH_ENABLED
+from tide.kube import resources
+from tide.kube.cache import WatchCache, object_key
+from tide.kube.resources import resource_type
+from tide.notification.google_oidc import GOOGLE_CERTS, GoogleTokenVerifier
+from tide.notification.index import WebhookIndex
+from tide.notification.receiver import ReceiverPipeline
+from tide.notification.server import MAX_BODY, ReceiverServer
+from tide.runtime.acl import ReferencePolicy
+from tide.runtime.controller import Controller
+from tide.runtime.manager import Manager
+from tide.runtime.reconcile import Request
+from tide.runtime.servers import Endpoint
+
+__all__ = ["COMPONENT", "RECEIVER", "NotificationRuntime", "setup"]
 
 COMPONENT = kinds.NOTIFICATION_CONTROLLER
 """Name in events' ``reportingController`` and in ``managedFields``, as Flux's controller."""
 RECEIVER = resource_type("Receiver")
 
 
-def setup(manager: Manager) -> None:
-    """Register the Receiver controller with ``manager``."""
-    manager.add_object_controller(RECEIVER, ReceiverPipeline(manager.client))
+@dataclass
+class NotificationRuntime:
+    """What ``setup`` made, for tests and benchmarks to inspect."""
+
+    receivers: Controller
+    """The Receiver controller."""
+    server: ReceiverServer | None
+    """The webhook server (None when no ``receiver`` endpoint was given)."""
+    index: WebhookIndex
+
+
+def setup(
+    manager: Manager,
+    *,
+    receiver: Endpoint | None = None,
+    no_cross_namespace_refs: bool = False,
+    max_body: int = MAX_BODY,
+    google_keys_url: str = GOOGLE_CERTS,
+) -> NotificationRuntime:
+    """Register the Receiver controller, and the webhook server when ``receiver`` is given.
+
+    Args:
+        manager: the manager to register with.
+        receiver: where the webhook server listens (``--receiver-addr``); None serves none.
+        no_cross_namespace_refs: keep ``spec.resources`` in the Receiver's namespace.
+        max_body: largest webhook body accepted, in bytes (default 3 MiB, as Flux).
+        google_keys_url: the JWKS ``gcr`` ID tokens are checked against (default Google's).
+    """
+    policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
+    controller = manager.add_object_controller(
+        RECEIVER, ReceiverPipeline(manager.client, policy=policy)
+    )
+    cache = manager.cache_for(RECEIVER)
+    # Secrets labelled reconcile.fluxcd.io/watch=Enabled (the cache the Helm controller shares)
+    # reconcile their Receivers at once, so a rotated token publishes its new path at once.
+    secrets = manager.cache_for(resources.SECRET, labels={WATCH: WATCH_ENABLED})
+    secrets.add_handler(_on_token_change(cache, controller))
+    index = WebhookIndex()
+    cache.add_handler(index.handle)
+    server = None
+    if receiver is not None:
+        server = ReceiverServer(
+            manager.client,
+            cache=cache,
+            index=index,
+            recorder=manager.recorder(COMPONENT),
+            endpoint=receiver,
+            policy=policy,
+            max_body=max_body,
+            google=GoogleTokenVerifier(keys_url=google_keys_url),
+        )
+        manager.add_service(server.start, server.stop)
+    return NotificationRuntime(controller, server, index)
+
+
+def _on_token_change(receivers: WatchCache, controller: Controller) -> Any:
+    """Reconcile the Receivers whose ``spec.secretRef`` names a changed Secret."""
+
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        secret = new or old
+        if secret is None:
+            return
+        namespace, name = object_key(secret)
+        for obj in receivers.scan():
+            spec = obj.get("spec") or {}
+            same_namespace = (obj["metadata"].get("namespace") or "") == namespace
+            if same_namespace and (spec.get("secretRef") or {}).get("name") == name:
+                controller.enqueue(Request(*object_key(obj)))
+
+    return handle

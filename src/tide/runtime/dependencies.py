@@ -1,8 +1,9 @@
-"""Find a ``dependsOn`` cycle through one object, for every kind that has ``dependsOn``.
+"""Judge ``dependsOn`` the same way for every kind that has it: cycles, then readiness.
 
 A set of objects that depend on each other in a circle can never become ready, so each member
 names the cycle (``dependency cycle: 'apps/a' -> 'apps/b' -> 'apps/a'``) instead of waiting for
-ever. Kustomizations and HelmReleases walk their own kind's entries the same way.
+ever. Kustomizations and HelmReleases walk their own kind's entries the same way, and judge each
+entry (of their own kind, or of the other one: a Tide extension) by one rule.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tide.api import conditions, reasons
 from tide.kube.cache import WatchCache
 
-__all__ = ["dependency_cycle"]
+__all__ = ["dependency_cycle", "dependency_not_ready"]
 
 Key = tuple[str, str]
 
@@ -61,3 +63,47 @@ def dependency_cycle(
                 )
             )
     return []
+
+
+def dependency_not_ready(
+    start: Key,
+    spec: Mapping[str, Any],
+    caches: Mapping[str, WatchCache | None],
+    *,
+    kind: str,
+) -> str | None:
+    """Return why the first unready ``dependsOn`` entry blocks ``start``, or None when all are.
+
+    A dependency is ready when its Ready condition is True for its current generation and, for a
+    Kustomization, the revision it last applied is the one it last attempted (it is not mid-way
+    through a change). An entry of another kind than ``kind`` is named with its kind.
+
+    Args:
+        start: ``(namespace, name)`` of the object asking.
+        spec: its spec as JSON (``dependsOn`` entries with Flux's field names).
+        caches: watch caches by kind; ``kind``'s must be there, a kind without one (None or
+            missing) has none of its entries found.
+        kind: the kind of ``start``, and of an entry without ``kind``.
+    """
+    own = caches[kind]
+    cycle = dependency_cycle(start, spec, own, kind=kind) if own is not None else []
+    if cycle:
+        return "dependency cycle: " + " -> ".join(f"'{ns}/{name}'" for ns, name in cycle)
+    for entry in spec.get("dependsOn") or []:
+        entry_kind = entry.get("kind") or kind
+        namespace, name = entry.get("namespace") or start[0], entry["name"]
+        label = "" if entry_kind == kind else f"{entry_kind} "
+        where = f"{label}dependency '{namespace}/{name}'"
+        cache = caches.get(entry_kind)
+        other = cache.get(namespace, name) if cache is not None else None
+        if other is None:
+            return f"{where} not found"
+        status = other.get("status") or {}
+        ready = conditions.find(status, reasons.READY) or {}
+        current = ready.get("observedGeneration") == other["metadata"].get("generation")
+        if ready.get("status") != "True" or not current:
+            return f"{where} is not ready"
+        attempted = status.get("lastAttemptedRevision")
+        if entry_kind == "Kustomization" and status.get("lastAppliedRevision") != attempted:
+            return f"{where} is not ready: revision {attempted} pending"
+    return None

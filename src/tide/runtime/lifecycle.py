@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from tide.api import conditions, reasons
@@ -37,35 +38,24 @@ _JITTER = 0.05
 """Interval requeues vary by ±5% so objects created together do not reconcile in lockstep."""
 
 
+@dataclass(kw_only=True, eq=False)
 class ObjectReconciler:
-    """Reconcile one Flux kind: guards, the kind's pipeline, and the status report.
+    """Reconcile one Flux kind: guards, the kind's pipeline, and the status report."""
 
-    Args:
-        rt: the kind's resource type.
-        client: the API client (writes status, finalizers).
-        cache: the kind's watch cache; objects are read from it, never fetched.
-        recorder: where events go.
-        pipeline: the kind-specific steps.
-    """
-
-    def __init__(
-        self,
-        *,
-        rt: ResourceType,
-        client: KubeClient,
-        cache: WatchCache,
-        recorder: EventRecorder,
-        pipeline: Pipeline,
-    ) -> None:
-        self.rt = rt
-        self._client = client
-        self._cache = cache
-        self._recorder = recorder
-        self._pipeline = pipeline
+    rt: ResourceType
+    """The kind's resource type."""
+    client: KubeClient
+    """The API client (writes status, finalizers)."""
+    cache: WatchCache
+    """The kind's watch cache; objects are read from it, never fetched."""
+    recorder: EventRecorder
+    """Where events go."""
+    pipeline: Pipeline
+    """The kind-specific steps."""
 
     async def reconcile(self, request: Request) -> Result:
         """Run the guards, the pipeline and the report for ``request``."""
-        obj = self._cache.get(request.namespace, request.name)
+        obj = self.cache.get(request.namespace, request.name)
         if obj is None:
             return Result()
         labels = {"kind": self.rt.kind, "name": request.name, "namespace": request.namespace}
@@ -86,38 +76,34 @@ class ObjectReconciler:
             metrics.RECONCILE_DURATION.labels(**labels).observe(time.monotonic() - started)
 
     async def _run(self, obj: dict[str, Any]) -> Result:
-        writer = StatusWriter(self._client, self.rt, obj, field_manager=self._recorder.component)
+        writer = StatusWriter(self.client, self.rt, obj, field_manager=self.recorder.component)
         generation = obj["metadata"].get("generation")
         requested_at = (obj["metadata"].get("annotations") or {}).get(REQUESTED_AT)
         status = writer.status
         # Taken before the progress mark: events compare the verdict with the last one reported.
         before = conditions.find(status, reasons.READY)
         before = dict(before) if before else None
-        progress = _ProgressMarks(writer, self._recorder, obj)
+        progress = _ProgressMarks(writer, self.recorder, obj)
         if _is_new_work(status, generation, requested_at):
-            if getattr(self._pipeline, "marks_progress", False):
+            if getattr(self.pipeline, "marks_progress", False):
                 progress.begin()  # its own first mark, moments away, says more
             else:
                 await progress.mark(IN_PROGRESS, new_work=True)
         if requested_at is not None:
             status["lastHandledReconcileAt"] = requested_at
         try:
-            outcome = await self._pipeline.run(obj, status, progress)
+            outcome = await self.pipeline.run(obj, status, progress)
         except Stalled as error:
             conditions.mark_stalled(
                 status, reason=error.reason, message=str(error), generation=generation
             )
-            conditions.mark_false(
-                status,
-                reasons.READY,
-                reason=error.ready_reason,
-                message=error.ready_message,
-                generation=generation,
+            writer.mark(
+                reasons.READY, "False", reason=error.ready_reason, message=error.ready_message
             )
             await self._report(obj, writer, before, settled=True, warning=True)
             raise
         except StepFailed as error:
-            self._mark_retrying(status, error.reason, str(error), generation)
+            self._mark_retrying(writer, error.reason, str(error))
             await self._report(obj, writer, before, settled=False, warning=True)
             if error.retry_after is not None:
                 log.warning("%s failed, retrying in %gs: %s", _name(obj), error.retry_after, error)
@@ -126,26 +112,20 @@ class ObjectReconciler:
         except Exception as error:
             # Anything else (an API error, a bug) still reaches the object: Ready=False with the
             # cause, so a user never sees a stale Ready=True while retries fail behind it.
-            self._mark_retrying(status, reasons.RECONCILIATION_FAILED, _describe(error), generation)
+            self._mark_retrying(writer, reasons.RECONCILIATION_FAILED, _describe(error))
             try:
                 await self._report(obj, writer, before, settled=False, warning=True)
             except Exception:
                 log.exception("%s: could not report a failed reconcile", _name(obj))
             raise
         if isinstance(outcome, Waiting):
-            self._mark_retrying(status, outcome.reason, outcome.message, generation)
+            self._mark_retrying(writer, outcome.reason, outcome.message)
             await self._report(obj, writer, before, settled=False, warning=False)
             return Result(requeue_after=outcome.retry_after)
         assert isinstance(outcome, Succeeded)
         conditions.delete(status, reasons.RECONCILING)
         conditions.delete(status, reasons.STALLED)
-        conditions.mark_true(
-            status,
-            reasons.READY,
-            reason=outcome.reason,
-            message=outcome.message,
-            generation=generation,
-        )
+        writer.mark(reasons.READY, "True", reason=outcome.reason, message=outcome.message)
         event = (
             (outcome.event_reason, outcome.event_message or "") if outcome.event_reason else None
         )
@@ -155,29 +135,22 @@ class ObjectReconciler:
         return Result(requeue_after=_jittered(interval) if interval > 0 else None)
 
     @staticmethod
-    def _mark_retrying(
-        status: dict[str, Any], reason: str, message: str, generation: int | None
-    ) -> None:
+    def _mark_retrying(writer: StatusWriter, reason: str, message: str) -> None:
         """Record a failure that will be retried.
 
         ``Reconciling=True`` (ProgressingWithRetry) stays only while this generation has not
         settled yet; a failure of an already-reconciled generation (a source gone unreachable)
         is just ``Ready=False``, as Flux reports it and as kstatus expects.
         """
+        status = writer.status
         conditions.delete(status, reasons.STALLED)
-        if status.get("observedGeneration") == generation:
+        if status.get("observedGeneration") == writer.generation:
             conditions.delete(status, reasons.RECONCILING)
         else:
-            conditions.mark_true(
-                status,
-                reasons.RECONCILING,
-                reason=reasons.PROGRESSING_WITH_RETRY,
-                message=message,
-                generation=generation,
+            writer.mark(
+                reasons.RECONCILING, "True", reason=reasons.PROGRESSING_WITH_RETRY, message=message
             )
-        conditions.mark_false(
-            status, reasons.READY, reason=reason, message=message, generation=generation
-        )
+        writer.mark(reasons.READY, "False", reason=reason, message=message)
 
     async def _report(
         self,
@@ -202,9 +175,9 @@ class ObjectReconciler:
             before.get(key) != after.get(key) for key in ("status", "reason", "message")
         )
         if event is not None:
-            await self._recorder.record(obj, type="Normal", reason=event[0], message=event[1])
+            await self.recorder.record(obj, type="Normal", reason=event[0], message=event[1])
         elif warning or changed:
-            await self._recorder.record(
+            await self.recorder.record(
                 obj,
                 type="Warning" if warning else "Normal",
                 reason=after.get("reason", ""),
@@ -216,7 +189,7 @@ class ObjectReconciler:
         finalizers = metadata.get("finalizers") or []
         if FINALIZER in finalizers:
             try:
-                waiting = await self._pipeline.finalize(obj)
+                waiting = await self.pipeline.finalize(obj)
             except StepFailed as error:
                 await self._report_deletion(obj, error.reason, str(error), warning=True)
                 raise
@@ -239,12 +212,9 @@ class ObjectReconciler:
         Written only when the verdict changes, so a deletion polling for its dependents
         does not write on every look.
         """
-        writer = StatusWriter(self._client, self.rt, obj, field_manager=self._recorder.component)
-        generation = obj["metadata"].get("generation")
+        writer = StatusWriter(self.client, self.rt, obj, field_manager=self.recorder.component)
         before = dict(conditions.find(writer.status, reasons.READY) or {})
-        conditions.mark_false(
-            writer.status, reasons.READY, reason=reason, message=message, generation=generation
-        )
+        writer.mark(reasons.READY, "False", reason=reason, message=message)
         if not writer.changed:
             return
         try:
@@ -253,7 +223,7 @@ class ObjectReconciler:
             log.info("%s: could not report the deletion's state: %s", _name(obj), error)
             return
         if before.get("reason") != reason or before.get("message") != message:
-            await self._recorder.record(
+            await self.recorder.record(
                 obj, type="Warning" if warning else "Normal", reason=reason, message=message
             )
 
@@ -264,7 +234,7 @@ class ObjectReconciler:
         patch = {
             "metadata": {"finalizers": finalizers, "resourceVersion": metadata["resourceVersion"]}
         }
-        return await self._client.patch_merge(
+        return await self.client.patch_merge(
             self.rt, metadata["name"], patch, namespace=metadata.get("namespace")
         )
 
@@ -290,19 +260,11 @@ class _ProgressMarks:
         self._active = self._active or new_work
         if not self._active:
             return
-        generation = self._obj["metadata"].get("generation")
-        status = self._writer.status
-        conditions.mark_reconciling(
-            status, reason=reasons.PROGRESSING, message=message, generation=generation
-        )
-        conditions.mark_unknown(
-            status,
-            reasons.READY,
-            reason=reasons.PROGRESSING,
-            message=IN_PROGRESS,
-            generation=generation,
-        )
-        await self._writer.flush()
+        writer = self._writer
+        conditions.delete(writer.status, reasons.STALLED)
+        writer.mark(reasons.RECONCILING, "True", reason=reasons.PROGRESSING, message=message)
+        writer.mark(reasons.READY, "Unknown", reason=reasons.PROGRESSING, message=IN_PROGRESS)
+        await writer.flush()
 
     async def event(self, reason: str, message: str, *, warning: bool = False) -> None:
         kind = "Warning" if warning else "Normal"

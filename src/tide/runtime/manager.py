@@ -166,6 +166,8 @@ class Manager:
         *,
         name: str | None = None,
         component: str | None = None,
+        sources: Mapping[str, WatchCache] | None = None,
+        refers: Callable[[str], predicates.Refers] | None = None,
     ) -> Controller:
         """Reconcile objects of ``rt`` with ``pipeline`` inside the Flux object lifecycle.
 
@@ -176,6 +178,11 @@ class Manager:
                 ("gitrepository").
             component: who reports events and owns status fields. Default: the Flux controller
                 :data:`tide.api.kinds.KINDS` says serves the kind ("source-controller").
+            sources: for a kind that consumes artifacts, the watch cache of each source kind it
+                may name; a changed artifact wakes the objects ``refers`` finds
+                (:func:`~tide.runtime.predicates.requeue_consumers`). Default: none.
+            refers: with ``sources``: ``refers(kind)`` tells whether an object reads a source of
+                that kind.
 
         Returns the controller, for callers that add more watches or inspect it in tests.
         """
@@ -189,6 +196,8 @@ class Manager:
         controller = Controller(name or rt.kind.lower(), reconciler, workers=self.options.workers)
         self.watch(rt, controller)
         self.add_controller(controller)
+        if sources is not None and refers is not None:
+            predicates.requeue_consumers(sources, cache, controller, refers)
         return controller
 
     def watch(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from tide.api import conditions
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
 
@@ -37,6 +38,19 @@ class StatusWriter:
         self.status: dict[str, Any] = copy.deepcopy(self._written)
         self.writes = 0
         """How many times this writer sent the status."""
+
+    @property
+    def generation(self) -> int | None:
+        """The object's ``metadata.generation``: what every condition written here is about."""
+        return self._obj["metadata"].get("generation")
+
+    def mark(
+        self, kind: str, value: conditions.ConditionStatus, *, reason: str, message: str
+    ) -> None:
+        """Set condition ``kind`` in the working copy, observed at the object's generation."""
+        conditions.set_condition(
+            self.status, kind, value, reason=reason, message=message, generation=self.generation
+        )
 
     @property
     def changed(self) -> bool:

@@ -7,6 +7,7 @@ reads ``raise fetch_failed(...) from error`` and every kind fails the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ from tide.kube.client import KubeClient
 from tide.runtime.steps import Stalled, StepFailed, Succeeded
 
 __all__ = [
+    "FAILURE_TYPES",
     "ArtifactPipeline",
     "fetch_failed",
     "mark_stored",
@@ -25,6 +27,10 @@ __all__ = [
     "store_artifact",
     "stored",
 ]
+
+FAILURE_TYPES = (reasons.FETCH_FAILED, reasons.STORAGE_OPERATION_FAILED)
+"""The failure conditions every source kind may carry (:func:`fetch_failed`,
+:func:`storage_failed`); a kind adds its own, and a stored artifact clears them all."""
 
 
 def mark_stored(
@@ -147,24 +153,20 @@ def remove_artifacts(storage: Storage, kind: str, obj: dict[str, Any]) -> None:
     storage.remove_all(kind, metadata.get("namespace") or "default", metadata["name"])
 
 
+@dataclass(kw_only=True, eq=False)
 class ArtifactPipeline:
     """Base of the source pipelines: deleting an object removes its artifacts from storage.
 
-    Args:
-        client: reads the Secrets (and ServiceAccounts) the spec names.
-        storage: where the kind's artifacts are stored and served from.
-        workdir: the kind's scratch space (created when first needed).
+    Each pipeline is a keyword-only dataclass of what it is built with, these two first.
     """
 
     kind: ClassVar[str]
     """The kind whose artifacts the pipeline stores (``GitRepository`` …)."""
-    _storage: Storage
-
-    def __init__(self, *, client: KubeClient, storage: Storage, workdir: Path) -> None:
-        self._client = client
-        self._storage = storage
-        self._workdir = workdir
+    client: KubeClient
+    """Reads the Secrets (and ServiceAccounts) the spec names."""
+    storage: Storage
+    """Where the kind's artifacts are stored and served from."""
 
     async def finalize(self, obj: dict[str, Any]) -> None:
         """Delete the object's artifacts from storage."""
-        remove_artifacts(self._storage, self.kind, obj)
+        remove_artifacts(self.storage, self.kind, obj)

@@ -11,16 +11,16 @@ cloned, archived or written.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from tide.api import reasons
 from tide.api.keys import REQUESTED_AT
 from tide.api.meta import parse_duration
 from tide.api.source import GitRepository
-from tide.artifacts import VOLUME_ERRNOS, Storage, StorageError, describe_write_error
+from tide.artifacts import VOLUME_ERRNOS, StorageError, describe_write_error
 from tide.kube import resources
 from tide.kube.cache import WatchCache
-from tide.kube.client import KubeClient
 from tide.runtime.steps import Outcome, Progress, Stalled, parse_object
 from tide.source import _report
 from tide.source.git.auth import GitAuth, GitAuthError
@@ -33,32 +33,20 @@ from tide.source.includes import IncludeError, resolve_includes
 __all__ = ["KIND", "GitRepositoryPipeline"]
 
 KIND = "GitRepository"
-_FAILURE_TYPES = (
-    reasons.FETCH_FAILED,
-    reasons.INCLUDE_UNAVAILABLE,
-    reasons.STORAGE_OPERATION_FAILED,
-)
+_FAILURE_TYPES = (*_report.FAILURE_TYPES, reasons.INCLUDE_UNAVAILABLE)
 
 
+@dataclass(kw_only=True, eq=False)
 class GitRepositoryPipeline(_report.ArtifactPipeline):
     """Steps of a GitRepository reconcile."""
 
     kind = KIND
-
-    def __init__(
-        self,
-        *,
-        client: KubeClient,
-        storage: Storage,
-        remotes: GitRemotes,
-        archives: ArchiveCache,
-        cache: WatchCache,
-    ) -> None:
-        self._client = client
-        self._storage = storage
-        self._remotes = remotes
-        self._archives = archives
-        self._cache = cache
+    remotes: GitRemotes
+    """Lists a remote's refs, checks revisions out and reads commit subjects."""
+    archives: ArchiveCache
+    """Archives of checkouts, reused for the same content-shaping inputs."""
+    cache: WatchCache
+    """The GitRepository watch cache, where ``spec.include`` entries are looked up."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish an artifact for the revision ``spec.ref`` names on the remote."""
@@ -72,9 +60,9 @@ class GitRepositoryPipeline(_report.ArtifactPipeline):
             auth = await self._auth(
                 namespace, spec.secret_ref.name if spec.secret_ref else None, url
             )
-            refs = await self._remotes.list_refs(url, auth, timeout=timeout, fresh=_requested(obj))
+            refs = await self.remotes.list_refs(url, auth, timeout=timeout, fresh=_requested(obj))
             resolved = resolve(_ref(repo), refs)
-            includes = await resolve_includes(repo, self._cache, self._storage)
+            includes = await resolve_includes(repo, self.cache, self.storage)
         except (GitCommandError, GitAuthError, RefNotFound, IncludeError) as error:
             kind, reason = _classify(error)
             message = _failure_message(url, error)
@@ -118,7 +106,7 @@ class GitRepositoryPipeline(_report.ArtifactPipeline):
     ) -> bool:
         if not current or current.get("revision") != resolved.revision:
             return False
-        if not self._storage.exists(current):
+        if not self.storage.exists(current):
             return False
         return all(status.get(key) == value for key, value in observed.items())
 
@@ -136,18 +124,18 @@ class GitRepositoryPipeline(_report.ArtifactPipeline):
         generation = repo.metadata.generation
         revision = resolved.revision
         try:
-            with self._storage.writing(f"failed to check out revision '{revision}'"):
-                checkout = await self._remotes.checkout(
+            with self.storage.writing(f"failed to check out revision '{revision}'"):
+                checkout = await self.remotes.checkout(
                     spec.url,
                     auth,
                     resolved,
                     submodules=bool(spec.recurse_submodules),
                     timeout=timeout,
                 )
-            with self._storage.writing(f"failed to archive revision '{revision}'"):
-                archive = await self._archives.get(checkout, ignore=spec.ignore, includes=includes)
+            with self.storage.writing(f"failed to archive revision '{revision}'"):
+                archive = await self.archives.get(checkout, ignore=spec.ignore, includes=includes)
             artifact = _report.store_artifact(
-                self._storage, KIND, namespace, name, archive, revision=revision
+                self.storage, KIND, namespace, name, archive, revision=revision
             )
         except StorageError as error:
             raise _report.storage_failed(status, error, generation=generation) from error
@@ -163,7 +151,7 @@ class GitRepositoryPipeline(_report.ArtifactPipeline):
             failure = StorageError(f"failed to store artifact for revision '{revision}': {error}")
             raise _report.storage_failed(status, failure, generation=generation) from error
         status["artifact"] = artifact.to_status()
-        subject = await self._remotes.commit_subject(checkout)
+        subject = await self.remotes.commit_subject(checkout)
         return reasons.NEW_ARTIFACT, f"stored artifact for commit '{subject}'"
 
     def _local_write_failure(self, error: GitCommandError, action: str) -> StorageError | None:
@@ -178,14 +166,14 @@ class GitRepositoryPipeline(_report.ArtifactPipeline):
         for code in sorted(VOLUME_ERRNOS):
             if os.strerror(code) in text:
                 cause = OSError(code, os.strerror(code))
-                why = describe_write_error(cause, storage_path=self._storage.storage_path)
+                why = describe_write_error(cause, storage_path=self.storage.storage_path)
                 return StorageError(f"{action}: {why}")
         return None
 
     async def _auth(self, namespace: str, secret: str | None, url: str) -> GitAuth | None:
         if secret is None:
             return None
-        found = await self._client.get_or_none(resources.SECRET, secret, namespace=namespace)
+        found = await self.client.get_or_none(resources.SECRET, secret, namespace=namespace)
         where = f"Secret '{namespace}/{secret}' (spec.secretRef)"
         if found is None:
             raise GitAuthError(f"{where} not found")

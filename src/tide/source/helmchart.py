@@ -17,6 +17,7 @@ written.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -24,11 +25,9 @@ from tide.api import conditions, reasons
 from tide.api.source import HelmChart, HelmRepository
 from tide.artifacts import Storage, StorageError
 from tide.kube.cache import WatchCache, object_key
-from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import requeue_consumers
 from tide.runtime.steps import (
     Outcome,
     Progress,
@@ -55,39 +54,23 @@ HELM_CHART = resource_type(KIND)
 SOURCE_RETRY = 5.0
 """Seconds before a HelmChart waiting for its source's artifact looks again (the source watch
 usually wakes it sooner)."""
-_FAILURE_TYPES = (
-    reasons.FETCH_FAILED,
-    reasons.BUILD_FAILED,
-    reasons.STORAGE_OPERATION_FAILED,
-)
+_FAILURE_TYPES = (*_report.FAILURE_TYPES, reasons.BUILD_FAILED)
 
 
+@dataclass(kw_only=True, eq=False)
 class HelmChartPipeline(_report.ArtifactPipeline):
-    """Steps of a HelmChart reconcile.
-
-    Args:
-        client: reads the HelmRepository's Secrets.
-        storage: the source controller's storage (sources' artifacts and the charts).
-        workdir: scratch space for downloads and packaging.
-        sources: the watch caches of HelmRepository, GitRepository and Bucket, by kind.
-        source_retry: seconds before a chart waiting for its source looks again.
-    """
+    """Steps of a HelmChart reconcile (``client`` reads the HelmRepository's Secrets)."""
 
     kind = KIND
+    workdir: Path
+    """Scratch space for downloads and packaging."""
+    sources: dict[str, WatchCache]
+    """The watch caches of HelmRepository, GitRepository and Bucket, by kind."""
+    source_retry: float = SOURCE_RETRY
+    """Seconds before a chart waiting for its source looks again (default 5)."""
 
-    def __init__(
-        self,
-        *,
-        client: KubeClient,
-        storage: Storage,
-        workdir: Path,
-        sources: dict[str, WatchCache],
-        source_retry: float = SOURCE_RETRY,
-    ) -> None:
-        super().__init__(client=client, storage=storage, workdir=workdir)
-        self._sources = sources
-        self._source_retry = source_retry
-        self._builder = ChartBuilder(client=client, storage=storage, workdir=workdir)
+    def __post_init__(self) -> None:
+        self._builder = ChartBuilder(client=self.client, storage=self.storage, workdir=self.workdir)
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish the chart the spec resolves to as the artifact."""
@@ -95,9 +78,9 @@ class HelmChartPipeline(_report.ArtifactPipeline):
         generation = chart.metadata.generation
         source, kind = self._source(chart, status)
         try:
-            with self._storage.writing("failed to build chart"):
-                self._workdir.mkdir(parents=True, exist_ok=True)
-                with tempfile.TemporaryDirectory(dir=self._workdir, prefix="helmchart-") as work:
+            with self.storage.writing("failed to build chart"):
+                self.workdir.mkdir(parents=True, exist_ok=True)
+                with tempfile.TemporaryDirectory(dir=self.workdir, prefix="helmchart-") as work:
                     build = await self._build(chart, source, kind, Path(work), status)
                     if isinstance(build, Waiting):
                         return build
@@ -129,7 +112,7 @@ class HelmChartPipeline(_report.ArtifactPipeline):
             repo = HelmRepository.model_validate(source)
             return await self._builder.from_registry(chart, repo, work, stored=stored, force=force)
         artifact = (source.get("status") or {}).get("artifact")
-        if not artifact or not self._storage.exists(artifact):
+        if not artifact or not self.storage.exists(artifact):
             return self._wait(chart, status)
         previous = status.get("observedSourceArtifactRevision")
         status["observedSourceArtifactRevision"] = artifact["revision"]
@@ -148,7 +131,7 @@ class HelmChartPipeline(_report.ArtifactPipeline):
     def _source(self, chart: HelmChart, status: dict[str, Any]) -> tuple[dict[str, Any], str]:
         ref = chart.spec.source_ref
         namespace = chart.metadata.namespace or "default"
-        found = self._sources[ref.kind].get(namespace, ref.name)
+        found = self.sources[ref.kind].get(namespace, ref.name)
         if found is None:
             message = f"failed to get source: {ref.kind} '{namespace}/{ref.name}' not found"
             raise _report.fetch_failed(
@@ -162,7 +145,7 @@ class HelmChartPipeline(_report.ArtifactPipeline):
     def _stored(self, status: dict[str, Any]) -> Stored | None:
         """The chart the current artifact holds, if that artifact is still in storage."""
         artifact, name = status.get("artifact"), status.get("observedChartName")
-        if artifact and name and self._storage.exists(artifact):
+        if artifact and name and self.storage.exists(artifact):
             return Stored(name, artifact["revision"])
         return None
 
@@ -177,7 +160,7 @@ class HelmChartPipeline(_report.ArtifactPipeline):
             generation=chart.metadata.generation,
         )
         return Waiting(
-            reason=reasons.NO_SOURCE_ARTIFACT, message=message, retry_after=self._source_retry
+            reason=reasons.NO_SOURCE_ARTIFACT, message=message, retry_after=self.source_retry
         )
 
     def _publish(
@@ -190,14 +173,14 @@ class HelmChartPipeline(_report.ArtifactPipeline):
         event = None
         reason, message = build.reason, build.summary()
         if build.path is None:
-            current["url"] = f"{self._storage.base_url}/{current['path']}"
+            current["url"] = f"{self.storage.base_url}/{current['path']}"
             status["url"] = current["url"]
             kept = conditions.find(status, reasons.ARTIFACT_IN_STORAGE)
             if kept and kept.get("status") == "True":
                 reason, message = kept["reason"], kept["message"]
         else:
             artifact = _report.store_artifact(
-                self._storage,
+                self.storage,
                 KIND,
                 namespace,
                 name,
@@ -242,7 +225,6 @@ def register(
         workdir: scratch space for this controller.
         source_retry: seconds before a chart waiting for its source looks again (default 5).
     """
-    cache = manager.cache_for(HELM_CHART)
     source_kinds = (HELM_REPOSITORY, resource_type("GitRepository"), resource_type("Bucket"))
     sources = {rt.kind: manager.cache_for(rt) for rt in source_kinds}
     pipeline = HelmChartPipeline(
@@ -252,9 +234,7 @@ def register(
         sources=sources,
         source_retry=source_retry,
     )
-    controller = manager.add_object_controller(HELM_CHART, pipeline)
-    requeue_consumers(sources, cache, controller, _built_from)
-    return controller
+    return manager.add_object_controller(HELM_CHART, pipeline, sources=sources, refers=_built_from)
 
 
 def _built_from(kind: str) -> Any:

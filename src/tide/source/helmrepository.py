@@ -28,8 +28,6 @@ from tide.api import kinds, reasons
 from tide.api.keys import FINALIZER
 from tide.api.source import HelmRepository
 from tide.artifacts import Storage, StorageError
-from tide.kube.cache import WatchCache
-from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.lifecycle import ObjectReconciler
@@ -56,33 +54,19 @@ KIND = "HelmRepository"
 COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``, as Flux's controller."""
 HELM_REPOSITORY = resource_type(KIND)
-_FAILURE_TYPES = (reasons.FETCH_FAILED, reasons.STORAGE_OPERATION_FAILED)
 _DEFAULT_INTERVAL = 60.0
 """Seconds between index fetches when ``spec.interval`` is not set (Flux's ``1m``)."""
 
 
+@dataclasses.dataclass(kw_only=True, eq=False)
 class HelmRepositoryPipeline(_report.ArtifactPipeline):
-    """Steps of a ``type: default`` HelmRepository reconcile.
-
-    Args:
-        client: reads the Secrets the spec names.
-        storage: where the index artifact is stored.
-        workdir: scratch space (TLS key files while they are loaded, the index before storing).
-        max_index_size: the largest index accepted, in bytes (default 50 MiB, as Flux).
-    """
+    """Steps of a ``type: default`` HelmRepository reconcile."""
 
     kind = KIND
-
-    def __init__(
-        self,
-        *,
-        client: KubeClient,
-        storage: Storage,
-        workdir: Path,
-        max_index_size: int = MAX_INDEX_SIZE,
-    ) -> None:
-        super().__init__(client=client, storage=storage, workdir=workdir)
-        self.max_index_size = max_index_size
+    workdir: Path
+    """Scratch space (TLS key files while they are loaded, the index before storing)."""
+    max_index_size: int = MAX_INDEX_SIZE
+    """The largest index accepted, in bytes (default 50 MiB, as Flux)."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish the repository's current index as the artifact."""
@@ -102,8 +86,8 @@ class HelmRepositoryPipeline(_report.ArtifactPipeline):
         revision = f"sha256:{hashlib.sha256(content).hexdigest()}"
         current = status.get("artifact")
         event: tuple[str, str] | None = None
-        if current and current.get("revision") == revision and self._storage.exists(current):
-            current["url"] = f"{self._storage.base_url}/{current['path']}"
+        if current and current.get("revision") == revision and self.storage.exists(current):
+            current["url"] = f"{self.storage.base_url}/{current['path']}"
             status["url"] = current["url"]
         else:
             artifact = self._store(namespace, name, content, revision, status, generation)
@@ -115,7 +99,7 @@ class HelmRepositoryPipeline(_report.ArtifactPipeline):
         message = f"stored artifact: revision '{revision}'"
         return _report.stored(
             status,
-            failure_types=_FAILURE_TYPES,
+            failure_types=_report.FAILURE_TYPES,
             message=message,
             generation=generation,
             event=event,
@@ -126,8 +110,8 @@ class HelmRepositoryPipeline(_report.ArtifactPipeline):
         generation = repo.metadata.generation
         index_url = f"{repo.spec.url.rstrip('/')}/index.yaml"
         try:
-            with self._storage.writing("failed to write the repository's TLS files"):
-                options = await remote.client_options(self._client, repo, workdir=self._workdir)
+            with self.storage.writing("failed to write the repository's TLS files"):
+                options = await remote.client_options(self.client, repo, workdir=self.workdir)
             data = await remote.download(
                 options, index_url, limit=self.max_index_size, what="index"
             )
@@ -156,14 +140,14 @@ class HelmRepositoryPipeline(_report.ArtifactPipeline):
         generation: int | None,
     ) -> dict[str, Any]:
         try:
-            with self._storage.writing(f"failed to store artifact for revision '{revision}'"):
-                self._workdir.mkdir(parents=True, exist_ok=True)
-                descriptor, scratch = tempfile.mkstemp(dir=self._workdir, prefix="index-")
+            with self.storage.writing(f"failed to store artifact for revision '{revision}'"):
+                self.workdir.mkdir(parents=True, exist_ok=True)
+                descriptor, scratch = tempfile.mkstemp(dir=self.workdir, prefix="index-")
                 try:
                     with os.fdopen(descriptor, "wb") as sink:
                         sink.write(content)
                     artifact = _report.store_artifact(
-                        self._storage,
+                        self.storage,
                         KIND,
                         namespace,
                         name,
@@ -180,30 +164,22 @@ class HelmRepositoryPipeline(_report.ArtifactPipeline):
         return status["artifact"]
 
 
+@dataclasses.dataclass(kw_only=True, eq=False)
 class HelmRepositoryReconciler:
-    """Reconcile HelmRepositories: ``default`` ones through the pipeline, ``oci`` ones static.
+    """Reconcile HelmRepositories: ``default`` ones through the pipeline, ``oci`` ones static."""
 
-    Args:
-        inner: the lifecycle around :class:`HelmRepositoryPipeline`.
-        client: writes the status and finalizer of repositories turned static.
-        cache: the HelmRepository watch cache.
-        storage: artifacts of repositories turned static are deleted from it.
-    """
-
-    def __init__(
-        self, *, inner: ObjectReconciler, client: KubeClient, cache: WatchCache, storage: Storage
-    ) -> None:
-        self._inner = inner
-        self._client = client
-        self._cache = cache
-        self._storage = storage
+    inner: ObjectReconciler
+    """The lifecycle around :class:`HelmRepositoryPipeline`; its client and watch cache serve
+    the repositories turned static too."""
+    storage: Storage
+    """Artifacts of repositories turned static are deleted from it."""
 
     async def reconcile(self, request: Request) -> Result:
         """Run the pipeline for ``default`` repositories; make ``oci`` ones static."""
-        obj = self._cache.get(request.namespace, request.name)
+        obj = self.inner.cache.get(request.namespace, request.name)
         spec = (obj or {}).get("spec") or {}
         if obj is None or spec.get("type") != "oci":
-            result = await self._inner.reconcile(request)
+            result = await self.inner.reconcile(request)
             if not spec.get("interval") and result.requeue_after is not None:
                 # The lifecycle falls back to 10m without spec.interval; Flux's HelmRepository
                 # default is 1m. Same ±5% jitter as the lifecycle's.
@@ -224,9 +200,9 @@ class HelmRepositoryReconciler:
         empty = _empty_status(obj.get("status"))
         if FINALIZER not in finalizers and empty:
             return
-        self._storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
+        self.storage.remove_all(KIND, metadata.get("namespace") or "default", metadata["name"])
         if not empty and not deleting:
-            writer = StatusWriter(self._client, HELM_REPOSITORY, obj, field_manager=COMPONENT)
+            writer = StatusWriter(self.inner.client, HELM_REPOSITORY, obj, field_manager=COMPONENT)
             writer.status.clear()
             await writer.flush()
         if FINALIZER in finalizers:
@@ -236,7 +212,7 @@ class HelmRepositoryReconciler:
                     "resourceVersion": metadata["resourceVersion"],
                 }
             }
-            await self._client.patch_merge(
+            await self.inner.client.patch_merge(
                 HELM_REPOSITORY, metadata["name"], patch, namespace=metadata.get("namespace")
             )
 
@@ -267,9 +243,7 @@ def register(
         recorder=manager.recorder(COMPONENT),
         pipeline=pipeline,
     )
-    reconciler = HelmRepositoryReconciler(
-        inner=inner, client=manager.client, cache=cache, storage=storage
-    )
+    reconciler = HelmRepositoryReconciler(inner=inner, storage=storage)
     controller = Controller("helmrepository", reconciler, workers=manager.options.workers)
     manager.watch(HELM_REPOSITORY, controller)
     manager.add_controller(controller)

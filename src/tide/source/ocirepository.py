@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,21 +46,17 @@ COMPONENT = kinds.SOURCE_CONTROLLER
 """Name in events and ``managedFields``; the same as ``tide.source.setup.COMPONENT``."""
 
 _OBSERVED = ("observedIgnore", "observedLayerSelector")
-_FAILURE_TYPES = (reasons.FETCH_FAILED, reasons.STORAGE_OPERATION_FAILED)
 _SOURCE_ANNOTATION = "org.opencontainers.image.source"
 _REVISION_ANNOTATION = "org.opencontainers.image.revision"
 
 
+@dataclass(kw_only=True, eq=False)
 class OCIRepositoryPipeline(_report.ArtifactPipeline):
-    """Steps of an OCIRepository reconcile.
-
-    Args:
-        client: reads Secrets and ServiceAccounts.
-        storage: where artifacts are stored and served from.
-        workdir: scratch space for downloaded layers (created when missing).
-    """
+    """Steps of an OCIRepository reconcile."""
 
     kind = KIND
+    workdir: Path
+    """Scratch space for downloaded layers (created when missing)."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Publish an artifact for the digest ``spec.ref`` resolves to in the registry."""
@@ -70,7 +67,7 @@ class OCIRepositoryPipeline(_report.ArtifactPipeline):
         pulled, event = await self._fetch_and_store(repo, repository, wanted, status, observed)
         return _report.stored(
             status,
-            failure_types=_FAILURE_TYPES,
+            failure_types=_report.FAILURE_TYPES,
             message=f"stored artifact for digest '{pulled.revision}'",
             observed=observed,
             generation=repo.metadata.generation,
@@ -89,11 +86,11 @@ class OCIRepositoryPipeline(_report.ArtifactPipeline):
         generation = repo.metadata.generation
         scratch: Path | None = None
         try:
-            with self._storage.writing("failed to pull artifact"):
-                self._workdir.mkdir(parents=True, exist_ok=True)
-                scratch = Path(tempfile.mkdtemp(dir=self._workdir, prefix=f"{repo.metadata.name}-"))
+            with self.storage.writing("failed to pull artifact"):
+                self.workdir.mkdir(parents=True, exist_ok=True)
+                scratch = Path(tempfile.mkdtemp(dir=self.workdir, prefix=f"{repo.metadata.name}-"))
                 pulled = await pull(
-                    self._client,
+                    self.client,
                     repo,
                     repository,
                     wanted,
@@ -118,7 +115,7 @@ class OCIRepositoryPipeline(_report.ArtifactPipeline):
         current = status.get("artifact")
         if not current or _digest_of(current.get("revision", "")) != digest:
             return False
-        if not self._storage.exists(current):
+        if not self.storage.exists(current):
             return False
         return all(status.get(key) == observed[key] for key in _OBSERVED)
 
@@ -131,7 +128,7 @@ class OCIRepositoryPipeline(_report.ArtifactPipeline):
             return None
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name
         artifact = _report.store_artifact(
-            self._storage,
+            self.storage,
             KIND,
             namespace,
             name,

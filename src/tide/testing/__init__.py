@@ -3,7 +3,8 @@
 :class:`ControlPlane` runs etcd and kube-apiserver (with ``workloads=True`` also the
 controller-manager, the scheduler and kwok), :class:`GitServer` smart HTTP(S) and SSH Git,
 :class:`ChartRepository` a Helm chart repository, :class:`Registry` an OCI registry (Debian's
-docker-registry); :func:`violations` is the kstatus checker tests run on the objects they touch.
+docker-registry) and :class:`RegistryProxy` paging and counting in front of it;
+:func:`violations` is the kstatus checker tests run on the objects they touch.
 
 Those start real programs (etcd, kube-apiserver, …) built by :mod:`tide.testing.binaries` and stop
 them again; nothing is mocked. One exception, for fast unit tests of reconcilers:
@@ -23,6 +24,7 @@ from tide.testing.fake import FakeKubeClient
 from tide.testing.gitserver import GitServer, GitServerError
 from tide.testing.kstatus import violations
 from tide.testing.registry import Registry, RegistryError
+from tide.testing.registry_proxy import RegistryProxy
 
 __all__ = [
     "Binaries",
@@ -37,6 +39,7 @@ __all__ = [
     "GoMissingError",
     "Registry",
     "RegistryError",
+    "RegistryProxy",
     "ensure_binaries",
     "namespace_violations",
     "package_chart",

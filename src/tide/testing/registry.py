@@ -12,6 +12,8 @@ Flux's and Helm's clients use:
   Helm SDK pushes only charts.
 * :meth:`Registry.push_chart` uses the Helm SDK's own ``push``, so charts land exactly as
   ``helm push`` lays them out.
+* :meth:`Registry.tag_many` and :meth:`Registry.untag` add and remove tags of a pushed
+  manifest in the registry's own storage, for tests of image scanning with many tags.
 
 The binary comes from apt (``hack/install-test-deps.sh`` installs package ``docker-registry``).
 
@@ -31,10 +33,13 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import secrets
+import shutil
 import ssl
 import tarfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import bcrypt
@@ -215,6 +220,38 @@ class Registry(LocalServer):
             _expect(answer, 200, f"resolve {repository}:{tag}")
             return answer.headers["Docker-Content-Digest"]
 
+    def tag_many(self, repository: str, digest: str, tags: Iterable[str]) -> None:
+        """Point each of ``tags`` at the manifest ``digest`` already in ``repository``.
+
+        Cheap enough for ten thousand tags: the links are written straight into the
+        registry's filesystem storage, laid out as distribution lays out a tag pushed with
+        ``PUT /v2/<name>/manifests/<tag>`` (``_manifests/tags/<tag>/current/link``, which
+        listing and resolving a tag read; the tag's history index is left out), instead of one
+        HTTP request per tag. The registry reads tags from that
+        layout on every call (no cache is configured), so the tags are listed at once.
+        """
+        base = self._repository_root(repository) / "_manifests" / "tags"
+        content = digest.encode()
+        for tag in tags:
+            current = base / tag / "current"
+            os.makedirs(current, exist_ok=True)
+            descriptor = os.open(current / "link", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                os.write(descriptor, content)
+            finally:
+                os.close(descriptor)
+
+    def untag(self, repository: str, *tags: str) -> None:
+        """Remove ``tags`` from ``repository``, leaving the manifests they pointed at.
+
+        The distribution server has no API to delete one tag (deleting a manifest deletes
+        every tag of it), so the tag's folder is removed from its storage, as its garbage
+        collector would after an untag.
+        """
+        base = self._repository_root(repository) / "_manifests" / "tags"
+        for tag in tags:
+            shutil.rmtree(base / tag)
+
     # -- reading ----------------------------------------------------------------------------
     def tags(self, repository: str) -> list[str]:
         """Return the repository's tags as the registry lists them; ``[]`` if it has none."""
@@ -242,6 +279,14 @@ class Registry(LocalServer):
         return json.dumps({"auths": auths})
 
     # -- internals --------------------------------------------------------------------------
+    def _repository_root(self, repository: str) -> Path:
+        if self._root is None:
+            raise RegistryError("registry not started")
+        root = self._root / "data" / "docker" / "registry" / "v2" / "repositories" / repository
+        if not root.is_dir():
+            raise RegistryError(f"repository {repository} has nothing pushed yet")
+        return root
+
     def _http(self) -> httpx.Client:
         verify: ssl.SSLContext | bool = True
         if self.ca_pem is not None:

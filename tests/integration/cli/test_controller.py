@@ -14,7 +14,12 @@ from tide.testing import ControlPlane
 
 pytestmark = pytest.mark.integration
 
-FLAGS = {"metrics": "--metrics-addr", "health": "--health-addr", "storage": "--storage-addr"}
+FLAGS = {
+    "metrics": "--metrics-addr",
+    "health": "--health-addr",
+    "storage": "--storage-addr",
+    "receivers": "--receiver-addr",
+}
 
 
 @pytest.fixture
@@ -26,7 +31,7 @@ def held_port() -> Iterator[int]:
         yield holder.getsockname()[1]
 
 
-@pytest.mark.parametrize("server", sorted(FLAGS))
+@pytest.mark.parametrize("server", [*sorted(FLAGS), "receiverAddr"])
 def test_a_port_in_use_ends_the_controller_with_one_line_and_exit_code_1(
     control_plane: ControlPlane,
     crds: list[str],
@@ -36,7 +41,11 @@ def test_a_port_in_use_ends_the_controller_with_one_line_and_exit_code_1(
     server: str,
 ) -> None:
     addresses = {flag: "127.0.0.1:0" for flag in FLAGS.values()}
-    addresses[FLAGS[server]] = f"127.0.0.1:{held_port}"
+    if server == "receiverAddr":  # Flux's spelling of --receiver-addr
+        del addresses[FLAGS["receivers"]]
+        addresses["--receiverAddr"], server = f"127.0.0.1:{held_port}", "receivers"
+    else:
+        addresses[FLAGS[server]] = f"127.0.0.1:{held_port}"
     command = [
         sys.executable, "-m", "tide.cli.main", "controller",
         "--kubeconfig", str(control_plane.kubeconfig),

@@ -8,6 +8,7 @@ never true together and are removed rather than set false, and conditions keep a
 
 from tide.api.conditions.getter import find, is_false, is_true, is_unknown, reason, status_of
 from tide.api.conditions.setter import (
+    ConditionStatus,
     delete,
     mark_false,
     mark_reconciling,
@@ -18,6 +19,7 @@ from tide.api.conditions.setter import (
 )
 
 __all__ = [
+    "ConditionStatus",
     "delete",
     "find",
     "is_false",

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from tide.api import reasons
 
 __all__ = [
+    "ConditionStatus",
     "delete",
     "mark_false",
     "mark_reconciling",
@@ -18,6 +19,7 @@ __all__ = [
 ]
 
 ConditionStatus = Literal["True", "False", "Unknown"]
+"""The value of a condition, as ``metav1.Condition`` spells it."""
 
 _MAX_MESSAGE = 32768
 """metav1.Condition caps messages at 32 KiB; the API server refuses longer ones."""

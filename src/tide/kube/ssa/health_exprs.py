@@ -34,7 +34,7 @@ from cel_expr_python.ext import ext_encoders, ext_optional, ext_strings
 
 from tide.kube.ssa.wait import Health, Readiness
 
-__all__ = ["HealthExpressionError", "HealthExpressions", "compile_expressions"]
+__all__ = ["HealthExpressionError", "HealthExpressions", "cel_environment", "compile_expressions"]
 
 # Evaluation order fixed by RFC-0009: a resource that is still working, or has failed, can carry
 # stale signs of being current, so those two are asked first.
@@ -54,8 +54,12 @@ class HealthExpressionError(ValueError):
 
 
 @functools.cache
-def _env() -> Any:
-    """Return the CEL environment shared by every expression, built on first use."""
+def cel_environment() -> Any:
+    """Return the CEL environment Flux's expressions get, built on first use.
+
+    Shared by every CEL field Tide evaluates (``healthCheckExprs``, a Receiver's
+    ``resourceFilter``), so each offers the same macros and extensions.
+    """
     return cel.NewEnv(
         extensions=[
             ext_optional.ExtOptional(),
@@ -67,7 +71,7 @@ def _env() -> Any:
 
 def _parse(source: str) -> Any:
     """Parse one expression into a reusable program; raise the library's error if it is bad."""
-    return _env().compile(source, disable_check=True)
+    return cel_environment().compile(source, disable_check=True)
 
 
 def _group(api_version: str) -> str:

@@ -12,9 +12,10 @@ from tide.notification.providers.base import (
     ProviderSettings,
     SendFailed,
 )
-from tide.notification.providers.registry import notifier_for
+from tide.notification.providers.registry import SUPPORTED_TYPES, notifier_for
 
 __all__ = [
+    "SUPPORTED_TYPES",
     "Event",
     "InvalidProvider",
     "InvolvedObject",

@@ -109,6 +109,9 @@ class ProviderSettings:
     type: str
     name: str
     """``<namespace>/<name>`` of the Provider, for error messages."""
+    uid: str = ""
+    """The Provider object's ``metadata.uid``: Git commit statuses end in its first segment, so
+    each cluster (each Provider) posts its own status on a shared commit."""
     address: str = ""
     channel: str = ""
     username: str = ""

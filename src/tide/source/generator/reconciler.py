@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,36 +40,24 @@ from tide.source.generator.validate import SpecError, validate
 __all__ = ["ArtifactGeneratorPipeline"]
 
 
+@dataclass(kw_only=True, eq=False)
 class ArtifactGeneratorPipeline:
-    """Steps of an ArtifactGenerator reconcile.
+    """Steps of an ArtifactGenerator reconcile."""
 
-    Args:
-        sources: watch caches of the source kinds, by kind.
-        externals: writes the generated ExternalArtifacts.
-        recorder: records one event per ExternalArtifact that got a new artifact.
-        workdir: scratch space for downloads and staging.
-        allow_cross_namespace: whether sources may live in other namespaces (Flux's default).
-        retry_after: seconds before a generator waiting on a source looks again.
-    """
-
-    def __init__(
-        self,
-        *,
-        sources: Mapping[str, WatchCache],
-        externals: ExternalArtifacts,
-        storage: Storage,
-        recorder: EventRecorder,
-        workdir: Path,
-        allow_cross_namespace: bool = True,
-        retry_after: float = 5.0,
-    ) -> None:
-        self._sources = sources
-        self._externals = externals
-        self._storage = storage
-        self._recorder = recorder
-        self._workdir = workdir
-        self._allow_cross_namespace = allow_cross_namespace
-        self._retry_after = retry_after
+    sources: Mapping[str, WatchCache]
+    """Watch caches of the source kinds, by kind."""
+    externals: ExternalArtifacts
+    """Writes the generated ExternalArtifacts."""
+    storage: Storage
+    """Where the sources' artifacts are read from and the generated ones stored."""
+    recorder: EventRecorder
+    """Records one event per ExternalArtifact that got a new artifact."""
+    workdir: Path
+    """Scratch space for downloads and staging."""
+    allow_cross_namespace: bool = True
+    """Whether sources may live in other namespaces (default True, Flux's)."""
+    retry_after: float = 5.0
+    """Seconds before a generator waiting on a source looks again (default 5)."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Generate every artifact of ``obj`` from the current artifacts of its sources."""
@@ -79,9 +68,9 @@ class ArtifactGeneratorPipeline:
             raise Stalled(str(error), reason=reasons.VALIDATION_FAILED) from error
         observed = observe_sources(
             generator,
-            self._sources,
-            allow_cross_namespace=self._allow_cross_namespace,
-            retry_after=self._retry_after,
+            self.sources,
+            allow_cross_namespace=self.allow_cross_namespace,
+            retry_after=self.retry_after,
         )
         digest = sources_digest(observed)
         if not self._up_to_date(obj, generator, status, digest):
@@ -104,9 +93,9 @@ class ArtifactGeneratorPipeline:
         """Delete every ExternalArtifact the generator wrote, and their stored files."""
         namespace = obj["metadata"].get("namespace") or "default"
         names = {e["name"] for e in (obj.get("status") or {}).get("inventory") or []}
-        names |= {e["metadata"]["name"] for e in self._externals.owned_by(obj)}
+        names |= {e["metadata"]["name"] for e in self.externals.owned_by(obj)}
         for name in sorted(names):
-            await self._externals.delete(namespace, name)
+            await self.externals.delete(namespace, name)
 
     def _up_to_date(
         self,
@@ -123,10 +112,10 @@ class ArtifactGeneratorPipeline:
         inventory = {e["name"]: e for e in status.get("inventory") or []}
         if set(inventory) != {a.name for a in generator.spec.artifacts}:
             return False
-        owned = {e["metadata"]["name"]: e for e in self._externals.owned_by(obj)}
+        owned = {e["metadata"]["name"]: e for e in self.externals.owned_by(obj)}
         for name, entry in inventory.items():
             artifact = ((owned.get(name) or {}).get("status") or {}).get("artifact") or {}
-            if artifact.get("digest") != entry["digest"] or not self._storage.exists(artifact):
+            if artifact.get("digest") != entry["digest"] or not self.storage.exists(artifact):
                 return False
         return True
 
@@ -137,10 +126,10 @@ class ArtifactGeneratorPipeline:
         plans: dict[str, list[copying.CopyRule]],
         observed: dict[str, ObservedSource],
     ) -> list[Published]:
-        self._workdir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self._workdir, prefix="ag-") as scratch:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.workdir, prefix="ag-") as scratch:
             root = Path(scratch)
-            local = await fetch_sources(observed, root / "sources", retry_after=self._retry_after)
+            local = await fetch_sources(observed, root / "sources", retry_after=self.retry_after)
             published = []
             for output in generator.spec.artifacts:
                 published.append(
@@ -168,10 +157,10 @@ class ArtifactGeneratorPipeline:
             ) from error
         packed = root / f"{output.name}.tar.gz"
         try:
-            with self._storage.writing(f"failed to pack artifact {output.name}"):
+            with self.storage.writing(f"failed to pack artifact {output.name}"):
                 digest = await archive(staging, packed)
             revision, metadata = revisions(output, observed, digest)
-            return await self._externals.publish(
+            return await self.externals.publish(
                 obj, output.name, packed, digest, revision=revision, metadata=metadata
             )
         except OwnershipError as error:
@@ -186,7 +175,7 @@ class ArtifactGeneratorPipeline:
         for item in published:
             if item.changed:
                 ref = item.reference
-                await self._recorder.record(
+                await self.recorder.record(
                     obj,
                     type="Normal",
                     reason=reasons.NEW_ARTIFACT,
@@ -198,6 +187,6 @@ class ArtifactGeneratorPipeline:
         """Delete ExternalArtifacts this generator wrote that its spec no longer lists."""
         namespace = obj["metadata"].get("namespace") or "default"
         listed = {e["name"] for e in (obj.get("status") or {}).get("inventory") or []}
-        listed |= {e["metadata"]["name"] for e in self._externals.owned_by(obj)}
+        listed |= {e["metadata"]["name"] for e in self.externals.owned_by(obj)}
         for name in sorted(listed - keep):
-            await self._externals.delete(namespace, name)
+            await self.externals.delete(namespace, name)

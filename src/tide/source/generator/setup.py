@@ -11,7 +11,6 @@ from tide.kube.cache import object_key
 from tide.kube.resources import resource_type
 from tide.runtime.controller import Controller
 from tide.runtime.manager import Manager
-from tide.runtime.predicates import requeue_consumers
 from tide.runtime.reconcile import Request
 from tide.source.generator.external import (
     ARTIFACT_GENERATOR,
@@ -54,7 +53,6 @@ def register(
         retry_after: seconds before a generator waiting on a source looks again (default 5).
     """
     caches = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
-    generators = manager.cache_for(ARTIFACT_GENERATOR)
     recorder = manager.recorder(COMPONENT)
     externals = ExternalArtifacts(
         client=manager.client,
@@ -71,8 +69,9 @@ def register(
         allow_cross_namespace=allow_cross_namespace,
         retry_after=retry_after,
     )
-    controller = manager.add_object_controller(ARTIFACT_GENERATOR, pipeline)
-    requeue_consumers(caches, generators, controller, _reads)
+    controller = manager.add_object_controller(
+        ARTIFACT_GENERATOR, pipeline, sources=caches, refers=_reads
+    )
     caches[EXTERNAL_ARTIFACT.kind].add_handler(_on_output_deleted(controller))
     return controller
 

@@ -27,6 +27,7 @@ import base64
 import hashlib
 import json
 import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -110,6 +111,8 @@ class RegistryClient:
         timeout: seconds allowed for each call (connect, read, write).
         proxy: proxy for every call (default: none).
         transport: replaces the network, for tests (``httpx.MockTransport``).
+        before_request: awaited before every call goes out, token requests included (default:
+            none); a shared per-registry request budget waits there.
     """
 
     def __init__(
@@ -122,8 +125,10 @@ class RegistryClient:
         timeout: float = 60.0,
         proxy: httpx.Proxy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        before_request: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.repository = repository
+        self._before_request = before_request
         self._credentials = credentials or RegistryCredentials()
         # Flux skips certificate checks only for insecure registries without a certSecretRef.
         verify: ssl.SSLContext | bool = tls if tls is not None else not insecure
@@ -165,18 +170,31 @@ class RegistryClient:
 
     async def list_tags(self) -> list[str]:
         """Return every tag of the repository, following ``Link`` pagination."""
-        tags: list[str] = []
-        target: str | None = "/tags/list"
-        for _ in range(_MAX_TAG_PAGES):
+        return [tag async for page in self.tag_pages() for tag in page]
+
+    async def tag_pages(self, *, page_size: int | None = None) -> AsyncIterator[list[str]]:
+        """Yield the repository's tags one page at a time, following ``Link`` pagination.
+
+        ``page_size`` asks for pages of that many tags (``n=``, which registries may lower);
+        a registry that refuses ``n`` (HTTP 400 on the first page) is asked again without it.
+        Only one page is held at a time, so a repository with many tags costs one page of
+        memory.
+        """
+        target: str | None = f"/tags/list?n={page_size}" if page_size else "/tags/list"
+        for page in range(_MAX_TAG_PAGES):
             if target is None:
-                return tags
+                return
             response = await self._request("GET", target)
+            if response.status_code == 400 and page == 0 and page_size:
+                target = "/tags/list"
+                response = await self._request("GET", target)
             self._expect(response, "tag list", missing=f"repository '{self.repository}' not found")
             try:
-                tags.extend(str(t) for t in response.json().get("tags") or [])
+                tags = [str(t) for t in response.json().get("tags") or []]
             except (ValueError, AttributeError) as error:
                 raise RegistryError(f"the tag list of '{self.repository}' is not JSON") from error
             target = _next_link(response)
+            yield tags
         raise RegistryError(f"the tag list of '{self.repository}' has over {_MAX_TAG_PAGES} pages")
 
     async def manifest(self, digest: str, *, follow_index: bool = True) -> Manifest:
@@ -280,6 +298,8 @@ class RegistryClient:
         schemes = [self._scheme] if self._scheme else ["https", "http"]
         for index, scheme in enumerate(schemes):
             url = self._url(scheme, target)
+            if self._before_request is not None:
+                await self._before_request()
             try:
                 request = self._http.build_request(method, url, headers=headers)
                 response = await self._http.send(request, stream=stream)
@@ -333,6 +353,8 @@ class RegistryClient:
         if "service" in challenge.params:
             params["service"] = challenge.params["service"]
         basic = self._credentials.basic
+        if self._before_request is not None:
+            await self._before_request()
         try:
             response = await self._http.get(
                 realm, params=params, auth=httpx.BasicAuth(*basic) if basic else None

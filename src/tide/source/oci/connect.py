@@ -1,4 +1,6 @@
-"""Open a registry client with what an OCIRepository's Secrets say: credentials, TLS, proxy.
+"""Open a registry client with what an OCIRepository's (or ImageRepository's) Secrets say.
+
+Both kinds name the same Secrets with the same fields: credentials, TLS, proxy.
 
 Credentials come from ``spec.secretRef`` and, for the ``generic`` provider, the
 ``imagePullSecrets`` of ``spec.serviceAccountName``, first match per registry winning (as
@@ -8,9 +10,10 @@ silent fall back to anonymous access.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from tide.api.image import ImageRepository
 from tide.api.meta import parse_duration
 from tide.api.source import OCIRepository
 from tide.kube import resources
@@ -34,8 +37,22 @@ from tide.source.oci.transport import (
 __all__ = ["connect"]
 
 
-async def connect(kube: KubeClient, repo: OCIRepository, repository: Repository) -> RegistryClient:
+async def connect(
+    kube: KubeClient,
+    repo: OCIRepository | ImageRepository,
+    repository: Repository,
+    *,
+    timeout: float | None = None,
+    before_request: Callable[[], Awaitable[None]] | None = None,
+) -> RegistryClient:
     """Return a client for ``repository`` set up as ``repo``'s spec asks.
+
+    Args:
+        kube: reads the Secrets and the ServiceAccount.
+        repo: the object whose spec names them.
+        repository: where to connect.
+        timeout: seconds per call (default: ``spec.timeout``, which must then be set).
+        before_request: see :class:`RegistryClient` (default: none).
 
     Raises:
         CredentialsError: ``secretRef``, the ServiceAccount or one of its pull secrets is
@@ -65,8 +82,9 @@ async def connect(kube: KubeClient, repo: OCIRepository, repository: Repository)
         credentials=credentials_for(repository.registry, configs),
         tls=tls,
         insecure=bool(spec.insecure),
-        timeout=parse_duration(spec.timeout),
+        timeout=timeout if timeout is not None else parse_duration(spec.timeout or ""),
         proxy=proxy,
+        before_request=before_request,
     )
 
 
