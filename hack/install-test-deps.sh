@@ -6,7 +6,7 @@
 # anyway is stopped again, so nothing is left listening.
 set -euo pipefail
 
-packages=(openssh-server docker-registry nats-server)
+packages=(openssh-server docker-registry nats-server gnupg)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -39,6 +39,10 @@ __all__ = [
     "INVALID_CHART_REFERENCE",
     "INVALID_CONFIG",
     "INVALID_POLICY",
+    "INVALID_POLICY_SELECTOR",
+    "INVALID_SOURCE_CONFIGURATION",
+    "INVALID_TEMPLATE",
+    "MARKERS_SKIPPED",
     "METADATA_PATCH_ERROR",
     "NEW_ARTIFACT",
     "NOTIFICATION_FAILED",
@@ -75,6 +79,7 @@ __all__ = [
     "TOKEN_NOT_FOUND",
     "UNINSTALL_FAILED",
     "UNINSTALL_SUCCEEDED",
+    "UPDATE_FAILED",
     "UPGRADE_FAILED",
     "UPGRADE_SUCCEEDED",
     "URL_INVALID",
@@ -240,6 +245,18 @@ DRIFT_DETECTED = "DriftDetected"
 """Event: a release's objects differ from Helm's manifest (``driftDetection``), left as they are."""
 DRIFT_CORRECTED = "DriftCorrected"
 """Event: drifted objects of a release were applied again (``driftDetection.mode: enabled``)."""
+
+# ImageUpdateAutomation (Flux's image-automation-controller names).
+INVALID_SOURCE_CONFIGURATION = "InvalidSourceConfiguration"
+"""The GitRepository is missing, or the spec names no branch to check out or push to."""
+UPDATE_FAILED = "UpdateFailed"
+"""The files under ``spec.update.path`` could not be read or rewritten."""
+INVALID_POLICY_SELECTOR = "InvalidPolicySelector"
+"""``spec.policySelector`` is not a valid label selector; stalls."""
+INVALID_TEMPLATE = "InvalidTemplate"
+"""The commit message or push branch template does not parse or execute (Go's error); stalls."""
+MARKERS_SKIPPED = "MarkersSkipped"
+"""Warning event: setter markers name a policy that is missing or has chosen no image yet."""
 
 # Receiver webhook deliveries (events on the Receiver; not condition reasons).
 RECONCILE_REQUESTED = "ReconcileRequested"

@@ -32,6 +32,7 @@ from tide import artifacts, notification, source
 from tide.api.meta import parse_duration
 from tide.cli import logs
 from tide.helm import setup as helm_setup
+from tide.image import automation as image_automation
 from tide.image import setup as image_setup
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
@@ -88,6 +89,9 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         storage_path=options.source.storage_path,
         registry_rps=options.registry_rps,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
+    ),
+    "image-automation": lambda manager, options: image_automation.setup(
+        manager, no_cross_namespace_refs=options.no_cross_namespace_refs
     ),
 }
 """Controllers by name, as ``--controllers`` takes them; each controller package adds one."""

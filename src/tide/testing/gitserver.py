@@ -206,6 +206,18 @@ class GitServer:
         self._git(path, "init", "--quiet", "--bare", f"--initial-branch={branch}")
         # Let clients fetch any reachable commit by sha, as Flux does for spec.ref.commit.
         self._git(path, "config", "uploadpack.allowReachableSHA1InWant", "true")
+        # Accept `git push --push-option` and keep the last push's options for push_options().
+        self._git(path, "config", "receive.advertisePushOptions", "true")
+        self._hook(
+            path,
+            "post-receive",
+            ": > push-options.log\n"
+            "i=0\n"
+            'while [ "$i" -lt "${GIT_PUSH_OPTION_COUNT:-0}" ]; do\n'
+            '  eval "echo \\"\\$GIT_PUSH_OPTION_$i\\"" >> push-options.log\n'
+            "  i=$((i + 1))\n"
+            "done\n",
+        )
         return self._fast_import(path, branch, message, files, parent=None)
 
     def commit(
@@ -238,6 +250,54 @@ class GitServer:
         if sha is None:
             raise GitServerError(f"{name}: no ref {ref!r}")
         return sha
+
+    def read(self, name: str, path: str, *, ref: str = "main") -> str:
+        """Return the content of ``path`` at ``ref`` (what a push left there)."""
+        return self._git(self._repo(name), "show", f"{ref}:{_check_path(path).decode()}")
+
+    def commit_info(self, name: str, ref: str = "main") -> dict[str, str]:
+        """Return ``ref``'s commit as ``{sha, author_name, author_email, committer_email,
+        message, signed}`` (``signed``: ``yes`` when the commit carries a ``gpgsig`` header)."""
+        fields = "%H%x00%an%x00%ae%x00%ce%x00%B"
+        out = self._git(self._repo(name), "log", "-1", f"--format={fields}", ref)
+        sha, author, email, committer, message = out.split("\0", 4)
+        raw = self._git(self._repo(name), "cat-file", "commit", sha)
+        header = raw.partition("\n\n")[0]
+        signature = "yes" if "\ngpgsig " in f"\n{header}" else "no"
+        return {
+            "sha": sha,
+            "author_name": author,
+            "author_email": email,
+            "committer_email": committer,
+            "signed": signature,
+            "message": message.rstrip("\n"),
+        }
+
+    def push_options(self, name: str) -> list[str]:
+        """Return the ``--push-option`` values the last push to ``name`` sent, in order."""
+        log = self._repo(name) / "push-options.log"
+        return log.read_text().splitlines() if log.exists() else []
+
+    def reject_pushes(self, name: str, *, ref: str, message: str) -> None:
+        """Refuse every push that updates ``ref`` (a protected branch), saying ``message``.
+
+        Installs a ``pre-receive`` hook, as Git hosts implement protected branches; the client
+        sees ``[remote rejected] (pre-receive hook declined)`` and ``remote: <message>``.
+        """
+        self._hook(
+            self._repo(name),
+            "pre-receive",
+            "while read old new ref; do\n"
+            f'  if [ "$ref" = {_shell_quote(ref)} ]; then\n'
+            f"    echo {_shell_quote(message)} >&2\n"
+            "    exit 1\n"
+            "  fi\n"
+            "done\n",
+        )
+
+    def allow_pushes(self, name: str) -> None:
+        """Remove what :meth:`reject_pushes` installed."""
+        (self._repo(name) / "hooks" / "pre-receive").unlink(missing_ok=True)
 
     def add_submodule(
         self, name: str, path: str, sub_repo_name: str, *, branch: str = "main"
@@ -358,6 +418,14 @@ class GitServer:
             raise GitServerError(f"git {' '.join(args)} in {repo.name}: {error}")
         return completed.stdout.decode(errors="replace") if completed.returncode == 0 else ""
 
+    def _hook(self, repo: Path, name: str, script: str) -> None:
+        """Install hook ``name`` (a ``/bin/sh`` script) in ``repo``, owned by the owner account."""
+        hook = repo / "hooks" / name
+        hook.write_text("#!/bin/sh\n" + script)
+        hook.chmod(0o755)
+        if self._owner.pw_uid != os.geteuid():
+            os.chown(hook, self._owner.pw_uid, self._owner.pw_gid)
+
     def _rev(self, repo: Path, ref: str) -> str | None:
         out = self._git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
         return out.strip() or None
@@ -397,6 +465,10 @@ class GitServer:
         sha = self._rev(repo, f"refs/heads/{branch}")
         assert sha is not None, "fast-import succeeded, so the branch exists"
         return sha
+
+
+def _shell_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def _data(raw: bytes) -> list[bytes]:

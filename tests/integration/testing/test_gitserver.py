@@ -301,3 +301,25 @@ def test_stop_leaves_no_process_and_no_listening_port(tmp_path: Path) -> None:
     assert refused(http_port)
     assert refused(ssh_port)
     assert started < 10 and stopped < 10
+
+
+def test_a_protected_ref_refuses_pushes_until_allowed(
+    ssh_server: GitServer, tmp_path: Path
+) -> None:
+    ssh_server.create_repo("guarded", {"a.txt": "a"})
+    clone = tmp_path / "guarded"
+    assert git("clone", ssh_server.http_url("guarded"), str(clone)).returncode == 0
+    pushed_sha = push_a_change(clone)
+    ssh_server.reject_pushes("guarded", ref="refs/heads/main", message="main is protected")
+    refused_push = git("push", "origin", "main", cwd=clone)
+    assert refused_push.returncode != 0
+    assert "pre-receive hook declined" in refused_push.stderr
+    assert "main is protected" in refused_push.stderr
+    ssh_server.allow_pushes("guarded")
+    pushed = git("push", "-o", "topic=images", "origin", "main", cwd=clone)
+    assert pushed.returncode == 0, pushed.stderr
+    assert ssh_server.push_options("guarded") == ["topic=images"]
+    info = ssh_server.commit_info("guarded")
+    assert info["sha"] == pushed_sha and info["author_name"] == "Pusher"
+    assert info["message"] == "push" and info["signed"] == "no"
+    assert ssh_server.read("guarded", "pushed.txt") == "pushed\n"

@@ -30,11 +30,16 @@ _AUTH_PATTERNS = (
 
 
 class GitCommandError(Exception):
-    """A git command failed; ``reason`` is AuthenticationFailed or GitOperationFailed."""
+    """A git command failed; ``reason`` is AuthenticationFailed or GitOperationFailed.
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    ``output`` is what the command printed on standard output before failing (``git push
+    --porcelain`` reports each refused ref there), with credentials removed.
+    """
+
+    def __init__(self, message: str, *, reason: str, output: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+        self.output = output
 
 
 def redact(text: str) -> str:
@@ -95,5 +100,6 @@ async def run_git(
         raise GitCommandError(
             _summary(text),
             reason=reasons.AUTHENTICATION_FAILED if auth else reasons.GIT_OPERATION_FAILED,
+            output=redact(stdout.decode(errors="replace")),
         )
     return stdout.decode(errors="replace")
