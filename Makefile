@@ -24,7 +24,7 @@ testdeps:
 	bash hack/install-test-deps.sh
 
 ## demo: start the local cluster, install the CRDs, run the controllers, watch an object go Ready
-demo: controlplane
+demo: controlplane testdeps
 	TIDE_PYTHON="$(CURDIR)/$(BIN)/python" bash hack/demo.sh
 
 ## test: lint, check generated CRDs are current, run every test

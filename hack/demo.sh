@@ -39,7 +39,8 @@ health_port=$("$py" -c 'from tide.testing._process import free_port; print(free_
 log=$(mktemp -t tide-controller.XXXXXX.log)
 storage=$(mktemp -d -t tide-storage.XXXXXX)
 tide controller --metrics-addr "127.0.0.1:${metrics_port}" --health-addr "127.0.0.1:${health_port}" \
-  --storage-path "$storage" --storage-addr 127.0.0.1:0 >"$log" 2>&1 &
+  --storage-path "$storage" --storage-addr 127.0.0.1:0 --receiver-addr 127.0.0.1:0 \
+  --events-addr 127.0.0.1:0 --cluster-name demo >"$log" 2>&1 &
 controller=$!
 ready=""
 for _ in $(seq 1 150); do
@@ -57,19 +58,26 @@ done
 [ -n "$ready" ] || { printf 'the controller did not become ready; log: %s\n' "$log" >&2; exit 1; }
 printf 'controller ready (log: %s)\n' "$log"
 
-step "Serving a Git repository on loopback: the source of truth"
+step "Serving a Git repository, a chart repository, an OCI registry and a Slack stand-in on loopback"
 gitlog=$(mktemp -t tide-git.XXXXXX.log)
-"$py" hack/demo_git.py >"$gitlog" 2>&1 &
+slack_received=$(mktemp -t tide-slack.XXXXXX.jsonl)
+"$py" hack/demo_git.py "$slack_received" >"$gitlog" 2>&1 &
 gitserver=$!
-for _ in $(seq 1 100); do
-  url=$(head -n 1 "$gitlog")
-  case "$url" in http*) break ;; esac
+for _ in $(seq 1 300); do
+  slack_url=$(sed -n 3p "$gitlog")
+  case "$slack_url" in http*) break ;; esac
+  kill -0 "$gitserver" 2>/dev/null || { cat "$gitlog" >&2; exit 1; }
   sleep 0.1
 done
-printf 'repository: %s\n' "$url"
+url=$(sed -n 1p "$gitlog")
+registry=$(sed -n 2p "$gitlog")
+printf 'repository: %s\nregistry:   %s (my-app:1.0.0)\nslack:      %s\n' "$url" "$registry" "$slack_url"
 
 step "A GitRepository turns it into a verified artifact"
 kubectl create namespace flux-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+# The seed's notifications.yaml reads the Slack webhook address from this Secret.
+kubectl create secret generic slack-webhook -n flux-system --from-literal=address="$slack_url" \
+  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 cat <<YAML | run kubectl apply -f -
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
@@ -110,7 +118,8 @@ for _ in $(seq 1 100); do
 done
 printf 'apps/production (overlay of apps/base/my-app, replicas patched to 3), applied and waited on:\n'
 run kubectl wait --for=condition=ready kustomization/apps -n flux-system --timeout=120s
-run kubectl get kustomizations -n flux-system
+run tide get all
+run tide tree kustomization apps
 run kubectl get deployment,service -n my-app
 
 step "The infrastructure Kustomization installs ingress-nginx with a HelmRelease (the seed's infrastructure/base)"
@@ -135,15 +144,10 @@ git -C "$work/fleet" -c user.name=demo -c user.email=demo@example.invalid \
   commit -qam "Scale my-app to 5 in production"
 run git -C "$work/fleet" push -q origin main
 pushed=$(git -C "$work/fleet" rev-parse HEAD)
-run kubectl annotate --overwrite gitrepository/flux-system -n flux-system \
-  "reconcile.fluxcd.io/requestedAt=$(date +%s)"
-for _ in $(seq 1 100); do
-  revision=$(kubectl get gitrepository flux-system -n flux-system -o jsonpath='{.status.artifact.revision}')
-  [ "$revision" = "main@sha1:${pushed}" ] && break
-  sleep 0.1
-done
+run tide reconcile source git flux-system
+revision=$(kubectl get gitrepository flux-system -n flux-system -o jsonpath='{.status.artifact.revision}')
 printf 'status.artifact.revision = %s\n' "$revision"
-run kubectl get events -n flux-system --field-selector involvedObject.name=flux-system
+run tide events --for GitRepository/flux-system
 for _ in $(seq 1 300); do
   applied=$(kubectl get kustomization apps -n flux-system -o jsonpath='{.status.lastAppliedRevision}')
   ready=$(kubectl get deployment my-app -n my-app -o jsonpath='{.status.readyReplicas}')
@@ -151,9 +155,34 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 [ "$applied" = "main@sha1:${pushed}" ] || { printf 'the pushed commit did not reach the cluster\n' >&2; exit 1; }
-run kubectl get kustomizations -n flux-system
+run tide get kustomizations
 run kubectl get deployment my-app -n my-app
-run kubectl get events -n flux-system --field-selector involvedObject.name=apps
+run tide events --for Kustomization/apps
+
+step "Image automation: a new tag in the registry becomes a commit in Git and a rollout"
+run tide get images all
+printf 'a release pipeline pushes my-app:1.0.1 to the registry\n'
+kill -USR1 "$gitserver"
+run tide reconcile image repository my-app
+for _ in $(seq 1 300); do
+  tag=$(kubectl get imagepolicy my-app -n flux-system -o jsonpath='{.status.latestRef.tag}')
+  [ "$tag" = "1.0.1" ] && break
+  sleep 0.2
+done
+[ "$tag" = "1.0.1" ] || { printf 'the ImagePolicy did not pick 1.0.1\n' >&2; exit 1; }
+run tide get images policy
+for _ in $(seq 1 300); do
+  image=$(kubectl get deployment my-app -n my-app -o jsonpath='{.spec.template.spec.containers[0].image}')
+  [ "$image" = "${registry}/my-app:1.0.1" ] && break
+  sleep 0.2
+done
+[ "$image" = "${registry}/my-app:1.0.1" ] || { printf 'the new image did not reach the cluster\n' >&2; exit 1; }
+git -C "$work/fleet" pull -q origin main
+printf 'the commit the automation pushed:\n'
+run git -C "$work/fleet" log -1 --format='%h %an <%ae>%n    %s' -- apps
+run git -C "$work/fleet" show --format= -U0 HEAD -- apps/base/my-app/deployment.yaml
+printf 'rolled out: %s\n' "$image"
+run tide get images update
 
 step "A monorepo split: an ArtifactGenerator publishes apps/base/my-app as its own artifact"
 cat <<YAML | run kubectl apply -f -
@@ -209,9 +238,13 @@ run kubectl get receivers -n flux-system
 
 step "Bad input: a Receiver whose Secret is missing gets a precise reason, not a crash"
 run kubectl apply -f docs/examples/receiver-missing-secret.yaml
-sleep 3
-run kubectl get receiver gitlab-receiver -n flux-system
-run kubectl get events -n flux-system --field-selector involvedObject.name=gitlab-receiver
+for _ in $(seq 1 100); do
+  reason=$(kubectl get receiver gitlab-receiver -n flux-system -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}')
+  [ -n "$reason" ] && [ "$reason" != "Progressing" ] && break
+  sleep 0.1
+done
+run tide why receiver gitlab-receiver || true
+run tide events --for Receiver/gitlab-receiver
 
 step "Fixing it: create the Secret, and the retry picks it up by itself"
 run kubectl create secret generic gitlab-token -n flux-system --from-literal=token=another-token
@@ -219,15 +252,28 @@ run kubectl wait --for=condition=ready receiver/gitlab-receiver -n flux-system -
 run kubectl get receivers -n flux-system
 
 step "Asking for an immediate reconcile, as 'flux reconcile' does"
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-run kubectl annotate --overwrite receiver/github-receiver -n flux-system \
-  "reconcile.fluxcd.io/requestedAt=${now}"
-for _ in $(seq 1 50); do
-  handled=$(kubectl get receiver github-receiver -n flux-system -o jsonpath='{.status.lastHandledReconcileAt}')
-  [ "$handled" = "$now" ] && break
-  sleep 0.2
+run tide reconcile receiver github-receiver
+
+step "Notifications: what the seed's Slack Alert posted (a loopback webhook stands in for Slack)"
+for _ in $(seq 1 100); do
+  [ -s "$slack_received" ] && break
+  sleep 0.1
 done
-printf 'status.lastHandledReconcileAt = %s\n' "$handled"
+[ -s "$slack_received" ] || { printf 'no notification reached the Slack stand-in\n' >&2; exit 1; }
+run tide get alerts
+run tide get alert-providers
+printf '%s messages received in #deployments; the last five:\n' "$(wc -l <"$slack_received")"
+"$py" - "$slack_received" <<'PY'
+import json, sys
+for line in open(sys.argv[1]).read().splitlines()[-5:]:
+    body = json.loads(line)
+    for attachment in body.get("attachments", []):
+        fields = {f["title"]: f["value"] for f in attachment.get("fields", [])}
+        text = str(attachment.get("text", "")).replace("\n", "\n      ")
+        print(f"  [{body.get('channel')}] {attachment.get('author_name')}: {text}")
+        if fields:
+            print("      " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+PY
 
 step "Metrics and leader election"
 curl -s "http://127.0.0.1:${metrics_port}/metrics" | grep -E '^gotk_reconcile_duration_seconds_count'

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import functools
 import inspect
-import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 
 from tide.api.meta import parse_duration
 from tide.kube.client import KubeClient
@@ -38,8 +38,8 @@ __all__ = [
     "err",
     "keyword_option",
     "out",
+    "print_wide",
     "run_command",
-    "table_width",
     "with_parameters",
 ]
 
@@ -136,11 +136,30 @@ def cluster_command(
     return decorate(func) if func is not None else decorate
 
 
-def table_width() -> int | None:
-    """Let a pipe get whole lines (no wrapping at 80) unless ``COLUMNS`` says otherwise."""
-    if out.is_terminal or os.environ.get("COLUMNS"):
-        return None
-    return 10_000
+_UNBOUNDED = 100_000
+"""Width to measure content at: wider than any line a command prints."""
+
+
+def print_wide(renderable: Any, **print_options: Any) -> None:
+    """Print a table, tree or line at its natural width, as ``kubectl get`` does.
+
+    A rich table squeezed to the terminal folds every cell; Flux users expect whole columns and
+    lines the terminal wraps. So the width is at least what the content needs (a pipe gets whole
+    lines too); ``COLUMNS`` still sets the least width.
+    """
+    unbounded = out.options.update(max_width=_UNBOUNDED)
+    natural = Measurement.get(out, unbounded, renderable).maximum
+    # Console.print caps ``width`` at the console's own width, so a wider line needs a console
+    # of that width, writing where ``out`` writes, with its colours.
+    wide = Console(
+        file=out.file,
+        width=max(natural, out.width),
+        color_system=out.color_system,
+        force_terminal=out.is_terminal,
+        no_color=out.no_color,
+        highlight=False,
+    )
+    wide.print(renderable, **print_options)
 
 
 class CommandError(Exception):

@@ -20,9 +20,8 @@ from tide.cli._session import (
     ClusterOptions,
     cluster_command,
     err,
-    out,
+    print_wide,
     run_command,
-    table_width,
 )
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -128,7 +127,7 @@ async def _events(options: ClusterOptions, selected: EventFilter, watch: bool) -
         listed, version = await client.list(resources.EVENT, namespace=options.list_namespace)
         shown = sorted((e for e in listed if selected.keeps(e)), key=_when)
         if shown:
-            out.print(_table(shown, with_namespace=options.all_namespaces), width=table_width())
+            print_wide(_table(shown, with_namespace=options.all_namespaces))
         elif not watch:
             where = (
                 "all namespaces" if options.all_namespaces else f'"{options.namespace}" namespace'
@@ -149,7 +148,7 @@ async def _follow(
                 version = (event.get("metadata") or {}).get("resourceVersion") or version
                 if change != "DELETED" and selected.keeps(event):
                     table = _table([event], with_namespace=options.all_namespaces, header=False)
-                    out.print(table, width=table_width())
+                    print_wide(table)
         except KubeGone:
             _, version = await client.list(resources.EVENT, namespace=options.list_namespace)
 

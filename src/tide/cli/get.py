@@ -26,8 +26,8 @@ from tide.cli._session import (
     cluster_command,
     err,
     out,
+    print_wide,
     run_command,
-    table_width,
 )
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeGone
@@ -98,9 +98,7 @@ def _print_rows(noun: Noun, rows: list[_rows.Row], options: ClusterOptions, outp
         where = "all namespaces" if options.all_namespaces else f'"{options.namespace}" namespace'
         err.print(f"no {noun.kind} objects found in {where}")
         return
-    out.print(
-        render_table(noun.kind, rows, with_namespace=options.all_namespaces), width=table_width()
-    )
+    print_wide(render_table(noun.kind, rows, with_namespace=options.all_namespaces))
 
 
 async def _get(
@@ -141,7 +139,7 @@ def _print_prefixed(listed: list[tuple[Noun, list[_rows.Row]]], options: Cluster
             out.print()
         prefix = f"{noun.kind.lower()}/"
         table = render_table(noun.kind, rows, with_namespace=options.all_namespaces, prefix=prefix)
-        out.print(table, width=table_width())
+        print_wide(table)
 
 
 async def _watch(
@@ -163,7 +161,7 @@ async def _watch(
                 if selector is None or selector.keeps(row):
                     table = render_table(noun.kind, [row], with_namespace=options.all_namespaces)
                     table.show_header = False
-                    out.print(table, width=table_width())
+                    print_wide(table)
         except KubeGone:
             _, version = await client.list(rt, namespace=options.list_namespace)
 

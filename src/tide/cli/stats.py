@@ -13,7 +13,7 @@ from rich.table import Table
 
 from tide.api.conditions import getter
 from tide.api.kinds import KINDS
-from tide.cli._session import ClusterOptions, cluster_command, out, run_command, table_width
+from tide.cli._session import ClusterOptions, cluster_command, print_wide, run_command
 from tide.kube.errors import KubeNotFound
 from tide.kube.resources import resource_type
 
@@ -62,7 +62,7 @@ async def _stats(options: ClusterOptions) -> None:
                 info.kind, str(running), str(failing), str(suspended),
                 human_size(storage) if storage else "-",
             )  # fmt: skip
-    out.print(table, width=table_width())
+    print_wide(table)
 
 
 @cluster_command(all_namespaces=True)

@@ -18,9 +18,8 @@ from tide.cli._session import (
     ClusterOptions,
     CommandError,
     cluster_command,
-    out,
+    print_wide,
     run_command,
-    table_width,
 )
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
@@ -60,7 +59,7 @@ async def _tree(kind: str, name: str, options: ClusterOptions) -> None:
             raise CommandError(f'{kind} "{name}" not found in "{options.namespace}" namespace')
         tree = Tree(f"{kind}/{options.namespace}/{name}", guide_style="dim")
         await grow(client, tree, obj)
-        out.print(tree, width=table_width())
+        print_wide(tree)
 
 
 def _command(kind: str) -> object:

@@ -22,9 +22,8 @@ from tide.cli._session import (
     ClusterOptions,
     CommandError,
     cluster_command,
-    out,
+    print_wide,
     run_command,
-    table_width,
 )
 from tide.cli._why import Link, explain
 from tide.kube.resources import resource_type
@@ -72,7 +71,7 @@ async def _why(noun: Noun, name: str, options: ClusterOptions) -> None:
     if chain[0].state == "not found":
         raise CommandError(f'{noun.kind} "{name}" not found in "{options.namespace}" namespace')
     for line in describe(chain):
-        out.print(line, markup=False, width=table_width())
+        print_wide(line, markup=False)
     if chain[0].state != "Ready":
         raise _NotReady
 
