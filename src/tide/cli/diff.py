@@ -10,6 +10,7 @@ masked. Exit codes, as ``flux diff``: 0 no differences, 1 differences, 2 an erro
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import difflib
@@ -25,7 +26,8 @@ from tide.cli import _inventory
 from tide.cli._local_build import build_folder, parse_kustomization
 from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
 from tide.kube.client import KubeClient
-from tide.kube.discovery import RESTMapper
+from tide.kube.discovery import RESTMapper, UnknownKind
+from tide.kube.errors import KubeNotFound
 from tide.kube.resources import resource_type
 from tide.kube.ssa.changeset import ObjectRef
 from tide.kube.ssa.diff import has_drifted, normalise
@@ -85,7 +87,10 @@ async def _diff_object(
     client: KubeClient, mapper: RESTMapper, obj: dict[str, Any], default_namespace: str
 ) -> str | None:
     """Return what changes for ``obj`` (a heading and a diff), or None when nothing does."""
-    rt = await mapper.for_object(obj)
+    try:
+        rt = await mapper.for_object(obj)
+    except UnknownKind:  # a custom resource whose CRD this same change adds
+        return f"► {_subject(obj)} created"
     manifest = copy.deepcopy(obj)
     metadata = manifest.setdefault("metadata", {})
     if rt.namespaced:
@@ -93,9 +98,11 @@ async def _diff_object(
     else:
         metadata.pop("namespace", None)
     live = await client.get_or_none(rt, metadata["name"], namespace=metadata.get("namespace"))
-    dry_run = await client.apply(rt, manifest, force=True, dry_run=True)
     if live is None:
+        with contextlib.suppress(KubeNotFound):  # its Namespace comes with this same change
+            await client.apply(rt, manifest, force=True, dry_run=True)  # the server validates
         return f"► {_subject(manifest)} created"
+    dry_run = await client.apply(rt, manifest, force=True, dry_run=True)
     if not has_drifted(live, dry_run):
         return None
     return f"► {_subject(manifest)} drifted\n{_unified(live, dry_run)}"

@@ -30,7 +30,7 @@ from tide.cli._session import (
     run_command,
 )
 from tide.kube.client import KubeClient
-from tide.kube.errors import KubeGone
+from tide.kube.errors import KubeGone, KubeNotFound
 from tide.kube.resources import resource_type
 
 __all__ = ["app", "list_rows", "render_table"]
@@ -80,7 +80,7 @@ async def list_rows(
         obj = await client.get_or_none(rt, name, namespace=options.namespace)
         if obj is None:
             raise CommandError(f'{noun.kind} "{name}" not found in "{options.namespace}" namespace')
-        objects, version = [obj], ""
+        objects, version = [obj], str(obj["metadata"].get("resourceVersion") or "")
     else:
         objects, version = await client.list(rt, namespace=options.list_namespace)
     rows = [_rows.row_of(obj, has_status=noun.info.has_status) for obj in objects]
@@ -115,9 +115,14 @@ async def _get(
         listed: list[tuple[Noun, list[_rows.Row]]] = []
         versions: dict[str, str] = {}
         for noun in selected:
-            rows, versions[noun.kind] = await list_rows(
-                client, noun, options, name=name, selector=selector
-            )
+            try:
+                rows, versions[noun.kind] = await list_rows(
+                    client, noun, options, name=name, selector=selector
+                )
+            except KubeNotFound:
+                if not prefixed:  # one kind asked for: say its CRD is missing
+                    raise
+                continue  # ``get all`` on a cluster without that kind's CRD, as ``flux get all``
             listed.append((noun, rows))
         if prefixed and output == "table":
             _print_prefixed(listed, options)
@@ -126,7 +131,7 @@ async def _get(
         else:
             _print_rows(selected[0], listed[0][1], options, output)
         if watch:
-            await _watch(client, selected[0], options, versions[selected[0].kind], selector)
+            await _watch(client, selected[0], options, versions[selected[0].kind], selector, name)
 
 
 def _print_prefixed(listed: list[tuple[Noun, list[_rows.Row]]], options: ClusterOptions) -> None:
@@ -148,8 +153,9 @@ async def _watch(
     options: ClusterOptions,
     version: str,
     selector: _rows.StatusSelector | None,
+    name: str | None,
 ) -> None:
-    """Print a row each time an object of ``noun`` changes, until Ctrl-C."""
+    """Print a row each time an object of ``noun`` (the one called ``name``) changes."""
     rt = resource_type(noun.kind)
     while True:
         try:
@@ -158,6 +164,8 @@ async def _watch(
             ):
                 version = (obj.get("metadata") or {}).get("resourceVersion") or version
                 row = _rows.row_of(obj, has_status=noun.info.has_status)
+                if name is not None and row.name != name:
+                    continue
                 if selector is None or selector.keeps(row):
                     table = render_table(noun.kind, [row], with_namespace=options.all_namespaces)
                     table.show_header = False

@@ -29,7 +29,7 @@ import typer
 
 from tide.api import keys
 from tide.api.conditions import getter
-from tide.cli._nouns import Noun, find_noun, register_per_kind
+from tide.cli._nouns import UNRECONCILED, Noun, find_noun, register_per_kind
 from tide.cli._session import ClusterOptions, CommandError, cluster_command, err, run_command
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
@@ -298,14 +298,26 @@ def _reconcile_command(noun: Noun) -> object:
 
 
 def _register() -> None:
-    for app, build, verb in (
-        (suspend_app, lambda noun: _suspend_command(noun, suspend=True), "Suspend"),
-        (resume_app, lambda noun: _suspend_command(noun, suspend=False), "Resume"),
-        (reconcile_app, _reconcile_command, "Reconcile"),
+    for app, build, verb, include in (
+        (suspend_app, lambda noun: _suspend_command(noun, suspend=True), "Suspend", _suspendable),
+        (resume_app, lambda noun: _suspend_command(noun, suspend=False), "Resume", _suspendable),
+        (reconcile_app, _reconcile_command, "Reconcile", _reconciled),
     ):
         register_per_kind(
-            app, build, verb=verb, help=lambda noun, verb=verb: f"{verb} {noun.a_kind}."
+            app,
+            build,
+            verb=verb,
+            help=lambda noun, verb=verb: f"{verb} {noun.a_kind}.",
+            include=include,
         )
+
+
+def _suspendable(noun: Noun) -> bool:
+    return noun.suspendable and noun.kind not in UNRECONCILED
+
+
+def _reconciled(noun: Noun) -> bool:
+    return noun.kind not in UNRECONCILED
 
 
 _register()

@@ -73,19 +73,22 @@ class SplitStorage:
         return await self._helm.get(name, namespace=self.storage, user=user, version=version)
 
     # -- writes -----------------------------------------------------------------------------------
-    async def install(
-        self, chart: Path, name: str, values: dict[str, Any], *, namespace: str, **kw: Any
+    async def release(
+        self,
+        action: str,
+        chart: Path,
+        name: str,
+        values: dict[str, Any],
+        *,
+        namespace: str,
+        user: str | None,
+        **kw: Any,
     ) -> None:
-        """``helm install`` into ``namespace``, recorded in the storage namespace."""
-        async with self._staged(name, namespace, kw.get("user")):
-            await self._helm.install(chart, name, values, namespace=namespace, **kw)
-
-    async def upgrade(
-        self, chart: Path, name: str, values: dict[str, Any], *, namespace: str, **kw: Any
-    ) -> None:
-        """``helm upgrade``, recorded in the storage namespace."""
-        async with self._staged(name, namespace, kw.get("user")):
-            await self._helm.upgrade(chart, name, values, namespace=namespace, **kw)
+        """``helm install`` or ``helm upgrade`` into ``namespace``, recorded in the storage one."""
+        async with self._staged(name, namespace, user):
+            await self._helm.release(
+                action, chart, name, values, namespace=namespace, user=user, **kw
+            )
 
     async def rollback(
         self, name: str, version: int, *, namespace: str, user: str | None, options: Options

@@ -82,6 +82,11 @@ async def test_marker_naming_a_missing_policy_is_skipped_and_reported(
     assert any("ghost' not found" in e["message"] for e in events), events
 
 
+def _stop_agent(home: Path) -> None:
+    """Stop the agent gpg started for the keyring in ``home``: it must not outlive the test."""
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False)
+
+
 def _gpg_key(home: Path, passphrase: str) -> str:
     """Make an ed25519 signing key in ``home``; return its armored secret key."""
     home.mkdir(mode=0o700)
@@ -100,6 +105,20 @@ async def test_commits_are_signed_with_the_openpgp_key(
 ) -> None:
     home = tmp_path / "gnupg"
     armored = _gpg_key(home, "s3cret")
+    try:
+        await _signed_commit_is_verified(kube, namespace, git_server, tmp_path, home, armored)
+    finally:
+        _stop_agent(home)
+
+
+async def _signed_commit_is_verified(
+    kube: KubeClient,
+    namespace: str,
+    git_server: GitServer,
+    tmp_path: Path,
+    home: Path,
+    armored: str,
+) -> None:
     await kube.create(resources.SECRET, {
         "metadata": {"name": "signing", "namespace": namespace},
         "data": {"git.asc": base64.b64encode(armored.encode()).decode(),

@@ -83,6 +83,7 @@ def replicas(
             "--storage-path", str(tmp_path / f"storage-{index}"),
             "--storage-addr", "127.0.0.1:0",
             "--events-addr", "127.0.0.1:0",
+            "--receiver-addr", "127.0.0.1:0",
         ]  # fmt: skip
         with log.open("wb") as sink:
             process = subprocess.Popen(

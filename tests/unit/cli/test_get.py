@@ -127,3 +127,23 @@ def test_event_ages_read_like_kubectl(seconds: int, shown: str) -> None:
     now = datetime(2026, 12, 2, tzinfo=UTC)
     then = datetime.fromtimestamp(now.timestamp() - seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert age(then, now=now) == shown
+
+
+def test_depends_on_takes_flux_namespace_slash_name_comma_separated() -> None:
+    from tide.cli.create import parse_depends_on
+
+    assert parse_depends_on(["infra,other-ns/db", "cache"]) == [
+        {"name": "infra"}, {"name": "db", "namespace": "other-ns"}, {"name": "cache"},
+    ]  # fmt: skip
+
+
+def test_only_kinds_a_controller_answers_can_be_reconciled_or_suspended() -> None:
+    from typer.testing import CliRunner
+
+    from tide.cli.main import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["reconcile", "ks", "--help"]).exit_code == 0
+    assert runner.invoke(app, ["suspend", "hr", "--help"]).exit_code == 0
+    assert runner.invoke(app, ["reconcile", "source", "bucket", "--help"]).exit_code == 2
+    assert runner.invoke(app, ["suspend", "source", "external", "--help"]).exit_code == 2
