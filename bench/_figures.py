@@ -5,7 +5,13 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-__all__ = ["peak_rss_mib", "print_medians", "print_run"]
+__all__ = ["p90", "peak_rss_mib", "print_medians", "print_run"]
+
+
+def p90(values: list[float]) -> float:
+    """Return the 90th percentile of ``values`` (nearest rank): the tail a target is about."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -25,7 +25,8 @@ one page each take at least N / 10 seconds, which is the point.
 
 Seam for the image automation's measurement: :data:`EXTRA_PHASES` — a phase receives the
 :class:`Bench` (control plane, registry, proxy, namespace, controller) after the policies are
-Ready and returns more figures (e.g. tag push → cluster latency).
+Ready and returns more figures. The tag push → cluster latency is ``bench/image_rollout.py``:
+it needs Git, workloads and the source, kustomize and image-automation controllers too.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from _figures import p90  # bench/ is on sys.path when run
 
 from tide import notification, source
 from tide.cli.install import install_crds
@@ -124,11 +125,6 @@ async def _one_run(
     }
 
 
-def _p90(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-
-
 async def main() -> None:
     """Run the benchmark; print one line per run, then medians and p90s."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -180,7 +176,7 @@ async def main() -> None:
                 values = [r[key] for r in results]
                 print(
                     f"{key:>9}: median {statistics.median(values):.3f} s  "
-                    f"p90 {_p90(values):.3f} s  (n={len(values)})"
+                    f"p90 {p90(values):.3f} s  (n={len(values)})"
                 )
         finally:
             manager.stop()
