@@ -49,8 +49,12 @@ async def find_resource(client: KubeClient, word: str, api_version: str | None) 
         versions = [("v1", await client.get_json("/api/v1"))]
         for group in (await client.get_json("/apis")).get("groups") or ():
             preferred = (group.get("preferredVersion") or {}).get("groupVersion")
-            if preferred:
+            if not preferred:
+                continue
+            try:
                 versions.append((preferred, await client.get_json(f"/apis/{preferred}")))
+            except KubeError:  # an aggregated API that is down (metrics.k8s.io …), as kubectl
+                continue
     wanted = word.lower()
     found: list[ResourceType] = []
     for version, document in versions:
