@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from tide.api import conditions, reasons
 from tide.api.helm import HelmRelease
 from tide.helm.values import DEFAULT_VALUES_KEY, ValuesDocument, ValuesError
 from tide.kube import resources
@@ -66,36 +65,14 @@ def dependency_not_ready(
 ) -> str | None:
     """Return why the first unready ``dependsOn`` entry blocks us, or None when all are ready.
 
-    A dependency is ready when its Ready condition is True for its current generation; a
-    Kustomization (``kind: Kustomization``, a Tide extension) must also have applied the
-    revision it last attempted, so it is not mid-way through a change.
+    The rule is :func:`tide.runtime.dependencies.dependency_not_ready`'s, shared with
+    Kustomizations; an entry with ``kind: Kustomization`` (a Tide extension) is looked up in
+    ``kustomizations`` and must also have applied the revision it last attempted.
     """
-    own = release.metadata.namespace or "default"
-    cycle = dependency_cycle(release, helm_releases)
-    if cycle:
-        return "dependency cycle: " + " -> ".join(f"'{ns}/{name}'" for ns, name in cycle)
-    for dependency in release.spec.depends_on or []:
-        namespace = dependency.namespace or own
-        kustomization = dependency.kind == "Kustomization"
-        kind = "Kustomization " if kustomization else ""
-        where = f"{kind}dependency '{namespace}/{dependency.name}'"
-        cache = kustomizations if kustomization else helm_releases
-        other = cache.get(namespace, dependency.name) if cache is not None else None
-        if other is None:
-            return f"{where} not found"
-        ready = conditions.find(other.get("status") or {}, reasons.READY)
-        generation = other["metadata"].get("generation")
-        if not (
-            ready
-            and ready.get("status") == "True"
-            and ready.get("observedGeneration") == generation
-        ):
-            return f"{where} is not ready"
-        status = other.get("status") or {}
-        attempted = status.get("lastAttemptedRevision")
-        if kustomization and status.get("lastAppliedRevision") != attempted:
-            return f"{where} is not ready: revision {attempted} pending"
-    return None
+    start = (release.metadata.namespace or "default", release.metadata.name)
+    spec = release.spec.model_dump(by_alias=True, exclude_none=True)
+    caches = {"HelmRelease": helm_releases, "Kustomization": kustomizations}
+    return dependencies.dependency_not_ready(start, spec, caches, kind="HelmRelease")
 
 
 def dependency_cycle(release: HelmRelease, helm_releases: WatchCache) -> list[tuple[str, str]]:
