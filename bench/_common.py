@@ -126,6 +126,27 @@ async def all_ready(admin: KubeClient, rt: ResourceType, namespace: str, objects
                 return
 
 
+PHASE_TIMEOUT = 1800.0
+"""Seconds a benchmark phase may take before the run is abandoned with the controller's log."""
+
+
+async def _bounded(phase: Any, controller: Controller, what: str) -> None:
+    """Await ``phase``, but give up when the controller dies or ``PHASE_TIMEOUT`` passes."""
+    task = asyncio.ensure_future(phase)
+    deadline = time.monotonic() + PHASE_TIMEOUT
+    while not task.done():
+        await asyncio.wait({task}, timeout=1.0)
+        if task.done():
+            break
+        if not controller.process.alive() or time.monotonic() > deadline:
+            task.cancel()
+            state = "exited" if not controller.process.alive() else "was too slow"
+            raise RuntimeError(
+                f"waiting for {what}: the controller {state}:\n{controller.process.log_tail()}"
+            )
+    task.result()
+
+
 @dataclass(frozen=True)
 class Fleet:
     """What one benchmark run creates: a source, then ``count`` objects of kind ``rt``.
@@ -183,7 +204,7 @@ async def run_fleet(
             before = {name: read() for name, read in fleet.extra.items()}
             started = time.monotonic()
             await asyncio.gather(*(create(i) for i in range(count)))
-            await all_ready(admin, fleet.rt, namespace, count)
+            await _bounded(all_ready(admin, fleet.rt, namespace, count), controller, "all Ready")
             figures["ready_seconds"] = time.monotonic() - started
             await asyncio.sleep(2)  # let the last events land before reading the counters
             samples = await controller.samples()
@@ -199,8 +220,12 @@ async def run_fleet(
             await restarted.wait_for_metrics()
             before = {name: read() for name, read in fleet.extra.items()}
             again = time.monotonic()
-            while (await restarted.samples())["reconciles"] < count:
-                await asyncio.sleep(0.5)
+
+            async def reconciled_again() -> None:
+                while (await restarted.samples())["reconciles"] < count:
+                    await asyncio.sleep(0.5)
+
+            await _bounded(reconciled_again(), restarted, "every object reconciled again")
             figures[f"{fleet.again}_seconds"] = time.monotonic() - again
             await asyncio.sleep(2)
             samples = await restarted.samples()
@@ -213,8 +238,12 @@ async def run_fleet(
             # uninstalled) before the next run starts.
             for name in names:
                 await admin.delete(fleet.rt, name, namespace=namespace)
-            while (await admin.list(fleet.rt, namespace=namespace))[0]:
-                await asyncio.sleep(1)
+
+            async def deleted() -> None:
+                while (await admin.list(fleet.rt, namespace=namespace))[0]:
+                    await asyncio.sleep(1)
+
+            await _bounded(deleted(), restarted, "every object deleted")
         finally:
             restarted.stop()
     await admin.delete(resources.NAMESPACE, namespace)
