@@ -130,7 +130,7 @@ class HelmReleasePipeline:
                         helm, request, status, progress, fetch, moved_from=moved_from
                     )
                 finally:  # a move that failed leaves the records where they were
-                    if moved_from is None or _latest_digest(status) != before:
+                    if moved_from is None or await _recorded(helm, request):
                         status["storageNamespace"] = naming.storage_namespace(release)
                 changed = _latest_digest(status) != before
                 return await self._observe(
@@ -332,6 +332,19 @@ class HelmReleasePipeline:
             except KubeError as error:
                 log.warning("could not delete HelmChart %s: %s", before, error)
         status.pop("helmChart", None)
+
+
+async def _recorded(helm: Helm | storage.SplitStorage, request: ReleaseRequest) -> bool:
+    """Whether the release has a record where ``helm`` keeps them (a move got that far).
+
+    The newest revision's digest cannot tell: a release moved with unchanged chart and values
+    gets the digest it had before the move.
+    """
+    try:
+        found = await helm.get(request.name, namespace=request.namespace, user=request.user)
+    except ActionError:
+        return False
+    return found is not None
 
 
 def _latest_digest(status: dict[str, Any]) -> str | None:
