@@ -81,8 +81,12 @@ async def test_a_signed_push_fetches_the_new_commit_and_applies_it_at_once(
     stamp = source["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
     assert stamp.endswith("Z") and "T" in stamp
     assert source["status"]["lastHandledReconcileAt"] == stamp
-    kustomization = await kube.get(KUSTOMIZATION, "app", namespace=namespace)
-    assert kustomization["status"]["lastAppliedRevision"] == f"main@sha1:{head}"
+
+    async def applied() -> bool:  # the objects land before the Kustomization writes its status
+        kustomization = await kube.get(KUSTOMIZATION, "app", namespace=namespace)
+        return (kustomization.get("status") or {}).get("lastAppliedRevision") == f"main@sha1:{head}"
+
+    await eventually(applied, timeout=30, what="the Kustomization to report the pushed commit")
     [event] = [e for e in await events_for(kube, namespace, "github")
                if e["reason"] == "ReconcileRequested"]  # fmt: skip
     assert event["type"] == "Normal"
