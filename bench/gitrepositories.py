@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tide import source
-from tide.cli.install import install_crds
+from tide.install import install_crds
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager, ManagerOptions

@@ -33,8 +33,8 @@ from functools import partial
 from _common import WRITE_METHODS, Fleet, run_and_print  # bench/ is on sys.path when run
 from prometheus_client.parser import text_string_to_metric_families
 
-from tide.cli.install import install_crds
 from tide.helm.setup import HELM_RELEASE
+from tide.install import install_crds
 from tide.kube.client import KubeClient
 from tide.source.helmrepository import HELM_REPOSITORY
 from tide.testing import ChartRepository, ControlPlane

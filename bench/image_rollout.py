@@ -41,9 +41,9 @@ from typing import Any
 from _common import Controller, is_ready  # bench/ is on sys.path when run
 from _figures import p90
 
-from tide.cli.install import install_crds
 from tide.image.automation.setup import IMAGE_UPDATE_AUTOMATION
 from tide.image.setup import IMAGE_POLICY, IMAGE_REPOSITORY
+from tide.install import install_crds
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType

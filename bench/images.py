@@ -44,8 +44,8 @@ from typing import Any
 import httpx
 from _figures import peak_rss_mib, print_medians, print_run
 
-from tide.cli.install import install_crds
 from tide.image.setup import IMAGE_POLICY, IMAGE_REPOSITORY
+from tide.install import install_crds
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.testing import ControlPlane, Registry, RegistryProxy

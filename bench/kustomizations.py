@@ -27,7 +27,7 @@ import asyncio
 
 from _common import Fleet, run_and_print  # bench/ is on sys.path when a script runs
 
-from tide.cli.install import install_crds
+from tide.install import install_crds
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.source.setup import GIT_REPOSITORY

@@ -31,7 +31,7 @@ import aiohttp
 from _figures import p90  # bench/ is on sys.path when run
 
 from tide import notification, source
-from tide.cli.install import install_crds
+from tide.install import install_crds
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION

@@ -16,7 +16,7 @@ import pytest_asyncio
 
 from tests.integration.helpers import drain, eventually
 from tide import notification
-from tide.cli.install import install_crds
+from tide.install import install_crds
 from tide.kube.client import KubeClient
 from tide.notification.setup import RECEIVER
 from tide.runtime.manager import Manager, ManagerOptions

@@ -7,20 +7,17 @@ The CRDs are generated from the typed models at run time — the same text ``con
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 
-from tide.api import crdgen
-from tide.kube import resources
+from tide.install import install_crds
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 
-__all__ = ["install_crds", "run"]
+__all__ = ["run"]
 
 _console = Console(stderr=True)
 
@@ -48,26 +45,3 @@ async def _install(kubeconfig: Path | None, context: str | None, timeout: float)
             return await install_crds(client, timeout=timeout)
     finally:
         await client.close()
-
-
-async def install_crds(client: KubeClient, *, timeout: float = 60.0) -> list[str]:
-    """Apply every CRD and wait until each is Established; return their names."""
-    documents = [yaml.safe_load(text) for text in crdgen.render_all().values()]
-    crds = [doc for doc in documents if doc.get("kind") == "CustomResourceDefinition"]
-    for crd in crds:
-        await client.apply(resources.CRD, crd)
-    names = [crd["metadata"]["name"] for crd in crds]
-    deadline = time.monotonic() + timeout
-    for name in names:
-        while not _established(await client.get(resources.CRD, name)):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"CRD {name} not established after {timeout:.0f}s")
-            await asyncio.sleep(0.2)
-    return names
-
-
-def _established(crd: dict[str, Any]) -> bool:
-    for condition in (crd.get("status") or {}).get("conditions") or ():
-        if condition.get("type") == "Established":
-            return condition.get("status") == "True"
-    return False
