@@ -2,16 +2,16 @@
 
 Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--health-addr``,
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
-``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
-``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
-``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
-``--receiver-addr``), ``--events-addr``, ``--rate-limit-interval``), so a Flux user's Deployment
-arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
-:mod:`tide.cli._flags`). ``--registry-rps`` and ``--cluster-name`` are Tide's own: the request
-budget per image registry host, and the cluster named in every notification (``cluster`` in
-its metadata). ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may
-unpack to in the Kustomization controller (Flux sets none). ``--events-addr`` defaults to
-``:9091``, not Flux's ``:9090``, which the artifact server holds in the same process.
+``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``, ``--artifact-retention-records``,
+``--default-service-account``, ``--requeue-dependency``, ``--no-cross-namespace-refs``,
+``--no-remote-bases``, ``--receiverAddr`` (also spelled ``--receiver-addr``), ``--events-addr``,
+``--rate-limit-interval``, ``--watch-label-selector``), so a Flux user's Deployment arguments carry
+over. Boolean flags take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
+``--registry-rps`` and ``--cluster-name`` are Tide's own: the request budget per image registry
+host, and the cluster named in every notification (``cluster`` in its metadata).
+``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
+Kustomization controller (Flux sets none). ``--events-addr`` defaults to ``:9091``, not Flux's
+``:9090``, which the artifact server holds in the same process.
 
 Exit codes: 0 after a graceful stop (SIGTERM, Ctrl-C); 1 when the controller cannot run or
 must not go on — an address it cannot listen on, the API server or Tide's CRDs out of reach at
@@ -30,6 +30,7 @@ import typer
 
 from tide import artifacts, notification, source
 from tide.api.meta import parse_duration
+from tide.api.selectors import parse_selector
 from tide.cli import logs
 from tide.helm import setup as helm_setup
 from tide.image import automation as image_automation
@@ -181,6 +182,13 @@ def run(
     cluster_name: Annotated[
         str, Option(help="Added to every notification's metadata as 'cluster'.")
     ] = "",
+    watch_label_selector: Annotated[
+        str,
+        Option(
+            help="Reconcile only objects this label selector picks, e.g. "
+            "'sharding.fluxcd.io/key in (shard1)'; the Lease name then names the shard."
+        ),
+    ] = "",
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -203,7 +211,12 @@ def run(
             renew_deadline=parse_duration(leader_election_renew_deadline),
             retry_period=parse_duration(leader_election_retry_period),
             workers=concurrent,
+            watch_label_selector=watch_label_selector,
         )
+        try:
+            parse_selector(watch_label_selector)
+        except ValueError as error:
+            raise ValueError(f"--watch-label-selector: {error}") from error
         if enable_leader_election:  # refuse timings that cannot work before connecting anywhere
             LeaseConfig(
                 namespace=leader_election_namespace,

@@ -42,7 +42,8 @@ def setup(
             ``dependsOn`` names another namespace (``AccessDenied``). Default: False.
     """
     policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
-    releases = manager.cache_for(HELM_RELEASE)
+    releases = manager.cache_for(HELM_RELEASE)  # dependencies may sit in another shard
+    own = manager.shard_cache(HELM_RELEASE)
     sources = {rt.kind: manager.cache_for(rt) for rt in (HELM_CHART, OCI_REPOSITORY)}
     kustomizations = manager.cache_for(KUSTOMIZATION)
     helm = Helm(manager.client.kubeconfig())
@@ -69,14 +70,12 @@ def setup(
         HELM_RELEASE, pipeline, name="helmrelease", component=COMPONENT
     )
     for kind, cache in sources.items():
-        cache.add_handler(_on_new_artifact(kind, releases, controller))
-    releases.add_handler(_on_dependency_ready(releases, controller, policy, kind="HelmRelease"))
-    kustomizations.add_handler(
-        _on_dependency_ready(releases, controller, policy, kind="Kustomization")
-    )
+        cache.add_handler(_on_new_artifact(kind, own, controller))
+    releases.add_handler(_on_dependency_ready(own, controller, policy, kind="HelmRelease"))
+    kustomizations.add_handler(_on_dependency_ready(own, controller, policy, kind="Kustomization"))
     for rt in (resources.CONFIG_MAP, resources.SECRET):
         watched = manager.cache_for(rt, labels={WATCH: WATCH_ENABLED})
-        watched.add_handler(_on_values_changed(rt.kind, releases, controller))
+        watched.add_handler(_on_values_changed(rt.kind, own, controller))
     return controller
 
 

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tide.api.selectors import Requirement
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError, KubeGone
 from tide.kube.resources import ResourceType
@@ -74,6 +75,8 @@ class WatchCache:
         rt: the resource type to mirror.
         namespace: mirror only this namespace (default: all).
         labels: mirror only objects with these labels.
+        selector: mirror only objects these requirements select (a parsed
+            ``--watch-label-selector``; default: no requirement).
     """
 
     def __init__(
@@ -83,11 +86,13 @@ class WatchCache:
         *,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
+        selector: tuple[Requirement, ...] = (),
     ) -> None:
         self.rt = rt
         self._client = client
         self._namespace = namespace
         self._labels = dict(labels) if labels else None
+        self._selector = selector
         self._store: dict[tuple[str, str], dict[str, Any]] = {}
         self._handlers: list[Handler] = []
         self.synced = asyncio.Event()
@@ -129,7 +134,7 @@ class WatchCache:
             delivered = False
             try:
                 items, version = await self._client.list(
-                    self.rt, namespace=self._namespace, labels=self._labels
+                    self.rt, namespace=self._namespace, labels=self._labels, selector=self._selector
                 )
                 if outage is not None:
                     outage.ended()
@@ -142,6 +147,7 @@ class WatchCache:
                     resource_version=version,
                     namespace=self._namespace,
                     labels=self._labels,
+                    selector=self._selector,
                 ):
                     delivered = True
                     self._apply(event, obj)

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx2
 import msgspec
-from lightkube import AsyncClient, KubeConfig
+from lightkube import AsyncClient, KubeConfig, operators
 from lightkube.config.kubeconfig import SingleConfig
 from lightkube.core import resource as lightkube_resource
 from lightkube.core.exceptions import ConfigError, LoadResourceError
@@ -24,6 +24,7 @@ from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 from lightkube.types import PatchType
 
+from tide.api.selectors import Operator, Requirement
 from tide.kube.errors import KubeError, KubeNotFound, translate
 from tide.kube.metrics import DRY_RUNS, REQUESTS
 from tide.kube.resources import ResourceType
@@ -242,9 +243,14 @@ class KubeClient:
         *,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
+        selector: tuple[Requirement, ...] = (),
     ) -> tuple[list[dict], str]:
-        """Return every matching object and the list's resourceVersion (to start a watch from)."""
-        kwargs: dict[str, Any] = {"labels": labels}
+        """Return every matching object and the list's resourceVersion (to start a watch from).
+
+        ``labels`` and ``selector`` (parsed by :func:`tide.api.selectors.parse_selector`) both
+        narrow the list; the API server applies them.
+        """
+        kwargs: dict[str, Any] = {"labels": _label_pairs(labels, selector)}
         if rt.namespaced:
             kwargs["namespace"] = namespace or "*"
         try:
@@ -261,9 +267,13 @@ class KubeClient:
         resource_version: str,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
+        selector: tuple[Requirement, ...] = (),
     ) -> AsyncIterator[WatchEvent]:
         """Yield changes after ``resource_version``; raise KubeGone when it is too old."""
-        kwargs: dict[str, Any] = {"labels": labels, "resource_version": resource_version}
+        kwargs: dict[str, Any] = {
+            "labels": _label_pairs(labels, selector),
+            "resource_version": resource_version,
+        }
         if rt.namespaced:
             kwargs["namespace"] = namespace or "*"
         try:
@@ -420,3 +430,22 @@ def _translate_http(error: Exception) -> KubeError:
             return KubeNotFound(f"{response.request.url.path} not found", status=404)
         return KubeError(f"discovery failed: HTTP {code}: {response.text[:200]}", status=code)
     return translate(error)
+
+
+_OPERATORS: dict[Operator, Any] = {
+    Operator.EQUALS: lambda values: operators.equal(values[0]),
+    Operator.NOT_EQUALS: lambda values: operators.not_equal(values[0]),
+    Operator.IN: operators.in_,
+    Operator.NOT_IN: operators.not_in,
+    Operator.EXISTS: lambda values: operators.exists(),
+    Operator.DOES_NOT_EXIST: lambda values: operators.not_exists(),
+}
+
+
+def _label_pairs(
+    labels: Mapping[str, str] | None, selector: tuple[Requirement, ...]
+) -> list[tuple[str, Any]] | None:
+    """Turn labels and selector requirements into the pairs lightkube builds a selector from."""
+    pairs: list[tuple[str, Any]] = list((labels or {}).items())
+    pairs += [(r.key, _OPERATORS[r.operator](list(r.values))) for r in selector]
+    return pairs or None

@@ -52,7 +52,8 @@ def setup(
             outside the artifact over the network (Flux's ``--no-remote-bases``). Default: False.
     """
     policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
-    kustomizations = manager.cache_for(KUSTOMIZATION)
+    kustomizations = manager.cache_for(KUSTOMIZATION)  # dependencies may sit in another shard
+    own = manager.shard_cache(KUSTOMIZATION)
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
     helm_releases = manager.cache_for(HELM_RELEASE)
     pipeline = KustomizationPipeline(
@@ -70,10 +71,8 @@ def setup(
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, sources=sources, refers=lambda kind: _sourced_from(kind, policy)
     )
-    kustomizations.add_handler(_on_dependency_ready(kustomizations, controller, policy))
-    helm_releases.add_handler(
-        _on_dependency_ready(kustomizations, controller, policy, kind="HelmRelease")
-    )
+    kustomizations.add_handler(_on_dependency_ready(own, controller, policy))
+    helm_releases.add_handler(_on_dependency_ready(own, controller, policy, kind="HelmRelease"))
     kustomizations.add_handler(_on_dependent_deleted(controller, policy))
     return controller
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import re
 import signal
 import socket
 import uuid
@@ -17,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tide.api import kinds
+from tide.api import kinds, selectors
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient
@@ -32,7 +34,7 @@ from tide.runtime.reconcile import Request
 from tide.runtime.servers import Endpoint, ProbeServers
 from tide.runtime.steps import Pipeline
 
-__all__ = ["CacheSyncTimeout", "LeadershipLost", "Manager", "ManagerOptions"]
+__all__ = ["CacheSyncTimeout", "LeadershipLost", "Manager", "ManagerOptions", "shard_lease_name"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,21 @@ def _default_identity() -> str:
     return f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
 
 
+def shard_lease_name(name: str, selector: str) -> str:
+    """Return the Lease name of the shard ``selector`` picks: ``name`` with the shard in it.
+
+    Two controllers with different ``--watch-label-selector`` must not wait on one Lease, yet
+    the name should still tell an operator which shard holds it: the selector's letters and
+    digits, then a hash of the whole selector so ``key`` and ``!key`` differ. No selector: the
+    name unchanged.
+    """
+    if not selector.strip():
+        return name
+    readable = re.sub(r"[^a-z0-9]+", "-", selector.lower()).strip("-")[:180].strip("-")
+    digest = hashlib.sha256(selector.strip().encode()).hexdigest()[:8]
+    return "-".join(part for part in (name, readable, digest) if part)
+
+
 @dataclass
 class ManagerOptions:
     """How the manager runs.
@@ -86,6 +103,10 @@ class ManagerOptions:
         shutdown_timeout: seconds running reconciles get to finish on stop (default 30).
         cache_sync_timeout: seconds the first list of every watched kind may take (default 120);
             past it the manager fails with a message naming the kinds (usually: CRDs missing).
+        watch_label_selector: reconcile only the objects this label selector picks (Flux's
+            ``--watch-label-selector``, for sharding); references to objects outside it (a
+            source, a dependency, Secrets) still resolve. The Lease name then carries the
+            shard (:func:`shard_lease_name`). Default "": every object.
     """
 
     metrics: Endpoint = field(default_factory=lambda: Endpoint("0.0.0.0", 8080))
@@ -100,6 +121,7 @@ class ManagerOptions:
     workers: int = 4
     shutdown_timeout: float = 30.0
     cache_sync_timeout: float = 120.0
+    watch_label_selector: str = ""
 
 
 class Manager:
@@ -113,8 +135,12 @@ class Manager:
     def __init__(self, client: KubeClient, options: ManagerOptions | None = None) -> None:
         self.client = client
         self.options = options or ManagerOptions()
+        self._shard = selectors.parse_selector(self.options.watch_label_selector)
         self.controllers: list[Controller] = []
-        self._caches: dict[tuple[ResourceType, tuple[tuple[str, str], ...]], WatchCache] = {}
+        self._caches: dict[
+            tuple[ResourceType, tuple[tuple[str, str], ...], tuple[selectors.Requirement, ...]],
+            WatchCache,
+        ] = {}
         self._services: list[
             tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
         ] = []
@@ -132,14 +158,36 @@ class Manager:
     def cache_for(self, rt: ResourceType, *, labels: Mapping[str, str] | None = None) -> WatchCache:
         """Return the shared watch cache for ``rt``, creating it on first use.
 
+        This cache holds every object of the kind, in every shard: what reconcilers read to
+        resolve a reference (a source, a dependency). Objects to reconcile come from
+        :meth:`shard_cache`.
+
         Args:
             rt: the kind to list and watch.
             labels: watch only objects carrying these labels (one cache per selector), e.g.
                 ConfigMaps labelled ``reconcile.fluxcd.io/watch: Enabled``. Default: all.
         """
-        key = (rt, tuple(sorted((labels or {}).items())))
+        return self._cache(rt, labels=labels, selector=())
+
+    def shard_cache(self, rt: ResourceType) -> WatchCache:
+        """Return the watch cache of the ``rt`` objects this manager reconciles.
+
+        The same cache as :meth:`cache_for` unless ``watch_label_selector`` is set; then only
+        the shard's objects, filtered by the API server, so other shards' objects are never
+        listed into it, enqueued or written to.
+        """
+        return self._cache(rt, labels=None, selector=self._shard)
+
+    def _cache(
+        self,
+        rt: ResourceType,
+        *,
+        labels: Mapping[str, str] | None,
+        selector: tuple[selectors.Requirement, ...],
+    ) -> WatchCache:
+        key = (rt, tuple(sorted((labels or {}).items())), selector)
         if key not in self._caches:
-            self._caches[key] = WatchCache(self.client, rt, labels=labels)
+            self._caches[key] = WatchCache(self.client, rt, labels=labels, selector=selector)
         return self._caches[key]
 
     def recorder(self, component: str) -> EventRecorder:
@@ -202,7 +250,7 @@ class Manager:
         """
         if component is None:
             component = kinds.find_kind(rt.api_version, rt.kind).component
-        cache = self.cache_for(rt)
+        cache = self.shard_cache(rt)
         reconciler = ObjectReconciler(
             rt=rt, client=self.client, cache=cache, recorder=self.recorder(component),
             pipeline=pipeline,
@@ -221,13 +269,16 @@ class Manager:
         *,
         predicate: Callable[[dict[str, Any] | None, dict[str, Any]], bool] = predicates.changed,
     ) -> None:
-        """Enqueue objects of ``rt`` into ``controller`` whenever ``predicate(old, new)`` holds."""
+        """Enqueue objects of ``rt`` into ``controller`` whenever ``predicate(old, new)`` holds.
+
+        Only the shard's objects (:meth:`shard_cache`) are watched for this.
+        """
 
         def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
             if new is not None and predicate(old, new):
                 controller.enqueue(Request(*object_key(new)))
 
-        self.cache_for(rt).add_handler(handle)
+        self.shard_cache(rt).add_handler(handle)
 
     # -- lifecycle --------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -338,7 +389,7 @@ class Manager:
         o = self.options
         return LeaseConfig(
             namespace=o.lease_namespace,
-            name=o.lease_name,
+            name=shard_lease_name(o.lease_name, o.watch_label_selector),
             identity=o.identity,
             lease_duration=o.lease_duration,
             renew_deadline=o.renew_deadline,

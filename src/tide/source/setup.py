@@ -95,7 +95,10 @@ def setup(manager: Manager, options: SourceOptions) -> SourceRuntime:
         client=manager.client, storage=storage, remotes=remotes, archives=archives, cache=cache
     )
     controller = manager.add_object_controller(GIT_REPOSITORY, pipeline)
-    cache.add_handler(on_artifact_change(cache, controller, _includes))
+    # Included repositories may sit in another shard; the includers woken are this shard's.
+    cache.add_handler(
+        on_artifact_change(manager.shard_cache(GIT_REPOSITORY), controller, _includes)
+    )
     controllers = {
         "gitrepository": controller,
         "ocirepository": ocirepository.register(manager, storage, root / "work"),

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -29,3 +34,39 @@ async def controllers(
         control_plane, kube, [namespace], tmp_path / "storage"
     ) as manager:
         yield manager
+
+
+@contextlib.contextmanager
+def controller_process(
+    control_plane: ControlPlane, folder: Path, *flags: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``tide controller`` with ``flags`` in its own process, logging to ``folder``.
+
+    Loopback ports are picked by the system; the caller chooses the controllers, leader
+    election and anything else. On the way out the process gets SIGTERM (then SIGKILL after a
+    minute) and its last log lines are printed, which pytest shows with a failure.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / "controller.log"
+    command = [
+        sys.executable, "-m", "tide.cli.main", "controller",
+        "--kubeconfig", str(control_plane.kubeconfig),
+        "--metrics-addr", "127.0.0.1:0", "--health-addr", "127.0.0.1:0",
+        "--storage-addr", "127.0.0.1:0", "--storage-path", str(folder / "storage"),
+        "--receiver-addr", "127.0.0.1:0", "--events-addr", "127.0.0.1:0",
+        *flags,
+    ]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=os.environ)
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            print(f"--- {log_path} (last 30 lines) ---")
+            print("\n".join(log_path.read_text().splitlines()[-30:]))
