@@ -35,6 +35,7 @@ from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files, requ
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import TargetGone, Targets
 from tide.runtime.acl import ReferencePolicy
+from tide.runtime.firstartifact import FirstArtifactWait
 from tide.runtime.steps import Outcome, Progress, StepFailed, Succeeded, Waiting, parse_object
 
 __all__ = ["COMPONENT", "MANAGER_OPTIONS", "KustomizationPipeline"]
@@ -88,6 +89,7 @@ class KustomizationPipeline:
         self._requeue_dependency = requeue_dependency
         self._no_remote_bases = no_remote_bases
         self._builds = BuildCache()
+        self._first_artifact = FirstArtifactWait(requeue_dependency)
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Apply the source's manifests for the Kustomization ``obj``.
@@ -124,9 +126,11 @@ class KustomizationPipeline:
                 reasons.DEPENDENCY_NOT_READY, blocked, retry_after=self._requeue_dependency
             )
         judge = health.compile_rules(kustomization)  # a bad expression stalls before any apply
+        key = (kustomization.metadata.namespace, kustomization.metadata.name)
         artifact, waiting = self._artifact(kustomization, retry)
-        if waiting is not None:
-            return waiting
+        if waiting is not None:  # silent at first: the source's watch wakes us on its artifact
+            return self._first_artifact.hold(key, waiting, self._source(kustomization))
+        self._first_artifact.forget(key)
         revision = artifact["revision"]
         within = f"for revision {revision} with a timeout of {_timeout(kustomization)}"
         # A new revision is new work even when the generation is not (a Kustomization created
@@ -187,6 +191,7 @@ class KustomizationPipeline:
         API is already gone.
         """
         kustomization = parse_object(Kustomization, obj)
+        self._first_artifact.forget((kustomization.metadata.namespace, kustomization.metadata.name))
         waiting_on = inputs.dependents(
             kustomization, self._kustomizations, being_deleted=True, policy=self._references
         )
@@ -234,8 +239,7 @@ class KustomizationPipeline:
         reference = kustomization.spec.source_ref
         namespace = reference.namespace or kustomization.metadata.namespace or "default"
         where = f"{reference.kind} '{namespace}/{reference.name}'"
-        cache = self._sources.get(reference.kind)
-        source = cache.get(namespace, reference.name) if cache else None
+        source = self._source(kustomization)
         if source is None:
             return {}, Waiting(reasons.ARTIFACT_FAILED, f"Source {where} not found", retry)
         artifact = (source.get("status") or {}).get("artifact")
@@ -243,6 +247,13 @@ class KustomizationPipeline:
             message = f"Source {where} is not ready, artifact not found"
             return {}, Waiting(reasons.ARTIFACT_FAILED, message, retry)
         return artifact, None
+
+    def _source(self, kustomization: Kustomization) -> dict[str, Any] | None:
+        """The cached source ``sourceRef`` names, or None."""
+        reference = kustomization.spec.source_ref
+        namespace = reference.namespace or kustomization.metadata.namespace or "default"
+        cache = self._sources.get(reference.kind)
+        return cache.get(namespace, reference.name) if cache else None
 
     async def _build(
         self,

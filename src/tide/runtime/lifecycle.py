@@ -118,6 +118,9 @@ class ObjectReconciler:
             except Exception:
                 log.exception("%s: could not report a failed reconcile", _name(obj))
             raise
+        if isinstance(outcome, Waiting) and outcome.silent:
+            log.debug("%s waits: %s", _name(obj), outcome.message)
+            return Result(requeue_after=outcome.retry_after)
         if isinstance(outcome, Waiting):
             self._mark_retrying(writer, outcome.reason, outcome.message)
             await self._report(obj, writer, before, settled=False, warning=False)

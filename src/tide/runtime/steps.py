@@ -48,11 +48,17 @@ class Succeeded:
 
 @dataclass(frozen=True)
 class Waiting:
-    """Something outside is not ready yet: ``Ready=False``, look again after ``retry_after`` s."""
+    """Something outside is not ready yet: ``Ready=False``, look again after ``retry_after`` s.
+
+    A ``silent`` wait writes and records nothing: it is expected to end soon, a watch wakes the
+    object when it does, and the pipeline reports it as a plain wait if it lasts
+    (:class:`~tide.runtime.firstartifact.FirstArtifactWait`).
+    """
 
     reason: str
     message: str
     retry_after: float
+    silent: bool = False
 
 
 Outcome = Succeeded | Waiting
