@@ -35,6 +35,7 @@ import yaml
 from tide import yamlio
 from tide.api.kustomize import KustomizationSpec
 from tide.kustomize import reach
+from tide.kustomize.cancel import Cancellation
 from tide.kustomize.paths import (
     KUSTOMIZATION_FILES,
     BuildError,
@@ -123,11 +124,14 @@ class BuildOptions:
         )
 
 
-def build(root: Path, options: BuildOptions) -> list[dict[str, Any]]:
+def build(
+    root: Path, options: BuildOptions, *, cancel: Cancellation | None = None
+) -> list[dict[str, Any]]:
     """Build ``options.path`` inside the unpacked artifact ``root`` and return its objects.
 
     ``spec.path`` may be the artifact root itself (``./`` or empty): the overlay that carries
-    the spec's transforms lives in a scratch folder of its own, outside ``root``.
+    the spec's transforms lives in a scratch folder of its own, outside ``root``. ``cancel``
+    lets another thread kill the kustomize process (:func:`tide.kustomize.cancel.in_thread`).
 
     Raises:
         BuildError: a path escapes the artifact, a reached kustomization or file is not valid
@@ -147,7 +151,9 @@ def build(root: Path, options: BuildOptions) -> list[dict[str, Any]]:
         if options.no_remote_bases:
             _refuse_remote(reached.remote)
         with _overlay(root, directory, components, options) as (target, scratch):
-            output = _run_kustomize(target, root=root, scratch=scratch, timeout=options.timeout)
+            output = _run_kustomize(
+                target, root=root, scratch=scratch, timeout=options.timeout, cancel=cancel
+            )
     objects = [doc for doc in yamlio.load_all(output) if doc]
     return [_with_common_metadata(obj, options) for obj in objects]
 
@@ -286,19 +292,29 @@ def _overlay(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_kustomize(directory: Path, *, root: Path, scratch: Path | None, timeout: float) -> str:
+def _run_kustomize(
+    directory: Path,
+    *,
+    root: Path,
+    scratch: Path | None,
+    timeout: float,
+    cancel: Cancellation | None,
+) -> str:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         raise BuildError("kubectl (which carries kustomize) is not on PATH")
     command = [kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(directory)]
+    process = (cancel or Cancellation()).start(command)
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as error:
+        process.kill()
+        process.communicate()
         raise BuildError(f"kustomize build timed out after {timeout:g}s") from error
-    if done.returncode != 0:
-        message = kustomize_message(done.stderr, root=root, scratch=scratch)
+    if process.returncode != 0:
+        message = kustomize_message(stderr, root=root, scratch=scratch)
         raise BuildError(f"kustomize build failed: {message}")
-    return done.stdout
+    return stdout
 
 
 def kustomize_message(stderr: str, *, root: Path, scratch: Path | None = None) -> str:

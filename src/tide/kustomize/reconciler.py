@@ -28,7 +28,7 @@ from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
 from tide.kube.ssa import ChangeSet, ManagerOptions, ResourceManager
-from tide.kustomize import health, history, inputs
+from tide.kustomize import cancel, health, history, inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.build_cache import BuildCache
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files, require_decryption
@@ -319,7 +319,7 @@ class KustomizationPipeline:
             await fetched()
             if keys:
                 await asyncio.to_thread(decrypt_files, root, age_keys=keys)
-            return await asyncio.to_thread(build, root, options)
+            return await cancel.in_thread(build, root, options)
 
     async def _resource_manager(
         self, kustomization: Kustomization, *, deleting: bool = False

@@ -1,8 +1,9 @@
 """Run a set of controllers in one process: shared caches, leader election, probes, shutdown.
 
 Caches run on every replica so a standby is warm; controllers start only on the leader. On
-SIGTERM (or ``stop()``) the manager takes no new work, lets running reconciles finish, releases
-the Lease so a standby takes over at once, and stops the probe servers.
+SIGTERM (or ``stop()``) the manager takes no new work, gives running reconciles a moment to
+finish (``shutdown_timeout``) and cancels the rest, releases the Lease so a standby takes over at
+once, and stops the probe servers: a backlog of queued work does not hold the process up.
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ class ManagerOptions:
         renew_deadline: seconds the leader keeps retrying a renewal (default 30).
         retry_period: seconds between Lease attempts (default 5).
         workers: concurrent reconciles per controller (default 4).
-        shutdown_timeout: seconds running reconciles get to finish on stop (default 30).
+        shutdown_timeout: seconds running reconciles get to finish on stop before they are
+            cancelled (default 3). Reconciles are level-triggered, so a cancelled one is simply
+            done again by the next leader; a long wait here only delays a rollout.
         cache_sync_timeout: seconds the first list of every watched kind may take (default 120);
             past it the manager fails with a message naming the kinds (usually: CRDs missing).
         watch_label_selector: reconcile only the objects this label selector picks (Flux's
@@ -119,7 +122,7 @@ class ManagerOptions:
     renew_deadline: float = 30.0
     retry_period: float = 5.0
     workers: int = 4
-    shutdown_timeout: float = 30.0
+    shutdown_timeout: float = 3.0
     cache_sync_timeout: float = 120.0
     watch_label_selector: str = ""
 

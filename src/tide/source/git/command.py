@@ -93,6 +93,10 @@ async def run_git(
             f"git {args[0]} timed out after {timeout:g}s (spec.timeout)",
             reason=reasons.GIT_OPERATION_FAILED,
         ) from None
+    except asyncio.CancelledError:  # the controller is stopping: do not leave git running
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        raise
     if process.returncode != 0:
         text = stderr.decode(errors="replace")
         lowered = text.lower()
