@@ -1,27 +1,28 @@
 """Health of what a Kustomization applied: ``wait``, ``healthChecks``, ``healthCheckExprs``.
 
 kstatus rules read built-in kinds and anything with kstatus conditions; ``healthCheckExprs``
-(CEL) decide for the kinds they name. A wait can be cut short by its caller (``stop``) when
-waiting no longer helps: a newer revision, a changed spec, a deletion.
+(CEL) decide for the kinds they name. A check is a series of looks, not a wait: between them
+the Kustomization gives its worker back (the reconciler keeps the :class:`Pending` check), so
+``--concurrent`` bounds work rather than waiting, and a newer revision, a changed spec or a
+deletion simply replaces the check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tide.api import conditions, reasons
 from tide.api.kustomize import Kustomization
 from tide.api.meta import format_duration, parse_duration
-from tide.kube.ssa import ChangeSet, ResourceManager
+from tide.kube.ssa import ChangeSet, ResourceManager, wait
+from tide.kube.ssa.changeset import subject
 from tide.kube.ssa.health_exprs import HealthExpressionError, compile_expressions
-from tide.kube.ssa.wait import Judge, WaitCanceled
+from tide.kube.ssa.wait import Judge
 from tide.runtime.steps import Progress, Stalled, StepFailed
 
-__all__ = ["Stop", "check", "compile_rules"]
-
-Stop = Callable[[], str | None]
-"""Asked before each look; a reason ends the wait."""
+__all__ = ["Pending", "check", "compile_rules", "resume"]
 
 
 def compile_rules(kustomization: Kustomization) -> Judge | None:
@@ -38,6 +39,20 @@ def compile_rules(kustomization: Kustomization) -> Judge | None:
     return rules.evaluate
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A health check still under way after a look: what to look at again, and until when."""
+
+    targets: list[dict[str, Any]]
+    """The objects not healthy at the last look (identity only; each look reads them)."""
+    timeout: float
+    """``spec.timeout`` in seconds, for the failure message."""
+    deadline: float
+    """``time.monotonic()`` past which the check fails."""
+    judge: Judge | None
+    """Compiled ``healthCheckExprs``, if any."""
+
+
 async def check(
     kustomization: Kustomization,
     manager: ResourceManager,
@@ -47,9 +62,8 @@ async def check(
     progress: Progress,
     message: str,
     judge: Judge | None,
-    stop: Stop,
-) -> None:
-    """Wait for what ``spec.wait`` or ``spec.healthChecks`` names to be healthy.
+) -> Pending | None:
+    """Start the check of what ``spec.wait`` or ``spec.healthChecks`` names: one look.
 
     The verdict is kept in the ``Healthy`` condition (Flux's): ``Unknown`` with ``message``
     while a check of new work runs (marked through ``progress``, so readers see it at once),
@@ -57,39 +71,85 @@ async def check(
     condition. The messages carry no timings, so a repeat check of the same revision leaves
     the condition as it was and writes nothing.
 
+    Returns None when every object is healthy (or nothing is checked), else the
+    :class:`Pending` check for :func:`resume` to look at again: the caller gives its worker
+    back meanwhile instead of waiting here.
+
     Raises:
-        StepFailed: HealthCheckFailed naming each object not healthy at the timeout, or
-            HealthCheckCanceled when ``stop`` ended the wait.
+        StepFailed: HealthCheckFailed when an object failed (waiting will not help).
     """
     spec = kustomization.spec
     targets = _targets(kustomization, changes)
     if targets is None:
         conditions.delete(status, reasons.HEALTHY)
-        return
-
-    def healthy(value: conditions.ConditionStatus, reason: str, verdict: str) -> None:
-        generation = kustomization.metadata.generation
-        conditions.set_condition(
-            status, reasons.HEALTHY, value, reason=reason, message=verdict, generation=generation
-        )
-
+        return None
     if progress.active or changes.changed:
-        healthy("Unknown", reasons.PROGRESSING, message)
+        _healthy(kustomization, status, "Unknown", reasons.PROGRESSING, message)
         await progress.mark(message, new_work=changes.changed)
     timeout = parse_duration(spec.timeout or spec.interval)
-    try:
-        problems = await manager.wait(targets, timeout, judge=judge, stop=stop)
-    except WaitCanceled as canceled:
-        # Whatever made waiting pointless has queued the Kustomization again: the next
-        # attempt comes at once.
-        raise StepFailed(
-            f"health check canceled: {canceled}", reason=reasons.HEALTH_CHECK_CANCELED
-        ) from canceled
-    if problems:
-        failure = f"health check failed after {format_duration(timeout)}: " + "; ".join(problems)
-        healthy("False", reasons.HEALTH_CHECK_FAILED, failure)
+    pending = Pending(targets, timeout, time.monotonic() + timeout, judge)
+    return await _look(kustomization, manager, pending, status=status, fresh=True)
+
+
+async def resume(
+    kustomization: Kustomization,
+    manager: ResourceManager,
+    pending: Pending,
+    *,
+    status: dict[str, Any],
+) -> Pending | None:
+    """Look again at a :class:`Pending` check; as :func:`check` returns and raises.
+
+    Raises:
+        StepFailed: HealthCheckFailed naming each object not healthy once the timeout has
+            passed, or one that failed.
+    """
+    return await _look(kustomization, manager, pending, status=status, fresh=False)
+
+
+async def _look(
+    kustomization: Kustomization,
+    manager: ResourceManager,
+    pending: Pending,
+    *,
+    status: dict[str, Any],
+    fresh: bool,
+) -> Pending | None:
+    verdicts = await wait.look(manager, pending.targets, judge=pending.judge, fresh=fresh)
+    left = [obj for obj in pending.targets if not verdicts[subject(obj)].ready]
+    if not left:
+        _healthy(kustomization, status, "True", reasons.SUCCEEDED, "Health check passed")
+        return None
+    failed = all(verdicts[subject(obj)].health is wait.Health.FAILED for obj in left)
+    if failed or time.monotonic() >= pending.deadline:
+        problems = "; ".join(f"{subject(obj)}: {verdicts[subject(obj)].message}" for obj in left)
+        failure = f"health check failed after {format_duration(pending.timeout)}: {problems}"
+        _healthy(kustomization, status, "False", reasons.HEALTH_CHECK_FAILED, failure)
         raise StepFailed(failure, reason=reasons.HEALTH_CHECK_FAILED)
-    healthy("True", reasons.SUCCEEDED, "Health check passed")
+    return replace(pending, targets=[_identity(obj) for obj in left])
+
+
+def _healthy(
+    kustomization: Kustomization,
+    status: dict[str, Any],
+    value: conditions.ConditionStatus,
+    reason: str,
+    verdict: str,
+) -> None:
+    generation = kustomization.metadata.generation
+    conditions.set_condition(
+        status, reasons.HEALTHY, value, reason=reason, message=verdict, generation=generation
+    )
+
+
+def _identity(obj: dict[str, Any]) -> dict[str, Any]:
+    """What a later look needs to read an object again: its kind and name, not its state."""
+    metadata = obj.get("metadata") or {}
+    return {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "metadata": {"name": metadata.get("name"), "namespace": metadata.get("namespace")},
+    }
 
 
 def _targets(kustomization: Kustomization, changes: ChangeSet) -> list[dict[str, Any]] | None:

@@ -9,6 +9,7 @@ pruned only after a fully successful apply, and a partial apply keeps the old en
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import tempfile
@@ -55,6 +56,8 @@ _DELETION_POLL = 1.0
 """Seconds between looks while a deletion waits for its dependents (their removal also wakes it)."""
 _DELETION_WAIT_LIMIT = 300.0
 """Seconds a deletion waits for dependents at most; then it goes on regardless."""
+_HEALTH_POLL = 2.0
+"""Seconds between two looks of a health check under way; the worker is free meanwhile."""
 _DELETION_GRACE = 5.0
 """Seconds a deleted Kustomization with live dependents waits to see whether they go too."""
 
@@ -90,6 +93,8 @@ class KustomizationPipeline:
         self._no_remote_bases = no_remote_bases
         self._builds = BuildCache()
         self._first_artifact = FirstArtifactWait(requeue_dependency)
+        self._health_checks: dict[tuple[str | None, str], _ParkedCheck] = {}
+        """Health checks under way, looked at again on each wake-up instead of holding a worker."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Apply the source's manifests for the Kustomization ``obj``.
@@ -132,6 +137,11 @@ class KustomizationPipeline:
             return self._first_artifact.hold(key, waiting, self._source(kustomization))
         self._first_artifact.forget(key)
         revision = artifact["revision"]
+        parked = self._health_checks.pop(key, None)
+        if parked is not None:
+            resumed = await self._resume(kustomization, parked, status, progress, revision)
+            if resumed is not None:
+                return resumed
         within = f"for revision {revision} with a timeout of {_timeout(kustomization)}"
         # A new revision is new work even when the generation is not (a Kustomization created
         # before its source had an artifact): it gets progress marks instead of a stale verdict.
@@ -140,8 +150,9 @@ class KustomizationPipeline:
         await progress.mark(f"Fetching manifests {within}", new_work=new_revision)
         objects = await self._build(kustomization, artifact, progress, within)
         started = time.monotonic()
+        digest = history.digest(objects)
         snapshot = functools.partial(
-            history.record, status, objects_digest=history.digest(objects), revision=revision
+            history.record, status, objects_digest=digest, revision=revision
         )
         try:
             manager = await self._resource_manager(kustomization)
@@ -158,25 +169,81 @@ class KustomizationPipeline:
                 await self._prune(manager, previous, changes, status)
             if changes.changed:  # before the health check, which may take its whole timeout
                 await progress.event(reasons.RECONCILIATION_SUCCEEDED, changes.summary())
-            stop = self._superseded(kustomization, revision)
-            await health.check(
+            checking = f"Running health checks {within}"
+            pending = await health.check(
                 kustomization,
                 manager,
                 changes,
                 status=status,
                 progress=progress,
-                message=f"Running health checks {within}",
+                message=checking,
                 judge=judge,
-                stop=stop,
             )
         except StepFailed as error:
             snapshot(outcome=error.reason, seconds=time.monotonic() - started, changed=False)
             raise
+        if pending is not None:
+            self._health_checks[key] = _ParkedCheck(
+                pending,
+                revision=revision,
+                generation=kustomization.metadata.generation,
+                digest=digest,
+                started=started,
+                changed=changes.changed,
+            )
+            return _checking(checking)
         snapshot(
             outcome=reasons.RECONCILIATION_SUCCEEDED,
             seconds=time.monotonic() - started,
             changed=changes.changed,
         )
+        status["lastAppliedRevision"] = revision
+        return Succeeded(
+            reason=reasons.RECONCILIATION_SUCCEEDED, message=f"Applied revision: {revision}"
+        )
+
+    async def _resume(
+        self,
+        kustomization: Kustomization,
+        parked: _ParkedCheck,
+        status: dict[str, Any],
+        progress: Progress,
+        revision: str,
+    ) -> Outcome | None:
+        """Look again at a health check under way; None when a full reconcile is due instead.
+
+        A newer revision, a changed spec or a requested reconcile replaces the check, as a
+        newer revision cancels a running check in Flux (``HealthCheckCanceled``, an event).
+        """
+        generation = kustomization.metadata.generation
+        if progress.active:
+            return None
+        if parked.revision != revision or parked.generation != generation:
+            why = (
+                f"new revision {revision} is available"
+                if parked.revision != revision
+                else f"the spec changed (generation {generation})"
+            )
+            await progress.event(
+                reasons.HEALTH_CHECK_CANCELED, f"health check canceled: {why}", warning=True
+            )
+            return None
+        snapshot = functools.partial(
+            history.record, status, objects_digest=parked.digest, revision=revision
+        )
+        manager = await self._resource_manager(kustomization)
+        try:
+            pending = await health.resume(kustomization, manager, parked.check, status=status)
+        except StepFailed as error:
+            snapshot(outcome=error.reason, seconds=time.monotonic() - parked.started, changed=False)
+            raise
+        key = (kustomization.metadata.namespace, kustomization.metadata.name)
+        if pending is not None:
+            self._health_checks[key] = dataclasses.replace(parked, check=pending)
+            within = f"for revision {revision} with a timeout of {_timeout(kustomization)}"
+            return _checking(f"Running health checks {within}")
+        seconds = time.monotonic() - parked.started
+        snapshot(outcome=reasons.RECONCILIATION_SUCCEEDED, seconds=seconds, changed=parked.changed)
         status["lastAppliedRevision"] = revision
         return Succeeded(
             reason=reasons.RECONCILIATION_SUCCEEDED, message=f"Applied revision: {revision}"
@@ -191,7 +258,9 @@ class KustomizationPipeline:
         API is already gone.
         """
         kustomization = parse_object(Kustomization, obj)
-        self._first_artifact.forget((kustomization.metadata.namespace, kustomization.metadata.name))
+        key = (kustomization.metadata.namespace, kustomization.metadata.name)
+        self._first_artifact.forget(key)
+        self._health_checks.pop(key, None)
         waiting_on = inputs.dependents(
             kustomization, self._kustomizations, being_deleted=True, policy=self._references
         )
@@ -375,28 +444,22 @@ class KustomizationPipeline:
             raise StepFailed(f"pruning failed:\n{failures}", reason=reasons.PRUNE_FAILED)
         changes.extend(deleted)
 
-    def _superseded(self, kustomization: Kustomization, revision: str) -> health.Stop:
-        """Return a check telling when waiting on ``revision``'s objects no longer helps.
 
-        That is when the source has a newer artifact, the Kustomization's spec changed, or it is
-        being deleted: each means another reconcile is due, and it should not queue behind a
-        health check that may take its whole timeout.
-        """
-        namespace = kustomization.metadata.namespace or "default"
-        name = kustomization.metadata.name
+@dataclasses.dataclass(frozen=True)
+class _ParkedCheck:
+    """A health check under way between reconciles, with what its report will need."""
 
-        def check() -> str | None:
-            current = self._kustomizations.get(namespace, name)
-            if current is None or current["metadata"].get("deletionTimestamp"):
-                return "the Kustomization is being deleted"
-            generation = current["metadata"].get("generation")
-            if generation != kustomization.metadata.generation:
-                return f"the spec changed (generation {generation})"
-            artifact, waiting = self._artifact(kustomization, retry=0)
-            newer = artifact.get("revision") if waiting is None else None
-            return f"new revision {newer} is available" if newer and newer != revision else None
+    check: health.Pending
+    revision: str
+    generation: int | None
+    digest: str
+    started: float
+    changed: bool
 
-        return check
+
+def _checking(message: str) -> Waiting:
+    """The silent wait between two looks of a health check: the status already says it."""
+    return Waiting(reasons.PROGRESSING, message, retry_after=_HEALTH_POLL, silent=True)
 
 
 def _timeout(kustomization: Kustomization) -> str:

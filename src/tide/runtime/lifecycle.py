@@ -119,7 +119,10 @@ class ObjectReconciler:
                 log.exception("%s: could not report a failed reconcile", _name(obj))
             raise
         if isinstance(outcome, Waiting) and outcome.silent:
+            # No verdict to report; only what the pipeline recorded (an inventory) is kept.
             log.debug("%s waits: %s", _name(obj), outcome.message)
+            if writer.changed:
+                await writer.flush()
             return Result(requeue_after=outcome.retry_after)
         if isinstance(outcome, Waiting):
             self._mark_retrying(writer, outcome.reason, outcome.message)

@@ -34,16 +34,23 @@ async def running_controllers(
     kube: KubeClient,
     namespaces: list[str],
     storage: Path,
+    *,
+    workers: int = 4,
     **kustomize_options: Any,
 ) -> AsyncIterator[Manager]:
     """Run the source and kustomize controllers (``kustomize_options`` go to its setup).
+
+    ``workers`` is ``--concurrent``: reconciles per controller at once.
 
     On the way out, the Kustomizations and GitRepositories in ``namespaces`` are deleted
     while the controllers can still release their finalizers.
     """
     client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
     options = ManagerOptions(
-        metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
+        metrics=Endpoint("127.0.0.1", 0),
+        health=Endpoint("127.0.0.1", 0),
+        leader_election=False,
+        workers=workers,
     )
     manager = Manager(client, options)
     source.setup(

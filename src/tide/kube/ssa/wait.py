@@ -21,7 +21,7 @@ from tide.kube.ssa.changeset import subject
 if TYPE_CHECKING:
     from tide.kube.ssa.manager import ResourceManager
 
-__all__ = ["Health", "Judge", "Readiness", "WaitCanceled", "readiness", "wait_for"]
+__all__ = ["Health", "Judge", "Readiness", "WaitCanceled", "look", "readiness", "wait_for"]
 
 
 class WaitCanceled(Exception):
@@ -259,20 +259,35 @@ async def wait_for(
     while True:
         if stop is not None and (why := stop()):
             raise WaitCanceled(why)
-        for name, obj in list(pending.items()):
-            if first and obj.get("metadata", {}).get("resourceVersion"):
-                verdict = _verdict(obj, judge)  # read moments ago (e.g. the apply's reply)
-            else:
-                verdict = await _current_verdict(manager, obj, judge)
-            verdicts[name] = verdict
-            if verdict.ready:
-                del pending[name]
+        verdicts = await look(manager, list(pending.values()), judge=judge, fresh=first)
+        pending = {name: pending[name] for name, verdict in verdicts.items() if not verdict.ready}
         first = False
         settled = all(verdicts[name].health is Health.FAILED for name in pending)
         if not pending or settled or time.monotonic() >= deadline:
             break
         await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))
     return [f"{name}: {verdicts[name].message}" for name in pending]
+
+
+async def look(
+    manager: ResourceManager,
+    objects: Sequence[Mapping[str, Any]],
+    *,
+    judge: Judge | None = None,
+    fresh: bool = False,
+) -> dict[str, Readiness]:
+    """Judge each object once, by ``"Kind/ns/name"``: one look of :func:`wait_for`.
+
+    With ``fresh``, objects that carry a ``resourceVersion`` were read moments ago and are
+    judged as they are; every other object is read first.
+    """
+    verdicts: dict[str, Readiness] = {}
+    for obj in objects:
+        if fresh and obj.get("metadata", {}).get("resourceVersion"):
+            verdicts[subject(obj)] = _verdict(obj, judge)
+        else:
+            verdicts[subject(obj)] = await _current_verdict(manager, obj, judge)
+    return verdicts
 
 
 async def _current_verdict(
