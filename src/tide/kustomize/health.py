@@ -88,7 +88,7 @@ async def check(
         await progress.mark(message, new_work=changes.changed)
     timeout = parse_duration(spec.timeout or spec.interval)
     pending = Pending(targets, timeout, time.monotonic() + timeout, judge)
-    return await _look(kustomization, manager, pending, status=status, fresh=True)
+    return await resume(kustomization, manager, pending, status=status, fresh=True)
 
 
 async def resume(
@@ -97,24 +97,17 @@ async def resume(
     pending: Pending,
     *,
     status: dict[str, Any],
+    fresh: bool = False,
 ) -> Pending | None:
     """Look again at a :class:`Pending` check; as :func:`check` returns and raises.
+
+    With ``fresh``, objects carrying a ``resourceVersion`` (the apply's replies) are judged
+    as they are, without a read.
 
     Raises:
         StepFailed: HealthCheckFailed naming each object not healthy once the timeout has
             passed, or one that failed.
     """
-    return await _look(kustomization, manager, pending, status=status, fresh=False)
-
-
-async def _look(
-    kustomization: Kustomization,
-    manager: ResourceManager,
-    pending: Pending,
-    *,
-    status: dict[str, Any],
-    fresh: bool,
-) -> Pending | None:
     verdicts = await wait.look(manager, pending.targets, judge=pending.judge, fresh=fresh)
     left = [obj for obj in pending.targets if not verdicts[subject(obj)].ready]
     if not left:
