@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tide.api import selectors
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeConflict, KubeError, KubeNotFound
 from tide.kube.resources import ResourceType
@@ -115,8 +116,11 @@ class FakeKubeClient(KubeClient):
         *,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
+        selector: tuple[selectors.Requirement, ...] = (),
     ) -> tuple[list[dict], str]:
-        items = [obj for obj in self.objects(rt, namespace=namespace) if _matches(obj, labels)]
+        items = [
+            obj for obj in self.objects(rt, namespace=namespace) if _matches(obj, labels, selector)
+        ]
         return items, str(self._store.latest)
 
     async def watch(
@@ -126,6 +130,7 @@ class FakeKubeClient(KubeClient):
         resource_version: str,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
+        selector: tuple[selectors.Requirement, ...] = (),
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         store = self._store
         watcher = _Watcher(position=int(resource_version or 0))
@@ -142,7 +147,11 @@ class FakeKubeClient(KubeClient):
                     watcher.position = change.version
                     where = change.obj["metadata"].get("namespace") or ""
                     same_kind = (change.rt.group, change.rt.kind) == (rt.group, rt.kind)
-                    if same_kind and namespace in (None, where) and _matches(change.obj, labels):
+                    if (
+                        same_kind
+                        and namespace in (None, where)
+                        and _matches(change.obj, labels, selector)
+                    ):
                         yield change.event, copy.deepcopy(change.obj)
         finally:
             store.watchers.remove(watcher)
@@ -304,9 +313,14 @@ def _spec_of(obj: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
 
 
-def _matches(obj: Mapping[str, Any], labels: Mapping[str, str] | None) -> bool:
+def _matches(
+    obj: Mapping[str, Any],
+    labels: Mapping[str, str] | None,
+    selector: tuple[selectors.Requirement, ...] = (),
+) -> bool:
     present = obj["metadata"].get("labels") or {}
-    return all(present.get(k) == v for k, v in (labels or {}).items())
+    wanted = all(present.get(k) == v for k, v in (labels or {}).items())
+    return wanted and selectors.matches(selector, present)
 
 
 def _check_version(sent: Mapping[str, Any], current: Mapping[str, Any]) -> None:
