@@ -4,6 +4,8 @@ Flux's commands take ``-n/--namespace`` (default ``flux-system``), ``-A/--all-na
 ``--context``, ``--kubeconfig`` and ``--timeout``; the option types here give every ``tide``
 verb the same spellings. A command fails through :class:`CommandError`: one line on standard
 error naming what was wrong and exit code 1 (no traceback), as a Flux user expects of ``flux``.
+With the global ``--verbose`` (:func:`set_verbose`) the traceback is printed as well, for a bug
+report.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import traceback
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,8 @@ __all__ = [
     "out",
     "print_wide",
     "run_command",
+    "set_verbose",
+    "take_verbose",
     "with_parameters",
 ]
 
@@ -223,6 +228,40 @@ class ClusterOptions:
             await client.close()
 
 
+_VERBOSE = False
+"""Whether failures also print their traceback (``tide --verbose``)."""
+
+_VERBOSE_FLAG = "--verbose"
+
+
+def set_verbose(on: bool) -> None:
+    """Make every later failure print its traceback after its one line (or stop doing so)."""
+    global _VERBOSE
+    _VERBOSE = on
+
+
+def take_verbose(args: Sequence[str]) -> list[str]:
+    """Return ``args`` without ``--verbose``, switching verbose output on if it was there.
+
+    Flux's ``--verbose`` is a global flag a user types anywhere (``flux get all --verbose``);
+    click only takes a group's options before the subcommand, so the flag is taken out of the
+    command line before click parses it. Nothing after ``--`` is touched.
+    """
+    rest = list(args)
+    end = rest.index("--") if "--" in rest else len(rest)
+    if _VERBOSE_FLAG in rest[:end]:
+        set_verbose(True)
+        rest = [arg for arg in rest[:end] if arg != _VERBOSE_FLAG] + rest[end:]
+    return rest
+
+
+def _fail(line: str, error: BaseException, code: int) -> typer.Exit:
+    if _VERBOSE:
+        err.file.write("".join(traceback.format_exception(error)))
+    err.print(f"[red]✗[/] {escape(line)}")
+    return typer.Exit(code)
+
+
 def run_command(work: Coroutine[Any, Any, T], *, failure_code: int = 1) -> T:
     """Run a command's coroutine; turn its failures into one line on stderr and an exit code.
 
@@ -231,15 +270,18 @@ def run_command(work: Coroutine[Any, Any, T], *, failure_code: int = 1) -> T:
         failure_code: the exit code of a failure; 1 by default (``diff`` uses 2, its 1
             meaning "there are differences").
 
-    Ctrl-C exits 130 without a traceback, as a shell expects.
+    A failure the command foresaw (:class:`CommandError`, an API error, no cluster reachable)
+    and one it did not (a bug) alike end in one line starting with ``✗``; ``--verbose`` adds
+    the traceback before it. Ctrl-C exits 130 without a traceback, as a shell expects.
     """
     try:
         return asyncio.run(work)
     except (CommandError, KubeError) as error:
-        err.print(f"[red]✗[/] {escape(str(error))}")
-        raise typer.Exit(failure_code) from None
+        raise _fail(str(error), error, failure_code) from None
     except OSError as error:  # no cluster reachable: connection refused, unknown host
-        err.print(f"[red]✗[/] cannot reach the cluster: {escape(str(error))}")
-        raise typer.Exit(failure_code) from None
+        raise _fail(f"cannot reach the cluster: {error}", error, failure_code) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except Exception as error:  # a bug: still one line, the traceback only when asked for
+        hint = "" if _VERBOSE else " (run with --verbose for the traceback)"
+        raise _fail(f"{type(error).__name__}: {error}{hint}", error, failure_code) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -26,6 +26,7 @@ from tide.cli import (
     why,
 )
 from tide.cli._flags import normalise_bool_flags
+from tide.cli._session import set_verbose, take_verbose
 
 __all__ = ["app"]
 
@@ -35,6 +36,7 @@ class _Tide(typer.Typer):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         sys.argv[1:] = normalise_bool_flags(typer.main.get_command(self), sys.argv[1:])
+        sys.argv[1:] = take_verbose(sys.argv[1:])
         return super().__call__(*args, **kwargs)
 
 
@@ -44,6 +46,19 @@ app = _Tide(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _global_flags(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Print a failure's traceback (anywhere on the line).")
+    ] = False,
+) -> None:
+    """GitOps continuous delivery for Kubernetes that speaks Flux's APIs."""
+    if verbose:  # usually already taken out of the line, and switched on, by _Tide.__call__
+        set_verbose(True)
+
+
 app.command("controller")(controller.run)
 app.command("install")(install.run)
 app.add_typer(dev.app, name="dev")
