@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
@@ -42,6 +43,7 @@ __all__ = [
     "keyword_option",
     "out",
     "print_wide",
+    "print_yaml",
     "run_command",
     "set_verbose",
     "take_verbose",
@@ -167,6 +169,12 @@ def print_wide(renderable: Any, **print_options: Any) -> None:
     wide.print(renderable, **print_options)
 
 
+def print_yaml(document: Any) -> None:
+    """Print one YAML document after ``---``, never wrapped (a wrapped line breaks the YAML)."""
+    text = yaml.safe_dump(document, sort_keys=False)
+    out.print(f"---\n{text}", markup=False, highlight=False, end="", soft_wrap=True)
+
+
 class CommandError(Exception):
     """A command cannot do what was asked; the message is the one line the user reads."""
 
@@ -282,6 +290,8 @@ def run_command(work: Coroutine[Any, Any, T], *, failure_code: int = 1) -> T:
         raise _fail(f"cannot reach the cluster: {error}", error, failure_code) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
+        raise  # click's own: a usage error (exit 2) or an exit the command chose
     except Exception as error:  # a bug: still one line, the traceback only when asked for
         hint = "" if _VERBOSE else " (run with --verbose for the traceback)"
         raise _fail(f"{type(error).__name__}: {error}{hint}", error, failure_code) from None

@@ -26,7 +26,7 @@ from tide.cli._session import (
     cluster_command,
     err,
     keyword_option,
-    out,
+    print_yaml,
     run_command,
     with_parameters,
 )
@@ -132,7 +132,7 @@ async def _apply(document: dict[str, Any], options: ClusterOptions) -> None:
 
 def _finish(document: dict[str, Any], export: bool, options: ClusterOptions) -> None:
     if export:
-        out.print(f"---\n{yaml.safe_dump(document, sort_keys=False)}", markup=False, end="")
+        print_yaml(document)
         return
     run_command(_apply(document, options))
 

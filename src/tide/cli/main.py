@@ -11,6 +11,7 @@ from tide.cli import (
     build,
     controller,
     create,
+    create_secret,
     delete,
     dev,
     diff,
@@ -76,6 +77,7 @@ app.add_typer(export.app, name="export")
 app.command("stats")(stats.run)
 app.command("trace")(trace.run)
 app.add_typer(create.app, name="create")
+create.app.add_typer(create_secret.app, name="secret")
 app.add_typer(delete.app, name="delete")
 
 if __name__ == "__main__":
