@@ -11,6 +11,7 @@ from tide.cli import (
     build,
     controller,
     create,
+    create_image,
     create_secret,
     delete,
     dev,
@@ -78,6 +79,7 @@ app.command("stats")(stats.run)
 app.command("trace")(trace.run)
 app.add_typer(create.app, name="create")
 create.app.add_typer(create_secret.app, name="secret")
+create.app.add_typer(create_image.app, name="image")
 app.add_typer(delete.app, name="delete")
 
 if __name__ == "__main__":
