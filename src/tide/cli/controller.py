@@ -182,9 +182,12 @@ def run(
         str, Option(help="Added to every notification's metadata as 'cluster'.")
     ] = "",
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
+    log_file: Annotated[
+        Path | None, Option(help="Also append JSON log lines here (for `tide logs --log-file`).")
+    ] = None,
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
-    logs.configure(log_level)
+    logs.configure(log_level, log_file=log_file)
     chosen = [name.strip() for name in controllers.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(CONTROLLERS))
     if unknown or not chosen:

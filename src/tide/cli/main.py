@@ -10,6 +10,7 @@ import typer
 from tide.cli import (
     build,
     controller,
+    controller_logs,
     create,
     create_image,
     create_secret,
@@ -66,6 +67,7 @@ app.command("install")(install.run)
 app.add_typer(dev.app, name="dev")
 app.add_typer(get.app, name="get")
 app.command("events")(events.run)
+app.command("logs")(controller_logs.run)
 app.add_typer(operate.suspend_app, name="suspend")
 app.add_typer(operate.resume_app, name="resume")
 app.add_typer(operate.reconcile_app, name="reconcile")

@@ -33,9 +33,9 @@ from tide.testing.binaries import Binaries
 
 __all__ = [
     "FAKE_NODE",
+    "LOGS_CRD",
     "NODE_LEASE_SECONDS",
     "NODE_MONITOR_GRACE_SECONDS",
-    "LOGS_CRD",
     "Workloads",
     "fake_node",
     "pod_logs",
