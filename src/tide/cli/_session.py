@@ -266,7 +266,7 @@ def take_verbose(args: Sequence[str]) -> list[str]:
 def _fail(line: str, error: BaseException, code: int) -> typer.Exit:
     if _VERBOSE:
         err.file.write("".join(traceback.format_exception(error)))
-    err.print(f"[red]✗[/] {escape(line)}")
+    err.print(f"[red]✗[/] {escape(line)}", soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -60,7 +60,8 @@ async def test_a_git_ssh_secret_holds_the_key_and_the_scanned_host_key_and_the_s
     kubeconfig, scope = control_plane.kubeconfig, ("-n", namespace)
 
     made = await tide(kubeconfig, "create", "secret", "git", "creds", "--url",
-                      ssh_git.ssh_url(repo), "--private-key-file", str(key_file), *scope)  # fmt: skip
+                      ssh_git.ssh_url(repo), "--private-key-file", str(key_file),
+                      *scope)  # fmt: skip
 
     assert made.code == 0, made.stderr
     assert made.stdout == ""

@@ -162,8 +162,10 @@ async def test_logs_follow_prints_lines_as_the_controller_writes_them(
             appending.write(tide_line(logging.INFO, "ReconciliationSucceeded: later", apps,
                                       at=datetime.now(UTC)))  # fmt: skip
         line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
-        assert line.decode().rstrip().endswith(
-            f"info Kustomization/apps.{namespace} - ReconciliationSucceeded: later"
+        assert (
+            line.decode()
+            .rstrip()
+            .endswith(f"info Kustomization/apps.{namespace} - ReconciliationSucceeded: later")
         )
     finally:
         process.terminate()
