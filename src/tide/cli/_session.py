@@ -47,6 +47,7 @@ __all__ = [
     "run_command",
     "set_verbose",
     "take_verbose",
+    "unforeseen",
     "with_parameters",
 ]
 
@@ -270,6 +271,15 @@ def _fail(line: str, error: BaseException, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def unforeseen(error: BaseException, *, code: int = 1) -> int:
+    """Report an error no command foresaw (a bug) in one line, as any failure; return ``code``.
+
+    ``--verbose`` prints the traceback first; without it the line says how to get it.
+    """
+    hint = "" if _VERBOSE else " (run with --verbose for the traceback)"
+    return _fail(f"{type(error).__name__}: {error}{hint}", error, code).exit_code
+
+
 def run_command(work: Coroutine[Any, Any, T], *, failure_code: int = 1) -> T:
     """Run a command's coroutine; turn its failures into one line on stderr and an exit code.
 
@@ -293,5 +303,4 @@ def run_command(work: Coroutine[Any, Any, T], *, failure_code: int = 1) -> T:
     except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
         raise  # click's own: a usage error (exit 2) or an exit the command chose
     except Exception as error:  # a bug: still one line, the traceback only when asked for
-        hint = "" if _VERBOSE else " (run with --verbose for the traceback)"
-        raise _fail(f"{type(error).__name__}: {error}{hint}", error, failure_code) from None
+        raise typer.Exit(unforeseen(error, code=failure_code)) from None

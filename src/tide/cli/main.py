@@ -29,7 +29,7 @@ from tide.cli import (
     why,
 )
 from tide.cli._flags import normalise_bool_flags
-from tide.cli._session import set_verbose, take_verbose
+from tide.cli._session import set_verbose, take_verbose, unforeseen
 
 __all__ = ["app"]
 
@@ -40,7 +40,10 @@ class _Tide(typer.Typer):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         sys.argv[1:] = normalise_bool_flags(typer.main.get_command(self), sys.argv[1:])
         sys.argv[1:] = take_verbose(sys.argv[1:])
-        return super().__call__(*args, **kwargs)
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:  # outside run_command (a flag's handling): one line too
+            raise SystemExit(unforeseen(error)) from None
 
 
 app = _Tide(

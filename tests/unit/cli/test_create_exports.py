@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -123,17 +121,3 @@ def test_image_commands_write_flux_specs() -> None:
         },
         "update": {"strategy": "Setters", "path": "./clusters/prod"},
     }  # fmt: skip
-
-
-def test_a_failure_is_one_line_and_verbose_adds_the_traceback(tmp_path: Path) -> None:
-    missing = tmp_path / "none"
-    command = [sys.executable, "-m", "tide.cli.main", "get", "all", "--kubeconfig", str(missing)]
-
-    quiet = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    verbose = subprocess.run([*command, "--verbose"], capture_output=True, text=True, timeout=60)
-
-    expected = f"✗ invalid kubeconfig: Configuration file {missing} not found"
-    assert quiet.returncode == verbose.returncode == 1
-    assert quiet.stderr.strip() == expected
-    assert verbose.stderr.startswith("Traceback (most recent call last):")
-    assert verbose.stderr.strip().endswith(expected)
