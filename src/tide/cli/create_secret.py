@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -101,6 +102,8 @@ def _public_key(private: bytes, password: str | None) -> str:
             raise typer.BadParameter(f"not a private key, or the wrong password: {error}",
                                      param_hint="--private-key-file") from None  # fmt: skip
     except TypeError as error:  # encrypted and no password, or a password and not encrypted
+        raise typer.BadParameter(str(error), param_hint="--private-key-file") from None
+    except UnsupportedAlgorithm as error:  # an encrypted OpenSSH key needs the bcrypt package
         raise typer.BadParameter(str(error), param_hint="--private-key-file") from None
     public = key.public_key().public_bytes(  # type: ignore[union-attr]
         serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
