@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from tide.api.meta import parse_duration
 from tide.cli._session import ClusterOptions, CommandError, cluster_command, err, out, run_command
@@ -116,7 +117,7 @@ async def _one_container(
         async for line in client.pod_log(pod, namespace=namespace, container=container, **read):
             await queue.put(line)
     except KubeError as error:
-        err.print(f"[yellow]![/] {pod}/{container}: {error}", markup=True, highlight=False)
+        err.print(f"[yellow]![/] {pod}/{container}: {escape(str(error))}", highlight=False)
 
 
 async def _pod_lines(
@@ -169,7 +170,9 @@ async def _file_lines(
         lines = handle.read().splitlines()
         if since_seconds is not None:
             lines = [line for line in lines if _recent(line, since_seconds)]
-        for line in lines if tail_lines is None else lines[-tail_lines:] if tail_lines else []:
+        if tail_lines is not None:
+            lines = lines[-tail_lines:] if tail_lines else []
+        for line in lines:
             yield line
         partial = ""
         while follow:

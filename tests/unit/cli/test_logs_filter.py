@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
+from tide.cli import controller_logs
 from tide.cli.controller_logs import LogFilter, render
 from tide.cli.logs import json_formatter
 from tide.runtime import logfields
@@ -64,3 +67,25 @@ def test_a_line_renders_as_flux_logs_prints_it() -> None:
         f"{entry['ts']} info Kustomization/apps.flux-system - ReconciliationSucceeded: done"
     )
     assert render("plain", None) == "plain"
+
+
+async def test_a_log_file_is_read_with_tail_and_followed_as_it_grows(tmp_path: Path) -> None:
+    log = tmp_path / "tide.jsonl"
+    log.write_text("".join(line(logging.INFO, f"line {n}", KS) + "\n" for n in range(3)))
+
+    def messages(lines: list[str]) -> list[str]:
+        return [json.loads(text)["msg"] for text in lines]
+
+    tailed = controller_logs._file_lines(log, since_seconds=None, tail_lines=5, follow=False)
+    assert messages([text async for text in tailed]) == ["line 0", "line 1", "line 2"]
+    last = controller_logs._file_lines(log, since_seconds=None, tail_lines=1, follow=False)
+    assert messages([text async for text in last]) == ["line 2"]
+
+    followed = controller_logs._file_lines(log, since_seconds=None, tail_lines=0, follow=True)
+    reading = asyncio.ensure_future(anext(followed))
+    await asyncio.sleep(0.1)
+    assert not reading.done()  # nothing new yet
+    with log.open("a") as appending:
+        appending.write(line(logging.INFO, "later", KS) + "\n")
+    assert messages([await asyncio.wait_for(reading, timeout=5)]) == ["later"]
+    await followed.aclose()
