@@ -6,7 +6,8 @@
 # anyway is stopped again, so nothing is left listening.
 set -euo pipefail
 
-packages=(openssh-server docker-registry nats-server gnupg)
+# openssh-client: ssh-keyscan, which `tide create secret git --url ssh://…` scans host keys with.
+packages=(openssh-server openssh-client docker-registry nats-server gnupg)
 
 missing=()
 for package in "${packages[@]}"; do
