@@ -1,17 +1,29 @@
-"""Put Tide into a cluster: render its manifests, apply them, wait until they serve.
+"""Put Tide into a cluster: render its manifests, apply them, wait until they serve; take out.
 
 ``tide install``, ``tide bootstrap git`` and ``tide uninstall`` share this package, so the
 manifests a bootstrap commits to Git are exactly the ones ``tide install --export`` prints.
 """
 
-from tide.install.apply import apply_documents, install_crds
-from tide.install.manifests import DEFAULT_COMPONENTS, EXTRA_COMPONENTS, InstallOptions, render
+from tide.install.apply import Action, Applied, apply_documents, install_crds, wait_available
+from tide.install.manifests import (
+    DEFAULT_COMPONENTS,
+    EXTRA_COMPONENTS,
+    IMAGE_NAME,
+    InstallError,
+    InstallOptions,
+    render,
+)
 
 __all__ = [
     "DEFAULT_COMPONENTS",
     "EXTRA_COMPONENTS",
+    "IMAGE_NAME",
+    "Action",
+    "Applied",
+    "InstallError",
     "InstallOptions",
     "apply_documents",
     "install_crds",
     "render",
+    "wait_available",
 ]
