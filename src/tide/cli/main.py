@@ -23,6 +23,7 @@ from tide.cli import (
     stats,
     trace,
     tree,
+    uninstall,
     why,
 )
 from tide.cli._flags import normalise_bool_flags
@@ -46,6 +47,7 @@ app = _Tide(
 )
 app.command("controller")(controller.run)
 app.command("install")(install.run)
+app.command("uninstall")(uninstall.run)
 app.add_typer(dev.app, name="dev")
 app.add_typer(get.app, name="get")
 app.command("events")(events.run)

@@ -13,6 +13,7 @@ from tide.install.manifests import (
     InstallOptions,
     render,
 )
+from tide.install.uninstall import Removal, uninstall
 
 __all__ = [
     "DEFAULT_COMPONENTS",
@@ -22,8 +23,10 @@ __all__ = [
     "Applied",
     "InstallError",
     "InstallOptions",
+    "Removal",
     "apply_documents",
     "install_crds",
     "render",
+    "uninstall",
     "wait_available",
 ]
