@@ -70,7 +70,9 @@ async def apply_documents(
             and _foreign(live, client.field_manager)
         ):
             await client.replace(rt, _replacing(live, document))
-        result = await client.apply(rt, document)
+            result = await _own_alone(client, rt, await client.apply(rt, document))
+        else:
+            result = await client.apply(rt, document)
         applied.append(Applied(document["kind"], meta["name"], namespace, _action(live, result)))
         if document["kind"] == "CustomResourceDefinition":
             await _wait_established(client, meta["name"], timeout=timeout)
@@ -140,6 +142,20 @@ def _foreign(live: dict[str, Any], field_manager: str) -> bool:
     return any(
         entry.get("manager") != field_manager and "f:spec" in (entry.get("fieldsV1") or {})
         for entry in live["metadata"].get("managedFields") or ()
+    )
+
+
+async def _own_alone(client: KubeClient, rt: ResourceType, crd: dict[str, Any]) -> dict[str, Any]:
+    """Drop every other manager's claim on a taken-over CRD (they co-own equal values), so a
+    later ``flux install`` meets a conflict instead of quietly sharing the schema with Tide.
+    """
+    mine = [
+        entry
+        for entry in crd["metadata"].get("managedFields") or ()
+        if entry.get("manager") == client.field_manager and entry.get("operation") == "Apply"
+    ]
+    return await client.patch_merge(
+        rt, crd["metadata"]["name"], {"metadata": {"managedFields": mine}}
     )
 
 
