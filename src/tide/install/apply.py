@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from tide.install._served import served
 from tide.install.manifests import InstallOptions, render
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -76,6 +77,8 @@ async def apply_documents(
         applied.append(Applied(document["kind"], meta["name"], namespace, _action(live, result)))
         if document["kind"] == "CustomResourceDefinition":
             await _wait_established(client, meta["name"], timeout=timeout)
+            kind = _served_kind(document)
+            await served(lambda kind=kind: client.list(kind))
     return applied
 
 
@@ -135,6 +138,15 @@ def _available(deployment: dict[str, Any]) -> bool:
     if status.get("updatedReplicas", 0) < wanted or status.get("availableReplicas", 0) < wanted:
         return False
     return _condition(status, "Available") == "True"
+
+
+def _served_kind(crd: dict[str, Any]) -> ResourceType:
+    spec = crd["spec"]
+    storage = next(v["name"] for v in spec["versions"] if v.get("storage"))
+    namespaced = spec.get("scope", "Namespaced") == "Namespaced"
+    return ResourceType(
+        spec["group"], storage, spec["names"]["kind"], spec["names"]["plural"], namespaced
+    )
 
 
 def _foreign(live: dict[str, Any], field_manager: str) -> bool:
