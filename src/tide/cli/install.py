@@ -17,13 +17,13 @@ from tide.cli._session import ClusterOptions, CommandError, cluster_command, err
 from tide.install import (
     DEFAULT_COMPONENTS,
     EXTRA_COMPONENTS,
-    Action,
     InstallError,
     InstallOptions,
     apply_documents,
     render,
     wait_available,
 )
+from tide.kube.ssa import Action
 
 __all__ = ["run"]
 

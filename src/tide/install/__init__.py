@@ -4,7 +4,7 @@
 manifests a bootstrap commits to Git are exactly the ones ``tide install --export`` prints.
 """
 
-from tide.install.apply import Action, Applied, apply_documents, install_crds, wait_available
+from tide.install.apply import Applied, apply_documents, install_crds, wait_available
 from tide.install.manifests import (
     DEFAULT_COMPONENTS,
     EXTRA_COMPONENTS,
@@ -19,7 +19,6 @@ __all__ = [
     "DEFAULT_COMPONENTS",
     "EXTRA_COMPONENTS",
     "IMAGE_NAME",
-    "Action",
     "Applied",
     "InstallError",
     "InstallOptions",

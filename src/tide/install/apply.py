@@ -11,7 +11,6 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from tide.install._served import served
@@ -20,23 +19,17 @@ from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import ResourceType
+from tide.kube.ssa import Action
 
-__all__ = ["Action", "Applied", "apply_documents", "install_crds", "wait_available"]
+__all__ = ["Applied", "apply_documents", "install_crds", "wait_available"]
 
 DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
 
 
-class Action(StrEnum):
-    """What applying one object did."""
-
-    CREATED = "created"
-    CONFIGURED = "configured"
-    UNCHANGED = "unchanged"
-
-
 @dataclass(frozen=True)
 class Applied:
-    """One applied object: ``Kind/namespace/name`` and what happened to it."""
+    """One applied object: ``Kind/namespace/name`` and what happened to it (created,
+    configured or unchanged)."""
 
     kind: str
     name: str
