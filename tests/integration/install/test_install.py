@@ -4,7 +4,10 @@ simulated nodes, a re-run changing nothing, and the RBAC letting each controller
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +15,12 @@ import pytest_asyncio
 
 from tests.integration.helpers import eventually
 from tests.integration.install.conftest import tide
+from tide.api.kinds import KINDS
 from tide.install import InstallOptions, render
 from tide.install.apply import DEPLOYMENT
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import ResourceType, resource_type
 from tide.testing import ControlPlane
 
 pytestmark = pytest.mark.integration
@@ -298,3 +302,118 @@ async def test_an_unknown_component_is_one_line_and_a_failure(
         "kustomize-controller, helm-controller, notification-controller"
     ]
     assert await kube.get_or_none(resources.NAMESPACE, "tide-install-bad") is None
+
+
+TENANT = "tide-install-tenant"
+REPO = {"kind": "GitRepository", "name": "missing"}
+WORK = {
+    "source-controller": (
+        "GitRepository",
+        {"url": "http://127.0.0.1:9/repo.git", "interval": "1m", "ref": {"branch": "main"}},
+    ),
+    "kustomize-controller": (
+        "Kustomization",
+        {"interval": "1m", "path": "./", "prune": True, "sourceRef": REPO},
+    ),
+    "helm-controller": (
+        "HelmRelease",
+        {
+            "interval": "1m",
+            "chart": {
+                "spec": {"chart": "app", "sourceRef": {"kind": "HelmRepository", "name": "x"}}
+            },
+        },
+    ),
+    "notification-controller": (
+        "Receiver",
+        {"type": "generic", "secretRef": {"name": "token"}, "resources": [REPO]},
+    ),
+    "image-reflector-controller": (
+        "ImageRepository",
+        {"image": "127.0.0.1:9/app", "interval": "1m"},
+    ),
+    "image-automation-controller": (
+        "ImageUpdateAutomation",
+        {
+            "interval": "1m",
+            "sourceRef": REPO,
+            "git": {"commit": {"author": {"email": "bot@example.com", "name": "bot"}}},
+            "update": {"strategy": "Setters", "path": "./"},
+        },
+    ),
+}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def tenant(kube: KubeClient, installed: list[dict[str, Any]]) -> AsyncIterator[str]:
+    """A namespace with the Secret a Receiver names; deleted after the module."""
+    await kube.apply(resources.NAMESPACE, {"metadata": {"name": TENANT}})
+    await kube.apply(
+        resources.SECRET,
+        {"metadata": {"name": "token", "namespace": TENANT}, "stringData": {"token": "s3cr3t"}},
+    )
+    yield TENANT
+    for info in KINDS:
+        found, _ = await kube.list(resource_type(info.kind), namespace=TENANT)
+        for obj in found:
+            await kube.patch_merge(
+                resource_type(info.kind),
+                obj["metadata"]["name"],
+                {"metadata": {"finalizers": None}},
+                namespace=TENANT,
+            )
+    await kube.delete(resources.NAMESPACE, TENANT)
+
+
+@pytest.mark.parametrize("component", sorted(WORK))
+async def test_each_controller_runs_reconciles_and_leads_as_its_own_service_account(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    tenant: str,
+    tmp_path: Path,
+    component: str,
+) -> None:
+    kind, spec = WORK[component]
+    rt = resource_type(kind)
+    name = component.removesuffix("-controller")
+    await kube.create(rt, {"metadata": {"name": name, "namespace": tenant}, "spec": spec})
+    as_account = control_plane.kubeconfig_for_service_account(NAMESPACE, component)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tide.cli.main", "controller", f"--controllers={name}",
+        "--kubeconfig", str(as_account), "--leader-election-namespace", NAMESPACE,
+        "--storage-path", str(tmp_path), *_loopback_addresses(),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+
+        async def leading() -> bool:
+            if process.returncode is not None:
+                raise AssertionError(f"controller exited: {await _stderr(process)}")
+            lease = await kube.get_or_none(
+                resources.LEASE, f"tide-{name}-leader-election", namespace=NAMESPACE
+            )
+            return bool(lease and lease["spec"].get("holderIdentity"))
+
+        await eventually(leading, timeout=60, what=f"{component} to sync its caches and lead")
+
+        async def reported() -> bool:
+            if process.returncode is not None:
+                raise AssertionError(f"controller exited: {await _stderr(process)}")
+            live = await kube.get(rt, name, namespace=tenant)
+            return any(c["type"] == "Ready" for c in live.get("status", {}).get("conditions", []))
+
+        await eventually(reported, timeout=60, what=f"{component} to write {kind} status")
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=60)
+
+
+def _loopback_addresses() -> list[str]:
+    flags = ("--metrics-addr", "--health-addr", "--storage-addr", "--receiver-addr")
+    return [part for flag in (*flags, "--events-addr") for part in (flag, "127.0.0.1:0")]
+
+
+async def _stderr(process: asyncio.subprocess.Process) -> str:
+    assert process.stderr is not None
+    return (await process.stderr.read()).decode()[-2000:]
