@@ -64,7 +64,7 @@ def run(
         bool,
         Option(
             "--watch-all-namespaces/--no-watch-all-namespaces",
-            help="Watch every namespace (only true is supported today).",
+            help="Watch every namespace; false: only --namespace.",
         ),
     ] = True,
     cluster_domain: Annotated[str, Option(help="The cluster's DNS domain.")] = (

@@ -5,8 +5,11 @@ simulated nodes, a re-run changing nothing, and the RBAC letting each controller
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
+import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -353,14 +356,14 @@ async def tenant(kube: KubeClient, installed: list[dict[str, Any]]) -> AsyncIter
         {"metadata": {"name": "token", "namespace": TENANT}, "stringData": {"token": "s3cr3t"}},
     )
     yield TENANT
-    for info in KINDS:
-        found, _ = await kube.list(resource_type(info.kind), namespace=TENANT)
-        for obj in found:
+    for info, where in itertools.product(KINDS, (TENANT, NAMESPACE)):
+        found, _ = await kube.list(resource_type(info.kind), namespace=where)
+        for obj in found:  # no controller runs any more to finalize them
             await kube.patch_merge(
                 resource_type(info.kind),
                 obj["metadata"]["name"],
                 {"metadata": {"finalizers": None}},
-                namespace=TENANT,
+                namespace=where,
             )
     await kube.delete(resources.NAMESPACE, TENANT)
 
@@ -374,21 +377,14 @@ async def test_each_controller_runs_reconciles_and_leads_as_its_own_service_acco
     component: str,
 ) -> None:
     kind, spec = WORK[component]
-    rt = resource_type(kind)
     name = component.removesuffix("-controller")
-    await kube.create(rt, {"metadata": {"name": name, "namespace": tenant}, "spec": spec})
-    as_account = control_plane.kubeconfig_for_service_account(NAMESPACE, component)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tide.cli.main", "controller", f"--controllers={name}",
-        "--kubeconfig", str(as_account), "--leader-election-namespace", NAMESPACE,
-        "--storage-path", str(tmp_path), *_loopback_addresses(),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
+    await kube.create(
+        resource_type(kind), {"metadata": {"name": name, "namespace": tenant}, "spec": spec}
+    )
+    async with _controller(control_plane, component, tmp_path) as alive:
 
         async def leading() -> bool:
-            if process.returncode is not None:
-                raise AssertionError(f"controller exited: {await _stderr(process)}")
+            await alive()
             lease = await kube.get_or_none(
                 resources.LEASE, f"tide-{name}-leader-election", namespace=NAMESPACE
             )
@@ -397,23 +393,75 @@ async def test_each_controller_runs_reconciles_and_leads_as_its_own_service_acco
         await eventually(leading, timeout=60, what=f"{component} to sync its caches and lead")
 
         async def reported() -> bool:
-            if process.returncode is not None:
-                raise AssertionError(f"controller exited: {await _stderr(process)}")
-            live = await kube.get(rt, name, namespace=tenant)
-            return any(c["type"] == "Ready" for c in live.get("status", {}).get("conditions", []))
+            await alive()
+            return await _has_ready(kube, kind, name, tenant)
 
         await eventually(reported, timeout=60, what=f"{component} to write {kind} status")
+
+
+async def test_a_controller_not_watching_all_namespaces_reconciles_only_its_own(
+    control_plane: ControlPlane, kube: KubeClient, tenant: str, tmp_path: Path
+) -> None:
+    kind, spec = WORK["source-controller"]
+    for where in (tenant, NAMESPACE):
+        body = {"metadata": {"name": "confined", "namespace": where}, "spec": spec}
+        await kube.create(resource_type(kind), body)
+    confined = _controller(
+        control_plane,
+        "source-controller",
+        tmp_path,
+        "--watch-all-namespaces=false",
+        runtime_namespace=tenant,
+    )
+    async with confined as alive:
+
+        async def reported() -> bool:
+            await alive()
+            return await _has_ready(kube, kind, "confined", tenant)
+
+        await eventually(reported, timeout=60, what="the GitRepository in RUNTIME_NAMESPACE")
+        assert not await _has_ready(kube, kind, "confined", NAMESPACE)
+    await kube.delete(resource_type(kind), "confined", namespace=NAMESPACE)
+
+
+async def _has_ready(kube: KubeClient, kind: str, name: str, namespace: str) -> bool:
+    live = await kube.get(resource_type(kind), name, namespace=namespace)
+    return any(c["type"] == "Ready" for c in live.get("status", {}).get("conditions", []))
+
+
+@contextlib.asynccontextmanager
+async def _controller(
+    control_plane: ControlPlane,
+    component: str,
+    storage: Path,
+    *flags: str,
+    runtime_namespace: str | None = None,
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Run ``tide controller`` for ``component`` as its installed ServiceAccount.
+
+    Yields a check that fails the test with the controller's last words once it has exited.
+    """
+    as_account = control_plane.kubeconfig_for_service_account(NAMESPACE, component)
+    env = {**os.environ, **({"RUNTIME_NAMESPACE": runtime_namespace} if runtime_namespace else {})}
+    addresses = ("--metrics-addr", "--health-addr", "--storage-addr", "--receiver-addr")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tide.cli.main", "controller",
+        f"--controllers={component.removesuffix('-controller')}",
+        "--kubeconfig", str(as_account), "--leader-election-namespace", NAMESPACE,
+        "--storage-path", str(storage), *flags,
+        *(part for flag in (*addresses, "--events-addr") for part in (flag, "127.0.0.1:0")),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+
+    async def alive() -> None:
+        if process.returncode is not None:
+            assert process.stderr is not None
+            said = (await process.stderr.read()).decode()[-2000:]
+            raise AssertionError(f"{component} exited {process.returncode}: {said}")
+
+    try:
+        yield alive
     finally:
         if process.returncode is None:
             process.terminate()
         await asyncio.wait_for(process.wait(), timeout=60)
-
-
-def _loopback_addresses() -> list[str]:
-    flags = ("--metrics-addr", "--health-addr", "--storage-addr", "--receiver-addr")
-    return [part for flag in (*flags, "--events-addr") for part in (flag, "127.0.0.1:0")]
-
-
-async def _stderr(process: asyncio.subprocess.Process) -> str:
-    assert process.stderr is not None
-    return (await process.stderr.read()).decode()[-2000:]

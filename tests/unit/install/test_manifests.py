@@ -91,6 +91,16 @@ def test_registry_version_pull_secret_and_cluster_domain_reach_the_deployments()
     assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == "1.2.3"
 
 
+def test_watch_all_namespaces_reaches_every_controller() -> None:
+    for watch in (True, False):
+        documents = render(InstallOptions(watch_all_namespaces=watch))
+        flag = f"--watch-all-namespaces={str(watch).lower()}"
+        assert all(
+            flag in d["spec"]["template"]["spec"]["containers"][0]["args"]
+            for d in _by(documents, "Deployment").values()
+        )
+
+
 def test_without_network_policy_no_policies_are_rendered() -> None:
     assert _by(render(InstallOptions()), "NetworkPolicy").keys() == {
         "allow-egress",
@@ -119,7 +129,6 @@ def test_view_and_edit_roles_aggregate_into_the_built_in_roles() -> None:
             "--components-extra: unknown component helm-controller",
         ),
         (InstallOptions(namespace="Flux_System"), "--namespace 'Flux_System'"),
-        (InstallOptions(watch_all_namespaces=False), "--watch-all-namespaces=false"),
         (
             InstallOptions(
                 components=("kustomize-controller",), components_extra=("source-watcher",)
