@@ -24,6 +24,8 @@ from tide.kube.ssa import Action
 __all__ = ["Applied", "apply_documents", "install_crds", "wait_available"]
 
 DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
+_MERGED = frozenset({"Namespace", "Service"})
+"""Kinds applied over whatever is there instead of replaced when another manager wrote them."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,13 @@ async def apply_documents(
 ) -> list[Applied]:
     """Apply ``documents`` in order; wait for each CRD to be Established before going on.
 
-    A CRD that another field manager wrote (Flux's own, on a cluster migrating from Flux) is
-    first replaced whole with Tide's, keeping its ``status.storedVersions``: merging the two
-    managers' schemas field by field would leave a schema neither wrote. Every version Flux
-    stores is one Tide's CRDs serve, so no stored object becomes unreadable.
+    An object another field manager wrote (Flux's own CRDs and Deployments, on a cluster
+    migrating from Flux) is first replaced whole with Tide's, then owned by Tide alone:
+    server-side apply would merge the two managers' fields — a CRD schema neither wrote, Flux's
+    events port beside Tide's under one port name. A CRD keeps its ``status.storedVersions``;
+    every version Flux stores is one Tide's CRDs serve, so no stored object becomes unreadable.
+    Namespaces and Services are merged, not replaced: a Service's cluster IP is kept that way,
+    and Flux's Services already have Tide's ports.
     """
     mapper = RESTMapper(client)
     applied = []
@@ -60,8 +65,8 @@ async def apply_documents(
         live = await client.get_or_none(rt, meta["name"], namespace=namespace)
         if (
             live is not None
-            and document["kind"] == "CustomResourceDefinition"
-            and _foreign(live, client.field_manager)
+            and document["kind"] not in _MERGED
+            and _foreign(live, document, client.field_manager)
         ):
             await client.replace(rt, _replacing(live, document))
             result = await _own_alone(client, rt, await client.apply(rt, document))
@@ -142,25 +147,33 @@ def _served_kind(crd: dict[str, Any]) -> ResourceType:
     )
 
 
-def _foreign(live: dict[str, Any], field_manager: str) -> bool:
-    """Tell whether a manager other than ``field_manager`` owns part of a CRD's spec."""
+def _foreign(live: dict[str, Any], document: dict[str, Any], field_manager: str) -> bool:
+    """Tell whether a manager other than ``field_manager`` owns what ``document`` sets
+    besides metadata (``spec``, ``rules``, ``subjects``...); status writers do not count.
+    """
+    ours = {f"f:{key}" for key in document} - {"f:apiVersion", "f:kind", "f:metadata", "f:status"}
     return any(
-        entry.get("manager") != field_manager and "f:spec" in (entry.get("fieldsV1") or {})
+        entry.get("manager") != field_manager
+        and not entry.get("subresource")
+        and ours & set(entry.get("fieldsV1") or {})
         for entry in live["metadata"].get("managedFields") or ()
     )
 
 
-async def _own_alone(client: KubeClient, rt: ResourceType, crd: dict[str, Any]) -> dict[str, Any]:
-    """Drop every other manager's claim on a taken-over CRD (they co-own equal values), so a
-    later ``flux install`` meets a conflict instead of quietly sharing the schema with Tide.
+async def _own_alone(client: KubeClient, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop every other manager's claim on a taken-over object (they co-own equal values), so
+    a later ``flux install`` meets a conflict instead of quietly sharing the object with Tide.
+    Status writers (the ``status`` subresource's managers) keep theirs.
     """
-    mine = [
+    meta = obj["metadata"]
+    kept = [
         entry
-        for entry in crd["metadata"].get("managedFields") or ()
-        if entry.get("manager") == client.field_manager and entry.get("operation") == "Apply"
+        for entry in meta.get("managedFields") or ()
+        if entry.get("subresource")
+        or (entry.get("manager") == client.field_manager and entry.get("operation") == "Apply")
     ]
     return await client.patch_merge(
-        rt, crd["metadata"]["name"], {"metadata": {"managedFields": mine}}
+        rt, meta["name"], {"metadata": {"managedFields": kept}}, namespace=meta.get("namespace")
     )
 
 

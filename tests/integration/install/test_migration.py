@@ -19,6 +19,7 @@ from tests.integration.install.conftest import tide
 from tide import yamlio
 from tide.api.keys import FINALIZER
 from tide.api.kinds import KINDS, KindInfo
+from tide.install.apply import DEPLOYMENT
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
@@ -88,6 +89,39 @@ ARTIFACT = {
 }  # fmt: skip
 
 
+NOTIFIER = "notification-controller"
+FLUX_NOTIFICATION_CONTROLLER = {
+    "metadata": {"name": NOTIFIER, "namespace": "flux-system", "labels": {"app": NOTIFIER}},
+    "spec": {
+        "replicas": 1,
+        "selector": {"matchLabels": {"app": NOTIFIER}},
+        "template": {
+            "metadata": {"labels": {"app": NOTIFIER}},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "manager",
+                        "image": "ghcr.io/fluxcd/notification-controller:v1.9.0",
+                        "args": ["--watch-all-namespaces=true", "--log-encoding=json"],
+                        "env": [
+                            {"name": "RUNTIME_NAMESPACE", "value": "flux-system"},
+                            {"name": "GOMAXPROCS", "value": "1"},
+                        ],
+                        "ports": [
+                            {"containerPort": 9090, "name": "http", "protocol": "TCP"},
+                            {"containerPort": 9292, "name": "http-webhook", "protocol": "TCP"},
+                            {"containerPort": 8080, "name": "http-prom", "protocol": "TCP"},
+                            {"containerPort": 9440, "name": "healthz", "protocol": "TCP"},
+                        ],
+                    }
+                ]
+            },
+        },
+    },
+}
+"""notification-controller as Flux deploys it, in the parts that clash with Tide's."""
+
+
 def find_kind(kind: str) -> KindInfo:
     return next(info for info in KINDS if info.kind == kind)
 
@@ -104,11 +138,26 @@ async def test_install_takes_over_fluxs_crds_and_every_stored_object_stays_reada
     try:
         await _install_flux(flux)
         stored = await _store_objects(flux)
+        await flux.apply(resources.NAMESPACE, {"metadata": {"name": "flux-system"}})
+        await flux.apply(DEPLOYMENT, FLUX_NOTIFICATION_CONTROLLER)
     finally:
         await flux.close()
 
     ran = await tide(own_plane.kubeconfig, "install", "--timeout", "3m")
     assert ran.code == 0, ran.stderr
+
+    # Flux's Deployment is Tide's now, not a merge of both (Flux's events port is 9090).
+    deployment = await own_kube.get(DEPLOYMENT, NOTIFIER, namespace="flux-system")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"].startswith("ghcr.io/tide-gitops/tide:")
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "http": 9091,
+        "http-webhook": 9292,
+        "http-prom": 8080,
+        "healthz": 9440,
+    }
+    assert [e["name"] for e in container["env"]] == ["RUNTIME_NAMESPACE", "HOME"]
+    assert _spec_owners(deployment) == {"tide"}
 
     for kind, original in stored.items():
         info = find_kind(kind)
@@ -116,10 +165,7 @@ async def test_install_takes_over_fluxs_crds_and_every_stored_object_stays_reada
         assert crd["metadata"]["labels"]["app.kubernetes.io/instance"] == "flux-system"
         assert crd["status"]["storedVersions"] == [info.version]
         # Taken over whole: no field of the spec is still Flux's (no merged schema).
-        owners = {
-            e["manager"] for e in crd["metadata"]["managedFields"] if "f:spec" in e["fieldsV1"]
-        }
-        assert owners == {"tide"}
+        assert _spec_owners(crd) == {"tide"}
         assert {v["name"] for v in crd["spec"]["versions"]} == {
             info.version,
             *info.served_versions,
@@ -139,6 +185,10 @@ async def test_install_takes_over_fluxs_crds_and_every_stored_object_stays_reada
             namespace=TENANT,
         )
         assert changed["metadata"]["generation"] == original["metadata"]["generation"]
+
+
+def _spec_owners(obj: dict[str, Any]) -> set[str]:
+    return {e["manager"] for e in obj["metadata"]["managedFields"] if "f:spec" in e["fieldsV1"]}
 
 
 async def _install_flux(flux: KubeClient) -> None:
