@@ -26,6 +26,7 @@ from tide.cli import (
     stats,
     trace,
     tree,
+    uninstall,
     why,
 )
 from tide.cli._flags import normalise_bool_flags
@@ -67,6 +68,7 @@ def _global_flags(
 
 app.command("controller")(controller.run)
 app.command("install")(install.run)
+app.command("uninstall")(uninstall.run)
 app.add_typer(dev.app, name="dev")
 app.add_typer(get.app, name="get")
 app.command("events")(events.run)
