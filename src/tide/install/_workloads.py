@@ -128,7 +128,7 @@ def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]
             "capabilities": {"drop": ["ALL"]},
             "readOnlyRootFilesystem": True,
             "runAsNonRoot": True,
-            "runAsUser": 65534,
+            "runAsUser": 65532,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "volumeMounts": [
