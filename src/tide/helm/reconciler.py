@@ -127,7 +127,13 @@ class HelmReleasePipeline:
             try:
                 try:
                     outcome = await run_release(
-                        helm, request, status, progress, fetch, moved_from=moved_from
+                        helm,
+                        request,
+                        status,
+                        progress,
+                        fetch,
+                        cluster=cluster,
+                        moved_from=moved_from,
                     )
                 finally:  # a move that failed leaves the records where they were
                     if moved_from is None or await _recorded(helm, request):
