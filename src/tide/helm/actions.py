@@ -29,7 +29,7 @@ from tide.helm.sdk import ActionError, Helm, Options, Release
 from tide.helm.target import Target
 from tide.runtime.steps import Progress, Stalled, StepFailed, Succeeded
 
-__all__ = ["ChartFile", "ReleaseRequest", "run_release"]
+__all__ = ["ChartFile", "ReleaseRequest", "nothing_deployed", "run_release"]
 
 ChartFile = Callable[[], Awaitable[tuple[Path, str, str]]]
 """Fetch the chart; returns (path, chart name, chart version). Called only when an action runs."""
@@ -126,7 +126,7 @@ def _handle_requests(request: ReleaseRequest, status: dict[str, Any]) -> bool:
     return False
 
 
-def _nothing_deployed(latest: Release | None) -> bool:
+def nothing_deployed(latest: Release | None) -> bool:
     """Whether there is no release to upgrade: none, one uninstalled, or a failed first install.
 
     Helm refuses to upgrade those; the install that follows removes what is left first.
@@ -211,7 +211,7 @@ async def run_release(
             conditions.delete(status, reasons.TEST_SUCCESS)
         return _success(request, status)
     _reset_if_new(request, status)
-    action = "install" if _nothing_deployed(latest) else "upgrade"
+    action = "install" if nothing_deployed(latest) else "upgrade"
     if remediation.exhausted(request.release, action, status):
         last = conditions.find(status, reasons.RELEASED) or {}
         failed = last.get("status") == "False"
