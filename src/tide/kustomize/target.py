@@ -110,6 +110,12 @@ class Targets:
     async def _remote(self, kustomization: Kustomization) -> Target:
         namespace = kustomization.metadata.namespace or "default"
         reference = kustomization.spec.kube_config
+        if reference is not None and reference.config_map_ref is not None:
+            raise Stalled(
+                "spec.kubeConfig.configMapRef (workload identity) is not supported for "
+                "Kustomizations yet: use spec.kubeConfig.secretRef",
+                reason=reasons.RECONCILIATION_FAILED,
+            )
         if reference is None or reference.secret_ref is None:
             provider = reference.provider if reference else "?"
             raise Stalled(
