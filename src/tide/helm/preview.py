@@ -132,9 +132,9 @@ async def preview(obj: dict[str, Any], client: KubeClient) -> Preview:
         with tempfile.TemporaryDirectory(prefix="tide-diff-") as scratch:
             artifact = await _artifact(client, release)
             path, _, _ = await chart.fetch_chart(artifact, Path(scratch))
-            manifest = await cluster.helm.dry_run(
+            manifest = await cluster.helm.release(
                 action, path, name, values, namespace=namespace, user=None, options=options,
-                render=postrender.render_spec(release),
+                render=postrender.render_spec(release), dry_run=True,
             )  # fmt: skip
         found = Preview(action)
         compared = drift.compare(

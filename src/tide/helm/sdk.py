@@ -369,44 +369,19 @@ class Helm:
         user: str | None,
         options: Options,
         render: Mapping[str, Any] | None = None,
-    ) -> None:
+        dry_run: bool = False,
+    ) -> str:
         """``helm install`` or ``helm upgrade`` (``action``) of ``chart`` as release ``name``.
 
-        ``render`` is a :func:`tide.helm.postrender.render_spec`. Raises :class:`ActionError`
-        with Helm's reason.
+        ``render`` is a :func:`tide.helm.postrender.render_spec`. With ``dry_run`` the action
+        is Helm's ``--dry-run=server``: the same templates, values and post-render plugin,
+        ``lookup`` seeing the live cluster, nothing applied or stored. Returns the manifest
+        Helm rendered (post-rendered). Raises :class:`ActionError` with Helm's reason.
         """
         function = f"helm_{action}"
         native = {**options.native(function), "namespace": namespace}
-        await self._act(
-            function,
-            name,
-            namespace=namespace,
-            user=user,
-            options=native,
-            chart=chart,
-            values=values,
-            render=render,
-        )
-
-    async def dry_run(
-        self,
-        action: str,
-        chart: Path,
-        name: str,
-        values: dict[str, Any],
-        *,
-        namespace: str,
-        user: str | None,
-        options: Options,
-        render: Mapping[str, Any] | None = None,
-    ) -> str:
-        """The manifest ``helm install|upgrade --dry-run=server`` renders, post-rendered.
-
-        The same action as :meth:`release`, so the same templates, values and post-render
-        plugin; ``lookup`` sees the live cluster, nothing is applied or stored.
-        """
-        function = f"helm_{action}"
-        native = {**options.native(function), "namespace": namespace, "dry_run": "server"}
+        if dry_run:
+            native["dry_run"] = "server"
         reply = await self._act(
             function,
             name,

@@ -83,10 +83,10 @@ class SplitStorage:
         namespace: str,
         user: str | None,
         **kw: Any,
-    ) -> None:
+    ) -> str:
         """``helm install`` or ``helm upgrade`` into ``namespace``, recorded in the storage one."""
         async with self._staged(name, namespace, user):
-            await self._helm.release(
+            return await self._helm.release(
                 action, chart, name, values, namespace=namespace, user=user, **kw
             )
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
-import pytest_asyncio
 
 from tests.integration.cli.test_operating import tide
+from tests.integration.helm import conftest as helm_fixtures
 from tests.integration.helm.common import (
     DEPLOYMENT,
     DEPLOYMENT_TEMPLATE,
@@ -18,7 +17,6 @@ from tests.integration.helm.common import (
     given_repository,
     wait_for,
 )
-from tests.integration.helm.conftest import running_controllers
 from tide.helm.setup import HELM_RELEASE
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -26,6 +24,9 @@ from tide.runtime.manager import Manager
 from tide.testing import ChartRepository, ControlPlane
 
 pytestmark = pytest.mark.integration
+
+controllers = helm_fixtures.controllers
+"""The source and helm controllers (cli/conftest.py's are the kustomize ones)."""
 
 SECRET_TEMPLATE = """\
 apiVersion: v1
@@ -48,16 +49,6 @@ def charts() -> Iterator[ChartRepository]:
             templates={"deployment.yaml": DEPLOYMENT_TEMPLATE, "secret.yaml": SECRET_TEMPLATE},
         )
         yield repo
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def controllers(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
-) -> AsyncIterator[Manager]:
-    async with running_controllers(
-        control_plane, kube, [namespace], tmp_path / "storage"
-    ) as manager:
-        yield manager
 
 
 async def test_diff_helmrelease_shows_an_upgrade_not_yet_reconciled(

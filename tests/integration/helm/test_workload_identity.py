@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.helm.common import DEPLOYMENT, create_release, given_repository, wait_for
-from tests.integration.helm.test_tenancy import DEPLOYMENTS, HELM_STORAGE, WAIT, given_account
-from tests.integration.helpers import condition, eventually
-from tide.helm.setup import HELM_RELEASE
+from tests.integration.helm.common import (
+    create_release,
+    given_repository,
+    wait_for,
+)
+from tests.integration.helm.test_tenancy import (
+    DEPLOYMENTS,
+    HELM_STORAGE,
+    WAIT,
+    allowed_and_refused,
+    given_account,
+)
+from tests.integration.helpers import condition
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.runtime.manager import Manager
@@ -52,19 +61,7 @@ async def test_generic_provider_installs_as_the_configmaps_service_account(
     await create_release(kube, namespace, "refused",
                          {"kubeConfig": {"configMapRef": {"name": "as-storage-only"}}})  # fmt: skip
 
-    await wait_for(kube, namespace, "allowed", status="True", reason="InstallSucceeded")
-    assert await kube.get_or_none(DEPLOYMENT, "allowed", namespace=namespace) is not None
-
-    async def refused() -> dict | None:
-        obj = await kube.get(HELM_RELEASE, "refused", namespace=namespace)
-        released = condition(obj, "Released")
-        return obj if released and released["reason"] == "InstallFailed" else None
-
-    obj = await eventually(refused, timeout=60, what="the refused install")
-    message = condition(obj, "Released")["message"]
-    assert "forbidden" in message
-    assert f"system:serviceaccount:{namespace}:storage-only" in message
-    assert await kube.get_or_none(DEPLOYMENT, "refused", namespace=namespace) is None
+    await allowed_and_refused(kube, namespace, refused_as="storage-only")
 
 
 async def test_cloud_provider_and_missing_keys_stall_naming_the_field(
