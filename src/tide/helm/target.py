@@ -83,7 +83,8 @@ class Targets:
         if reference.secret_ref is None:
             raise Stalled(
                 f"spec.kubeConfig.provider '{reference.provider}' is not supported: Tide reaches "
-                "other clusters through a kubeconfig in spec.kubeConfig.secretRef only",
+                "other clusters through a kubeconfig in spec.kubeConfig.secretRef, or "
+                "spec.kubeConfig.configMapRef with the 'generic' provider",
                 reason=reasons.INIT_FAILED,
             )
         name = reference.secret_ref.name
