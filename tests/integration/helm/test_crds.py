@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.integration.helm.common import chart_spec, create_release, given_repository, wait_for
+from tests.integration.helm.common import (
+    chart_spec,
+    create_release,
+    given_repository,
+    release_secrets,
+    wait_for,
+)
+from tests.integration.helm.test_bad_input import warning
+from tests.integration.helpers import condition
 from tide import yamlio
 from tide.helm.setup import HELM_RELEASE
 from tide.kube import resources
@@ -142,3 +150,39 @@ async def test_install_crds_create_replace_replaces_an_existing_crd(
     await wait_for(kube, namespace, "fresh", status="True", reason="InstallSucceeded")
     assert spec_fields(await kube.get(resources.CRD, f"widgets.{group}")) == {"size", "color"}
     assert await kube.get_or_none(resources.CRD, f"gadgets.{group}") is not None
+
+
+async def test_a_crd_the_api_server_refuses_fails_the_upgrade_naming_it(
+    kube: KubeClient,
+    namespace: str,
+    charts: ChartRepository,
+    controllers: Manager,
+    cleanup: None,
+) -> None:
+    group = group_of("Create", namespace)
+    bad = operator_chart(group, "2.0.0")
+    # metadata.name must be <plural>.<group>: the API server refuses this one.
+    bad["../crds/gadgets.yaml"] = bad["../crds/gadgets.yaml"].replace(
+        f"name: gadgets.{group}", f"name: gizmos.{group}"
+    )
+    charts.add_chart("op-bad", "1.0.0", templates=operator_chart(group, "1.0.0"))
+    charts.add_chart("op-bad", "2.0.0", templates=bad)
+    await given_repository(kube, namespace, charts)
+    await create_release(kube, namespace, "bad", {
+        "chart": chart_spec("1.0.0", chart="op-bad"), "upgrade": {"crds": "Create"},
+    })  # fmt: skip
+    await wait_for(kube, namespace, "bad", status="True", reason="InstallSucceeded")
+    bump = {"spec": {"chart": chart_spec("2.0.0", chart="op-bad")}}
+    await kube.patch_merge(HELM_RELEASE, "bad", bump, namespace=namespace)
+
+    obj = await wait_for(kube, namespace, "bad", status="False", reason="UpgradeFailed")
+    message = condition(obj, "Ready")["message"]
+    assert message.startswith(
+        f"Helm upgrade failed for release {namespace}/bad with chart op-bad@2.0.0: applying the "
+        f"chart's CRDs (upgrade.crds: Create) failed: cannot create CustomResourceDefinition "
+        f"'gizmos.{group}': "
+    ), message
+    await warning(kube, namespace, "bad", "UpgradeFailed")
+    # Helm never ran: the release is still revision 1, deployed, with the chart it had.
+    assert [r["metadata"]["labels"]["version"] for r in await release_secrets(
+        kube, namespace, "bad")] == ["1"]  # fmt: skip
