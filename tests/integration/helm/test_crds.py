@@ -25,10 +25,9 @@ from tide import yamlio
 from tide.helm.setup import HELM_RELEASE
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.runtime.manager import Manager
 from tide.testing import ChartRepository
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("controllers", "cleanup")]
 
 POLICIES = ("Skip", "Create", "CreateReplace")
 
@@ -85,11 +84,7 @@ async def cleanup(kube: KubeClient, namespace: str) -> AsyncIterator[None]:
 
 
 async def test_upgrade_crds_policies(
-    kube: KubeClient,
-    namespace: str,
-    charts: ChartRepository,
-    controllers: Manager,
-    cleanup: None,
+    kube: KubeClient, namespace: str, charts: ChartRepository
 ) -> None:
     for policy in POLICIES:
         group = group_of(policy, namespace)
@@ -133,11 +128,7 @@ async def test_upgrade_crds_policies(
 
 
 async def test_install_crds_create_replace_replaces_an_existing_crd(
-    kube: KubeClient,
-    namespace: str,
-    charts: ChartRepository,
-    controllers: Manager,
-    cleanup: None,
+    kube: KubeClient, namespace: str, charts: ChartRepository
 ) -> None:
     group = group_of("install", namespace)
     charts.add_chart("op-install", "2.0.0", templates=operator_chart(group, "2.0.0"))
@@ -153,11 +144,7 @@ async def test_install_crds_create_replace_replaces_an_existing_crd(
 
 
 async def test_a_crd_the_api_server_refuses_fails_the_upgrade_naming_it(
-    kube: KubeClient,
-    namespace: str,
-    charts: ChartRepository,
-    controllers: Manager,
-    cleanup: None,
+    kube: KubeClient, namespace: str, charts: ChartRepository
 ) -> None:
     group = group_of("Create", namespace)
     bad = operator_chart(group, "2.0.0")
