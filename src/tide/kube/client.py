@@ -24,7 +24,7 @@ from lightkube.core.resource_registry import resource_registry
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 from lightkube.types import PatchType
 
-from tide.kube.errors import KubeError, KubeNotFound, translate
+from tide.kube.errors import KubeError, KubeForbidden, KubeNotFound, translate
 from tide.kube.metrics import DRY_RUNS, REQUESTS
 from tide.kube.resources import ResourceType
 
@@ -322,6 +322,35 @@ class KubeClient:
             raise _translate_http(error) from error
 
     # -- writes ---------------------------------------------------------------------------------
+    async def create_token(
+        self, name: str, *, namespace: str, audiences: list[str], expiration: int = 3600
+    ) -> str:
+        """Mint a token for ServiceAccount ``namespace/name`` (TokenRequest); return it.
+
+        For workload identity: a cluster trusting this one's issuer accepts the token for
+        ``audiences``. The token is a credential: never log it.
+        """
+        path = f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token"
+        body = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"audiences": audiences, "expirationSeconds": expiration},
+        }
+        try:
+            response = await self._http().post(path, json=body)
+        except Exception as error:
+            raise translate(error) from error
+        if response.status_code >= 400:
+            try:
+                message = str(response.json().get("message") or response.text[:200])
+            except ValueError:
+                message = response.text[:200]
+            code = response.status_code
+            kind = {403: KubeForbidden, 404: KubeNotFound}.get(code, KubeError)
+            raise kind(message, status=code)
+        self.writes[("create", "TokenRequest", namespace)] += 1
+        return str(response.json()["status"]["token"])
+
     async def create(self, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
         """Create ``obj``; raise KubeConflict when it exists."""
         return await self._write("create", self._client.create, rt, obj)

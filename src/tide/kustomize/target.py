@@ -20,7 +20,7 @@ from tide.kube.client import KubeClient, service_account_user
 from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
 from tide.runtime.remote import connect_kubeconfig, read_kubeconfig
-from tide.runtime.steps import StepFailed
+from tide.runtime.steps import Stalled, StepFailed
 
 __all__ = ["Target", "TargetGone", "Targets", "service_account_user"]
 
@@ -108,6 +108,12 @@ class Targets:
     async def _remote(self, kustomization: Kustomization) -> Target:
         namespace = kustomization.metadata.namespace or "default"
         reference = kustomization.spec.kube_config
+        if reference is not None and reference.config_map_ref is not None:
+            raise Stalled(
+                "spec.kubeConfig.configMapRef (workload identity) is not supported for "
+                "Kustomizations yet: use spec.kubeConfig.secretRef",
+                reason=reasons.RECONCILIATION_FAILED,
+            )
         name, where, raw = await read_kubeconfig(
             self._client, reference, namespace=namespace, reason=_REASON, gone=TargetGone
         )

@@ -8,6 +8,7 @@ reason its kind reports failures under.
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from tide import yamlio
 from tide.api._shared import KubeConfigReference
@@ -16,7 +17,7 @@ from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.runtime.steps import Stalled, StepFailed
 
-__all__ = ["KUBECONFIG_KEYS", "connect_kubeconfig", "read_kubeconfig"]
+__all__ = ["KUBECONFIG_KEYS", "connect_config", "connect_kubeconfig", "read_kubeconfig"]
 
 KUBECONFIG_KEYS = ("value", "value.yaml")
 """Keys searched for a kubeconfig when ``secretRef.key`` is not set, in Flux's order."""
@@ -72,6 +73,16 @@ def connect_kubeconfig(raw: bytes, where: str, *, field_manager: str, reason: st
     config = yamlio.load_or_fail(
         raw, lambda problem: StepFailed(f"{invalid}: not YAML ({problem})", reason=reason)
     )
+    return connect_config(config, where, field_manager=field_manager, reason=reason)
+
+
+def connect_config(config: Any, where: str, *, field_manager: str, reason: str) -> KubeClient:
+    """Return a client for the parsed kubeconfig ``config`` (a minted one, or one read).
+
+    Raises:
+        StepFailed: ``config`` is not a mapping or not a kubeconfig a client can be made from.
+        Stalled: the kubeconfig would run programs or read files; only its spec can change that.
+    """
     try:
         if not isinstance(config, dict):
             raise KubeError("not a YAML mapping")
@@ -80,4 +91,6 @@ def connect_kubeconfig(raw: bytes, where: str, *, field_manager: str, reason: st
     except kubeconfig.UnsafeKubeconfig as error:
         raise Stalled(f"{where}: {error}", reason=reason) from error
     except KubeError as error:
-        raise StepFailed(f"{invalid}: {error}", reason=reason) from error
+        raise StepFailed(
+            f"{where} does not hold a valid kubeconfig: {error}", reason=reason
+        ) from error
