@@ -22,9 +22,9 @@ import typer
 import yaml
 
 from tide.api import kinds
-from tide.cli import _inventory
 from tide.cli._local_build import build_folder, parse_kustomization
 from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
+from tide.inspect import inventory as _inventory
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper, UnknownKind
 from tide.kube.errors import KubeNotFound

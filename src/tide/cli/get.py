@@ -19,7 +19,6 @@ import typer
 import yaml
 from rich.table import Table
 
-from tide.cli import _rows
 from tide.cli._nouns import GROUPS, Noun, nouns
 from tide.cli._session import (
     ClusterOptions,
@@ -30,6 +29,7 @@ from tide.cli._session import (
     print_wide,
     run_command,
 )
+from tide.inspect import rows as _rows
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeGone, KubeNotFound, KubeUnavailable
 from tide.kube.resources import resource_type

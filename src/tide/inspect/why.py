@@ -14,7 +14,7 @@ from typing import Any
 
 from tide.api.conditions import getter
 
-__all__ = ["Link", "explain", "links_of"]
+__all__ = ["Fetch", "Link", "explain", "links_of"]
 
 Fetch = Callable[[str, str, str], Awaitable[dict[str, Any] | None]]
 """Return the live object ``(kind, name, namespace)``, or None when it does not exist."""

@@ -1,0 +1,33 @@
+"""Read Flux objects the way users ask about them, for the ``tide`` command and the dashboard.
+
+Pure-ish logic shared by both faces: the rows of ``get`` (:mod:`rows`), the root-cause chain of
+``why`` (:mod:`why`), inventories as trees (:mod:`inventory`), and the requests ``reconcile``,
+``suspend`` and ``resume`` write (:mod:`requests`). Nothing here prints or serves; reads go
+through a ``fetch`` callable or a client the caller owns.
+"""
+
+from tide.inspect.inventory import EXPANDED, Node, entries_of, tree_of
+from tide.inspect.requests import Suspended, now, request_reconcile, set_suspend, source_of
+from tide.inspect.rows import Row, StatusSelector, columns_for, row_of, table_cells
+from tide.inspect.why import Fetch, Link, explain, links_of
+
+__all__ = [
+    "EXPANDED",
+    "Fetch",
+    "Link",
+    "Node",
+    "Row",
+    "StatusSelector",
+    "Suspended",
+    "columns_for",
+    "entries_of",
+    "explain",
+    "links_of",
+    "now",
+    "request_reconcile",
+    "row_of",
+    "set_suspend",
+    "source_of",
+    "table_cells",
+    "tree_of",
+]
