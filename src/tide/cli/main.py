@@ -11,6 +11,7 @@ from tide.cli import (
     build,
     controller,
     create,
+    dashboard,
     delete,
     dev,
     diff,
@@ -46,6 +47,7 @@ app = _Tide(
 )
 app.command("controller")(controller.run)
 app.command("install")(install.run)
+app.command("dashboard")(dashboard.run)
 app.add_typer(dev.app, name="dev")
 app.add_typer(get.app, name="get")
 app.command("events")(events.run)

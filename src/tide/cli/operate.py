@@ -287,7 +287,7 @@ def _register() -> None:
 
 
 def _suspendable(noun: Noun) -> bool:
-    return noun.suspendable and noun.kind not in UNRECONCILED
+    return noun.suspendable
 
 
 def _reconciled(noun: Noun) -> bool:

@@ -6,21 +6,33 @@ Pure-ish logic shared by both faces: the rows of ``get`` (:mod:`rows`), the root
 through a ``fetch`` callable or a client the caller owns.
 """
 
+from tide.inspect.ages import age, event_time
 from tide.inspect.inventory import EXPANDED, Node, entries_of, tree_of
-from tide.inspect.requests import Suspended, now, request_reconcile, set_suspend, source_of
+from tide.inspect.requests import (
+    UNRECONCILED,
+    Suspended,
+    now,
+    request_reconcile,
+    set_suspend,
+    source_of,
+    suspendable,
+)
 from tide.inspect.rows import Row, StatusSelector, columns_for, row_of, table_cells
-from tide.inspect.why import Fetch, Link, explain, links_of
+from tide.inspect.why import Fetch, Link, explain, links_of, state_of
 
 __all__ = [
     "EXPANDED",
+    "UNRECONCILED",
     "Fetch",
     "Link",
     "Node",
     "Row",
     "StatusSelector",
     "Suspended",
+    "age",
     "columns_for",
     "entries_of",
+    "event_time",
     "explain",
     "links_of",
     "now",
@@ -28,6 +40,8 @@ __all__ = [
     "row_of",
     "set_suspend",
     "source_of",
+    "state_of",
+    "suspendable",
     "table_cells",
     "tree_of",
 ]

@@ -13,10 +13,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tide.api import keys
+from tide.api.kinds import KindInfo
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 
-__all__ = ["Suspended", "now", "request_reconcile", "set_suspend", "source_of"]
+__all__ = [
+    "UNRECONCILED",
+    "Suspended",
+    "now",
+    "request_reconcile",
+    "set_suspend",
+    "source_of",
+    "suspendable",
+]
+
+UNRECONCILED = frozenset({"Bucket", "ExternalArtifact"})
+"""Kinds no Tide controller reconciles (an ExternalArtifact is written by its generator, Bucket
+has no controller yet): a reconcile request would wait for an answer that never comes."""
+
+
+def suspendable(info: KindInfo) -> bool:
+    """Return whether objects of the kind can be suspended: its spec has ``suspend``, and a
+    controller reconciles it (an ExternalArtifact's spec has no ``suspend``)."""
+    spec = info.model.model_fields["spec"].annotation
+    has_field = isinstance(spec, type) and "suspend" in getattr(spec, "model_fields", {})
+    return has_field and info.kind not in UNRECONCILED
 
 
 class Suspended(Exception):
