@@ -6,7 +6,8 @@
 # anyway is stopped again, so nothing is left listening.
 set -euo pipefail
 
-packages=(openssh-server docker-registry nats-server gnupg)
+# chromium: the browser the dashboard tests drive through Playwright.
+packages=(openssh-server docker-registry nats-server gnupg chromium)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -69,6 +69,9 @@ class Graph:
 
     nodes: dict[tuple[str, str, str], GraphNode] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
+    routes: dict[int, list[GraphNode]] = field(default_factory=dict)
+    """Per edge (by index) spanning several columns, the waypoints :func:`layout` placed in
+    the columns between, so a long edge runs in a lane of its own instead of through boxes."""
 
 
 def build(objects: Mapping[str, Sequence[Mapping[str, Any]]]) -> Graph:
@@ -93,39 +96,64 @@ def build(objects: Mapping[str, Sequence[Mapping[str, Any]]]) -> Graph:
     return graph
 
 
-def layout(graph: Graph) -> None:
-    """Set each node's ``layer`` (longest path from what needs nothing) and ``order``."""
+def _depths(graph: Graph) -> dict[tuple[str, str, str], int]:
+    """Return each node's longest path from a node that needs nothing (cycles cut)."""
     needs: dict[tuple[str, str, str], list[tuple[str, str, str]]] = {k: [] for k in graph.nodes}
     for edge in graph.edges:
         needs[edge.needer].append(edge.needed)
     depth: dict[tuple[str, str, str], int] = {}
 
     def depth_of(key: tuple[str, str, str], visiting: frozenset[tuple[str, str, str]]) -> int:
-        if key in depth:
-            return depth[key]
-        below = [depth_of(n, visiting | {key}) for n in needs[key] if n not in visiting | {key}]
-        depth[key] = 1 + max(below) if below else 0
+        if key not in depth:
+            inner = visiting | {key}
+            below = [depth_of(n, inner) for n in needs[key] if n not in inner]
+            depth[key] = 1 + max(below) if below else 0
         return depth[key]
 
-    for key in graph.nodes:
-        graph.nodes[key].layer = depth_of(key, frozenset())
-    layers: dict[int, list[GraphNode]] = {}
-    for node in sorted(graph.nodes.values(), key=lambda n: (GRAPH_KINDS.index(n.kind)
-                                                            if n.kind in GRAPH_KINDS else 99,
-                                                            n.namespace, n.name)):  # fmt: skip
-        layers.setdefault(node.layer, []).append(node)
-    for column in layers.values():
-        for index, node in enumerate(column):
-            node.order = float(index)
+    return {key: depth_of(key, frozenset()) for key in graph.nodes}
+
+
+def _rank(node: GraphNode) -> tuple[int, str, str]:
+    return (GRAPH_KINDS.index(node.kind) if node.kind in GRAPH_KINDS else 99, node.namespace,
+            node.name)  # fmt: skip
+
+
+def layout(graph: Graph) -> None:
+    """Set each node's ``layer`` (longest path from what needs nothing) and ``order``.
+
+    Edges spanning several columns get waypoints in the columns between (:attr:`Graph.routes`),
+    ordered with the nodes, as Sugiyama's dummy vertices are.
+    """
+    for key, depth in _depths(graph).items():
+        graph.nodes[key].layer = depth
+    predecessors: dict[int, list[GraphNode]] = {}
+    columns: dict[int, list[GraphNode]] = {}
+    for node in sorted(graph.nodes.values(), key=_rank):
+        columns.setdefault(node.layer, []).append(node)
+    graph.routes = {}
+    for index, edge in enumerate(graph.edges):
+        needed, needer = graph.nodes[edge.needed], graph.nodes[edge.needer]
+        hops = [needed]
+        for layer in range(needed.layer + 1, needer.layer):
+            waypoint = GraphNode("", "", f"~{index}", "waypoint", layer=layer)
+            columns[layer].append(waypoint)
+            predecessors.setdefault(id(waypoint), []).append(hops[-1])
+            hops.append(waypoint)
+        if len(hops) > 1:
+            graph.routes[index] = hops[1:]
+        predecessors.setdefault(id(needer), []).append(hops[-1])
+    for column in columns.values():
+        for row, node in enumerate(column):
+            node.order = float(row)
     for _ in range(_SWEEPS):
-        for layer in sorted(layers)[1:]:
-            column = layers[layer]
+        for layer in sorted(columns)[1:]:
+            column = columns[layer]
             for node in column:
-                rows = [graph.nodes[n].order for n in needs[node.key]]
+                rows = [p.order for p in predecessors.get(id(node), ()) if p.layer < layer]
                 node.order = sum(rows) / len(rows) if rows else node.order
             column.sort(key=lambda n: n.order)
-            for index, node in enumerate(column):
-                node.order = float(index)
+            for row, node in enumerate(column):
+                node.order = float(row)
 
 
 def _box(node: GraphNode) -> tuple[int, int]:
@@ -139,25 +167,40 @@ def _short(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _route(graph: Graph, index: int, edge: Edge) -> str:
+    """Return the path of one edge: out of its source's right side, through its waypoints'
+    lanes, into its target's left side, bending between columns."""
+    x, y = _box(graph.nodes[edge.needed])
+    x, y = x + _WIDTH, y + _HEIGHT // 2
+    path = [f"M{x},{y}"]
+    for waypoint in (*graph.routes.get(index, ()), graph.nodes[edge.needer]):
+        x2, y2 = _box(waypoint)
+        y2 += _HEIGHT // 2
+        bend = (x2 - x) / 2
+        path.append(f"C{x + bend},{y} {x2 - bend},{y2} {x2},{y2}")
+        x, y = x2, y2
+        if waypoint.state == "waypoint":
+            x += _WIDTH
+            path.append(f"L{x},{y}")
+    return " ".join(path)
+
+
 def render(graph: Graph) -> str:
     """Return the graph as an SVG document (call :func:`layout` first)."""
     if not graph.nodes:
         return '<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>'
-    width = max(_box(n)[0] for n in graph.nodes.values()) + _WIDTH + _MARGIN
-    height = max(_box(n)[1] for n in graph.nodes.values()) + _HEIGHT + _MARGIN
+    placed = [*graph.nodes.values(), *(w for route in graph.routes.values() for w in route)]
+    width = max(_box(n)[0] for n in placed) + _WIDTH + _MARGIN
+    height = max(_box(n)[1] for n in placed) + _HEIGHT + _MARGIN
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}">'
     ]
-    for edge in graph.edges:
-        x1, y1 = _box(graph.nodes[edge.needed])
-        x2, y2 = _box(graph.nodes[edge.needer])
-        x1, y1, y2 = x1 + _WIDTH, y1 + _HEIGHT // 2, y2 + _HEIGHT // 2
-        bend = (x2 - x1) / 2
+    for index, edge in enumerate(graph.edges):
         style = "depends" if edge.relation == "depends on" else "source"
         parts.append(
-            f'<path class="edge {style}" d="M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} '
-            f'{x2},{y2}"><title>{escape(edge.relation)}</title></path>'
+            f'<path class="edge {style}" d="{_route(graph, index, edge)}">'
+            f"<title>{escape(edge.relation)}</title></path>"
         )
     for node in graph.nodes.values():
         x, y = _box(node)

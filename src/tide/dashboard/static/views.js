@@ -121,7 +121,7 @@ function chain(steps) {
       h("div", { class: "title" }, step.step),
       h("div", {}, step.label),
       step.digest ? h("div", { class: "muted" }, step.digest) : null,
-      step.url ? h("div", { class: "muted" }, step.url) : null,
+      step.url && step.step === "source" ? h("div", { class: "muted" }, step.url) : null,
       step.attempted && step.attempted !== step.label ? h("div", { class: "muted" }, `attempted ${step.attempted}`) : null));
   });
   return h("div", { class: "chain" }, parts);
