@@ -2,12 +2,15 @@
 
 Pure-ish logic shared by both faces: the rows of ``get`` (:mod:`rows`), the root-cause chain of
 ``why`` (:mod:`why`), inventories as trees (:mod:`inventory`), and the requests ``reconcile``,
-``suspend`` and ``resume`` write (:mod:`requests`). Nothing here prints or serves; reads go
-through a ``fetch`` callable or a client the caller owns.
+``suspend`` and ``resume`` write (:mod:`requests`), and what applying a folder would change
+(:mod:`local_build`, :mod:`diff`). Nothing here prints or serves; reads go through a ``fetch``
+callable or a client the caller owns.
 """
 
 from tide.inspect.ages import age, event_time
+from tide.inspect.diff import changes_for, masked
 from tide.inspect.inventory import EXPANDED, Node, entries_of, tree_of
+from tide.inspect.local_build import LocalBuildError, build_folder, parse_kustomization
 from tide.inspect.requests import (
     UNRECONCILED,
     Suspended,
@@ -25,17 +28,22 @@ __all__ = [
     "UNRECONCILED",
     "Fetch",
     "Link",
+    "LocalBuildError",
     "Node",
     "Row",
     "StatusSelector",
     "Suspended",
     "age",
+    "build_folder",
+    "changes_for",
     "columns_for",
     "entries_of",
     "event_time",
     "explain",
     "links_of",
+    "masked",
     "now",
+    "parse_kustomization",
     "request_reconcile",
     "row_of",
     "set_suspend",
