@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from tide.api import kinds
 from tide.cli._session import CommandError, Context, Kubeconfig, err, out, run_command
 from tide.dashboard import running
 from tide.kube.client import KubeClient
@@ -28,8 +29,11 @@ async def _serve(
     except ValueError as error:
         raise CommandError(str(error)) from None
     client = KubeClient.from_kubeconfig(kubeconfig, context=context, field_manager="tide")
+    dry_run = KubeClient.from_kubeconfig(
+        kubeconfig, context=context, field_manager=kinds.KUSTOMIZE_CONTROLLER
+    )
     try:
-        async with running(client, endpoint, namespace=namespace) as url:
+        async with running(client, endpoint, namespace=namespace, dry_run=dry_run) as url:
             out.print(f"tide dashboard serving {url}", markup=False, highlight=False)
             out.file.flush()
             err.print("press Ctrl-C to stop")
@@ -38,6 +42,7 @@ async def _serve(
         raise CommandError(str(error)) from None
     finally:
         await client.close()
+        await dry_run.close()
 
 
 def run(

@@ -15,19 +15,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources as package_files
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from tide.api.kinds import KINDS
+from tide.artifacts import ArtifactFetchError, fetch_artifact
 from tide.dashboard import graph, views
 from tide.dashboard.access import Access
 from tide.dashboard.actions import SOURCED, ActionRefused, Actions
 from tide.dashboard.model import ReadModel
-from tide.inspect import inventory, requests, rows, why
+from tide.inspect import diff, inventory, requests, rows, why
+from tide.inspect.local_build import LocalBuildError
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
@@ -52,12 +56,45 @@ class Dashboard:
     model: ReadModel
     access: Access
     actions: Actions
+    dry_run: KubeClient
+    """The user's credentials under the kustomize-controller's field manager, for the diff."""
 
     @classmethod
-    def for_client(cls, client: KubeClient, *, namespace: str | None = None) -> Dashboard:
+    def for_client(
+        cls,
+        client: KubeClient,
+        *,
+        namespace: str | None = None,
+        dry_run: KubeClient | None = None,
+    ) -> Dashboard:
         """Return a dashboard reading and acting through ``client`` (the user's)."""
         access = Access(client)
-        return cls(client, ReadModel(client, namespace=namespace), access, Actions(client, access))
+        model = ReadModel(client, namespace=namespace)
+        return cls(client, model, access, Actions(client, access), dry_run or client)
+
+    async def diff(self, namespace: str, name: str) -> dict[str, Any]:
+        """Return what applying a Kustomization's current artifact would change, or why not.
+
+        The artifact its source serves is fetched (digest checked) and built and dry-run as
+        ``tide diff`` does (:func:`tide.inspect.diff.changes_for`), Secret values masked.
+        """
+        obj = self.model.get("Kustomization", name, namespace)
+        if obj is None:
+            return {"error": f"Kustomization/{namespace}/{name} not found"}
+        source = requests.source_of("Kustomization", obj)
+        source_obj = self.model.get(*source) if source is not None else None
+        artifact = ((source_obj or {}).get("status") or {}).get("artifact") or {}
+        if not artifact.get("url"):
+            return {"error": "its source has no artifact yet"}
+        with tempfile.TemporaryDirectory(prefix="tide-dashboard-") as scratch:
+            root = Path(scratch) / "artifact"
+            try:
+                await fetch_artifact(artifact["url"], artifact.get("digest", ""), root)
+                folder = root / str((obj.get("spec") or {}).get("path") or "./")
+                changes = await diff.changes_for(self.dry_run, obj, folder, root=root)
+            except (ArtifactFetchError, LocalBuildError, KubeError, OSError) as error:
+                return {"error": str(error), "revision": artifact.get("revision", "")}
+        return {"changes": changes, "revision": artifact.get("revision", "")}
 
     async def overview(self) -> dict[str, Any]:
         """Return every Flux object's row with its actions, and the counts per kind."""
@@ -168,6 +205,10 @@ def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
             return _json({"error": f"{kind}/{namespace}/{name} not found"}, status=404)
         return _json(shown)
 
+    async def changes(request: web.Request) -> web.Response:
+        namespace, name = request.match_info["namespace"], request.match_info["name"]
+        return _json(await dashboard.diff(namespace, name))
+
     async def svg(_: web.Request) -> web.Response:
         return web.Response(text=dashboard.graph_svg(), content_type="image/svg+xml")
 
@@ -211,6 +252,7 @@ def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
     app.router.add_get("/api/kinds", kinds)
     app.router.add_get("/api/list/{kind}", listing)
     app.router.add_get("/api/object/{kind}/{namespace}/{name}", detail)
+    app.router.add_get("/api/diff/{namespace}/{name}", changes)
     app.router.add_get("/api/graph.svg", svg)
     app.router.add_get("/api/stream", stream)
     app.router.add_post("/api/action", action)
@@ -224,7 +266,11 @@ def _hosts(host: str, port: int) -> set[str]:
 
 @contextlib.asynccontextmanager
 async def running(
-    client: KubeClient, endpoint: Endpoint, *, namespace: str | None = None
+    client: KubeClient,
+    endpoint: Endpoint,
+    *,
+    namespace: str | None = None,
+    dry_run: KubeClient | None = None,
 ) -> AsyncIterator[str]:
     """Serve the dashboard for ``client``'s user at ``endpoint``; yield its URL.
 
@@ -232,11 +278,14 @@ async def running(
         client: the user's client; every read and action goes through it.
         endpoint: where to listen (port 0 picks a free one).
         namespace: show only this namespace; every namespace by default.
+        dry_run: the user's client with the kustomize-controller's field manager, for the
+            diff's dry runs (field ownership judged as the controller's apply); ``client``
+            by default.
 
     Raises:
         CannotListen: the address could not be bound.
     """
-    dashboard = Dashboard.for_client(client, namespace=namespace)
+    dashboard = Dashboard.for_client(client, namespace=namespace, dry_run=dry_run)
     await dashboard.model.start()
     allowed: set[str] = set()  # known once the port is bound
     runner = web.AppRunner(_app(dashboard, allowed), access_log=None, shutdown_timeout=1.0)

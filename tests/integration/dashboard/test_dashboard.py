@@ -21,6 +21,7 @@ from tests.integration.dashboard.conftest import screenshot
 from tests.integration.helpers import eventually
 from tests.integration.kustomize.common import create_kustomization, given_source, wait_for
 from tide.dashboard import running
+from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.runtime.manager import Manager
@@ -127,6 +128,18 @@ async def test_the_dashboard_shows_the_fleet_its_failures_and_graph_and_reconcil
         await expect(page.locator('[data-step="artifact"]')).to_contain_text("main@sha1:")
         await expect(page.locator("ul.tree")).to_contain_text(f"ConfigMap/{namespace}/greeting")
         await screenshot(page, "dashboard-object")
+
+        # Desired vs live: someone edited the ConfigMap; the dry run says what applying restores.
+        await kube.patch_merge(
+            resources.CONFIG_MAP, "greeting", {"data": {"text": "edited"}}, namespace=namespace
+        )
+        await page.click("#show-diff")
+        shown = page.locator("#diff")
+        await expect(shown).to_contain_text(f"ConfigMap/{namespace}/greeting drifted")
+        await expect(shown).to_contain_text("-  text: edited")
+        await expect(shown).to_contain_text("+  text: hello")
+        await page.locator("#diff").scroll_into_view_if_needed()
+        await screenshot(page, "dashboard-diff")
 
         # The graph: one box per object, coloured by state, edges between them.
         await page.goto(f"{url}#/graph")

@@ -1,6 +1,6 @@
 // One function per page: each takes the JSON the server gave and returns the page's nodes.
 
-import { act } from "./api.js";
+import { act, getJSON } from "./api.js";
 import { badge, h, objectHref, table } from "./dom.js";
 
 const LABELS = {
@@ -162,7 +162,38 @@ export function detail(data) {
     ["Kustomization", "HelmRelease"].includes(row.kind)
       ? [h("h2", {}, "Inventory"), data.inventory.length ? tree(data.inventory) : h("p", { class: "muted" }, "Nothing applied yet.")] : null,
     h("h2", {}, "History"), history(data.history),
+    row.kind === "Kustomization" ? [h("h2", {}, "Desired vs live"), diffBox(row)] : null,
   ];
+}
+
+// The diff is built and dry-run on request only: it fetches the artifact and asks the API server.
+// Its answer is kept (per object) so that a live redraw of the page does not wipe it.
+const diffs = new Map();
+
+function diffAnswer(data) {
+  if (data.error) return [h("p", { class: "badge failing" }, data.error)];
+  if (!data.changes.length) return [h("p", {}, `No differences: the cluster matches ${data.revision}.`)];
+  return [h("p", {}, `Applying ${data.revision} would change:`), ...data.changes.map((change) => h("pre", {}, change))];
+}
+
+function diffBox(row) {
+  const key = `${row.namespace}/${row.name}`;
+  const out = h("div", { id: "diff" }, diffs.has(key) ? diffAnswer(diffs.get(key)) : null);
+  const button = h("button", {
+    id: "show-diff",
+    onclick: async () => {
+      button.disabled = true;
+      out.replaceChildren(h("p", { class: "muted" }, "Building and dry-running…"));
+      let data;
+      try {
+        data = await getJSON(`/api/diff/${encodeURIComponent(row.namespace)}/${encodeURIComponent(row.name)}`);
+      } catch (error) { data = { error: error.message }; }
+      diffs.set(key, data);
+      out.replaceChildren(...diffAnswer(data));
+      button.disabled = false;
+    },
+  }, "Show the diff of the artifact against the cluster (server-side dry run)");
+  return h("div", { class: "box" }, button, out);
 }
 
 export function graph(svg) {
