@@ -47,13 +47,21 @@ class ReadModel:
         self._moved.set()
         self._moved = asyncio.Event()
 
-    async def start(self, *, wait: float = 10.0) -> None:
-        """Start every mirror; wait up to ``wait`` seconds for those the user may list."""
+    async def start(self, *, wait: float = 3.0) -> None:
+        """Start every mirror; wait up to ``wait`` seconds for those the user may list.
+
+        A mirror still listing after that (its watch retrying right after a CRD was installed,
+        or a kind the user may not list) fills in later; :meth:`syncing` names them.
+        """
         self._tasks = [asyncio.create_task(cache.run()) for cache in self.caches.values()]
         synced = [asyncio.create_task(cache.synced.wait()) for cache in self.caches.values()]
         _, pending = await asyncio.wait(synced, timeout=wait)
         for task in pending:  # a kind the user may not list, or whose CRD is missing
             task.cancel()
+
+    def syncing(self) -> list[str]:
+        """Return the kinds whose first list has not arrived yet."""
+        return [kind for kind, cache in self.caches.items() if not cache.synced.is_set()]
 
     async def stop(self) -> None:
         """Stop every mirror."""

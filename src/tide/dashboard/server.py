@@ -108,6 +108,7 @@ class Dashboard:
         return {
             "user": await self.access.user(),
             "version": self.model.version,
+            "syncing": self.model.syncing(),
             "summary": views.summary(by_kind),
             "rows": [each for listed in by_kind.values() for each in listed],
         }

@@ -75,6 +75,7 @@ export function overview(data, filters, redraw) {
   return [
     h("h1", {}, "Overview"),
     data.summary.length ? cards : h("p", { class: "muted" }, "No Flux objects this user may list."),
+    data.syncing.length ? h("p", { class: "muted", id: "syncing" }, `Not listed (yet): ${data.syncing.join(", ")}`) : null,
     filterBar(filters, namespacesOf(data.rows), redraw),
     table(["Kind", "Namespace", "Name", "Ready", "Message", "Actions"], rows),
   ];
