@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Page, expect
 
@@ -168,6 +169,17 @@ async def test_the_dashboard_shows_the_fleet_its_failures_and_graph_and_reconcil
         await eventually(annotated, what="the reconcile request annotation")
         await expect(page.locator("#toast")).to_contain_text("reconcile requested")
 
+        async def recorded() -> list[dict]:
+            listed, _ = await kube.list(resources.EVENT, namespace=namespace)
+            return [
+                event for event in listed
+                if event["reason"] == "ReconcileRequested"
+                and event["involvedObject"]["name"] == "app"
+            ]  # fmt: skip
+
+        events = await eventually(recorded, what="an event naming who asked")
+        assert events[0]["message"] == "reconcile requested by admin from the dashboard"
+
         # Live: a change made elsewhere shows without a reload.
         await kube.patch_merge(
             KUSTOMIZATION, "app", {"spec": {"suspend": True}}, namespace=namespace
@@ -209,5 +221,21 @@ async def test_a_user_without_rights_sees_the_objects_but_no_action(
             await page.goto(f"{url}#/object/Kustomization/{namespace}/app")
             await expect(page.locator("#summary")).to_contain_text("Applied revision")
             await expect(page.locator("#summary button")).to_have_count(0)
+            # Nor does the server take the action from this user, however asked.
+            async with httpx.AsyncClient() as http:
+                refused = await http.post(
+                    f"{url}api/action",
+                    json={"action": "reconcile", "kind": "Kustomization",
+                          "namespace": namespace, "name": "app"},
+                    headers={"X-Tide-Dashboard": "1"},
+                )  # fmt: skip
+                forged = await http.post(f"{url}api/action", json={})  # a cross-site form's
+                rebound = await http.get(f"{url}api/overview", headers={"Host": "evil.example"})
+            assert refused.status_code == 409
+            assert "not available" in refused.json()["error"]
+            assert forged.status_code == 403
+            assert rebound.status_code == 421
+            obj = await kube.get(KUSTOMIZATION, "app", namespace=namespace)
+            assert REQUESTED_AT not in (obj["metadata"].get("annotations") or {})
     finally:
         await viewer.close()
