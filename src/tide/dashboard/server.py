@@ -126,16 +126,14 @@ class Dashboard:
 
     async def _events(self, kind: str, obj: dict[str, Any]) -> list[dict[str, Any]]:
         metadata = obj["metadata"]
+        about = {"involvedObject.kind": kind, "involvedObject.name": metadata["name"]}
         try:
-            listed, _ = await self.client.list(resources.EVENT, namespace=metadata["namespace"])
+            listed, _ = await self.client.list(
+                resources.EVENT, namespace=metadata["namespace"], fields=about
+            )
         except KubeError:  # the user may not list events: the page shows none
             return []
-        return [
-            event
-            for event in listed
-            if (event.get("involvedObject") or {}).get("kind") == kind
-            and (event.get("involvedObject") or {}).get("name") == metadata["name"]
-        ]
+        return listed
 
     async def detail(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         """Return one object's page, or None when it is not (or no longer) there."""

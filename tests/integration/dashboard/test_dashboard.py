@@ -128,6 +128,9 @@ async def test_the_dashboard_shows_the_fleet_its_failures_and_graph_and_reconcil
         )
         await expect(page.locator('[data-step="artifact"]')).to_contain_text("main@sha1:")
         await expect(page.locator("ul.tree")).to_contain_text(f"ConfigMap/{namespace}/greeting")
+        await expect(page.locator("#events")).to_contain_text(
+            f"ConfigMap/{namespace}/greeting created"
+        )
         await screenshot(page, "dashboard-object")
 
         # Desired vs live: someone edited the ConfigMap; the dry run says what applying restores.

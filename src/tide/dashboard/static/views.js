@@ -157,9 +157,9 @@ export function detail(data) {
       h("tr", {}, h("td", {}, c.type), h("td", {}, c.status), h("td", {}, c.reason),
         h("td", { class: "message" }, c.message), h("td", {}, c.lastTransitionTime)))),
     h("h2", {}, "Events"),
-    data.events.length ? table(["Age", "Type", "Reason", "Message"], data.events.map((e) =>
+    h("div", { id: "events" }, data.events.length ? table(["Age", "Type", "Reason", "Message"], data.events.map((e) =>
       h("tr", {}, h("td", {}, e.age), h("td", {}, e.type), h("td", {}, e.reason), h("td", { class: "message" }, e.message))))
-      : h("p", { class: "muted" }, "No events."),
+      : h("p", { class: "muted" }, "No events.")),
     ["Kustomization", "HelmRelease"].includes(row.kind)
       ? [h("h2", {}, "Inventory"), data.inventory.length ? tree(data.inventory) : h("p", { class: "muted" }, "Nothing applied yet.")] : null,
     h("h2", {}, "History"), history(data.history),
