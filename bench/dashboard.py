@@ -13,6 +13,7 @@ Prometheus endpoint for its client's ``rest_client_requests_total``) and a headl
 - ``overview_seconds``: one ``GET /api/overview`` (every row, with its actions), the JSON a
   redraw of the overview reads.
 - ``live_seconds``: from suspending one Kustomization until the open page shows it suspended.
+- ``draw_seconds``: the page's last redraw (fetch, parse, build, swap), as it measures it.
 - ``peak_rss_mib``: the dashboard process's peak resident memory (``VmHWM``).
 - ``api_requests``: replies the dashboard got from the API server by then (lists, watches,
   access reviews).
@@ -139,6 +140,9 @@ async def _run(plane: ControlPlane, namespace: str, count: int, chromium: str) -
                 suspended = page.locator(f'tr[data-ref="Kustomization/{namespace}/app-0000"]')
                 await expect(suspended).to_contain_text("suspended", timeout=120_000)
                 figures["live_seconds"] = time.monotonic() - changed
+                figures["draw_seconds"] = (
+                    int(await page.get_attribute("#main", "data-draw-ms")) / 1000
+                )
                 await browser.close()
             figures["peak_rss_mib"] = peak_rss_mib(process.pid)
             figures["api_requests"] = await _requests(metrics)

@@ -233,8 +233,8 @@ def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
+        await response.write(b": connected\n\n")  # the page drew what is there; news only
         seen = dashboard.model.version
-        await response.write(f"event: version\ndata: {seen}\n\n".encode())
         while True:
             version = await dashboard.model.changed(seen, timeout=_HEARTBEAT)
             if version == seen:

@@ -25,11 +25,17 @@ export async function act(action, row) {
   return body.done;
 }
 
-// Call onChange whenever the server's read model moves on; reconnects on its own (EventSource).
+// Call onChange whenever the server's read model moves on; reconnects on its own (EventSource),
+// and after a lost connection draws again, since changes made meanwhile were not announced.
 export function follow(onChange, onState) {
   const stream = new EventSource("/api/stream");
+  let lost = false;
   stream.addEventListener("version", () => onChange());
-  stream.addEventListener("open", () => onState(true));
-  stream.addEventListener("error", () => onState(false));
+  stream.addEventListener("open", () => {
+    onState(true);
+    if (lost) onChange();
+    lost = false;
+  });
+  stream.addEventListener("error", () => { onState(false); lost = true; });
   return stream;
 }

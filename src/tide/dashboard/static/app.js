@@ -6,7 +6,6 @@ import * as views from "./views.js";
 
 const main = document.getElementById("main");
 const filters = { text: "", state: "", namespace: "" };
-let drawing = Promise.resolve();
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
@@ -30,10 +29,12 @@ async function page() {
 async function draw() {
   const focused = document.activeElement?.id;
   const caret = document.activeElement?.selectionStart;
+  const started = performance.now();
   let nodes;
   try { nodes = await page(); } catch (error) { nodes = [h("p", { class: "error" }, error.message)]; }
   main.replaceChildren(...[nodes].flat(3).filter(Boolean));
   main.dataset.view = route()[0];
+  main.dataset.drawMs = Math.round(performance.now() - started); // read by bench/dashboard.py
   for (const link of document.querySelectorAll("[data-nav]")) {
     link.classList.toggle("active", link.dataset.nav === route()[0]);
   }
@@ -44,9 +45,18 @@ async function draw() {
   }
 }
 
-function redraw() {
-  drawing = drawing.then(draw);
-  return drawing;
+// Changes arriving while a draw runs are folded into one more draw, not queued one by one.
+let drawing = false;
+let dirty = false;
+
+async function redraw() {
+  if (drawing) { dirty = true; return; }
+  drawing = true;
+  try {
+    do { dirty = false; await draw(); } while (dirty);
+  } finally {
+    drawing = false;
+  }
 }
 
 async function kindsMenu() {

@@ -32,6 +32,32 @@ function actions(row) {
     }, LABELS[action] || action)));
 }
 
+// Rows are rebuilt only when their data changed: a live redraw of a thousand rows after one
+// object changed then builds one row and moves the others into the new table.
+const rowCache = new Map();
+
+function cachedRows(view, rows, build) {
+  const used = new Set();
+  const nodes = rows.map((row) => {
+    const key = `${view}:${row.kind}/${row.namespace}/${row.name}`;
+    used.add(key);
+    return cachedRow(key, row, build);
+  });
+  for (const key of rowCache.keys()) {
+    if (key.startsWith(`${view}:`) && !used.has(key)) rowCache.delete(key);
+  }
+  return nodes;
+}
+
+function cachedRow(key, row, build) {
+  const json = JSON.stringify(row);
+  const known = rowCache.get(key);
+  if (known && known.json === json) return known.node;
+  const node = build(row);
+  rowCache.set(key, { json, node });
+  return node;
+}
+
 function nameCell(row) {
   return h("td", {}, h("a", { href: objectHref(row.kind, row.namespace, row.name) }, row.name));
 }
@@ -69,7 +95,7 @@ export function overview(data, filters, redraw) {
         h("span", { class: "count", title: state, "data-state": state },
           h("span", { class: `dot ${state}` }), `${kind[state]} ${state}`))))));
   const shown = data.rows.filter((row) => keep(filters, row));
-  const rows = shown.map((row) => h("tr", { "data-ref": `${row.kind}/${row.namespace}/${row.name}` },
+  const rows = cachedRows("overview", shown, (row) => h("tr", { "data-ref": `${row.kind}/${row.namespace}/${row.name}` },
     h("td", {}, row.kind), h("td", {}, row.namespace), nameCell(row),
     h("td", {}, badge(row.state)), h("td", { class: "message" }, row.message), actions(row)));
   return [
@@ -83,7 +109,7 @@ export function overview(data, filters, redraw) {
 
 export function listing(data, filters, redraw) {
   const extra = data.columns.filter((title) => !["READY", "MESSAGE"].includes(title));
-  const rows = data.rows.filter((row) => keep(filters, row)).map((row) =>
+  const rows = cachedRows("list", data.rows.filter((row) => keep(filters, row)), (row) =>
     h("tr", { "data-ref": `${row.kind}/${row.namespace}/${row.name}` },
       nameCell(row), h("td", {}, row.namespace),
       extra.map((title) => h("td", {}, row.columns[title] || "")),
