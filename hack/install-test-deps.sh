@@ -6,8 +6,9 @@
 # anyway is stopped again, so nothing is left listening.
 set -euo pipefail
 
+# openssh-client: ssh-keyscan, which `tide create secret git --url ssh://…` scans host keys with.
 # chromium: the browser the dashboard tests drive through Playwright.
-packages=(openssh-server docker-registry nats-server gnupg chromium)
+packages=(openssh-server openssh-client docker-registry nats-server gnupg chromium)
 
 missing=()
 for package in "${packages[@]}"; do

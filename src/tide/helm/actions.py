@@ -230,10 +230,10 @@ async def run_release(
             # a failed first install is removed before trying again
             await helm.uninstall(request.name, **where, options=options)
         await helm.release(
-            action,
-            chart,
             request.name,
-            request.values,
+            action=action,
+            chart=chart,
+            values=request.values,
             **where,
             options=options,
             render=request.render,

@@ -357,11 +357,11 @@ class Helm:
     # -- writes -----------------------------------------------------------------------------------
     async def release(
         self,
+        name: str,
+        *,
         action: str,
         chart: Path,
-        name: str,
         values: dict[str, Any],
-        *,
         namespace: str,
         user: str | None,
         options: Options,

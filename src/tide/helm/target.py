@@ -10,24 +10,21 @@ replaced when its content changes.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 from dataclasses import dataclass
 
-from tide import yamlio
 from tide.api import reasons
 from tide.api.helm import HelmRelease
 from tide.helm.sdk import Helm
-from tide.kube import kubeconfig, resources
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
-from tide.kube.errors import KubeError
-from tide.runtime.steps import Stalled, StepFailed
+from tide.runtime.remote import connect_kubeconfig, read_kubeconfig
+from tide.runtime.steps import StepFailed
 
 __all__ = ["Target", "TargetGone", "Targets"]
 
-_KEYS = ("value", "value.yaml")
-"""Keys searched for a kubeconfig when ``secretRef.key`` is not set, in Flux's order."""
+_REASON = reasons.INIT_FAILED
+"""The reason a HelmRelease reports a kubeconfig it cannot use with (Flux's)."""
 _RETIRE_AFTER = 600.0
 """Seconds a replaced connection stays open for the reconciles still using it."""
 
@@ -69,24 +66,9 @@ class Targets:
         if reference is None:
             return self._local
         namespace = release.metadata.namespace or "default"
-        if reference.secret_ref is None:
-            raise Stalled(
-                f"spec.kubeConfig.provider '{reference.provider}' is not supported: Tide reaches "
-                "other clusters through a kubeconfig in spec.kubeConfig.secretRef only",
-                reason=reasons.INIT_FAILED,
-            )
-        name = reference.secret_ref.name
-        where = f"Secret '{namespace}/{name}' (spec.kubeConfig.secretRef)"
-        secret = await self._local.client.get_or_none(resources.SECRET, name, namespace=namespace)
-        if secret is None:
-            raise TargetGone(f"{where} not found", reason=reasons.INIT_FAILED)
-        data = secret.get("data") or {}
-        keys = (reference.secret_ref.key,) if reference.secret_ref.key else _KEYS
-        encoded = next((data[key] for key in keys if key in data), None)
-        if encoded is None:
-            wanted = " or ".join(repr(k) for k in keys)
-            raise StepFailed(f"{where} has no key {wanted}", reason=reasons.INIT_FAILED)
-        raw = base64.b64decode(encoded)
+        name, where, raw = await read_kubeconfig(
+            self._local.client, reference, namespace=namespace, reason=_REASON, gone=TargetGone
+        )
         digest = hashlib.sha256(raw).hexdigest()
         known = self._remotes.get((namespace, name))
         if known is not None and known[0] == digest:
@@ -98,24 +80,9 @@ class Targets:
         return target
 
     def _connect(self, raw: bytes, where: str) -> Target:
-        try:
-            config = yamlio.load(raw)
-        except yamlio.YAMLError as error:  # by position only: the line may hold a token
-            raise StepFailed(
-                f"{where} does not hold a valid kubeconfig: not YAML ({yamlio.describe(error)})",
-                reason=reasons.INIT_FAILED,
-            ) from None
-        try:
-            if not isinstance(config, dict):
-                raise KubeError("not a YAML mapping")
-            kubeconfig.check(config)
-            client = KubeClient.from_config(config, field_manager=self._local.client.field_manager)
-        except kubeconfig.UnsafeKubeconfig as error:
-            raise Stalled(f"{where}: {error}", reason=reasons.INIT_FAILED) from error
-        except KubeError as error:
-            raise StepFailed(
-                f"{where} does not hold a valid kubeconfig: {error}", reason=reasons.INIT_FAILED
-            ) from error
+        client = connect_kubeconfig(
+            raw, where, field_manager=self._local.client.field_manager, reason=_REASON
+        )
         return Target(Helm(client.kubeconfig()), client, RESTMapper(client))
 
     def _retire(self, target: Target) -> None:

@@ -289,6 +289,45 @@ class KubeClient:
             raise _translate_http(error) from error
         return response.json()
 
+    async def pod_log(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        container: str | None = None,
+        since_seconds: int | None = None,
+        tail_lines: int | None = None,
+        follow: bool = False,
+    ) -> AsyncIterator[str]:
+        """Yield the lines of a container's log (``pods/{name}/log``), as the kubelet serves it.
+
+        With ``follow`` the lines keep coming until the container stops or the caller stops
+        iterating; no request timeout applies then. lightkube offers no streaming of a
+        subresource's text, so this goes through the same HTTP client as :meth:`get_json`.
+
+        Raises:
+            KubeNotFound: no such pod.
+            KubeError: the API server (or the node behind it) refused, with its message.
+        """
+        params: dict[str, Any] = {"follow": "true" if follow else "false"}
+        optional = {"container": container, "sinceSeconds": since_seconds,
+                    "tailLines": tail_lines}  # fmt: skip
+        params.update({key: value for key, value in optional.items() if value is not None})
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}/log"
+        http = self._http()
+        try:
+            timeout = None if follow else _REQUEST_TIMEOUT
+            async with http.stream("GET", path, params=params, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _status_error(response)
+                async for line in response.aiter_lines():
+                    yield line
+        except KubeError:
+            raise
+        except Exception as error:
+            raise _translate_http(error) from error
+
     # -- writes ---------------------------------------------------------------------------------
     async def create(self, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
         """Create ``obj``; raise KubeConflict when it exists."""
@@ -416,6 +455,17 @@ async def _count_request(response: Any) -> None:
     REQUESTS.labels(str(response.status_code), request.method, request.url.netloc.decode()).inc()
     if request.url.params.get("dryRun"):
         DRY_RUNS.labels(request.method).inc()
+
+
+def _status_error(response: Any) -> KubeError:
+    """Return the error of a failed raw request, with the API server's Status message if any."""
+    try:
+        message = response.json().get("message") or response.text
+    except ValueError:
+        message = response.text
+    if response.status_code == 404:
+        return KubeNotFound(message, status=404)
+    return KubeError(f"HTTP {response.status_code}: {message[:300]}", status=response.status_code)
 
 
 def _translate_http(error: Exception) -> KubeError:
