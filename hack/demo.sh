@@ -284,7 +284,7 @@ dashboard_port=$("$py" -c 'from tide.testing._process import free_port; print(fr
 dashboard_log=$(mktemp -t tide-dashboard.XXXXXX.log)
 nohup tide dashboard --address "127.0.0.1:${dashboard_port}" >"$dashboard_log" 2>&1 &
 dashboard=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   curl -fs "http://127.0.0.1:${dashboard_port}/api/kinds" >/dev/null 2>&1 && break
   sleep 0.2
 done
