@@ -170,12 +170,13 @@ def _json(data: Any, *, status: int = 200) -> web.Response:
 def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.host not in allowed_hosts:
+        anywhere = _ANY_HOST in allowed_hosts
+        if not anywhere and request.host not in allowed_hosts:
             raise web.HTTPMisdirectedRequest(text=f"this dashboard serves {sorted(allowed_hosts)}")
         if request.method == "POST":
             origin = request.headers.get("Origin")
             if request.headers.get("X-Tide-Dashboard") != "1" or (
-                origin is not None and origin.removeprefix("http://") not in allowed_hosts
+                origin is not None and origin.removeprefix("http://") != request.host
             ):
                 raise web.HTTPForbidden(text="actions are taken from the dashboard's own page")
         return await handler(request)
@@ -258,7 +259,15 @@ def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
     return app
 
 
+_ANY_HOST = "*"
+_ALL_INTERFACES = ("", "0.0.0.0", "::")
+
+
 def _hosts(host: str, port: int) -> set[str]:
+    """The ``Host`` values requests may name; any when listening on every interface (the
+    user chose to be reachable by whatever name the machine has)."""
+    if host in _ALL_INTERFACES:
+        return {_ANY_HOST}
     names = {host, "localhost", "127.0.0.1"} if host in ("127.0.0.1", "localhost") else {host}
     return {f"{name}:{port}" for name in names}
 
@@ -292,7 +301,8 @@ async def running(
     try:
         port = await listen(runner, endpoint, what="the dashboard")
         allowed.update(_hosts(endpoint.host, port))
-        yield f"http://{endpoint.host}:{port}/"
+        shown = "127.0.0.1" if endpoint.host in _ALL_INTERFACES else endpoint.host
+        yield f"http://{shown}:{port}/"
     finally:
         await runner.cleanup()
         await dashboard.model.stop()
