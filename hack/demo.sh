@@ -278,3 +278,19 @@ PY
 step "Metrics and leader election"
 curl -s "http://127.0.0.1:${metrics_port}/metrics" | grep -E '^gotk_reconcile_duration_seconds_count'
 run kubectl get lease -n tide-system
+
+step "The web dashboard: tide dashboard, as the kubeconfig's user"
+dashboard_port=$("$py" -c 'from tide.testing._process import free_port; print(free_port())')
+dashboard_log=$(mktemp -t tide-dashboard.XXXXXX.log)
+nohup tide dashboard --address "127.0.0.1:${dashboard_port}" >"$dashboard_log" 2>&1 &
+dashboard=$!
+for _ in $(seq 1 300); do
+  curl -fs "http://127.0.0.1:${dashboard_port}/api/kinds" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "http://127.0.0.1:${dashboard_port}/api/kinds" >/dev/null ||
+  { printf 'the dashboard did not answer; log: %s\n' "$dashboard_log" >&2; exit 1; }
+printf 'dashboard: http://127.0.0.1:%s/ (log: %s)\n' "$dashboard_port" "$dashboard_log"
+if [ -z "${KEEP:-}" ]; then
+  trap 'kill -TERM "$dashboard" 2>/dev/null || true; cleanup' EXIT
+fi

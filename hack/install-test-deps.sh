@@ -7,7 +7,8 @@
 set -euo pipefail
 
 # openssh-client: ssh-keyscan, which `tide create secret git --url ssh://…` scans host keys with.
-packages=(openssh-server openssh-client docker-registry nats-server gnupg)
+# chromium: the browser the dashboard tests drive through Playwright.
+packages=(openssh-server openssh-client docker-registry nats-server gnupg chromium)
 
 missing=()
 for package in "${packages[@]}"; do

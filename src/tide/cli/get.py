@@ -18,7 +18,6 @@ import typer
 import yaml
 from rich.table import Table
 
-from tide.cli import _rows
 from tide.cli._nouns import GROUPS, Noun, nouns
 from tide.cli._session import (
     ClusterOptions,
@@ -29,6 +28,7 @@ from tide.cli._session import (
     print_wide,
     run_command,
 )
+from tide.inspect import rows as _rows
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeGone, KubeNotFound
 from tide.kube.resources import resource_type

@@ -14,6 +14,7 @@ from tide.cli import (
     create,
     create_image,
     create_secret,
+    dashboard,
     delete,
     dev,
     diff,
@@ -69,6 +70,7 @@ def _global_flags(
 app.command("controller")(controller.run)
 app.command("install")(install.run)
 app.command("uninstall")(uninstall.run)
+app.command("dashboard")(dashboard.run)
 app.add_typer(dev.app, name="dev")
 app.add_typer(get.app, name="get")
 app.command("events")(events.run)

@@ -242,9 +242,16 @@ class KubeClient:
         *,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> tuple[list[dict], str]:
-        """Return every matching object and the list's resourceVersion (to start a watch from)."""
+        """Return every matching object and the list's resourceVersion (to start a watch from).
+
+        ``fields`` is a field selector (``{"involvedObject.name": "apps"}`` for Events), which
+        the API server applies, so only the matches cross the wire.
+        """
         kwargs: dict[str, Any] = {"labels": labels}
+        if fields:
+            kwargs["fields"] = dict(fields)
         if rt.namespaced:
             kwargs["namespace"] = namespace or "*"
         try:

@@ -115,8 +115,13 @@ class FakeKubeClient(KubeClient):
         *,
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> tuple[list[dict], str]:
-        items = [obj for obj in self.objects(rt, namespace=namespace) if _matches(obj, labels)]
+        items = [
+            obj
+            for obj in self.objects(rt, namespace=namespace)
+            if _matches(obj, labels) and _fields_match(obj, fields)
+        ]
         return items, str(self._store.latest)
 
     async def watch(
@@ -307,6 +312,17 @@ def _spec_of(obj: Mapping[str, Any]) -> dict[str, Any]:
 def _matches(obj: Mapping[str, Any], labels: Mapping[str, str] | None) -> bool:
     present = obj["metadata"].get("labels") or {}
     return all(present.get(k) == v for k, v in (labels or {}).items())
+
+
+def _fields_match(obj: Mapping[str, Any], fields: Mapping[str, str] | None) -> bool:
+    """Whether ``obj`` matches a field selector of equalities (``involvedObject.name``)."""
+    for path, wanted in (fields or {}).items():
+        value: Any = obj
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if str(value if value is not None else "") != wanted:
+            return False
+    return True
 
 
 def _check_version(sent: Mapping[str, Any], current: Mapping[str, Any]) -> None:
