@@ -8,7 +8,9 @@ from typing import Any
 import typer
 
 from tide.cli import (
+    bootstrap,
     build,
+    check,
     controller,
     create,
     delete,
@@ -23,6 +25,7 @@ from tide.cli import (
     stats,
     trace,
     tree,
+    version,
     why,
 )
 from tide.cli._flags import normalise_bool_flags
@@ -46,6 +49,9 @@ app = _Tide(
 )
 app.command("controller")(controller.run)
 app.command("install")(install.run)
+app.add_typer(bootstrap.app, name="bootstrap")
+app.command("check")(check.run)
+app.command("version")(version.run)
 app.add_typer(dev.app, name="dev")
 app.add_typer(get.app, name="get")
 app.command("events")(events.run)
