@@ -23,6 +23,7 @@ from tide.install import (
     BootstrapOptions,
     CredentialsError,
     GitCredentials,
+    InstallError,
     InstallOptions,
     Verdict,
     bootstrap_git,
@@ -137,5 +138,5 @@ async def _bootstrap(cluster: ClusterOptions, options: BootstrapOptions) -> str:
     async with cluster.client(field_manager="tide-bootstrap") as client:
         try:
             return await bootstrap_git(client, options, report=say)
-        except (BootstrapError, CredentialsError, GitCommandError) as error:
+        except (BootstrapError, CredentialsError, GitCommandError, InstallError) as error:
             raise CommandError(str(error)) from None

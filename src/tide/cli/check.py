@@ -14,11 +14,12 @@ import typer
 
 from tide.cli._install_flags import Components, ComponentsExtra, parse_components
 from tide.cli._progress import say
-from tide.cli._session import ClusterOptions, cluster_command, run_command
+from tide.cli._session import ClusterOptions, CommandError, cluster_command, run_command
 from tide.install import (
     DEFAULT_COMPONENTS,
     EXTRA_COMPONENTS,
     Finding,
+    InstallError,
     InstallOptions,
     Verdict,
     check_installation,
@@ -62,7 +63,11 @@ async def _check(options: ClusterOptions, install: InstallOptions, *, pre: bool)
             say(Verdict.OK, "prerequisites checks passed")
         if not pre:
             say(Verdict.INFO, "checking controllers and CRDs")
-            passed &= _report(await check_installation(client, install))
+            try:
+                findings = await check_installation(client, install)
+            except InstallError as error:
+                raise CommandError(str(error)) from None
+            passed &= _report(findings)
     say(Verdict.OK if passed else Verdict.FAILED, "all checks passed" if passed else "check failed")
     return passed
 

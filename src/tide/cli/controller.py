@@ -203,6 +203,7 @@ def run(
             renew_deadline=parse_duration(leader_election_renew_deadline),
             retry_period=parse_duration(leader_election_retry_period),
             workers=concurrent,
+            lease_name=_lease_name(chosen),
         )
         if enable_leader_election:  # refuse timings that cannot work before connecting anywhere
             LeaseConfig(
@@ -258,6 +259,15 @@ def run(
     except (CacheSyncTimeout, CannotListen, KubeError, artifacts.StorageError) as error:
         typer.echo(f"tide: {error}", err=True)
         raise typer.Exit(1) from error
+
+
+def _lease_name(chosen: list[str]) -> str:
+    """Name the Lease after the controllers run, so one Deployment per component (as
+    ``tide install`` makes them) elects a leader per component instead of one for them all.
+    """
+    if set(chosen) == set(CONTROLLERS):
+        return ManagerOptions.lease_name
+    return "tide-" + "-".join(name for name in CONTROLLERS if name in chosen) + "-leader-election"
 
 
 def _size_limit(value: int, flag: str) -> int | None:

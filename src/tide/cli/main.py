@@ -25,6 +25,7 @@ from tide.cli import (
     stats,
     trace,
     tree,
+    uninstall,
     version,
     why,
 )
@@ -49,6 +50,7 @@ app = _Tide(
 )
 app.command("controller")(controller.run)
 app.command("install")(install.run)
+app.command("uninstall")(uninstall.run)
 app.add_typer(bootstrap.app, name="bootstrap")
 app.command("check")(check.run)
 app.command("version")(version.run)

@@ -38,7 +38,12 @@ def run(
     if not versions:
         out.print(f"controllers: not installed in namespace {options.namespace}", markup=False)
     for name, version in versions.items():
-        out.print(f"{name}: {version}", markup=False)
+        out.print(f"{name}: {_shown(version)}", markup=False)
+
+
+def _shown(version: str) -> str:
+    """Return ``version`` as Flux prints versions: ``v0.1.0`` (a label may hold ``0.1.0``)."""
+    return f"v{version}" if version[:1].isdigit() else version
 
 
 def _run(options: ClusterOptions) -> dict[str, str]:

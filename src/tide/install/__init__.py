@@ -1,11 +1,11 @@
-"""Put Tide into a cluster: render its manifests, apply them, wait until they serve.
+"""Put Tide into a cluster: render its manifests, apply them, wait until they serve; take out.
 
 ``tide install``, ``tide bootstrap git`` and ``tide uninstall`` share this package, so the
 manifests a bootstrap commits to Git are exactly the ones ``tide install --export`` prints;
 ``tide check`` and ``tide version`` read the cluster against the same rendering.
 """
 
-from tide.install.apply import apply_documents, install_crds
+from tide.install.apply import Action, Applied, apply_documents, install_crds, wait_available
 from tide.install.bootstrap import BootstrapError, BootstrapOptions, Report, bootstrap_git
 from tide.install.check import (
     DEPLOYMENT,
@@ -26,7 +26,14 @@ from tide.install.credentials import (
     scan_host_key,
     secret_manifest,
 )
-from tide.install.manifests import DEFAULT_COMPONENTS, EXTRA_COMPONENTS, InstallOptions, render
+from tide.install.manifests import (
+    DEFAULT_COMPONENTS,
+    EXTRA_COMPONENTS,
+    IMAGE_NAME,
+    InstallError,
+    InstallOptions,
+    render,
+)
 from tide.install.sync import (
     COMPONENTS_FILE,
     KUSTOMIZATION_FILE,
@@ -38,6 +45,7 @@ from tide.install.sync import (
     render_sync,
     to_yaml_stream,
 )
+from tide.install.uninstall import Removal, uninstall
 from tide.install.versions import controller_versions
 
 __all__ = [
@@ -45,17 +53,22 @@ __all__ = [
     "DEFAULT_COMPONENTS",
     "DEPLOYMENT",
     "EXTRA_COMPONENTS",
+    "IMAGE_NAME",
     "KUSTOMIZATION_FILE",
     "MINIMUM_KUBERNETES",
     "REQUIRED_APIS",
     "SYNC_FILE",
     "SYNC_FOLDER",
+    "Action",
+    "Applied",
     "BootstrapError",
     "BootstrapOptions",
     "CredentialsError",
     "Finding",
     "GitCredentials",
+    "InstallError",
     "InstallOptions",
+    "Removal",
     "Report",
     "SyncOptions",
     "Verdict",
@@ -76,4 +89,6 @@ __all__ = [
     "scan_host_key",
     "secret_manifest",
     "to_yaml_stream",
+    "uninstall",
+    "wait_available",
 ]

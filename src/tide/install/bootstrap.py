@@ -20,11 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tide.image.automation.workspace import Author, Workspace, workspace
-from tide.install.apply import apply_documents
-from tide.install.check import DEPLOYMENT, Verdict, deployment_problem
+from tide.install.apply import apply_documents, wait_available
+from tide.install.check import Verdict
 from tide.install.credentials import GitCredentials, secret_manifest
 from tide.install.manifests import InstallOptions, render
 from tide.install.sync import SyncOptions, render_files, render_sync
@@ -85,6 +84,7 @@ async def bootstrap_git(client: KubeClient, options: BootstrapOptions, *, report
 
     Raises:
         BootstrapError: the controllers or the sync objects did not become ready in time.
+        tide.install.manifests.InstallError: the install options cannot be rendered.
         tide.install.credentials.CredentialsError: the credentials do not fit the URL.
         tide.source.git.command.GitCommandError: clone or push failed (credentials removed).
         tide.kube.errors.KubeError: the API server refused an object.
@@ -110,7 +110,10 @@ async def bootstrap_git(client: KubeClient, options: BootstrapOptions, *, report
     namespace = options.install.namespace
     report(Verdict.INFO, f'installing components in "{namespace}" namespace')
     await apply_documents(client, components, timeout=options.timeout)
-    await _wait_deployments(client, components, timeout=options.timeout)
+    try:
+        await wait_available(client, components, timeout=options.timeout)
+    except TimeoutError as error:
+        raise BootstrapError(str(error)) from None
     report(Verdict.OK, "installed components")
     if secret_data:
         secret = secret_manifest(options.secret_name, namespace, secret_data)
@@ -148,27 +151,6 @@ def _write(folder: Path, files: dict[str, str]) -> list[str]:
         target.write_text(content)
         changed.append(path)
     return changed
-
-
-async def _wait_deployments(
-    client: KubeClient, documents: list[dict[str, Any]], *, timeout: float
-) -> None:
-    deployments = [d["metadata"] for d in documents if d["kind"] == "Deployment"]
-    deadline = time.monotonic() + timeout
-    for metadata in deployments:
-        while True:
-            live = await client.get_or_none(
-                DEPLOYMENT, metadata["name"], namespace=metadata["namespace"]
-            )
-            problem = "not found" if live is None else deployment_problem(live)
-            if problem is None:
-                break
-            if time.monotonic() > deadline:
-                raise BootstrapError(
-                    f"deployment {metadata['namespace']}/{metadata['name']} not ready after "
-                    f"{timeout:.0f}s: {problem}"
-                )
-            await asyncio.sleep(_POLL_SECONDS)
 
 
 async def _wait_synced(

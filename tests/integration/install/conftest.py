@@ -1,9 +1,13 @@
-"""Fixtures for install, check and bootstrap: a cluster of the module's own and the ``tide`` CLI.
+"""Fixtures for ``tide install`` / ``tide uninstall``: a ``tide`` process and a plane of their own.
 
-These commands change the whole cluster (CRDs, the ``flux-system`` namespace, cluster RBAC) and
-``check`` must see a cluster without Tide, so each module gets a control plane of its own with
-simulated nodes (the controllers' Deployments become Available there, though no container runs),
-not the session's shared one.
+Uninstalling deletes the CRDs and a Flux migration replaces them, which would pull the CRDs from
+under every other test in the session; those tests get a control plane of their own
+(``own_plane``, with simulated nodes so Deployments become Available), started once for the
+package.
+
+``check`` must first see a cluster without Tide, and a bootstrap repoints ``flux-system``, so
+the check and bootstrap modules each get a control plane of their own instead (``plane``, also
+with simulated nodes), whatever other module ran before them on the same worker.
 
 Containers do not run, so a local ``tide controller`` process stands in for the controllers'
 pods: :class:`StandIn` starts it as soon as a bootstrap has installed the CRDs (it refuses to
@@ -12,19 +16,64 @@ start without them, as a pod would crash-loop), and keeps it for the rest of the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from tests.e2e.conftest import tide_controller
+from tide.kube.client import KubeClient
 from tide.testing import ControlPlane
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a ``tide`` process printed and its exit code."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+async def tide(kubeconfig: Path, *args: str, timeout: float = 300) -> Ran:
+    """Run ``tide ARGS --kubeconfig KUBECONFIG`` as a user runs it, in its own process."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tide.cli.main", *args, "--kubeconfig", str(kubeconfig),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "250", "NO_COLOR": "1"},
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=timeout)
+    assert process.returncode is not None
+    return Ran(process.returncode, stdout.decode(), stderr.decode())
+
+
+@pytest.fixture(scope="package")
+def own_plane() -> Iterator[ControlPlane]:
+    """A control plane with simulated nodes, for tests that delete or replace the CRDs."""
+    plane = ControlPlane(workloads=True)
+    plane.start()
+    try:
+        yield plane
+    finally:
+        plane.stop()
+
+
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
+async def own_kube(own_plane: ControlPlane) -> AsyncIterator[KubeClient]:
+    """An admin client of ``own_plane``."""
+    client = KubeClient.from_kubeconfig(own_plane.kubeconfig, field_manager="tide-tests")
+    yield client
+    await client.close()
+
 
 TIMEOUT = 180.0
 """Seconds a bootstrap may take on a loaded 2-core machine."""
