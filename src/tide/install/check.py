@@ -155,7 +155,7 @@ async def _check_deployment(client: KubeClient, document: dict[str, Any]) -> lis
     containers = live["spec"]["template"]["spec"].get("containers") or [{}]
     return [
         Finding(Verdict.OK, f"{name}: deployment ready"),
-        Finding(Verdict.INFO, f"{containers[0].get('image', '?')} ({deployment_version(live)})"),
+        Finding(Verdict.INFO, str(containers[0].get("image", "no image"))),
     ]
 
 
