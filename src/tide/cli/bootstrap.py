@@ -135,7 +135,7 @@ def _confirm_key(private_key: bytes, *, silent: bool) -> None:
 
 
 async def _bootstrap(cluster: ClusterOptions, options: BootstrapOptions) -> str:
-    async with cluster.client(field_manager="tide-bootstrap") as client:
+    async with cluster.client() as client:  # "tide", as tide install: one owner of the install
         try:
             return await bootstrap_git(client, options, report=say)
         except (BootstrapError, CredentialsError, GitCommandError, InstallError) as error:

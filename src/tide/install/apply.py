@@ -136,10 +136,27 @@ def _available(deployment: dict[str, Any]) -> bool:
 
 
 def _foreign(live: dict[str, Any], field_manager: str) -> bool:
-    """Tell whether a manager other than ``field_manager`` owns part of a CRD's spec."""
+    """Tell whether a manager other than ``field_manager`` owns a CRD spec we did not write.
+
+    A manager that owns exactly the spec fields we own applied the same schema: on a cluster
+    bootstrapped from Git, the flux-system Kustomization applies Tide's own CRDs from
+    ``gotk-components.yaml``. Replacing those would drop the Kustomization's labels and make
+    the API server reinitialise the CRD's storage (every watch restarts) at each install.
+    """
+    entries = live["metadata"].get("managedFields") or ()
+    ours = next(
+        (
+            (entry.get("fieldsV1") or {}).get("f:spec")
+            for entry in entries
+            if entry.get("manager") == field_manager
+        ),
+        None,
+    )
     return any(
-        entry.get("manager") != field_manager and "f:spec" in (entry.get("fieldsV1") or {})
-        for entry in live["metadata"].get("managedFields") or ()
+        entry.get("manager") != field_manager
+        and "f:spec" in (entry.get("fieldsV1") or {})
+        and entry["fieldsV1"]["f:spec"] != ours
+        for entry in entries
     )
 
 

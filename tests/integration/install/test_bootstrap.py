@@ -26,6 +26,7 @@ pytestmark = pytest.mark.integration
 
 USERNAME = "fleet-bot"
 PASSWORD = "pa55-w0rd-never-shown"
+CRD = "gitrepositories.source.toolkit.fluxcd.io"
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +101,7 @@ def test_a_second_bootstrap_with_nothing_changed_makes_no_commit(
     plane: ControlPlane, stand_in: StandIn, git_server: GitServer
 ) -> None:
     before = git_server.head("fleet-http")
+    crd = json.loads(plane.kubectl("get", "crd", CRD, "-o", "json"))
     result = stand_in.bootstrap(
         "--url", git_server.http_url("fleet-http"), "--path", "clusters/staging",
         "--username", USERNAME, "--password", PASSWORD, "--allow-insecure-http",
@@ -108,6 +110,12 @@ def test_a_second_bootstrap_with_nothing_changed_makes_no_commit(
     assert git_server.head("fleet-http") == before
     assert '✔ "main" already holds these manifests; no commit' in result.stderr
     assert "✔ Kustomization reconciled successfully" in result.stderr
+    # The install and the Kustomization applying the same components from Git do not fight:
+    # re-installing leaves the CRD the Kustomization applied exactly as it was.
+    after = json.loads(plane.kubectl("get", "crd", CRD, "-o", "json"))
+    assert after["metadata"]["labels"] == crd["metadata"]["labels"]
+    assert after["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] == "flux-system"
+    assert after["metadata"]["resourceVersion"] == crd["metadata"]["resourceVersion"]
 
 
 def test_bootstrap_over_ssh_with_a_private_key_stores_identity_and_pinned_host_key(
