@@ -5,8 +5,9 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
 ``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
-``--receiver-addr``), ``--events-addr``, ``--rate-limit-interval``), so a Flux user's Deployment
-arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
+``--receiver-addr``), ``--events-addr``, ``--rate-limit-interval``, ``--watch-all-namespaces``
+(false: only the namespace in ``$RUNTIME_NAMESPACE``, as Flux reads it)), so a Flux user's
+Deployment arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
 :mod:`tide.cli._flags`). ``--registry-rps`` and ``--cluster-name`` are Tide's own: the request
 budget per image registry host, and the cluster named in every notification (``cluster`` in
 its metadata). ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may
@@ -21,6 +22,7 @@ start, leadership lost — always with one line on standard error saying which; 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,6 +183,13 @@ def run(
     cluster_name: Annotated[
         str, Option(help="Added to every notification's metadata as 'cluster'.")
     ] = "",
+    watch_all_namespaces: Annotated[
+        bool,
+        Option(
+            "--watch-all-namespaces/--no-watch-all-namespaces",
+            help="Watch every namespace; false: only the one in $RUNTIME_NAMESPACE.",
+        ),
+    ] = True,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
@@ -204,6 +213,7 @@ def run(
             retry_period=parse_duration(leader_election_retry_period),
             workers=concurrent,
             lease_name=_lease_name(chosen),
+            watch_namespace=None if watch_all_namespaces else _runtime_namespace(),
         )
         if enable_leader_election:  # refuse timings that cannot work before connecting anywhere
             LeaseConfig(
@@ -259,6 +269,16 @@ def run(
     except (CacheSyncTimeout, CannotListen, KubeError, artifacts.StorageError) as error:
         typer.echo(f"tide: {error}", err=True)
         raise typer.Exit(1) from error
+
+
+def _runtime_namespace() -> str:
+    """Return the namespace ``--watch-all-namespaces=false`` confines the controllers to."""
+    namespace = os.environ.get("RUNTIME_NAMESPACE", "").strip()
+    if not namespace:
+        raise ValueError(
+            "--watch-all-namespaces=false: set RUNTIME_NAMESPACE to the namespace to watch"
+        )
+    return namespace
 
 
 def _lease_name(chosen: list[str]) -> str:

@@ -17,13 +17,13 @@ from tide.cli._session import ClusterOptions, CommandError, cluster_command, err
 from tide.install import (
     DEFAULT_COMPONENTS,
     EXTRA_COMPONENTS,
-    Action,
     InstallError,
     InstallOptions,
     apply_documents,
     render,
     wait_available,
 )
+from tide.kube.ssa import Action
 
 __all__ = ["run"]
 
@@ -64,7 +64,7 @@ def run(
         bool,
         Option(
             "--watch-all-namespaces/--no-watch-all-namespaces",
-            help="Watch every namespace (only true is supported today).",
+            help="Watch every namespace; false: only --namespace.",
         ),
     ] = True,
     cluster_domain: Annotated[str, Option(help="The cluster's DNS domain.")] = (

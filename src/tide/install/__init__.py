@@ -5,7 +5,7 @@ manifests a bootstrap commits to Git are exactly the ones ``tide install --expor
 ``tide check`` and ``tide version`` read the cluster against the same rendering.
 """
 
-from tide.install.apply import Action, Applied, apply_documents, install_crds, wait_available
+from tide.install.apply import Applied, apply_documents, install_crds, wait_available
 from tide.install.bootstrap import BootstrapError, BootstrapOptions, Report, bootstrap_git
 from tide.install.check import (
     DEPLOYMENT,
@@ -59,7 +59,6 @@ __all__ = [
     "REQUIRED_APIS",
     "SYNC_FILE",
     "SYNC_FOLDER",
-    "Action",
     "Applied",
     "BootstrapError",
     "BootstrapOptions",

@@ -48,6 +48,7 @@ def deployment(
     image: str,
     image_pull_secret: str | None,
     cluster_domain: str,
+    watch_all_namespaces: bool = True,
 ) -> dict[str, Any]:
     """Return the Deployment of one component."""
     meta = metadata(component, namespace=namespace, version=version, component=component)
@@ -57,7 +58,17 @@ def deployment(
         "terminationGracePeriodSeconds": 10,
         "securityContext": {"fsGroup": 1337},
         "nodeSelector": {"kubernetes.io/os": "linux"},
-        "containers": [_container(component, image=image, cluster_domain=cluster_domain)],
+        "containers": [
+            _container(
+                component,
+                image=image,
+                args=_args(
+                    component,
+                    cluster_domain=cluster_domain,
+                    watch_all_namespaces=watch_all_namespaces,
+                ),
+            )
+        ],
         "volumes": [
             {"name": "data", "emptyDir": {}},
             {"name": "temp", "emptyDir": {}},
@@ -86,13 +97,13 @@ def deployment(
     }
 
 
-def _container(component: str, *, image: str, cluster_domain: str) -> dict[str, Any]:
+def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]:
     probe = {"initialDelaySeconds": 5, "periodSeconds": 10, "timeoutSeconds": 5}
     return {
         "name": "manager",
         "image": image,
         "imagePullPolicy": "IfNotPresent",
-        "args": _args(component, cluster_domain=cluster_domain),
+        "args": args,
         "env": [
             {
                 "name": "RUNTIME_NAMESPACE",
@@ -127,10 +138,11 @@ def _container(component: str, *, image: str, cluster_domain: str) -> dict[str, 
     }
 
 
-def _args(component: str, *, cluster_domain: str) -> list[str]:
+def _args(component: str, *, cluster_domain: str, watch_all_namespaces: bool) -> list[str]:
     args = [
         f"--controllers={controller_name(component)}",
         "--enable-leader-election",
+        f"--watch-all-namespaces={str(watch_all_namespaces).lower()}",
         "--leader-election-namespace=$(RUNTIME_NAMESPACE)",
         f"--health-addr=:{HEALTH_PORT}",
         f"--metrics-addr=:{METRICS_PORT}",

@@ -11,31 +11,27 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
+from tide.install._served import served
 from tide.install.manifests import InstallOptions, render
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import ResourceType
+from tide.kube.ssa import Action
 
-__all__ = ["Action", "Applied", "apply_documents", "install_crds", "wait_available"]
+__all__ = ["Applied", "apply_documents", "install_crds", "wait_available"]
 
 DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
-
-
-class Action(StrEnum):
-    """What applying one object did."""
-
-    CREATED = "created"
-    CONFIGURED = "configured"
-    UNCHANGED = "unchanged"
+_MERGED = frozenset({"Namespace", "Service"})
+"""Kinds applied over whatever is there instead of replaced when another manager wrote them."""
 
 
 @dataclass(frozen=True)
 class Applied:
-    """One applied object: ``Kind/namespace/name`` and what happened to it."""
+    """One applied object: ``Kind/namespace/name`` and what happened to it (created,
+    configured or unchanged)."""
 
     kind: str
     name: str
@@ -52,10 +48,13 @@ async def apply_documents(
 ) -> list[Applied]:
     """Apply ``documents`` in order; wait for each CRD to be Established before going on.
 
-    A CRD that another field manager wrote (Flux's own, on a cluster migrating from Flux) is
-    first replaced whole with Tide's, keeping its ``status.storedVersions``: merging the two
-    managers' schemas field by field would leave a schema neither wrote. Every version Flux
-    stores is one Tide's CRDs serve, so no stored object becomes unreadable.
+    An object another field manager wrote (Flux's own CRDs and Deployments, on a cluster
+    migrating from Flux) is first replaced whole with Tide's, then owned by Tide alone:
+    server-side apply would merge the two managers' fields — a CRD schema neither wrote, Flux's
+    events port beside Tide's under one port name. A CRD keeps its ``status.storedVersions``;
+    every version Flux stores is one Tide's CRDs serve, so no stored object becomes unreadable.
+    Namespaces and Services are merged, not replaced: a Service's cluster IP is kept that way,
+    and Flux's Services already have Tide's ports.
     """
     mapper = RESTMapper(client)
     applied = []
@@ -66,14 +65,18 @@ async def apply_documents(
         live = await client.get_or_none(rt, meta["name"], namespace=namespace)
         if (
             live is not None
-            and document["kind"] == "CustomResourceDefinition"
-            and _foreign(live, client.field_manager)
+            and document["kind"] not in _MERGED
+            and _foreign(live, document, client.field_manager)
         ):
             await client.replace(rt, _replacing(live, document))
-        result = await client.apply(rt, document)
+            result = await _own_alone(client, rt, await client.apply(rt, document))
+        else:
+            result = await client.apply(rt, document)
         applied.append(Applied(document["kind"], meta["name"], namespace, _action(live, result)))
         if document["kind"] == "CustomResourceDefinition":
             await _wait_established(client, meta["name"], timeout=timeout)
+            kind = _served_kind(document)
+            await served(lambda kind=kind: client.list(kind))
     return applied
 
 
@@ -135,28 +138,52 @@ def _available(deployment: dict[str, Any]) -> bool:
     return _condition(status, "Available") == "True"
 
 
-def _foreign(live: dict[str, Any], field_manager: str) -> bool:
-    """Tell whether a manager other than ``field_manager`` owns a CRD spec we did not write.
-
-    A manager that owns exactly the spec fields we own applied the same schema: on a cluster
-    bootstrapped from Git, the flux-system Kustomization applies Tide's own CRDs from
-    ``gotk-components.yaml``. Replacing those would drop the Kustomization's labels and make
-    the API server reinitialise the CRD's storage (every watch restarts) at each install.
-    """
-    entries = live["metadata"].get("managedFields") or ()
-    ours = next(
-        (
-            (entry.get("fieldsV1") or {}).get("f:spec")
-            for entry in entries
-            if entry.get("manager") == field_manager
-        ),
-        None,
+def _served_kind(crd: dict[str, Any]) -> ResourceType:
+    spec = crd["spec"]
+    storage = next(v["name"] for v in spec["versions"] if v.get("storage"))
+    namespaced = spec.get("scope", "Namespaced") == "Namespaced"
+    return ResourceType(
+        spec["group"], storage, spec["names"]["kind"], spec["names"]["plural"], namespaced
     )
+
+
+def _foreign(live: dict[str, Any], document: dict[str, Any], field_manager: str) -> bool:
+    """Tell whether a manager other than ``field_manager`` owns what ``document`` sets
+    besides metadata (``spec``, ``rules``, ``subjects``...); status writers do not count.
+
+    A manager owning exactly the fields we own there applied the same content: on a cluster
+    bootstrapped from Git, the flux-system Kustomization applies Tide's own manifests from
+    ``gotk-components.yaml``. Taking those over would fight it at every install: replacing
+    drops the Kustomization's labels and claims, and a replaced CRD has its storage
+    reinitialised (every watch of its kind restarts).
+    """
+    keys = {f"f:{key}" for key in document} - {"f:apiVersion", "f:kind", "f:metadata", "f:status"}
+    entries = [e for e in live["metadata"].get("managedFields") or () if not e.get("subresource")]
+
+    def owned(entry: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in (entry.get("fieldsV1") or {}).items() if k in keys}
+
+    ours = next((owned(e) for e in entries if e.get("manager") == field_manager), None)
     return any(
-        entry.get("manager") != field_manager
-        and "f:spec" in (entry.get("fieldsV1") or {})
-        and entry["fieldsV1"]["f:spec"] != ours
+        entry.get("manager") != field_manager and owned(entry) and owned(entry) != ours
         for entry in entries
+    )
+
+
+async def _own_alone(client: KubeClient, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop every other manager's claim on a taken-over object (they co-own equal values), so
+    a later ``flux install`` meets a conflict instead of quietly sharing the object with Tide.
+    Status writers (the ``status`` subresource's managers) keep theirs.
+    """
+    meta = obj["metadata"]
+    kept = [
+        entry
+        for entry in meta.get("managedFields") or ()
+        if entry.get("subresource")
+        or (entry.get("manager") == client.field_manager and entry.get("operation") == "Apply")
+    ]
+    return await client.patch_merge(
+        rt, meta["name"], {"metadata": {"managedFields": kept}}, namespace=meta.get("namespace")
     )
 
 

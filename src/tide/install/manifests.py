@@ -68,8 +68,8 @@ class InstallOptions:
         image_pull_secret: Secret in ``namespace`` the kubelet pulls with (default none).
         version: image tag and ``app.kubernetes.io/version`` (default Tide's version).
         network_policy: add Flux's NetworkPolicies (default true).
-        watch_all_namespaces: watch every namespace (default true; false is refused, see
-            :func:`render`).
+        watch_all_namespaces: watch every namespace (default true); false confines each
+            controller to ``namespace`` (``--watch-all-namespaces=false``, as Flux's).
         cluster_domain: the cluster's DNS domain, for the advertised artifact URL
             (default ``cluster.local``).
     """
@@ -101,9 +101,8 @@ def render(options: InstallOptions) -> list[dict[str, Any]]:
 
     Raises:
         InstallError: an unknown component, a component in the wrong list, ``source-watcher``
-            without ``source-controller``, a namespace that is no DNS label, or
-            ``watch_all_namespaces=False`` (``tide controller`` always watches every
-            namespace; rendering a flag it would reject would leave it crash-looping).
+            without ``source-controller``, a namespace that is no DNS label, or an empty
+            registry or version.
     """
     _check(options)
     ns, version = options.namespace, options.version
@@ -132,6 +131,7 @@ def render(options: InstallOptions) -> list[dict[str, Any]]:
             image=options.image,
             image_pull_secret=options.image_pull_secret,
             cluster_domain=options.cluster_domain,
+            watch_all_namespaces=options.watch_all_namespaces,
         )
         for name in controllers
     ]
@@ -180,8 +180,3 @@ def _check(options: InstallOptions) -> None:
         )
     if not options.registry.strip("/") or not options.version:
         raise InstallError("--registry and --version must not be empty")
-    if not options.watch_all_namespaces:
-        raise InstallError(
-            "--watch-all-namespaces=false: tide controller cannot yet watch only its own "
-            "namespace; install with --watch-all-namespaces=true"
-        )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from tide.api.keys import FINALIZER
 from tide.api.kinds import KINDS
 from tide.install._meta import PART_OF
+from tide.install._served import served
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
@@ -116,7 +117,7 @@ async def _drop_finalizers(
     dry_run: bool,
 ) -> None:
     """Take Tide's finalizer off every object of ``rt``, in every namespace."""
-    for obj in (await client.list(rt))[0]:
+    for obj in (await served(lambda: client.list(rt)))[0]:
         meta = obj["metadata"]
         finalizers = meta.get("finalizers") or []
         if FINALIZER not in finalizers:

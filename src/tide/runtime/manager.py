@@ -86,6 +86,8 @@ class ManagerOptions:
         shutdown_timeout: seconds running reconciles get to finish on stop (default 30).
         cache_sync_timeout: seconds the first list of every watched kind may take (default 120);
             past it the manager fails with a message naming the kinds (usually: CRDs missing).
+        watch_namespace: mirror namespaced kinds of this namespace only, as Flux's controllers
+            do with ``--watch-all-namespaces=false`` (default None: every namespace).
     """
 
     metrics: Endpoint = field(default_factory=lambda: Endpoint("0.0.0.0", 8080))
@@ -100,6 +102,7 @@ class ManagerOptions:
     workers: int = 4
     shutdown_timeout: float = 30.0
     cache_sync_timeout: float = 120.0
+    watch_namespace: str | None = None
 
 
 class Manager:
@@ -139,7 +142,8 @@ class Manager:
         """
         key = (rt, tuple(sorted((labels or {}).items())))
         if key not in self._caches:
-            self._caches[key] = WatchCache(self.client, rt, labels=labels)
+            namespace = self.options.watch_namespace if rt.namespaced else None
+            self._caches[key] = WatchCache(self.client, rt, namespace=namespace, labels=labels)
         return self._caches[key]
 
     def recorder(self, component: str) -> EventRecorder:

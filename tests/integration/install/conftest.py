@@ -44,14 +44,19 @@ class Ran:
     stderr: str
 
 
-async def tide(kubeconfig: Path, *args: str, timeout: float = 300) -> Ran:
-    """Run ``tide ARGS --kubeconfig KUBECONFIG`` as a user runs it, in its own process."""
+async def tide(kubeconfig: Path, *args: str, answer: str = "", timeout: float = 300) -> Ran:
+    """Run ``tide ARGS --kubeconfig KUBECONFIG`` as a user runs it, in its own process.
+
+    Args:
+        answer: what the user types at a prompt (standard input).
+    """
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tide.cli.main", *args, "--kubeconfig", str(kubeconfig),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "250", "NO_COLOR": "1"},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env={**os.environ, "COLUMNS": "250", "NO_COLOR": "1"},
     )  # fmt: skip
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=timeout)
+    communicate = process.communicate(answer.encode())
+    stdout, stderr = await asyncio.wait_for(communicate, timeout=timeout)
     assert process.returncode is not None
     return Ran(process.returncode, stdout.decode(), stderr.decode())
 

@@ -4,7 +4,13 @@ simulated nodes, a re-run changing nothing, and the RBAC letting each controller
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import itertools
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +18,12 @@ import pytest_asyncio
 
 from tests.integration.helpers import eventually
 from tests.integration.install.conftest import tide
+from tide.api.kinds import KINDS
 from tide.install import InstallOptions, render
 from tide.install.apply import DEPLOYMENT
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import ResourceType, resource_type
 from tide.testing import ControlPlane
 
 pytestmark = pytest.mark.integration
@@ -298,3 +305,163 @@ async def test_an_unknown_component_is_one_line_and_a_failure(
         "kustomize-controller, helm-controller, notification-controller"
     ]
     assert await kube.get_or_none(resources.NAMESPACE, "tide-install-bad") is None
+
+
+TENANT = "tide-install-tenant"
+REPO = {"kind": "GitRepository", "name": "missing"}
+WORK = {
+    "source-controller": (
+        "GitRepository",
+        {"url": "http://127.0.0.1:9/repo.git", "interval": "1m", "ref": {"branch": "main"}},
+    ),
+    "kustomize-controller": (
+        "Kustomization",
+        {"interval": "1m", "path": "./", "prune": True, "sourceRef": REPO},
+    ),
+    "helm-controller": (
+        "HelmRelease",
+        {
+            "interval": "1m",
+            "chart": {
+                "spec": {"chart": "app", "sourceRef": {"kind": "HelmRepository", "name": "x"}}
+            },
+        },
+    ),
+    "notification-controller": (
+        "Receiver",
+        {"type": "generic", "secretRef": {"name": "token"}, "resources": [REPO]},
+    ),
+    "image-reflector-controller": (
+        "ImageRepository",
+        {"image": "127.0.0.1:9/app", "interval": "1m"},
+    ),
+    "image-automation-controller": (
+        "ImageUpdateAutomation",
+        {
+            "interval": "1m",
+            "sourceRef": REPO,
+            "git": {"commit": {"author": {"email": "bot@example.com", "name": "bot"}}},
+            "update": {"strategy": "Setters", "path": "./"},
+        },
+    ),
+}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def tenant(kube: KubeClient, installed: list[dict[str, Any]]) -> AsyncIterator[str]:
+    """A namespace with the Secret a Receiver names; deleted after the module."""
+    await kube.apply(resources.NAMESPACE, {"metadata": {"name": TENANT}})
+    await kube.apply(
+        resources.SECRET,
+        {"metadata": {"name": "token", "namespace": TENANT}, "stringData": {"token": "s3cr3t"}},
+    )
+    yield TENANT
+    for info, where in itertools.product(KINDS, (TENANT, NAMESPACE)):
+        found, _ = await kube.list(resource_type(info.kind), namespace=where)
+        for obj in found:  # no controller runs any more to finalize them
+            await kube.patch_merge(
+                resource_type(info.kind),
+                obj["metadata"]["name"],
+                {"metadata": {"finalizers": None}},
+                namespace=where,
+            )
+    await kube.delete(resources.NAMESPACE, TENANT)
+
+
+@pytest.mark.parametrize("component", sorted(WORK))
+async def test_each_controller_runs_reconciles_and_leads_as_its_own_service_account(
+    control_plane: ControlPlane,
+    kube: KubeClient,
+    tenant: str,
+    tmp_path: Path,
+    component: str,
+) -> None:
+    kind, spec = WORK[component]
+    name = component.removesuffix("-controller")
+    await kube.create(
+        resource_type(kind), {"metadata": {"name": name, "namespace": tenant}, "spec": spec}
+    )
+    async with _controller(control_plane, component, tmp_path) as alive:
+
+        async def leading() -> bool:
+            await alive()
+            lease = await kube.get_or_none(
+                resources.LEASE, f"tide-{name}-leader-election", namespace=NAMESPACE
+            )
+            return bool(lease and lease["spec"].get("holderIdentity"))
+
+        await eventually(leading, timeout=60, what=f"{component} to sync its caches and lead")
+
+        async def reported() -> bool:
+            await alive()
+            return await _has_ready(kube, kind, name, tenant)
+
+        await eventually(reported, timeout=60, what=f"{component} to write {kind} status")
+
+
+async def test_a_controller_not_watching_all_namespaces_reconciles_only_its_own(
+    control_plane: ControlPlane, kube: KubeClient, tenant: str, tmp_path: Path
+) -> None:
+    kind, spec = WORK["source-controller"]
+    for where in (tenant, NAMESPACE):
+        body = {"metadata": {"name": "confined", "namespace": where}, "spec": spec}
+        await kube.create(resource_type(kind), body)
+    confined = _controller(
+        control_plane,
+        "source-controller",
+        tmp_path,
+        "--watch-all-namespaces=false",
+        runtime_namespace=tenant,
+    )
+    async with confined as alive:
+
+        async def reported() -> bool:
+            await alive()
+            return await _has_ready(kube, kind, "confined", tenant)
+
+        await eventually(reported, timeout=60, what="the GitRepository in RUNTIME_NAMESPACE")
+        assert not await _has_ready(kube, kind, "confined", NAMESPACE)
+    await kube.delete(resource_type(kind), "confined", namespace=NAMESPACE)
+
+
+async def _has_ready(kube: KubeClient, kind: str, name: str, namespace: str) -> bool:
+    live = await kube.get(resource_type(kind), name, namespace=namespace)
+    return any(c["type"] == "Ready" for c in live.get("status", {}).get("conditions", []))
+
+
+@contextlib.asynccontextmanager
+async def _controller(
+    control_plane: ControlPlane,
+    component: str,
+    storage: Path,
+    *flags: str,
+    runtime_namespace: str | None = None,
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Run ``tide controller`` for ``component`` as its installed ServiceAccount.
+
+    Yields a check that fails the test with the controller's last words once it has exited.
+    """
+    as_account = control_plane.kubeconfig_for_service_account(NAMESPACE, component)
+    env = {**os.environ, **({"RUNTIME_NAMESPACE": runtime_namespace} if runtime_namespace else {})}
+    addresses = ("--metrics-addr", "--health-addr", "--storage-addr", "--receiver-addr")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tide.cli.main", "controller",
+        f"--controllers={component.removesuffix('-controller')}",
+        "--kubeconfig", str(as_account), "--leader-election-namespace", NAMESPACE,
+        "--storage-path", str(storage), *flags,
+        *(part for flag in (*addresses, "--events-addr") for part in (flag, "127.0.0.1:0")),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+
+    async def alive() -> None:
+        if process.returncode is not None:
+            assert process.stderr is not None
+            said = (await process.stderr.read()).decode()[-2000:]
+            raise AssertionError(f"{component} exited {process.returncode}: {said}")
+
+    try:
+        yield alive
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=60)
