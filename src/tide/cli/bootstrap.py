@@ -29,6 +29,7 @@ from tide.install import (
     bootstrap_git,
     normalise_path,
     public_key,
+    render,
 )
 from tide.source.git.command import GitCommandError
 
@@ -102,6 +103,11 @@ def git(
         normalise_path(path)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--path") from None
+    try:
+        render(install)  # a bad component or namespace fails before Git or the cluster is touched
+    except InstallError as error:
+        say(Verdict.FAILED, str(error))
+        raise typer.Exit(1) from None
     credentials = GitCredentials(
         username=username,
         password=password,

@@ -17,7 +17,6 @@ from tide.cli._progress import say
 from tide.cli._session import ClusterOptions, CommandError, cluster_command, run_command
 from tide.install import (
     DEFAULT_COMPONENTS,
-    EXTRA_COMPONENTS,
     Finding,
     InstallError,
     InstallOptions,
@@ -43,12 +42,8 @@ def run(
     """Check the prerequisites, and (without --pre) that Tide's controllers and CRDs serve."""
     install = InstallOptions(
         namespace=options.namespace,
-        components=parse_components(
-            components, allowed=DEFAULT_COMPONENTS + EXTRA_COMPONENTS, flag="--components"
-        ),
-        components_extra=parse_components(
-            components_extra, allowed=EXTRA_COMPONENTS, flag="--components-extra"
-        ),
+        components=parse_components(components),
+        components_extra=parse_components(components_extra),
     )
     if not run_command(_check(options, install, pre=pre)):
         raise typer.Exit(1)
