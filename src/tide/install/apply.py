@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tide.install._served import served
 from tide.install.manifests import InstallOptions, render
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import ResourceType
+from tide.kube.retry import served
 from tide.kube.ssa import Action
 
 __all__ = ["Applied", "apply_documents", "install_crds", "wait_available"]

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from tide.api.keys import FINALIZER
 from tide.api.kinds import KINDS
 from tide.install._meta import PART_OF
-from tide.install._served import served
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
+from tide.kube.retry import served
 
 __all__ = ["Removal", "uninstall"]
 

@@ -1,8 +1,9 @@
-"""Ask again while the API server briefly cannot serve a kind it has just been given.
+"""Ask again while the API server is briefly unavailable.
 
 A CRD that is Established may still answer 503 ("storage is (re)initializing") for a second
-or two after it was created or replaced. ``tide install`` waits that out so the kinds serve
-when it returns, and ``tide uninstall`` so it can run right after an install.
+or two after it was created or replaced, as does an API server under load (429). ``kubectl``
+would fail; ``tide get`` waits a little, ``tide install`` waits it out so the kinds serve when
+it returns, and ``tide uninstall`` so it can run right after an install.
 """
 
 from __future__ import annotations
