@@ -25,7 +25,7 @@ controlplane: $(STAMP)
 testdeps:
 	bash hack/install-test-deps.sh
 
-## demo: start the local cluster, install the CRDs, run the controllers, watch an object go Ready
+## demo: start the local cluster, check it, bootstrap Tide from Git, watch objects go Ready
 demo: controlplane testdeps
 	TIDE_PYTHON="$(CURDIR)/$(BIN)/python" bash hack/demo.sh
 

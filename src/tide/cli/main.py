@@ -8,7 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from tide.cli import (
+    bootstrap,
     build,
+    check,
     controller,
     controller_logs,
     create,
@@ -28,6 +30,7 @@ from tide.cli import (
     trace,
     tree,
     uninstall,
+    version,
     why,
 )
 from tide.cli._flags import normalise_bool_flags
@@ -71,6 +74,9 @@ app.command("controller")(controller.run)
 app.command("install")(install.run)
 app.command("uninstall")(uninstall.run)
 app.command("dashboard")(dashboard.run)
+app.add_typer(bootstrap.app, name="bootstrap")
+app.command("check")(check.run)
+app.command("version")(version.run)
 app.add_typer(dev.app, name="dev")
 app.add_typer(get.app, name="get")
 app.command("events")(events.run)

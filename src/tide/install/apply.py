@@ -150,13 +150,23 @@ def _served_kind(crd: dict[str, Any]) -> ResourceType:
 def _foreign(live: dict[str, Any], document: dict[str, Any], field_manager: str) -> bool:
     """Tell whether a manager other than ``field_manager`` owns what ``document`` sets
     besides metadata (``spec``, ``rules``, ``subjects``...); status writers do not count.
+
+    A manager owning exactly the fields we own there applied the same content: on a cluster
+    bootstrapped from Git, the flux-system Kustomization applies Tide's own manifests from
+    ``gotk-components.yaml``. Taking those over would fight it at every install: replacing
+    drops the Kustomization's labels and claims, and a replaced CRD has its storage
+    reinitialised (every watch of its kind restarts).
     """
-    ours = {f"f:{key}" for key in document} - {"f:apiVersion", "f:kind", "f:metadata", "f:status"}
+    keys = {f"f:{key}" for key in document} - {"f:apiVersion", "f:kind", "f:metadata", "f:status"}
+    entries = [e for e in live["metadata"].get("managedFields") or () if not e.get("subresource")]
+
+    def owned(entry: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in (entry.get("fieldsV1") or {}).items() if k in keys}
+
+    ours = next((owned(e) for e in entries if e.get("manager") == field_manager), None)
     return any(
-        entry.get("manager") != field_manager
-        and not entry.get("subresource")
-        and ours & set(entry.get("fieldsV1") or {})
-        for entry in live["metadata"].get("managedFields") or ()
+        entry.get("manager") != field_manager and owned(entry) and owned(entry) != ours
+        for entry in entries
     )
 
 
