@@ -34,7 +34,6 @@ secrets=()
 buildah bud --isolation chroot --layers "${pull[@]}" "${secrets[@]}" --build-arg "BASE=$base" \
     ${BUILDAH_BUD_FLAGS:-} --tag "$image" --file Containerfile . >&2
 
-size=$(buildah inspect --type image --format '{{.FromImageID}}' "$image" >/dev/null 2>&1 &&
-    buildah images --format '{{.Size}}' --filter "reference=$image" | head -n1)
+size=$(buildah images --format '{{.Size}}' --filter "reference=$image" | head -n1)
 echo "tide: built $image (base $base, $size)" >&2
 echo "$image"
