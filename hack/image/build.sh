@@ -34,6 +34,6 @@ secrets=()
 buildah bud --isolation chroot --layers "${pull[@]}" "${secrets[@]}" --build-arg "BASE=$base" \
     ${BUILDAH_BUD_FLAGS:-} --tag "$image" --file Containerfile . >&2
 
-size=$(buildah images --format '{{.Size}}' --filter "reference=$image" | head -n1)
+size=$(buildah images --format '{{.Size}}' --filter "reference=$image" | sed -n 1p)
 echo "tide: built $image (base $base, $size)" >&2
 echo "$image"

@@ -2,8 +2,10 @@
 
 What a user relies on is checked inside the image pulled back from a real registry, as the
 image's own user (uid 65532): the CLI starts, the programs Tide runs (git over SSH, kubectl's
-kustomize, sops, gpg) work, Helm's post-render plugin lands under HELM_PLUGINS, and nothing
-outside /tmp and /data is writable (what a read-only root filesystem needs).
+kustomize, sops, gpg) work, Helm's post-render plugin lands under HELM_PLUGINS, nothing outside
+/tmp and /data is writable (what a read-only root filesystem needs), and ``tide controller``
+from the image reconciles a GitRepository against the real control plane and serves its
+artifact from the default ``--storage-path``.
 
 The build takes minutes when cold; the image is tagged with a digest of everything it is made
 of, so a re-run with unchanged sources reuses it (and buildah's layer cache makes a rebuild
@@ -12,18 +14,27 @@ after a code change a matter of seconds). Skipped only where buildah cannot run.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import io
 import json
+import os
+import signal
 import subprocess
+import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 import tide
-from tide.testing import GitServer, Registry
+from tests.integration.helpers import eventually
+from tide.testing import ControlPlane, GitServer, Registry
+from tide.testing._process import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
@@ -82,10 +93,14 @@ def image() -> str:
         return name
     except AssertionError:
         pass
-    # Older test images go (their shared layers stay, for the layer cache).
-    for line in _buildah("images", "--format", "{{.Name}}:{{.Tag}}").splitlines():
-        if line.startswith(f"{TEST_IMAGE}:"):
-            _buildah("rmi", line)
+    # Test images over a few hours old go (the layers they share stay, for the layer cache);
+    # younger ones may be another checkout's test, running now.
+    old = _buildah(
+        "images", "--filter", f"reference={TEST_IMAGE}", "--filter", "until=6h",
+        "--format", "{{.Name}}:{{.Tag}}",
+    )  # fmt: skip
+    for line in old.splitlines():
+        _buildah("rmi", line)
     started = time.monotonic()
     done = subprocess.run(
         ["bash", "hack/image/build.sh", name],
@@ -238,3 +253,102 @@ def test_only_tmp_and_data_are_writable(pulled: str) -> None:
     assert writable, "find printed nothing: the check would pass vacuously"
     outside = sorted(p for p in writable if not p.startswith(("/tmp", "/data")))
     assert outside == []
+
+
+async def test_the_controller_in_the_image_serves_a_git_artifact(
+    pulled: str, control_plane: ControlPlane, crds: list[str], namespace: str, tmp_path: Path
+) -> None:
+    """The image's default command with only addresses changed: /data, git, the artifact server."""
+    config = tmp_path / "kube"
+    config.mkdir(mode=0o755)
+    (config / "config").write_text(control_plane.kubeconfig.read_text())
+    (config / "config").chmod(0o644)  # the image's user reads it; the test plane's admin only
+    storage_port = free_port()
+    command = [
+        "buildah", "run", "--isolation", "chroot", "--volume", f"{config}:/kube:ro", pulled,
+        "--", "tide", "controller", "--controllers", "source", "--kubeconfig", "/kube/config",
+        "--disable-leader-election", "--metrics-addr", "127.0.0.1:0",
+        "--health-addr", "127.0.0.1:0", "--storage-addr", f"127.0.0.1:{storage_port}",
+        "--receiver-addr", "127.0.0.1:0", "--events-addr", "127.0.0.1:0",
+    ]  # fmt: skip
+    log_path = tmp_path / "controller.log"
+
+    def kubectl(*args: str, input: str | None = None) -> Awaitable[str]:
+        return asyncio.to_thread(control_plane.kubectl, *args, "-n", namespace, input=input)
+
+    with GitServer() as git, log_path.open("w") as log:
+        sha = git.create_repo("app", {"deploy/cm.yaml": "kind: ConfigMap\n"})
+        # Its own session, so that stopping it reaches what buildah started too.
+        process = await asyncio.create_subprocess_exec(
+            *command, stdout=log, stderr=asyncio.subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            repository = {
+                "apiVersion": "source.toolkit.fluxcd.io/v1",
+                "kind": "GitRepository",
+                "metadata": {"name": "app"},
+                "spec": {"url": git.http_url("app"), "interval": "1m", "ref": {"branch": "main"}},
+            }
+            await kubectl("apply", "-f", "-", input=json.dumps(repository))
+
+            async def artifact() -> dict[str, Any] | None:
+                if process.returncode is not None:
+                    pytest.fail(f"the controller exited: {log_path.read_text()[-3000:]}")
+                got = json.loads(await kubectl("get", "gitrepository/app", "-o", "json"))
+                status = got.get("status") or {}
+                ready = [c for c in status.get("conditions") or [] if c["type"] == "Ready"]
+                return status.get("artifact") if ready and ready[0]["status"] == "True" else None
+
+            found = await eventually(artifact, timeout=120, what="GitRepository Ready")
+            assert found["revision"] == f"main@sha1:{sha}"
+            assert f"127.0.0.1:{storage_port}" in found["url"]
+            async with httpx.AsyncClient(timeout=10) as http:
+                download = await http.get(found["url"])
+            assert download.status_code == 200
+            with tarfile.open(fileobj=io.BytesIO(download.content), mode="r:gz") as archive:
+                assert "deploy/cm.yaml" in archive.getnames()
+            # Deleted while the controller runs, which releases the finalizer.
+            await kubectl("delete", "gitrepository/app", "--wait=true", "--timeout=60s")
+        finally:
+            await _stop(process)
+    # SIGTERM, as from kubelet: the controller stops cleanly.
+    assert process.returncode == 0, log_path.read_text()[-3000:]
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM to the controller itself, as kubelet sends it; SIGKILL to all after a minute.
+
+    ``buildah run`` does not pass signals on (it SIGKILLs its child), so the signal goes to the
+    Tide process among buildah's descendants.
+    """
+    if process.returncode is not None:
+        return
+    for pid in _controllers_under(process.pid):
+        os.kill(pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), timeout=60)
+    except TimeoutError:
+        os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+
+
+def _controllers_under(root: int) -> list[int]:
+    """The ``tide controller`` processes below ``root``, from /proc's parent links."""
+    parents: dict[int, int] = {}
+    commands: dict[int, list[bytes]] = {}
+    for folder in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            pid, stat = int(folder.name), (folder / "stat").read_text()
+            parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])  # after "(comm)": state, ppid
+            commands[pid] = (folder / "cmdline").read_bytes().split(b"\0")
+    below, frontier = [], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        below += frontier
+    # buildah-chroot-exec carries the command line too, and dies of the signal: not that one.
+    return [
+        pid
+        for pid in below
+        if b"controller" in commands.get(pid, [])
+        and not Path(commands[pid][0].decode()).name.startswith("buildah")
+    ]
