@@ -8,7 +8,7 @@ export PATH := $(PATH):$(CURDIR)/$(BIN)
 # Helm finds Tide's post-render plugin here (the controller writes it at start); keeps $HOME clean.
 export HELM_PLUGINS ?= $(CURDIR)/$(VENV)/helm-plugins
 
-.PHONY: demo test lint unit integration e2e controlplane testdeps crds clean
+.PHONY: demo test lint unit integration e2e controlplane testdeps crds image clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("tide: Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -25,7 +25,7 @@ controlplane: $(STAMP)
 testdeps:
 	bash hack/install-test-deps.sh
 
-## demo: start the local cluster, install the CRDs, run the controllers, watch an object go Ready
+## demo: start the local cluster, check it, bootstrap Tide from Git, watch objects go Ready
 demo: controlplane testdeps
 	TIDE_PYTHON="$(CURDIR)/$(BIN)/python" bash hack/demo.sh
 
@@ -55,6 +55,16 @@ e2e: controlplane testdeps
 ## crds: regenerate config/crd from the typed models
 crds: $(STAMP)
 	$(BIN)/python -m tide.api.crdgen
+
+## image: build the controller image $(IMAGE) with buildah, no daemon (docs/image.md)
+# BASE empty: a base built from Debian packages (hack/image/base.sh), nothing pulled from a
+# registry; or BASE=docker.io/library/python:3.11-slim (any Debian-like Python 3.11+ image).
+VERSION  := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' src/tide/__init__.py)
+REGISTRY ?= ghcr.io/tide-gitops
+IMAGE    ?= $(REGISTRY)/tide:$(VERSION)
+BASE     ?=
+image:
+	bash hack/image/build.sh "$(IMAGE)" "$(BASE)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: start the local cluster, install Tide's CRDs, run the controllers, and watch objects
-# of ours go Ready — including one that starts broken and recovers. KEEP=1 leaves it all running.
+# `make demo`: start the local cluster, check it, bootstrap Tide from a Git repository (a local
+# controller standing in for its pods), and watch objects of ours go Ready — including one that
+# starts broken and recovers. KEEP=1 leaves it all running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py="${TIDE_PYTHON:-python3}"
@@ -10,8 +11,9 @@ run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
 
 controller=""
 gitserver=""
+bootstrap=""
 cleanup() {
-  for pid in $controller $gitserver; do
+  for pid in $bootstrap $controller $gitserver; do
     kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   done
   if [ -z "${KEEP:-}" ]; then
@@ -29,11 +31,43 @@ eval "$(tide dev env)"
 export KUBECONFIG
 run kubectl get nodes
 
-step "Installing Tide's CRDs (the same API groups and kinds as Flux)"
-run tide install
-run kubectl api-resources --api-group=source.toolkit.fluxcd.io
+step "Checking the cluster can run Tide (Kubernetes version, API groups)"
+run tide check --pre
 
-step "Running Tide's controllers (leader election on, metrics and probes on loopback)"
+step "Serving a Git repository, a chart repository, an OCI registry and a Slack stand-in on loopback"
+gitlog=$(mktemp -t tide-git.XXXXXX.log)
+slack_received=$(mktemp -t tide-slack.XXXXXX.jsonl)
+"$py" hack/demo_git.py "$slack_received" >"$gitlog" 2>&1 &
+gitserver=$!
+for _ in $(seq 1 300); do
+  slack_url=$(sed -n 3p "$gitlog")
+  case "$slack_url" in http*) break ;; esac
+  kill -0 "$gitserver" 2>/dev/null || { cat "$gitlog" >&2; exit 1; }
+  sleep 0.1
+done
+url=$(sed -n 1p "$gitlog")
+registry=$(sed -n 2p "$gitlog")
+printf 'repository: %s\nregistry:   %s (my-app:1.0.0)\nslack:      %s\n' "$url" "$registry" "$slack_url"
+# The seed's notifications.yaml reads the Slack webhook address from this Secret.
+kubectl create namespace flux-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl create secret generic slack-webhook -n flux-system --from-literal=address="$slack_url" \
+  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+
+step "Bootstrapping: Tide's manifests committed to clusters/production/flux-system, installed, synced"
+printf 'nodes are simulated, so no container runs: a local tide controller stands in for the\n'
+printf "controllers' pods, started as soon as the bootstrap has installed the CRDs\n"
+extra=image-reflector-controller,image-automation-controller,source-watcher
+bootstrap_flags=(--url "$url" --branch main --path clusters/production --allow-insecure-http
+  --components-extra "$extra")
+printf '\033[2m$ tide bootstrap git %s\033[0m\n' "${bootstrap_flags[*]}"
+tide bootstrap git "${bootstrap_flags[@]}" &
+bootstrap=$!
+until kubectl get crd kustomizations.kustomize.toolkit.fluxcd.io >/dev/null 2>&1; do
+  kill -0 "$bootstrap" 2>/dev/null || { wait "$bootstrap"; exit 1; }
+  sleep 0.2
+done
+kubectl wait --for=condition=established crd --all --timeout=60s >/dev/null
+
 metrics_port=$("$py" -c 'from tide.testing._process import free_port; print(free_port())')
 health_port=$("$py" -c 'from tide.testing._process import free_port; print(free_port())')
 log=$(mktemp -t tide-controller.XXXXXX.log)
@@ -56,62 +90,21 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 [ -n "$ready" ] || { printf 'the controller did not become ready; log: %s\n' "$log" >&2; exit 1; }
-printf 'controller ready (log: %s)\n' "$log"
+printf 'stand-in controller ready (leader election on, metrics and probes on loopback; log: %s)\n' "$log"
+wait "$bootstrap"
+bootstrap=""
+run tide check --components-extra "$extra"
+run tide version
+run kubectl get deployments -n flux-system
 
-step "Serving a Git repository, a chart repository, an OCI registry and a Slack stand-in on loopback"
-gitlog=$(mktemp -t tide-git.XXXXXX.log)
-slack_received=$(mktemp -t tide-slack.XXXXXX.jsonl)
-"$py" hack/demo_git.py "$slack_received" >"$gitlog" 2>&1 &
-gitserver=$!
-for _ in $(seq 1 300); do
-  slack_url=$(sed -n 3p "$gitlog")
-  case "$slack_url" in http*) break ;; esac
-  kill -0 "$gitserver" 2>/dev/null || { cat "$gitlog" >&2; exit 1; }
-  sleep 0.1
-done
-url=$(sed -n 1p "$gitlog")
-registry=$(sed -n 2p "$gitlog")
-printf 'repository: %s\nregistry:   %s (my-app:1.0.0)\nslack:      %s\n' "$url" "$registry" "$slack_url"
-
-step "A GitRepository turns it into a verified artifact"
-kubectl create namespace flux-system --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-# The seed's notifications.yaml reads the Slack webhook address from this Secret.
-kubectl create secret generic slack-webhook -n flux-system --from-literal=address="$slack_url" \
-  --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-cat <<YAML | run kubectl apply -f -
-apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 1m
-  url: ${url}
-  ref:
-    branch: main
-YAML
-run kubectl wait --for=condition=ready gitrepository/flux-system -n flux-system --timeout=60s
+step "The GitRepository turned the repository into a verified artifact"
 run kubectl get gitrepository flux-system -n flux-system
 artifact=$(kubectl get gitrepository flux-system -n flux-system -o jsonpath='{.status.artifact.url}')
 printf 'artifact %s holds (default exclusions drop .github/):\n' "$artifact"
 curl -fs "$artifact" | tar tzf - | sed 's/^/  /'
 
-step "The cluster's Kustomization applies clusters/production, which holds the apps Kustomization"
-cat <<YAML | run kubectl apply -f -
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: flux-system
-  namespace: flux-system
-spec:
-  interval: 10m
-  path: ./clusters/production
-  prune: true
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-YAML
-run kubectl wait --for=condition=ready kustomization/flux-system -n flux-system --timeout=90s
+step "The cluster's Kustomization applies clusters/production: Tide itself and the apps Kustomization"
+run kubectl get kustomization flux-system -n flux-system
 for _ in $(seq 1 100); do
   kubectl get kustomization apps -n flux-system >/dev/null 2>&1 && break
   sleep 0.1
@@ -278,3 +271,19 @@ PY
 step "Metrics and leader election"
 curl -s "http://127.0.0.1:${metrics_port}/metrics" | grep -E '^gotk_reconcile_duration_seconds_count'
 run kubectl get lease -n tide-system
+
+step "The web dashboard: tide dashboard, as the kubeconfig's user"
+dashboard_port=$("$py" -c 'from tide.testing._process import free_port; print(free_port())')
+dashboard_log=$(mktemp -t tide-dashboard.XXXXXX.log)
+nohup tide dashboard --address "127.0.0.1:${dashboard_port}" >"$dashboard_log" 2>&1 &
+dashboard=$!
+for _ in $(seq 1 300); do
+  curl -fs "http://127.0.0.1:${dashboard_port}/api/kinds" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "http://127.0.0.1:${dashboard_port}/api/kinds" >/dev/null ||
+  { printf 'the dashboard did not answer; log: %s\n' "$dashboard_log" >&2; exit 1; }
+printf 'dashboard: http://127.0.0.1:%s/ (log: %s)\n' "$dashboard_port" "$dashboard_log"
+if [ -z "${KEEP:-}" ]; then
+  trap 'kill -TERM "$dashboard" 2>/dev/null || true; cleanup' EXIT
+fi

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Install the Debian packages Tide's test servers run, and the `git` account SSH clones log in as.
+# Install the Debian packages Tide's test servers run, and the `git` account SSH clones log in as;
+# also buildah and mmdebstrap, which build the controller image (`make image`) and its base.
 #
 # Idempotent: does nothing when all is present. The packages' own services are kept from starting
 # (a test server starts its own daemon on a free loopback port), and any daemon the install started
 # anyway is stopped again, so nothing is left listening.
 set -euo pipefail
 
-packages=(openssh-server docker-registry nats-server gnupg)
+# openssh-client: ssh-keyscan, which `tide create secret git --url ssh://…` scans host keys with.
+# chromium: the browser the dashboard tests drive through Playwright.
+# buildah, mmdebstrap: `make image` builds the controller image without a Docker daemon.
+packages=(openssh-server openssh-client docker-registry nats-server gnupg chromium buildah mmdebstrap)
 
 missing=()
 for package in "${packages[@]}"; do

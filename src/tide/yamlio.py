@@ -9,12 +9,12 @@ when PyYAML has them: large Helm indexes and thousands of manifests go through h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
 
-__all__ = ["YAMLError", "describe", "dump", "load", "load_all", "merge_maps"]
+__all__ = ["YAMLError", "describe", "dump", "load", "load_all", "load_or_fail", "merge_maps"]
 
 YAMLError = yaml.YAMLError
 
@@ -37,6 +37,19 @@ _Loader.yaml_implicit_resolvers = {
 def load(data: bytes | str) -> Any:
     """Parse one YAML document safely; raise :class:`YAMLError` when it is not YAML."""
     return yaml.load(data, Loader=_Loader)
+
+
+def load_or_fail(data: bytes | str, fail: Callable[[str], Exception]) -> Any:
+    """Parse one YAML document; when it is not YAML, raise ``fail(`` :func:`describe` ``)``.
+
+    What a user wrote (values, a kubeconfig, provider headers) may hold secrets, and PyYAML's
+    own message quotes the offending line: the failure says the position only, and the
+    PyYAML error is not chained to it (a logged traceback would quote the line again).
+    """
+    try:
+        return load(data)
+    except yaml.YAMLError as error:
+        raise fail(describe(error)) from None
 
 
 def load_all(data: bytes | str) -> list[Any]:

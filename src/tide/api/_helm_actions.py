@@ -69,6 +69,28 @@ class Strategy(FluxModel):
         return self
 
 
+class _Waiting(FluxModel):
+    """What install, upgrade and rollback share: a timeout, and whether to wait and run hooks."""
+
+    timeout: Duration | None = None
+    """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
+    disable_wait: bool | None = None
+    """Do not wait for resources to become ready."""
+    disable_wait_for_jobs: bool | None = None
+    """Do not wait for Jobs to complete."""
+    disable_hooks: bool | None = None
+    """Skip chart hooks."""
+
+
+class _Release(_Waiting):
+    """The settings install and upgrade share: they render the chart."""
+
+    strategy: Strategy | None = None
+    """What a failure leads to; ``RemediateOnFailure`` by default."""
+    disable_open_api_validation: bool | None = Field(default=None, alias="disableOpenAPIValidation")
+    """Skip validating rendered manifests against the OpenAPI schema."""
+
+
 class InstallRemediation(FluxModel):
     """What to do when an install fails."""
 
@@ -80,23 +102,11 @@ class InstallRemediation(FluxModel):
     """Remediate the last failure too, once retries are exhausted."""
 
 
-class Install(FluxModel):
+class Install(_Release):
     """Settings of the Helm install action."""
 
-    timeout: Duration | None = None
-    """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
-    strategy: Strategy | None = None
-    """What a failure leads to; ``RemediateOnFailure`` by default."""
     remediation: InstallRemediation | None = None
     """Failure remediation (ignored under ``RetryOnFailure``)."""
-    disable_wait: bool | None = None
-    """Do not wait for resources to become ready."""
-    disable_wait_for_jobs: bool | None = None
-    """Do not wait for Jobs to complete."""
-    disable_hooks: bool | None = None
-    """Skip chart hooks."""
-    disable_open_api_validation: bool | None = Field(default=None, alias="disableOpenAPIValidation")
-    """Skip validating rendered manifests against the OpenAPI schema."""
     replace: bool | None = None
     """Reuse the release name if a deleted release with that name is in history."""
     skip_crds: bool | None = Field(default=None, alias="skipCRDs")
@@ -120,23 +130,11 @@ class UpgradeRemediation(FluxModel):
     """How to remediate; ``rollback`` by default."""
 
 
-class Upgrade(FluxModel):
+class Upgrade(_Release):
     """Settings of the Helm upgrade action."""
 
-    timeout: Duration | None = None
-    """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
-    strategy: Strategy | None = None
-    """What a failure leads to; ``RemediateOnFailure`` by default."""
     remediation: UpgradeRemediation | None = None
     """Failure remediation (ignored under ``RetryOnFailure``)."""
-    disable_wait: bool | None = None
-    """Do not wait for resources to become ready."""
-    disable_wait_for_jobs: bool | None = None
-    """Do not wait for Jobs to complete."""
-    disable_hooks: bool | None = None
-    """Skip chart hooks."""
-    disable_open_api_validation: bool | None = Field(default=None, alias="disableOpenAPIValidation")
-    """Skip validating rendered manifests against the OpenAPI schema."""
     force: bool | None = None
     """Force resource updates through replacement."""
     preserve_values: bool | None = None
@@ -169,17 +167,9 @@ class Test(FluxModel):
     """Tests to run or exclude."""
 
 
-class Rollback(FluxModel):
+class Rollback(_Waiting):
     """Settings of the Helm rollback action."""
 
-    timeout: Duration | None = None
-    """Timeout of each Kubernetes operation; the release ``timeout`` by default."""
-    disable_wait: bool | None = None
-    """Do not wait for resources to become ready."""
-    disable_wait_for_jobs: bool | None = None
-    """Do not wait for Jobs to complete."""
-    disable_hooks: bool | None = None
-    """Skip chart hooks."""
     recreate: bool | None = None
     """Restart pods of the rolled-back resources."""
     force: bool | None = None

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, StringConstraints, model_validator
 
-from tide.api.meta import FluxModel, SecretKeyReference, cel_rules
+from tide.api.meta import FluxModel, LocalObjectReference, SecretKeyReference, cel_rules
 
 __all__ = [
     "AccessFrom",
@@ -23,8 +23,13 @@ class KubeConfigReference(FluxModel):
     model_config = ConfigDict(
         json_schema_extra=cel_rules(
             (
-                "has(self.secretRef) || (has(self.provider) && self.provider != 'generic')",
-                ".secretRef is required for the 'generic' .provider",
+                "has(self.secretRef) || has(self.configMapRef) || "
+                "(has(self.provider) && self.provider != 'generic')",
+                ".secretRef or .configMapRef is required for the 'generic' .provider",
+            ),
+            (
+                "!has(self.secretRef) || !has(self.configMapRef)",
+                "exactly one of .secretRef or .configMapRef may be set",
             ),
             (
                 "!has(self.secretRef) || !has(self.provider) || self.provider == 'generic'",
@@ -56,12 +61,18 @@ class KubeConfigReference(FluxModel):
     """ServiceAccount used for workload identity; not for the generic provider."""
     secret_ref: SecretKeyReference | None = None
     """Secret holding a kubeconfig (key ``value`` by default); generic provider only."""
+    config_map_ref: LocalObjectReference | None = None
+    """ConfigMap with workload identity parameters (Flux 2.7: ``provider``, ``address``,
+    ``ca.crt``, ``audiences``, ``serviceAccountName``, ``cluster``); exclusive with
+    ``secretRef``."""
 
     @model_validator(mode="after")
     def _provider_rules(self) -> KubeConfigReference:
         generic = self.provider == "generic"
-        if generic and self.secret_ref is None:
-            raise ValueError(".secretRef is required for the 'generic' .provider")
+        if self.secret_ref is not None and self.config_map_ref is not None:
+            raise ValueError("exactly one of .secretRef or .configMapRef may be set")
+        if generic and self.secret_ref is None and self.config_map_ref is None:
+            raise ValueError(".secretRef or .configMapRef is required for the 'generic' .provider")
         if not generic and self.secret_ref is not None:
             raise ValueError(".secretRef is not supported for the specified .provider")
         for field, alias in (

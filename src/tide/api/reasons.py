@@ -63,6 +63,7 @@ __all__ = [
     "RELEASED",
     "RELEASE_RECOVERED",
     "REMEDIATED",
+    "RESUME_REQUESTED",
     "RETRIES_EXCEEDED",
     "ROLLBACK_FAILED",
     "ROLLBACK_SUCCEEDED",
@@ -73,6 +74,7 @@ __all__ = [
     "STORAGE_OPERATION_FAILED",
     "SUCCEEDED",
     "SUSPENDED",
+    "SUSPEND_REQUESTED",
     "TEST_FAILED",
     "TEST_SUCCEEDED",
     "TEST_SUCCESS",
@@ -260,7 +262,8 @@ MARKERS_SKIPPED = "MarkersSkipped"
 
 # Receiver webhook deliveries (events on the Receiver; not condition reasons).
 RECONCILE_REQUESTED = "ReconcileRequested"
-"""A webhook delivery asked the Receiver's resources to reconcile (Normal event)."""
+"""A webhook delivery asked the Receiver's resources to reconcile, or a dashboard user asked
+for a reconcile (Normal event)."""
 RECONCILE_REQUEST_FAILED = "ReconcileRequestFailed"
 """A valid delivery could not ask some resources (missing, blocked, filter error)."""
 WEBHOOK_REJECTED = "WebhookRejected"
@@ -270,3 +273,9 @@ NOTIFICATION_FAILED = "NotificationFailed"
 """Warning on an Alert: an event could not be delivered to its Provider (after retries)."""
 PROVIDER_NOT_FOUND = "ProviderNotFound"
 """Warning on an Alert: ``spec.providerRef`` names no Provider in the Alert's namespace."""
+
+# The dashboard's requests, recorded on the object with who asked.
+SUSPEND_REQUESTED = "SuspendRequested"
+"""Event: a dashboard user set ``spec.suspend: true``."""
+RESUME_REQUESTED = "ResumeRequested"
+"""Event: a dashboard user set ``spec.suspend: false`` and asked for a reconcile."""

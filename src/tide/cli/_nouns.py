@@ -17,6 +17,8 @@ from typing import Any
 import typer
 
 from tide.api.kinds import KINDS, KindInfo
+from tide.inspect import requests
+from tide.inspect.requests import UNRECONCILED
 
 __all__ = ["GROUPS", "UNRECONCILED", "Noun", "find_noun", "nouns", "register_per_kind"]
 
@@ -47,9 +49,8 @@ class Noun:
 
     @property
     def suspendable(self) -> bool:
-        """Whether the kind's spec has ``suspend`` (an ExternalArtifact's has not)."""
-        spec = self.info.model.model_fields["spec"].annotation
-        return isinstance(spec, type) and "suspend" in getattr(spec, "model_fields", {})
+        """Whether ``suspend`` applies (:func:`tide.inspect.requests.suspendable`)."""
+        return requests.suspendable(self.info)
 
     @property
     def path(self) -> str:
@@ -76,11 +77,6 @@ _FLUX_NAMES: dict[str, tuple[str | None, str, str, tuple[str, ...]]] = {
     "Provider": (None, "alert-provider", "alert-providers", ("alert-provider",)),
     "Receiver": (None, "receiver", "receivers", ("receiver",)),
 }
-
-
-UNRECONCILED = frozenset({"Bucket", "ExternalArtifact"})
-"""Kinds no Tide controller reconciles (an ExternalArtifact is written by its generator, Bucket
-has no controller yet): ``reconcile`` would wait for an answer that never comes."""
 
 
 def _noun(info: KindInfo) -> Noun:

@@ -4,6 +4,8 @@ Flux's commands take ``-n/--namespace`` (default ``flux-system``), ``-A/--all-na
 ``--context``, ``--kubeconfig`` and ``--timeout``; the option types here give every ``tide``
 verb the same spellings. A command fails through :class:`CommandError`: one line on standard
 error naming what was wrong and exit code 1 (no traceback), as a Flux user expects of ``flux``.
+With the global ``--verbose`` (:func:`set_verbose`) the traceback is printed as well, for a bug
+report.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import traceback
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
@@ -39,7 +43,11 @@ __all__ = [
     "keyword_option",
     "out",
     "print_wide",
+    "print_yaml",
     "run_command",
+    "set_verbose",
+    "take_verbose",
+    "unforeseen",
     "with_parameters",
 ]
 
@@ -162,6 +170,12 @@ def print_wide(renderable: Any, **print_options: Any) -> None:
     wide.print(renderable, **print_options)
 
 
+def print_yaml(document: Any) -> None:
+    """Print one YAML document after ``---``, never wrapped (a wrapped line breaks the YAML)."""
+    text = yaml.safe_dump(document, sort_keys=False)
+    out.print(f"---\n{text}", markup=False, highlight=False, end="", soft_wrap=True)
+
+
 class CommandError(Exception):
     """A command cannot do what was asked; the message is the one line the user reads."""
 
@@ -223,6 +237,49 @@ class ClusterOptions:
             await client.close()
 
 
+_VERBOSE = False
+"""Whether failures also print their traceback (``tide --verbose``)."""
+
+_VERBOSE_FLAG = "--verbose"
+
+
+def set_verbose(on: bool) -> None:
+    """Make every later failure print its traceback after its one line (or stop doing so)."""
+    global _VERBOSE
+    _VERBOSE = on
+
+
+def take_verbose(args: Sequence[str]) -> list[str]:
+    """Return ``args`` without ``--verbose``, switching verbose output on if it was there.
+
+    Flux's ``--verbose`` is a global flag a user types anywhere (``flux get all --verbose``);
+    click only takes a group's options before the subcommand, so the flag is taken out of the
+    command line before click parses it. Nothing after ``--`` is touched.
+    """
+    rest = list(args)
+    end = rest.index("--") if "--" in rest else len(rest)
+    if _VERBOSE_FLAG in rest[:end]:
+        set_verbose(True)
+        rest = [arg for arg in rest[:end] if arg != _VERBOSE_FLAG] + rest[end:]
+    return rest
+
+
+def _fail(line: str, error: BaseException, code: int) -> typer.Exit:
+    if _VERBOSE:
+        err.file.write("".join(traceback.format_exception(error)))
+    err.print(f"[red]✗[/] {escape(line)}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def unforeseen(error: BaseException, *, code: int = 1) -> int:
+    """Report an error no command foresaw (a bug) in one line, as any failure; return ``code``.
+
+    ``--verbose`` prints the traceback first; without it the line says how to get it.
+    """
+    hint = "" if _VERBOSE else " (run with --verbose for the traceback)"
+    return _fail(f"{type(error).__name__}: {error}{hint}", error, code).exit_code
+
+
 def run_command(work: Coroutine[Any, Any, T], *, failure_code: int = 1) -> T:
     """Run a command's coroutine; turn its failures into one line on stderr and an exit code.
 
@@ -231,15 +288,19 @@ def run_command(work: Coroutine[Any, Any, T], *, failure_code: int = 1) -> T:
         failure_code: the exit code of a failure; 1 by default (``diff`` uses 2, its 1
             meaning "there are differences").
 
-    Ctrl-C exits 130 without a traceback, as a shell expects.
+    A failure the command foresaw (:class:`CommandError`, an API error, no cluster reachable)
+    and one it did not (a bug) alike end in one line starting with ``✗``; ``--verbose`` adds
+    the traceback before it. Ctrl-C exits 130 without a traceback, as a shell expects.
     """
     try:
         return asyncio.run(work)
     except (CommandError, KubeError) as error:
-        err.print(f"[red]✗[/] {escape(str(error))}")
-        raise typer.Exit(failure_code) from None
+        raise _fail(str(error), error, failure_code) from None
     except OSError as error:  # no cluster reachable: connection refused, unknown host
-        err.print(f"[red]✗[/] cannot reach the cluster: {escape(str(error))}")
-        raise typer.Exit(failure_code) from None
+        raise _fail(f"cannot reach the cluster: {error}", error, failure_code) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
+        raise  # click's own: a usage error (exit 2) or an exit the command chose
+    except Exception as error:  # a bug: still one line, the traceback only when asked for
+        raise typer.Exit(unforeseen(error, code=failure_code)) from None

@@ -2,16 +2,18 @@
 
 Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--health-addr``,
 ``--concurrent``, ``--enable-leader-election``, ``--leader-election-*`` durations,
-``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``, ``--artifact-retention-records``,
-``--default-service-account``, ``--requeue-dependency``, ``--no-cross-namespace-refs``,
-``--no-remote-bases``, ``--receiverAddr`` (also spelled ``--receiver-addr``), ``--events-addr``,
-``--rate-limit-interval``, ``--watch-label-selector``), so a Flux user's Deployment arguments carry
-over. Boolean flags take Go's ``--flag=true|false`` too (see :mod:`tide.cli._flags`).
-``--registry-rps`` and ``--cluster-name`` are Tide's own: the request budget per image registry
-host, and the cluster named in every notification (``cluster`` in its metadata).
-``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may unpack to in the
-Kustomization controller (Flux sets none). ``--events-addr`` defaults to ``:9091``, not Flux's
-``:9090``, which the artifact server holds in the same process.
+``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
+``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
+``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
+``--receiver-addr``), ``--events-addr``, ``--rate-limit-interval``, ``--watch-label-selector``,
+``--watch-all-namespaces``
+(false: only the namespace in ``$RUNTIME_NAMESPACE``, as Flux reads it)), so a Flux user's
+Deployment arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
+:mod:`tide.cli._flags`). ``--registry-rps`` and ``--cluster-name`` are Tide's own: the request
+budget per image registry host, and the cluster named in every notification (``cluster`` in
+its metadata). ``--artifact-max-unpacked-size`` is Tide's own: the most bytes an artifact may
+unpack to in the Kustomization controller (Flux sets none). ``--events-addr`` defaults to
+``:9091``, not Flux's ``:9090``, which the artifact server holds in the same process.
 
 Exit codes: 0 after a graceful stop (SIGTERM, Ctrl-C); 1 when the controller cannot run or
 must not go on — an address it cannot listen on, the API server or Tide's CRDs out of reach at
@@ -21,6 +23,7 @@ start, leadership lost — always with one line on standard error saying which; 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,10 +192,20 @@ def run(
             "'sharding.fluxcd.io/key in (shard1)'; the Lease name then names the shard."
         ),
     ] = "",
+    watch_all_namespaces: Annotated[
+        bool,
+        Option(
+            "--watch-all-namespaces/--no-watch-all-namespaces",
+            help="Watch every namespace; false: only the one in $RUNTIME_NAMESPACE.",
+        ),
+    ] = True,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
+    log_file: Annotated[
+        Path | None, Option(help="Also append JSON log lines here (for `tide logs --log-file`).")
+    ] = None,
 ) -> None:
     """Run Tide's controllers until SIGTERM or Ctrl-C."""
-    logs.configure(log_level)
+    logs.configure(log_level, log_file=log_file)
     chosen = [name.strip() for name in controllers.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(CONTROLLERS))
     if unknown or not chosen:
@@ -212,6 +225,8 @@ def run(
             retry_period=parse_duration(leader_election_retry_period),
             workers=concurrent,
             watch_label_selector=watch_label_selector,
+            lease_name=_lease_name(chosen),
+            watch_namespace=None if watch_all_namespaces else _runtime_namespace(),
         )
         try:
             parse_selector(watch_label_selector)
@@ -271,6 +286,25 @@ def run(
     except (CacheSyncTimeout, CannotListen, KubeError, artifacts.StorageError) as error:
         typer.echo(f"tide: {error}", err=True)
         raise typer.Exit(1) from error
+
+
+def _runtime_namespace() -> str:
+    """Return the namespace ``--watch-all-namespaces=false`` confines the controllers to."""
+    namespace = os.environ.get("RUNTIME_NAMESPACE", "").strip()
+    if not namespace:
+        raise ValueError(
+            "--watch-all-namespaces=false: set RUNTIME_NAMESPACE to the namespace to watch"
+        )
+    return namespace
+
+
+def _lease_name(chosen: list[str]) -> str:
+    """Name the Lease after the controllers run, so one Deployment per component (as
+    ``tide install`` makes them) elects a leader per component instead of one for them all.
+    """
+    if set(chosen) == set(CONTROLLERS):
+        return ManagerOptions.lease_name
+    return "tide-" + "-".join(name for name in CONTROLLERS if name in chosen) + "-leader-election"
 
 
 def _size_limit(value: int, flag: str) -> int | None:

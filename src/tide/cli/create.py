@@ -1,12 +1,13 @@
 """``tide create``: write a Flux object from flags, apply it and wait — or ``--export`` it.
 
 The commands and flags are Flux's: ``create source git|helm|oci``, ``create kustomization``,
-``create helmrelease``, ``create alert-provider``, ``create alert``, ``create receiver``. The
+``create helmrelease``, ``create alert-provider``, ``create alert``, ``create receiver`` (and
+``create image …`` in :mod:`tide.cli.create_image`, using :func:`creates`). The
 object is checked against Tide's model of the kind before anything is sent, so a bad flag is
 named at once; then it is server-side applied (field manager ``tide``) and, for kinds with a
 status, the command waits for its first Ready verdict. ``--export`` prints the YAML instead,
 to commit to Git. References take Flux's form ``Kind/name`` or ``Kind/name.namespace``.
-(Secrets are not created here: ``create secret`` would print credentials.)
+(Secrets: :mod:`tide.cli.create_secret`.)
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ from tide.cli._session import (
     cluster_command,
     err,
     keyword_option,
-    out,
+    print_yaml,
     run_command,
     with_parameters,
 )
 from tide.cli.operate import wait_handled
 from tide.kube.resources import resource_type
 
-__all__ = ["app", "parse_depends_on", "parse_reference"]
+__all__ = ["Interval", "Name", "SecretRef", "app", "creates", "parse_depends_on", "parse_reference"]
 
 app = typer.Typer(help="Create or update Flux objects.", no_args_is_help=True)
 source_app = typer.Typer(help="Create or update sources.", no_args_is_help=True)
@@ -132,12 +133,12 @@ async def _apply(document: dict[str, Any], options: ClusterOptions) -> None:
 
 def _finish(document: dict[str, Any], export: bool, options: ClusterOptions) -> None:
     if export:
-        out.print(f"---\n{yaml.safe_dump(document, sort_keys=False)}", markup=False, end="")
+        print_yaml(document)
         return
     run_command(_apply(document, options))
 
 
-def _creates(api_version: str, kind: str) -> Callable[[Callable[..., Any]], Any]:
+def creates(api_version: str, kind: str) -> Callable[[Callable[..., Any]], Any]:
     """Make a ``create`` command of a function that turns its flags into a ``kind``'s spec.
 
     The command also takes the cluster flags, ``--label`` and ``--export``; it checks the
@@ -168,7 +169,7 @@ def _creates(api_version: str, kind: str) -> Callable[[Callable[..., Any]], Any]
 
 
 @source_app.command("git")
-@_creates("source.toolkit.fluxcd.io/v1", "GitRepository")
+@creates("source.toolkit.fluxcd.io/v1", "GitRepository")
 def source_git(
     name: Name,
     url: Url,
@@ -194,7 +195,7 @@ def source_git(
 
 
 @source_app.command("helm")
-@_creates("source.toolkit.fluxcd.io/v1", "HelmRepository")
+@creates("source.toolkit.fluxcd.io/v1", "HelmRepository")
 def source_helm(
     name: Name,
     url: Url,
@@ -211,7 +212,7 @@ def source_helm(
 
 
 @source_app.command("oci")
-@_creates("source.toolkit.fluxcd.io/v1", "OCIRepository")
+@creates("source.toolkit.fluxcd.io/v1", "OCIRepository")
 def source_oci(
     name: Name,
     url: Url,
@@ -230,7 +231,7 @@ def source_oci(
 
 
 @app.command("kustomization")
-@_creates("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
+@creates("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
 def kustomization(
     name: Name,
     source: Annotated[str, typer.Option("--source", help="Kind/name[.namespace] of the source.")],
@@ -266,7 +267,7 @@ def kustomization(
 
 
 @app.command("helmrelease")
-@_creates("helm.toolkit.fluxcd.io/v2", "HelmRelease")
+@creates("helm.toolkit.fluxcd.io/v2", "HelmRelease")
 def helmrelease(
     name: Name,
     source: Annotated[str, typer.Option("--source", help="HelmRepository/name[.namespace].")],
@@ -306,7 +307,7 @@ def helmrelease(
 
 
 @app.command("alert-provider")
-@_creates("notification.toolkit.fluxcd.io/v1beta3", "Provider")
+@creates("notification.toolkit.fluxcd.io/v1beta3", "Provider")
 def alert_provider(
     name: Name,
     type_: Annotated[str, typer.Option("--type", help="Provider type, e.g. slack, generic.")],
@@ -329,7 +330,7 @@ def _event_sources(texts: list[str], what: str) -> list[dict[str, str]]:
 
 
 @app.command("alert")
-@_creates("notification.toolkit.fluxcd.io/v1beta3", "Alert")
+@creates("notification.toolkit.fluxcd.io/v1beta3", "Alert")
 def alert(
     name: Name,
     provider_ref: Annotated[str, typer.Option("--provider-ref", help="The Provider's name.")],
@@ -350,7 +351,7 @@ def alert(
 
 
 @app.command("receiver")
-@_creates("notification.toolkit.fluxcd.io/v1", "Receiver")
+@creates("notification.toolkit.fluxcd.io/v1", "Receiver")
 def receiver(
     name: Name,
     type_: Annotated[str, typer.Option("--type", help="Receiver type, e.g. github, generic.")],

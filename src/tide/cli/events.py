@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +22,7 @@ from tide.cli._session import (
     print_wide,
     run_command,
 )
+from tide.inspect.ages import age, event_time
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeGone
@@ -64,42 +64,6 @@ class EventFilter:
         return involved.get("kind") == self.kind and involved.get("name") == self.name
 
 
-def _when(event: Mapping[str, Any]) -> str:
-    return str(
-        event.get("lastTimestamp")
-        or event.get("eventTime")
-        or (event.get("metadata") or {}).get("creationTimestamp")
-        or ""
-    )
-
-
-def age(timestamp: str, *, now: datetime | None = None) -> str:
-    """Return how long ago ``timestamp`` (RFC 3339) was, in kubectl's short form (``4m12s``)."""
-    if not timestamp:
-        return "<unknown>"
-    try:
-        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    except ValueError:
-        return "<unknown>"
-    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
-    if seconds < 120:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 10:
-        return f"{minutes}m{seconds}s" if seconds else f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 3:
-        return (
-            f"{hours}h{minutes}m"
-            if hours and minutes
-            else (f"{hours}h" if hours else f"{minutes}m")
-        )
-    days, hours = divmod(hours, 24)
-    if days < 2:
-        return f"{days * 24 + hours}h"
-    return f"{days}d{hours}h" if days < 8 and hours else f"{days}d"
-
-
 def _table(events: list[Mapping[str, Any]], *, with_namespace: bool, header: bool = True) -> Table:
     table = Table(
         box=None, pad_edge=False, show_edge=False, header_style="bold", show_header=header
@@ -111,7 +75,7 @@ def _table(events: list[Mapping[str, Any]], *, with_namespace: bool, header: boo
         involved = event.get("involvedObject") or {}
         style = "red" if event.get("type") == "Warning" else ""
         cells = [
-            age(_when(event)),
+            age(event_time(event)),
             f"[{style}]{event.get('type', '')}[/]" if style else str(event.get("type", "")),
             str(event.get("reason", "")),
             f"{involved.get('kind', '')}/{involved.get('name', '')}",
@@ -125,7 +89,7 @@ def _table(events: list[Mapping[str, Any]], *, with_namespace: bool, header: boo
 async def _events(options: ClusterOptions, selected: EventFilter, watch: bool) -> None:
     async with options.client() as client:
         listed, version = await client.list(resources.EVENT, namespace=options.list_namespace)
-        shown = sorted((e for e in listed if selected.keeps(e)), key=_when)
+        shown = sorted((e for e in listed if selected.keeps(e)), key=event_time)
         if shown:
             print_wide(_table(shown, with_namespace=options.all_namespaces))
         elif not watch:

@@ -11,10 +11,15 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from tide.cli._nouns import Noun, register_per_kind
-from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
+from tide.cli._session import (
+    ClusterOptions,
+    CommandError,
+    cluster_command,
+    print_yaml,
+    run_command,
+)
 from tide.kube.resources import resource_type
 
 __all__ = ["app", "exported"]
@@ -61,8 +66,7 @@ async def _export(noun: Noun, name: str | None, options: ClusterOptions) -> None
             objects, _ = await client.list(rt, namespace=options.list_namespace)
             objects.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
     for obj in objects:
-        text = yaml.safe_dump(exported(obj), sort_keys=False)
-        out.print(f"---\n{text}", markup=False, highlight=False, end="", soft_wrap=True)
+        print_yaml(exported(obj))
 
 
 def _command(noun: Noun) -> object:

@@ -10,16 +10,14 @@ reached, 2 for bad flags.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, TypeVar
+from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 import yaml
 from rich.table import Table
 
-from tide.cli import _rows
 from tide.cli._nouns import GROUPS, Noun, nouns
 from tide.cli._session import (
     ClusterOptions,
@@ -30,14 +28,15 @@ from tide.cli._session import (
     print_wide,
     run_command,
 )
+from tide.inspect import rows as _rows
 from tide.kube.client import KubeClient
-from tide.kube.errors import KubeGone, KubeNotFound, KubeUnavailable
+from tide.kube.errors import KubeGone, KubeNotFound
 from tide.kube.resources import resource_type
+from tide.kube.retry import served
 
 __all__ = ["app", "list_rows", "render_table"]
 
 app = typer.Typer(help="Get the status of Flux objects.", no_args_is_help=True)
-T = TypeVar("T")
 
 Output = Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")]
 Watch = Annotated[bool, typer.Option("--watch", "-w", help="After listing, watch for changes.")]
@@ -79,35 +78,15 @@ async def list_rows(
     """
     rt = resource_type(noun.kind)
     if name is not None:
-        obj = await _answered(lambda: client.get_or_none(rt, name, namespace=options.namespace))
+        obj = await served(lambda: client.get_or_none(rt, name, namespace=options.namespace))
         if obj is None:
             raise CommandError(f'{noun.kind} "{name}" not found in "{options.namespace}" namespace')
         objects, version = [obj], str(obj["metadata"].get("resourceVersion") or "")
     else:
-        objects, version = await _answered(
-            lambda: client.list(rt, namespace=options.list_namespace)
-        )
+        objects, version = await served(lambda: client.list(rt, namespace=options.list_namespace))
     rows = [_rows.row_of(obj, has_status=noun.info.has_status) for obj in objects]
     rows = [row for row in rows if selector is None or selector.keeps(row)]
     return sorted(rows, key=lambda row: (row.namespace, row.name)), version
-
-
-async def _answered(call: Callable[[], Awaitable[T]]) -> T:
-    """Return ``call()``, asked again while the API server says it is briefly unavailable.
-
-    A CRD installed a moment ago answers 503 ("storage is (re)initializing") for a second or
-    two, as does an API server under load (429); ``kubectl`` would fail, ``get`` waits a little.
-    """
-    for delay in _UNAVAILABLE_RETRIES:
-        try:
-            return await call()
-        except KubeUnavailable:
-            await asyncio.sleep(delay)
-    return await call()
-
-
-_UNAVAILABLE_RETRIES = (0.2, 0.5, 1.0, 2.0)
-"""Seconds between the attempts ``get`` makes while the API server answers 503 or 429."""
 
 
 def _print_rows(noun: Noun, rows: list[_rows.Row], options: ClusterOptions, output: str) -> None:

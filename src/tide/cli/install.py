@@ -1,47 +1,74 @@
-"""``tide install``: put Tide's CRDs on the cluster and wait until the API server serves them.
+"""``tide install``: put Tide's CRDs and controllers on the cluster, or print them (``--export``).
 
-The CRDs are generated from the typed models at run time — the same text ``config/crd/`` holds
-(CI checks the two agree) — so an installed ``tide`` never needs the source tree.
+The flags are ``flux install``'s, shared with ``tide bootstrap git``
+(:mod:`tide.cli._install_flags`). Re-running upgrades in place (server-side apply; an unchanged
+object stays unchanged), and on a cluster that runs Flux the CRDs are taken over without
+touching a stored object. The command then waits, with a spinner, until every
+controller Deployment is Available.
 """
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from tide.install import install_crds
-from tide.kube.client import KubeClient
-from tide.kube.errors import KubeError
+from tide import yamlio
+from tide.cli._install_flags import install_command
+from tide.cli._session import ClusterOptions, CommandError, err, out, run_command
+from tide.install import (
+    InstallError,
+    InstallOptions,
+    apply_documents,
+    render,
+    wait_available,
+)
+from tide.kube.ssa import Action
 
 __all__ = ["run"]
 
-_console = Console(stderr=True)
+Option = typer.Option
 
 
+@install_command(timeout="5m")
 def run(
-    kubeconfig: Annotated[
-        Path | None, typer.Option(help="Kubeconfig file (default: $KUBECONFIG).")
-    ] = None,
-    context: Annotated[str | None, typer.Option(help="Kubeconfig context to use.")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for CRDs to be served.")] = 60.0,
+    cluster: ClusterOptions,
+    install: InstallOptions,
+    export: Annotated[
+        bool, Option("--export", help="Print the manifests as YAML; touch no cluster.")
+    ] = False,
 ) -> None:
-    """Install or upgrade Tide's CustomResourceDefinitions (server-side apply)."""
+    """Install or upgrade Tide: CRDs, RBAC, controllers, Services and NetworkPolicies."""
     try:
-        names = asyncio.run(_install(kubeconfig, context, timeout))
-    except (KubeError, TimeoutError) as error:
-        _console.print(f"[red]✗[/] install failed: {error}")
-        raise typer.Exit(1) from error
-    _console.print(f"[green]✔[/] {len(names)} CRDs installed and established")
+        documents = render(install)
+    except InstallError as error:
+        err.print(f"[red]✗[/] {error}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    if export:
+        out.file.write("---\n".join(yamlio.dump(doc) for doc in documents))
+        return
+    run_command(_install(documents, cluster))
 
 
-async def _install(kubeconfig: Path | None, context: str | None, timeout: float) -> list[str]:
-    client = KubeClient.from_kubeconfig(kubeconfig, context=context, field_manager="tide")
-    try:
-        with _console.status("applying CRDs"):
-            return await install_crds(client, timeout=timeout)
-    finally:
-        await client.close()
+async def _install(documents: list[dict], options: ClusterOptions) -> None:
+    async with options.client() as client:
+        with err.status("applying manifests") as status:
+            applied = await apply_documents(client, documents, timeout=options.timeout)
+            changed = [item for item in applied if item.action is not Action.UNCHANGED]
+            for item in changed:
+                err.print(f"► {item}")
+            err.print(
+                f"[green]✔[/] {len(applied)} objects applied, {len(changed)} created or changed"
+            )
+
+            def waiting(names: list[str]) -> None:
+                if names:
+                    status.update(f"waiting for {', '.join(names)} to be Available")
+
+            try:
+                await wait_available(client, documents, timeout=options.timeout, progress=waiting)
+            except TimeoutError as error:
+                raise CommandError(str(error)) from None
+    deployments = [doc["metadata"]["name"] for doc in documents if doc["kind"] == "Deployment"]
+    err.print(f"[green]✔[/] {', '.join(deployments)} Available")
+    err.print("[green]✔[/] install finished")

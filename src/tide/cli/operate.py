@@ -22,7 +22,6 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -31,6 +30,7 @@ from tide.api import keys
 from tide.api.conditions import getter
 from tide.cli._nouns import UNRECONCILED, Noun, find_noun, register_per_kind
 from tide.cli._session import ClusterOptions, CommandError, cluster_command, err, run_command
+from tide.inspect import requests
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 
@@ -66,12 +66,6 @@ class _Target:
         return f"{self.noun.kind} {self.name} in {self.namespace} namespace"
 
 
-def _now() -> str:
-    """An RFC 3339 timestamp with nanoseconds, the form ``flux reconcile`` writes."""
-    moment = datetime.now(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond * 1000:09d}Z"
-
-
 async def _targets(
     client: KubeClient, noun: Noun, name: str | None, every: bool, namespace: str
 ) -> list[_Target]:
@@ -98,19 +92,14 @@ async def request_reconcile(
     Raises:
         CommandError: the object is suspended (a suspended object handles no request).
     """
-    rt = resource_type(target_kind)
-    obj = await client.get(rt, name, namespace=namespace)
-    if (obj.get("spec") or {}).get("suspend"):
-        raise CommandError(
-            f"{target_kind} {name} in {namespace} namespace is suspended; "
-            f"run 'tide resume {find_noun(target_kind).path} {name} -n {namespace}' first"
+    try:
+        return await requests.request_reconcile(
+            client, target_kind, name, namespace, *extra.values()
         )
-    stamp = _now()
-    annotations = {keys.REQUESTED_AT: stamp, **dict.fromkeys(extra.values(), stamp)}
-    await client.patch_merge(
-        rt, name, {"metadata": {"annotations": annotations}}, namespace=namespace
-    )
-    return stamp
+    except requests.Suspended as error:
+        raise CommandError(
+            f"{error}; run 'tide resume {find_noun(target_kind).path} {name} -n {namespace}' first"
+        ) from None
 
 
 def _verdict(obj: Mapping[str, Any], requested: str | None) -> tuple[bool, str] | None:
@@ -193,26 +182,14 @@ async def _reconcile_one(
 async def _source_of(client: KubeClient, target: _Target) -> _Target | None:
     """The object ``--with-source`` reconciles first, or None when there is none."""
     obj = await client.get(resource_type(target.noun.kind), target.name, namespace=target.namespace)
-    spec = obj.get("spec") or {}
-    if target.noun.kind == "HelmRelease":
-        if spec.get("chartRef"):
-            ref = spec["chartRef"]
-            return _Target(
-                find_noun(ref["kind"]), ref["name"], ref.get("namespace") or target.namespace
-            )
-        source_namespace = (
-            ((spec.get("chart") or {}).get("spec") or {}).get("sourceRef", {}).get("namespace")
-        )
-        chart = f"{target.namespace}-{target.name}"
-        return _Target(find_noun("HelmChart"), chart, source_namespace or target.namespace)
-    ref = spec.get("sourceRef")
-    if not isinstance(ref, Mapping) or not ref.get("kind"):
+    source = requests.source_of(target.noun.kind, obj)
+    if source is None:
         return None
+    kind, name, namespace = source
     try:
-        noun = find_noun(ref["kind"])
+        return _Target(find_noun(kind), name, namespace)
     except KeyError:
         return None
-    return _Target(noun, ref["name"], ref.get("namespace") or target.namespace)
 
 
 async def _reconcile(
@@ -238,17 +215,14 @@ async def _set_suspend(
 ) -> None:
     verb, done = ("suspending", "suspended") if suspend else ("resuming", "resumed")
     async with options.client() as client:
-        rt = resource_type(noun.kind)
         targets = await _targets(client, noun, name, every, options.namespace)
         for target in targets:
             err.print(f"► {verb} {target.title}")
-            patch: dict[str, Any] = {"spec": {"suspend": suspend}}
-            stamp = _now()
-            if not suspend:
-                patch["metadata"] = {"annotations": {keys.REQUESTED_AT: stamp}}
-            await client.patch_merge(rt, target.name, patch, namespace=target.namespace)
+            stamp = await requests.set_suspend(
+                client, noun.kind, target.name, target.namespace, suspend=suspend
+            )
             err.print(f"[green]✔[/] {noun.kind} {done}")
-            if not suspend and noun.info.has_status:
+            if stamp is not None and noun.info.has_status:
                 obj = await wait_handled(
                     client, noun.kind, target.name, target.namespace, stamp, options.timeout
                 )
@@ -313,7 +287,7 @@ def _register() -> None:
 
 
 def _suspendable(noun: Noun) -> bool:
-    return noun.suspendable and noun.kind not in UNRECONCILED
+    return noun.suspendable
 
 
 def _reconciled(noun: Noun) -> bool:

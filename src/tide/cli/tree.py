@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.tree import Tree
 
-from tide.cli import _inventory
 from tide.cli._session import (
     ClusterOptions,
     CommandError,
@@ -21,6 +21,8 @@ from tide.cli._session import (
     print_wide,
     run_command,
 )
+from tide.inspect import inventory as _inventory
+from tide.inspect.why import Fetch
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 
@@ -28,28 +30,23 @@ __all__ = ["app", "grow"]
 
 app = typer.Typer(help="Print the objects a Flux object manages as a tree.", no_args_is_help=True)
 
-_EXPANDED = {
-    ("kustomize.toolkit.fluxcd.io", "Kustomization"),
-    ("helm.toolkit.fluxcd.io", "HelmRelease"),
-}
-"""Managed kinds whose own inventory is shown beneath them."""
+
+def _fetcher(client: KubeClient) -> Fetch:
+    async def fetch(kind: str, name: str, namespace: str) -> dict[str, Any] | None:
+        return await client.get_or_none(resource_type(kind), name, namespace=namespace)
+
+    return fetch
 
 
-async def grow(client: KubeClient, tree: Tree, obj: Mapping[str, Any], *, depth: int = 0) -> None:
+def _add(tree: Tree, nodes: tuple[_inventory.Node, ...]) -> None:
+    for node in nodes:
+        branch = tree.add(node.label if node.ref is not None else f"[red]{escape(node.error)}[/]")
+        _add(branch, node.children)
+
+
+async def grow(client: KubeClient, tree: Tree, obj: Mapping[str, Any]) -> None:
     """Add ``obj``'s inventory to ``tree``, expanding managed Kustomizations and HelmReleases."""
-    try:
-        entries = _inventory.entries_of(obj)
-    except ValueError as error:
-        tree.add(f"[red]{error}[/]")
-        return
-    for ref in entries:
-        branch = tree.add(ref.subject)
-        if (ref.group, ref.kind) in _EXPANDED and depth < 20:
-            child = await client.get_or_none(
-                resource_type(ref.kind), ref.name, namespace=ref.namespace
-            )
-            if child is not None:
-                await grow(client, branch, child, depth=depth + 1)
+    _add(tree, await _inventory.tree_of(_fetcher(client), obj))
 
 
 async def _tree(kind: str, name: str, options: ClusterOptions) -> None:

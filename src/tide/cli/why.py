@@ -25,7 +25,7 @@ from tide.cli._session import (
     print_wide,
     run_command,
 )
-from tide.cli._why import Link, explain
+from tide.inspect.why import Link, explain
 from tide.kube.resources import resource_type
 
 __all__ = ["app", "describe"]

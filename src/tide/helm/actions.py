@@ -16,18 +16,20 @@ upgrade or rollback is rolled back to the last revision that was deployed; an ev
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from tide.api import conditions, reasons
 from tide.api.keys import FORCE_AT, REQUESTED_AT, RESET_AT
 from tide.api.meta import format_duration
-from tide.helm import history, remediation, testhooks
+from tide.helm import crds, history, remediation, testhooks
 from tide.helm.request import ReleaseRequest, action_options
-from tide.helm.sdk import ActionError, Helm, Release
+from tide.helm.sdk import ActionError, Helm, Options, Release
+from tide.helm.target import Target
 from tide.runtime.steps import Progress, Stalled, StepFailed, Succeeded
 
-__all__ = ["ChartFile", "ReleaseRequest", "run_release"]
+__all__ = ["ChartFile", "ReleaseRequest", "nothing_deployed", "run_release"]
 
 ChartFile = Callable[[], Awaitable[tuple[Path, str, str]]]
 """Fetch the chart; returns (path, chart name, chart version). Called only when an action runs."""
@@ -124,7 +126,7 @@ def _handle_requests(request: ReleaseRequest, status: dict[str, Any]) -> bool:
     return False
 
 
-def _nothing_deployed(latest: Release | None) -> bool:
+def nothing_deployed(latest: Release | None) -> bool:
     """Whether there is no release to upgrade: none, one uninstalled, or a failed first install.
 
     Helm refuses to upgrade those; the install that follows removes what is left first.
@@ -177,12 +179,14 @@ async def run_release(
     progress: Progress,
     fetch: ChartFile,
     *,
+    cluster: Target,
     moved_from: Helm | None = None,
 ) -> Succeeded:
     """Bring the Helm release to what ``request`` asks for; return the Ready verdict.
 
-    ``moved_from`` is Helm where the release's records were before ``storageNamespace``
-    changed: the release is uninstalled there first.
+    ``cluster`` is where the release is installed (its CRDs are written there under the
+    ``crds`` policy). ``moved_from`` is Helm where the release's records were before
+    ``storageNamespace`` changed: the release is uninstalled there first.
 
     Raises:
         StepFailed: the action failed and will be retried (``InstallFailed``/``UpgradeFailed``).
@@ -207,7 +211,7 @@ async def run_release(
             conditions.delete(status, reasons.TEST_SUCCESS)
         return _success(request, status)
     _reset_if_new(request, status)
-    action = "install" if _nothing_deployed(latest) else "upgrade"
+    action = "install" if nothing_deployed(latest) else "upgrade"
     if remediation.exhausted(request.release, action, status):
         last = conditions.find(status, reasons.RELEASED) or {}
         failed = last.get("status") == "False"
@@ -229,11 +233,12 @@ async def run_release(
         if action == "install" and latest is not None:
             # a failed first install is removed before trying again
             await helm.uninstall(request.name, **where, options=options)
+        options = await _chart_crds(action, spec, chart, request, cluster, options)
         await helm.release(
-            action,
-            chart,
             request.name,
-            request.values,
+            action=action,
+            chart=chart,
+            values=request.values,
             **where,
             options=options,
             render=request.render,
@@ -264,6 +269,33 @@ async def run_release(
         status.pop(key, None)
     conditions.delete(status, reasons.REMEDIATED)
     return _success(request, status)
+
+
+async def _chart_crds(
+    action: str, spec: Any, chart: Path, request: ReleaseRequest, cluster: Target, options: Options
+) -> Options:
+    """Write the chart's CRDs as the action's ``crds`` policy says; return Helm's options.
+
+    Helm itself only creates missing CRDs on install; Tide does the rest and then tells Helm
+    to leave ``crds/`` alone. A CRD that cannot be written fails the action.
+    """
+    chosen = crds.policy(action, spec)
+    if not crds.tide_applies(action, chosen):
+        return replace(options, skip_crds=chosen == "Skip")
+    client = cluster.client.impersonating(request.user) if request.user else cluster.client
+    try:
+        await crds.apply_crds(
+            chart,
+            client=client,
+            mapper=cluster.mapper,
+            replace=chosen == "CreateReplace",
+            timeout=options.timeout,
+        )
+    except crds.CRDError as error:
+        raise ActionError(
+            f"applying the chart's CRDs ({action}.crds: {chosen}) failed: {error}"
+        ) from error
+    return replace(options, skip_crds=True)
 
 
 def _released(status: dict[str, Any], request: ReleaseRequest) -> None:

@@ -9,17 +9,21 @@ current generation; until then it reads ``ArtifactFailed`` with the source's own
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tide.api import conditions, reasons
 from tide.api.helm import HelmRelease
 from tide.api.keys import HELM_RELEASE_NAME, HELM_RELEASE_NAMESPACE
+from tide.artifacts import ArtifactFetchError, fetch_artifact
 from tide.helm import naming
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 from tide.runtime.acl import ReferencePolicy
+from tide.runtime.steps import StepFailed
 
 __all__ = [
     "HELM_CHART",
@@ -27,6 +31,7 @@ __all__ = [
     "ChartSource",
     "desired_chart",
     "ensure_chart",
+    "fetch_chart",
     "locate",
 ]
 
@@ -196,3 +201,37 @@ def _newer(mine: dict[str, Any], cached: dict[str, Any] | None) -> bool:
     if cached is None:
         return True
     return (mine["metadata"].get("generation") or 0) > (cached["metadata"].get("generation") or 0)
+
+
+async def fetch_chart(artifact: dict[str, Any], scratch: Path) -> tuple[Path, str, str]:
+    """Download the chart artifact (digest checked), find the chart in it, read its metadata."""
+    try:
+        await fetch_artifact(artifact["url"], artifact["digest"], scratch)
+    except ArtifactFetchError as error:
+        raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
+    found = await asyncio.to_thread(_charts_in, scratch)
+    if len(found) != 1:
+        raise StepFailed(
+            f"artifact {artifact.get('revision')} holds no single Helm chart",
+            reason=reasons.ARTIFACT_FAILED,
+        )
+
+    def metadata() -> tuple[str, str]:
+        import helm_python as helm
+
+        try:
+            with helm.Chart.load(found[0]) as loaded:
+                return loaded.name, loaded.version
+        except helm.HelmError as error:
+            raise StepFailed(
+                f"chart in artifact {artifact.get('revision')} cannot be loaded: {error}",
+                reason=reasons.ARTIFACT_FAILED,
+            ) from None
+
+    name, version = await asyncio.to_thread(metadata)
+    return found[0], name, version
+
+
+def _charts_in(folder: Path) -> list[Path]:
+    """Chart folders (with a ``Chart.yaml``) and chart archives at the top of ``folder``."""
+    return [p.parent for p in folder.glob("*/Chart.yaml")] + list(folder.glob("*.tgz"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from tide.kube.errors import KubeError
 from tide.kube.ssa import diff
 from tide.kube.ssa.changeset import subject
 
-__all__ = ["Drift", "check"]
+__all__ = ["Comparison", "Drift", "check", "compare"]
 
 _HELM_MANAGER = "helm"
 """Field manager used when the live object names none that Helm applied with."""
@@ -78,6 +78,69 @@ def _as_manager(client: KubeClient, manager: str) -> KubeClient:
     return other
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """One object of a manifest beside the cluster's copy.
+
+    Attributes:
+        obj: the object as Helm applies it (its labels, annotations and namespace added).
+        live: the object in the cluster (None when it does not exist).
+        dry_run: what a server-side apply of ``obj`` as Helm's field manager would make of
+            ``live`` (None when there is no live object, or on ``error``).
+        applier: a client applying as Helm's field manager, as the identity given.
+        error: why the object could not be compared (its kind unknown, the API's refusal).
+    """
+
+    obj: dict[str, Any]
+    live: dict[str, Any] | None
+    dry_run: dict[str, Any] | None
+    applier: KubeClient
+    error: str | None = None
+
+    @property
+    def drifted(self) -> bool:
+        """Whether applying the object would change the cluster (or create it)."""
+        return (
+            self.live is None or self.dry_run is None or diff.has_drifted(self.live, self.dry_run)
+        )
+
+
+async def compare(
+    manifest: str,
+    *,
+    release: str,
+    namespace: str,
+    client: KubeClient,
+    mapper: RESTMapper,
+    ignored: Sequence[IgnoreRule] = (),
+) -> AsyncIterator[Comparison]:
+    """Yield each object of ``manifest`` beside its live copy, through an apply dry run.
+
+    The comparison drift detection and ``tide diff helmrelease`` share. Args as :func:`check`.
+    """
+    for document in yamlio.load_all(manifest):
+        if not isinstance(document, dict) or not document.get("kind"):
+            continue
+        obj = _as_helm_applies(document, release, namespace)
+        try:
+            rt = await mapper.for_object(obj)
+            if rt.namespaced:
+                obj["metadata"]["namespace"] = obj["metadata"].get("namespace") or namespace
+            else:
+                obj["metadata"].pop("namespace", None)
+            name, where = obj["metadata"]["name"], obj["metadata"].get("namespace")
+            live = await client.get_or_none(rt, name, namespace=where)
+            obj = ignore.apply_ignored(obj, live, ignore.ignored_paths(ignored, obj))
+            applier = _as_manager(client, _helm_manager(live or {}))
+            dry_run = None
+            if live is not None:
+                dry_run = await applier.apply(rt, obj, force=True, dry_run=True)
+        except (KubeError, UnknownKind, ignore.IgnoreError, re.error) as error:
+            yield Comparison(obj, None, None, client, error=str(error))
+            continue
+        yield Comparison(obj, live, dry_run, applier)
+
+
 async def check(
     manifest: str,
     *,
@@ -100,28 +163,23 @@ async def check(
         ignored: ``driftDetection.ignore`` rules. Default: none.
     """
     found = Drift()
-    for document in yamlio.load_all(manifest):
-        if not isinstance(document, dict) or not document.get("kind"):
+    compared = compare(
+        manifest, release=release, namespace=namespace, client=client, mapper=mapper,
+        ignored=ignored,
+    )  # fmt: skip
+    async for each in compared:
+        if each.error is not None:
+            found.failed.append(f"{subject(each.obj)}: {each.error}")
             continue
-        obj = _as_helm_applies(document, release, namespace)
-        try:
-            rt = await mapper.for_object(obj)
-            if rt.namespaced:
-                obj["metadata"]["namespace"] = obj["metadata"].get("namespace") or namespace
-            else:
-                obj["metadata"].pop("namespace", None)
-            name, where = obj["metadata"]["name"], obj["metadata"].get("namespace")
-            live = await client.get_or_none(rt, name, namespace=where)
-            obj = ignore.apply_ignored(obj, live, ignore.ignored_paths(ignored, obj))
-            applier = _as_manager(client, _helm_manager(live or {}))
-            if live is not None:
-                dry_run = await applier.apply(rt, obj, force=True, dry_run=True)
-                if not diff.has_drifted(live, dry_run):
-                    continue
-            found.drifted.append(subject(obj))
-            if correct:
-                await applier.apply(rt, obj, force=True)
-                found.corrected.append(subject(obj))
-        except (KubeError, UnknownKind, ignore.IgnoreError, re.error) as error:
-            found.failed.append(f"{subject(obj)}: {error}")
+        if not each.drifted:
+            continue
+        found.drifted.append(subject(each.obj))
+        if correct:
+            try:
+                rt = await mapper.for_object(each.obj)
+                await each.applier.apply(rt, each.obj, force=True)
+            except KubeError as error:
+                found.failed.append(f"{subject(each.obj)}: {error}")
+                continue
+            found.corrected.append(subject(each.obj))
     return found

@@ -10,7 +10,6 @@ then the Helm action's own (``InstallFailed``, ``UpgradeFailed``, ``RetriesExcee
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import tempfile
 from dataclasses import replace
@@ -19,7 +18,6 @@ from typing import Any
 
 from tide.api import reasons
 from tide.api.helm import HelmRelease
-from tide.artifacts import ArtifactFetchError, fetch_artifact
 from tide.helm import chart, drift, inputs, inventory, naming, storage
 from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
@@ -121,13 +119,19 @@ class HelmReleasePipeline:
         with tempfile.TemporaryDirectory(prefix="tide-helmrelease-") as scratch:
 
             async def fetch() -> tuple[Path, str, str]:
-                return await _fetch_chart(source.artifact or {}, Path(scratch))
+                return await chart.fetch_chart(source.artifact or {}, Path(scratch))
 
             before = _latest_digest(status)
             try:
                 try:
                     outcome = await run_release(
-                        helm, request, status, progress, fetch, moved_from=moved_from
+                        helm,
+                        request,
+                        status,
+                        progress,
+                        fetch,
+                        cluster=cluster,
+                        moved_from=moved_from,
                     )
                 finally:  # a move that failed leaves the records where they were
                     if moved_from is None or await _recorded(helm, request):
@@ -350,37 +354,3 @@ async def _recorded(helm: Helm | storage.SplitStorage, request: ReleaseRequest) 
 def _latest_digest(status: dict[str, Any]) -> str | None:
     """The digest of the newest revision in ``status.history`` (None without one)."""
     return (status.get("history") or [{}])[0].get("digest")
-
-
-async def _fetch_chart(artifact: dict[str, Any], scratch: Path) -> tuple[Path, str, str]:
-    """Download the chart artifact (digest checked), find the chart in it, read its metadata."""
-    try:
-        await fetch_artifact(artifact["url"], artifact["digest"], scratch)
-    except ArtifactFetchError as error:
-        raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
-    found = await asyncio.to_thread(_charts_in, scratch)
-    if len(found) != 1:
-        raise StepFailed(
-            f"artifact {artifact.get('revision')} holds no single Helm chart",
-            reason=reasons.ARTIFACT_FAILED,
-        )
-
-    def metadata() -> tuple[str, str]:
-        import helm_python as helm
-
-        try:
-            with helm.Chart.load(found[0]) as loaded:
-                return loaded.name, loaded.version
-        except helm.HelmError as error:
-            raise StepFailed(
-                f"chart in artifact {artifact.get('revision')} cannot be loaded: {error}",
-                reason=reasons.ARTIFACT_FAILED,
-            ) from None
-
-    name, version = await asyncio.to_thread(metadata)
-    return found[0], name, version
-
-
-def _charts_in(folder: Path) -> list[Path]:
-    """Chart folders (with a ``Chart.yaml``) and chart archives at the top of ``folder``."""
-    return [p.parent for p in folder.glob("*/Chart.yaml")] + list(folder.glob("*.tgz"))

@@ -70,9 +70,8 @@ def action_timeout(release: HelmRelease, action: Any) -> float:
 def action_options(release: HelmRelease, action: Any) -> Options:
     """How ``action`` (``spec.install``, ``spec.upgrade`` …) runs, from its own settings.
 
-    Settings an action has no field for are off; ``install.crds: Skip`` (or the deprecated
-    ``skipCRDs``) skips the chart's ``crds/``; ``spec.maxHistory`` (default 5) bounds what an
-    upgrade keeps.
+    Settings an action has no field for are off (the ``crds`` policy is
+    :mod:`tide.helm.crds`'s); ``spec.maxHistory`` (default 5) bounds what an upgrade keeps.
     """
 
     def flag(name: str) -> bool:
@@ -88,7 +87,6 @@ def action_options(release: HelmRelease, action: Any) -> Options:
         disable_openapi_validation=flag("disable_open_api_validation"),
         force=flag("force"),
         replace=flag("replace"),
-        skip_crds=flag("skip_crds") or getattr(action, "crds", None) == "Skip",
         cleanup_on_fail=flag("cleanup_on_fail"),
         deletion_propagation=getattr(action, "deletion_propagation", None),
         create_namespace=flag("create_namespace"),

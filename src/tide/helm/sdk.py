@@ -272,8 +272,10 @@ class Helm:
         chart: Path | None = None,
         values: dict[str, Any] | None = None,
         render: Mapping[str, Any] | None = None,
-    ) -> None:
+    ) -> str | None:
         """Run the native release action ``function`` with ``options`` as its options JSON.
+
+        Returns the SDK's JSON reply of an install or upgrade (the release, with its manifest).
 
         The SDK's ``Config.install|upgrade|rollback|uninstall`` forward a fixed few of the
         options the native functions decode: no post-renderer, hooks, CRD policy, replace,
@@ -283,13 +285,13 @@ class Helm:
         :func:`tide.helm.postrender.render_spec`) post-renders an install or upgrade.
         """
 
-        def run(config: Any, context: Any) -> None:
+        def run(config: Any, context: Any) -> str | None:
             native = _helm()._native
             with postrender.native_options(render) as rendering:
                 payload = json.dumps({**options, **rendering})
                 try:
                     if chart is not None:  # install, upgrade
-                        native.call_string(
+                        return native.call_string(
                             function,
                             config._raw(),
                             config._context_arg(context),
@@ -299,10 +301,11 @@ class Helm:
                             json.dumps(values or {}),
                             payload,
                         )
-                    elif function == "helm_rollback":
+                    if function == "helm_rollback":
                         native.call_status(function, config._raw(), name, payload)
                     else:
                         native.call_string(function, config._raw(), name, payload)
+                    return None
                 except _helm().HelmError:
                     problem = postrender.failure(rendering)
                     if problem is None:
@@ -311,7 +314,7 @@ class Helm:
                     raise ActionError(f"post-rendering the manifests failed: {problem}") from None
 
         try:
-            await self._call(namespace, user, run, cancellable=chart is not None)
+            return await self._call(namespace, user, run, cancellable=chart is not None)
         except postrender.PostRenderError as error:
             raise ActionError(str(error)) from None
 
@@ -357,24 +360,29 @@ class Helm:
     # -- writes -----------------------------------------------------------------------------------
     async def release(
         self,
+        name: str,
+        *,
         action: str,
         chart: Path,
-        name: str,
         values: dict[str, Any],
-        *,
         namespace: str,
         user: str | None,
         options: Options,
         render: Mapping[str, Any] | None = None,
-    ) -> None:
+        dry_run: bool = False,
+    ) -> str:
         """``helm install`` or ``helm upgrade`` (``action``) of ``chart`` as release ``name``.
 
-        ``render`` is a :func:`tide.helm.postrender.render_spec`. Raises :class:`ActionError`
-        with Helm's reason.
+        ``render`` is a :func:`tide.helm.postrender.render_spec`. With ``dry_run`` the action
+        is Helm's ``--dry-run=server``: the same templates, values and post-render plugin,
+        ``lookup`` seeing the live cluster, nothing applied or stored. Returns the manifest
+        Helm rendered (post-rendered). Raises :class:`ActionError` with Helm's reason.
         """
         function = f"helm_{action}"
         native = {**options.native(function), "namespace": namespace}
-        await self._act(
+        if dry_run:
+            native["dry_run"] = "server"
+        reply = await self._act(
             function,
             name,
             namespace=namespace,
@@ -384,6 +392,8 @@ class Helm:
             values=values,
             render=render,
         )
+        found = json.loads(reply or "{}") or {}
+        return str(found.get("manifest") or (found.get("summary") or {}).get("manifest") or "")
 
     async def rollback(
         self, name: str, version: int, *, namespace: str, user: str | None, options: Options

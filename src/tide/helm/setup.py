@@ -13,6 +13,7 @@ from tide.kube.cache import WatchCache, object_key
 from tide.kube.resources import resource_type
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
+from tide.runtime.dependencies import wake_dependents
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
 
@@ -71,8 +72,8 @@ def setup(
     )
     for kind, cache in sources.items():
         cache.add_handler(_on_new_artifact(kind, own, controller))
-    releases.add_handler(_on_dependency_ready(own, controller, policy, kind="HelmRelease"))
-    kustomizations.add_handler(_on_dependency_ready(own, controller, policy, kind="Kustomization"))
+    dependencies = {"HelmRelease": releases, "Kustomization": kustomizations}
+    wake_dependents(own, controller, policy, kind="HelmRelease", dependencies=dependencies)
     for rt in (resources.CONFIG_MAP, resources.SECRET):
         watched = manager.cache_for(rt, labels={WATCH: WATCH_ENABLED})
         watched.add_handler(_on_values_changed(rt.kind, own, controller))
@@ -149,32 +150,3 @@ def _verdict(obj: dict[str, Any] | None) -> tuple[Any, ...]:
         ready.get("message"),
         status.get("observedGeneration"),
     )
-
-
-def _on_dependency_ready(
-    releases: WatchCache, controller: Controller, policy: ReferencePolicy, *, kind: str
-) -> Any:
-    """Reconcile the HelmReleases depending on a ``kind`` object whose Ready verdict changed."""
-
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if new is None or _ready(new) == _ready(old):
-            return
-        namespace, name = object_key(new)
-        for other in releases.scan():
-            own = other["metadata"].get("namespace") or ""
-            for dependency in (other.get("spec") or {}).get("dependsOn") or []:
-                if (
-                    (dependency.get("kind") or "HelmRelease") == kind
-                    and dependency.get("name") == name
-                    and (dependency.get("namespace") or own) == namespace
-                    and policy.allows(own, namespace)
-                ):
-                    controller.enqueue(Request(*object_key(other)))
-
-    return handle
-
-
-def _ready(obj: dict[str, Any] | None) -> tuple[Any, ...]:
-    status = (obj or {}).get("status") or {}
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
-    return ready.get("status"), ready.get("observedGeneration"), status.get("lastAppliedRevision")

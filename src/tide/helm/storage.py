@@ -22,8 +22,7 @@ namespaces.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from tide.helm.sdk import Helm, Options, Release
@@ -73,41 +72,40 @@ class SplitStorage:
         return await self._helm.get(name, namespace=self.storage, user=user, version=version)
 
     # -- writes -----------------------------------------------------------------------------------
-    async def release(
-        self,
-        action: str,
-        chart: Path,
-        name: str,
-        values: dict[str, Any],
-        *,
-        namespace: str,
-        user: str | None,
-        **kw: Any,
-    ) -> None:
+    # Each write is Helm's own action run in the target namespace, between copying the records
+    # there and moving them back (:meth:`_staged`); the arguments pass through unchanged.
+    async def release(self, name: str, *, namespace: str, user: str | None, **kw: Any) -> None:
         """``helm install`` or ``helm upgrade`` into ``namespace``, recorded in the storage one."""
-        async with self._staged(name, namespace, user):
-            await self._helm.release(
-                action, chart, name, values, namespace=namespace, user=user, **kw
-            )
+        await self._staged_call(self._helm.release, name, namespace=namespace, user=user, **kw)
 
     async def rollback(
         self, name: str, version: int, *, namespace: str, user: str | None, options: Options
     ) -> None:
         """``helm rollback``, recorded in the storage namespace."""
-        async with self._staged(name, namespace, user):
-            await self._helm.rollback(
-                name, version, namespace=namespace, user=user, options=options
-            )
+        await self._staged_call(
+            self._helm.rollback, name, version, namespace=namespace, user=user, options=options
+        )
 
     async def uninstall(self, name: str, *, namespace: str, user: str | None, **kw: Any) -> None:
         """``helm uninstall``; the storage namespace keeps what Helm keeps (``keepHistory``)."""
-        async with self._staged(name, namespace, user):
-            await self._helm.uninstall(name, namespace=namespace, user=user, **kw)
+        await self._staged_call(self._helm.uninstall, name, namespace=namespace, user=user, **kw)
 
     async def test(self, name: str, *, namespace: str, user: str | None, **kw: Any) -> None:
         """``helm test``; the test hooks' outcome is recorded in the storage namespace."""
+        await self._staged_call(self._helm.test, name, namespace=namespace, user=user, **kw)
+
+    async def _staged_call(
+        self,
+        action: Callable[..., Awaitable[None]],
+        name: str,
+        /,
+        *args: Any,
+        namespace: str,
+        user: str | None,
+        **kw: Any,
+    ) -> None:
         async with self._staged(name, namespace, user):
-            await self._helm.test(name, namespace=namespace, user=user, **kw)
+            await action(name, *args, namespace=namespace, user=user, **kw)
 
     # -- moving records ---------------------------------------------------------------------------
     def _as(self, user: str | None) -> KubeClient:

@@ -1,8 +1,9 @@
 """Which cluster a HelmRelease is installed in: the controller's own, or ``spec.kubeConfig``'s.
 
 ``spec.kubeConfig.secretRef`` names a Secret (in the HelmRelease's namespace) holding a
-kubeconfig for another cluster; Helm then installs there, keeps its records there, and drift
-is judged there. The kubeconfig is held to the same rule as a Kustomization's
+kubeconfig for another cluster (or ``configMapRef`` a ConfigMap of workload identity
+parameters, :mod:`tide.helm.identity`); Helm then installs there, keeps its records there,
+and drift is judged there. The kubeconfig is held to the same rule as a Kustomization's
 (:mod:`tide.kube.kubeconfig`: inline credentials only). Connections are kept per Secret and
 replaced when its content changes.
 """
@@ -10,26 +11,31 @@ replaced when its content changes.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
+import json
+import time
 from dataclasses import dataclass
+from typing import Any
 
-from tide import yamlio
 from tide.api import reasons
 from tide.api.helm import HelmRelease
+from tide.helm import identity
 from tide.helm.sdk import Helm
-from tide.kube import kubeconfig, resources
+from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
-from tide.kube.errors import KubeError
+from tide.runtime.remote import connect_config, connect_kubeconfig, read_kubeconfig
 from tide.runtime.steps import Stalled, StepFailed
 
 __all__ = ["Target", "TargetGone", "Targets"]
 
-_KEYS = ("value", "value.yaml")
-"""Keys searched for a kubeconfig when ``secretRef.key`` is not set, in Flux's order."""
+_REASON = reasons.INIT_FAILED
+"""The reason a HelmRelease reports a kubeconfig it cannot use with (Flux's)."""
 _RETIRE_AFTER = 600.0
 """Seconds a replaced connection stays open for the reconciles still using it."""
+_REMINT_AFTER = identity.TOKEN_SECONDS / 2 - _RETIRE_AFTER
+"""Seconds a minted token is used for new reconciles: the retired connection's last users
+still hold it for ``_RETIRE_AFTER`` more, well inside its lifetime."""
 
 
 class TargetGone(StepFailed):
@@ -54,7 +60,8 @@ class Targets:
 
     def __init__(self, local: Target) -> None:
         self._local = local
-        self._remotes: dict[tuple[str, str], tuple[str, Target]] = {}
+        self._remotes: dict[tuple[str, ...], tuple[str, Target]] = {}
+        self._minted: dict[tuple[str, ...], float] = {}
         self._retiring: set[asyncio.Task[None]] = set()
 
     async def for_release(self, release: HelmRelease) -> Target:
@@ -69,24 +76,18 @@ class Targets:
         if reference is None:
             return self._local
         namespace = release.metadata.namespace or "default"
+        if reference.config_map_ref is not None:
+            return await self._by_identity(namespace, reference.config_map_ref.name)
         if reference.secret_ref is None:
             raise Stalled(
                 f"spec.kubeConfig.provider '{reference.provider}' is not supported: Tide reaches "
-                "other clusters through a kubeconfig in spec.kubeConfig.secretRef only",
+                "other clusters through a kubeconfig in spec.kubeConfig.secretRef, or "
+                "spec.kubeConfig.configMapRef with the 'generic' provider",
                 reason=reasons.INIT_FAILED,
             )
-        name = reference.secret_ref.name
-        where = f"Secret '{namespace}/{name}' (spec.kubeConfig.secretRef)"
-        secret = await self._local.client.get_or_none(resources.SECRET, name, namespace=namespace)
-        if secret is None:
-            raise TargetGone(f"{where} not found", reason=reasons.INIT_FAILED)
-        data = secret.get("data") or {}
-        keys = (reference.secret_ref.key,) if reference.secret_ref.key else _KEYS
-        encoded = next((data[key] for key in keys if key in data), None)
-        if encoded is None:
-            wanted = " or ".join(repr(k) for k in keys)
-            raise StepFailed(f"{where} has no key {wanted}", reason=reasons.INIT_FAILED)
-        raw = base64.b64decode(encoded)
+        name, where, raw = await read_kubeconfig(
+            self._local.client, reference, namespace=namespace, reason=_REASON, gone=TargetGone
+        )
         digest = hashlib.sha256(raw).hexdigest()
         known = self._remotes.get((namespace, name))
         if known is not None and known[0] == digest:
@@ -97,25 +98,45 @@ class Targets:
             self._retire(known[1])
         return target
 
+    async def _by_identity(self, namespace: str, name: str) -> Target:
+        """Connect as ``spec.kubeConfig.configMapRef`` says (:mod:`tide.helm.identity`).
+
+        The connection is kept while the ConfigMap is unchanged and its token young; a
+        new token is minted (and the old connection retired) past half its lifetime.
+        """
+        where = f"ConfigMap '{namespace}/{name}' (spec.kubeConfig.configMapRef)"
+        found = await self._local.client.get_or_none(
+            resources.CONFIG_MAP, name, namespace=namespace
+        )
+        if found is None:
+            raise TargetGone(f"{where} not found", reason=reasons.INIT_FAILED)
+        data = json.dumps(found.get("data") or {}, sort_keys=True).encode()
+        digest = hashlib.sha256(data).hexdigest()
+        key = ("ConfigMap", namespace, name)
+        known = self._remotes.get(key)
+        fresh = known is not None and time.monotonic() - self._minted.get(key, 0.0) < _REMINT_AFTER
+        if known is not None and known[0] == digest and fresh:
+            return known[1]
+        config = await identity.kubeconfig_for(
+            found, client=self._local.client, namespace=namespace, where=where
+        )
+        target = self._connect_config(config, where)
+        self._remotes[key] = (digest, target)
+        self._minted[key] = time.monotonic()
+        if known is not None:
+            self._retire(known[1])
+        return target
+
     def _connect(self, raw: bytes, where: str) -> Target:
-        try:
-            config = yamlio.load(raw)
-        except yamlio.YAMLError as error:  # by position only: the line may hold a token
-            raise StepFailed(
-                f"{where} does not hold a valid kubeconfig: not YAML ({yamlio.describe(error)})",
-                reason=reasons.INIT_FAILED,
-            ) from None
-        try:
-            if not isinstance(config, dict):
-                raise KubeError("not a YAML mapping")
-            kubeconfig.check(config)
-            client = KubeClient.from_config(config, field_manager=self._local.client.field_manager)
-        except kubeconfig.UnsafeKubeconfig as error:
-            raise Stalled(f"{where}: {error}", reason=reasons.INIT_FAILED) from error
-        except KubeError as error:
-            raise StepFailed(
-                f"{where} does not hold a valid kubeconfig: {error}", reason=reasons.INIT_FAILED
-            ) from error
+        client = connect_kubeconfig(
+            raw, where, field_manager=self._local.client.field_manager, reason=_REASON
+        )
+        return Target(Helm(client.kubeconfig()), client, RESTMapper(client))
+
+    def _connect_config(self, config: dict[str, Any], where: str) -> Target:
+        client = connect_config(
+            config, where, field_manager=self._local.client.field_manager, reason=_REASON
+        )
         return Target(Helm(client.kubeconfig()), client, RESTMapper(client))
 
     def _retire(self, target: Target) -> None:

@@ -86,19 +86,23 @@ def compose(documents: Iterable[ValuesDocument], inline: Mapping[str, Any] | Non
             except ValueError as error:
                 raise ValuesError(f"unable to merge {document.where}: {error}") from None
             continue
-        try:
-            parsed = yamlio.load(document.text) if document.text.strip() else {}
-        except yamlio.YAMLError as error:
-            # By position only: PyYAML's message quotes the offending line, maybe a secret.
-            raise ValuesError(
-                f"unable to read values from {document.where}: {yamlio.describe(error)}"
-            ) from None
-        if parsed is None:
-            parsed = {}
-        if not isinstance(parsed, Mapping):
-            raise ValuesError(f"unable to read values from {document.where}: not a YAML mapping")
-        result = merge_maps(result, parsed)
+        result = merge_maps(result, _mapping(document))
     return merge_maps(result, inline or {})
+
+
+def _mapping(document: ValuesDocument) -> Mapping[str, Any]:
+    """Return the values ``document`` holds: a YAML mapping (no text and ``null`` hold none)."""
+    unreadable = f"unable to read values from {document.where}"
+    if not document.text.strip():
+        return {}
+    parsed = yamlio.load_or_fail(
+        document.text, lambda problem: ValuesError(f"{unreadable}: {problem}")
+    )
+    if parsed is None:
+        return {}
+    if not isinstance(parsed, Mapping):
+        raise ValuesError(f"{unreadable}: not a YAML mapping")
+    return parsed
 
 
 def config_digest(values: Mapping[str, Any]) -> str:

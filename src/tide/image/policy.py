@@ -29,6 +29,7 @@ from <old> to <new>``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from tide.api import reasons
@@ -69,31 +70,20 @@ def repository_key(policy: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+@dataclass(kw_only=True, eq=False)
 class ImagePolicyPipeline:
-    """Steps of an ImagePolicy reconcile.
+    """Steps of an ImagePolicy reconcile, a keyword-only dataclass of what it is built with."""
 
-    Args:
-        client: reads namespaces (for ``accessFrom``) and the repository's Secrets (digests).
-        repositories: the ImageRepository watch cache.
-        store: where the scanned tags are.
-        budget: the per-registry request budget (digest lookups spend it too).
-        references: the ``--no-cross-namespace-refs`` rule.
-    """
-
-    def __init__(
-        self,
-        *,
-        client: KubeClient,
-        repositories: WatchCache,
-        store: TagStore,
-        budget: RegistryBudget,
-        references: ReferencePolicy,
-    ) -> None:
-        self._client = client
-        self._repositories = repositories
-        self._store = store
-        self._budget = budget
-        self._references = references
+    client: KubeClient
+    """Reads namespaces (for ``accessFrom``) and the repository's Secrets (digests)."""
+    repositories: WatchCache
+    """The ImageRepository watch cache."""
+    store: TagStore
+    """Where the scanned tags are."""
+    budget: RegistryBudget
+    """The per-registry request budget (digest lookups spend it too)."""
+    references: ReferencePolicy
+    """The ``--no-cross-namespace-refs`` rule."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Choose the latest tag and publish it in ``status.latestRef``."""
@@ -108,7 +98,7 @@ class ImagePolicyPipeline:
         except names.InvalidImage as error:
             raise Stalled(str(error), reason=reasons.IMAGE_URL_INVALID) from error
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name
-        if not (repo.status and repo.status.last_scan_result) or not self._store.exists(
+        if not (repo.status and repo.status.last_scan_result) or not self.store.exists(
             namespace, name
         ):
             return Waiting(
@@ -155,10 +145,8 @@ class ImagePolicyPipeline:
         """Return the referenced ImageRepository, if it exists and may be read."""
         own = policy.metadata.namespace or "default"
         ref = policy.spec.image_repository_ref
-        namespace = self._references.resolve(
-            own, kind=_KIND, name=ref.name, namespace=ref.namespace
-        )
-        found = self._repositories.get(namespace, ref.name)
+        namespace = self.references.resolve(own, kind=_KIND, name=ref.name, namespace=ref.namespace)
+        found = self.repositories.get(namespace, ref.name)
         if found is None:
             raise StepFailed(
                 "failed to get the referred ImageRepository: referenced ImageRepository "
@@ -172,7 +160,7 @@ class ImagePolicyPipeline:
         return repo
 
     async def _namespace_labels(self, namespace: str) -> dict[str, str]:
-        found = await self._client.get_or_none(resources.NAMESPACE, namespace)
+        found = await self.client.get_or_none(resources.NAMESPACE, namespace)
         return dict(((found or {}).get("metadata") or {}).get("labels") or {})
 
     def _choose(
@@ -185,7 +173,7 @@ class ImagePolicyPipeline:
     ) -> tuple[str, str | None]:
         """Return the tag to report and, when never-downgrade kept the current one, the offer."""
         try:
-            best = chooser.choose(self._store.read(namespace, name))
+            best = chooser.choose(self.store.read(namespace, name))
         except NoTags as error:
             raise StepFailed(str(error), reason=reasons.DEPENDENCY_NOT_READY) from error
         except TagStoreError as error:
@@ -196,7 +184,7 @@ class ImagePolicyPipeline:
             ) from error
         current = status.get("latestRef") or {}
         same_spec = status.get("observedGeneration") == policy.metadata.generation
-        image = self._repositories.get(namespace, name) or {}
+        image = self.repositories.get(namespace, name) or {}
         same_image = current.get("name") == (image.get("spec") or {}).get("image")
         if not (same_spec and same_image and current.get("tag")) or current["tag"] == best.tag:
             return best.tag, None
@@ -230,7 +218,7 @@ class ImagePolicyPipeline:
         repository = names.parse_image(repo.spec.image)
         where = f"{repo.spec.image}:{tag}"
         try:
-            async with await open_client(self._client, repo, repository, self._budget) as client:
+            async with await open_client(self.client, repo, repository, self.budget) as client:
                 return await client.resolve(tag)
         except RegistryAuthError as error:
             raise StepFailed(

@@ -25,6 +25,7 @@ import datetime
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from tide.api import reasons
@@ -46,33 +47,21 @@ TagsWritten = Callable[[str, str], None]
 """``on_tags_written(namespace, name)``: the stored tags of that ImageRepository were replaced."""
 
 
+@dataclass(kw_only=True, eq=False)
 class ImageRepositoryPipeline:
-    """Steps of an ImageRepository reconcile.
+    """Steps of an ImageRepository reconcile, a keyword-only dataclass of what it is built with."""
 
-    Args:
-        client: reads the Secrets the spec names.
-        store: where tags are kept.
-        budget: the per-registry request budget.
-        page_size: tags asked for per page (``n=``); None lets the registry choose. Default
-            :data:`tide.image.scan.DEFAULT_PAGE_SIZE`.
-        on_tags_written: told whenever a scan replaced the stored tags, so policies re-read
-            them even when the revision did not change (storage emptied by a restart).
-    """
-
-    def __init__(
-        self,
-        *,
-        client: KubeClient,
-        store: TagStore,
-        budget: RegistryBudget,
-        page_size: int | None = scan.DEFAULT_PAGE_SIZE,
-        on_tags_written: TagsWritten | None = None,
-    ) -> None:
-        self._client = client
-        self._store = store
-        self._budget = budget
-        self._page_size = page_size
-        self._on_tags_written = on_tags_written
+    client: KubeClient
+    """Reads the Secrets the spec names."""
+    store: TagStore
+    """Where tags are kept."""
+    budget: RegistryBudget
+    """The per-registry request budget."""
+    page_size: int | None = scan.DEFAULT_PAGE_SIZE
+    """Tags asked for per page (``n=``); None lets the registry choose."""
+    on_tags_written: TagsWritten | None = None
+    """Told whenever a scan replaced the stored tags, so policies re-read them even when the
+    revision did not change (storage emptied by a restart)."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Scan the repository and publish what was found."""
@@ -96,8 +85,8 @@ class ImageRepositoryPipeline:
         status["canonicalImageName"] = names.canonical_name(repository)
         status["lastScanResult"] = _scan_result(scanned)
         status["observedExclusionList"] = list(spec.exclusion_list)
-        if scanned.changed and self._on_tags_written is not None:
-            self._on_tags_written(repo.metadata.namespace or "default", repo.metadata.name)
+        if scanned.changed and self.on_tags_written is not None:
+            self.on_tags_written(repo.metadata.namespace or "default", repo.metadata.name)
         return Succeeded(
             reason=reasons.SUCCEEDED, message=f"successful scan: found {scanned.count} tags"
         )
@@ -105,7 +94,7 @@ class ImageRepositoryPipeline:
     async def finalize(self, obj: dict[str, Any]) -> None:
         """Delete the stored tags of a deleted ImageRepository."""
         metadata = obj["metadata"]
-        self._store.remove(metadata.get("namespace") or "default", metadata["name"])
+        self.store.remove(metadata.get("namespace") or "default", metadata["name"])
 
     async def _scan(
         self,
@@ -117,16 +106,16 @@ class ImageRepositoryPipeline:
         """List and store the tags; each registry call is bounded by ``spec.timeout``."""
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name
         previous = (status.get("lastScanResult") or {}).get("revision")
-        client = await open_client(self._client, repo, repository, self._budget)
+        client = await open_client(self.client, repo, repository, self.budget)
         try:
             async with client:
-                writer = self._store.writer(namespace, name)
+                writer = self.store.writer(namespace, name)
                 return await scan.scan(
                     client,
                     writer,
                     exclusions=exclusions,
                     previous_revision=previous,
-                    page_size=self._page_size,
+                    page_size=self.page_size,
                 )
         except RegistryAuthError as error:
             raise StepFailed(

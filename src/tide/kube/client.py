@@ -25,7 +25,7 @@ from lightkube.generic_resource import create_global_resource, create_namespaced
 from lightkube.types import PatchType
 
 from tide.api.selectors import Operator, Requirement
-from tide.kube.errors import KubeError, KubeNotFound, translate
+from tide.kube.errors import KubeError, KubeForbidden, KubeNotFound, translate
 from tide.kube.metrics import DRY_RUNS, REQUESTS
 from tide.kube.resources import ResourceType
 
@@ -244,13 +244,17 @@ class KubeClient:
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
         selector: tuple[Requirement, ...] = (),
+        fields: Mapping[str, str] | None = None,
     ) -> tuple[list[dict], str]:
         """Return every matching object and the list's resourceVersion (to start a watch from).
 
         ``labels`` and ``selector`` (parsed by :func:`tide.api.selectors.parse_selector`) both
-        narrow the list; the API server applies them.
+        narrow the list; ``fields`` is a field selector (``{"involvedObject.name": "apps"}`` for
+        Events). The API server applies all three, so only the matches cross the wire.
         """
         kwargs: dict[str, Any] = {"labels": _label_pairs(labels, selector)}
+        if fields:
+            kwargs["fields"] = dict(fields)
         if rt.namespaced:
             kwargs["namespace"] = namespace or "*"
         try:
@@ -292,7 +296,75 @@ class KubeClient:
             raise _translate_http(error) from error
         return response.json()
 
+    async def pod_log(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        container: str | None = None,
+        since_seconds: int | None = None,
+        tail_lines: int | None = None,
+        follow: bool = False,
+    ) -> AsyncIterator[str]:
+        """Yield the lines of a container's log (``pods/{name}/log``), as the kubelet serves it.
+
+        With ``follow`` the lines keep coming until the container stops or the caller stops
+        iterating; no request timeout applies then. lightkube offers no streaming of a
+        subresource's text, so this goes through the same HTTP client as :meth:`get_json`.
+
+        Raises:
+            KubeNotFound: no such pod.
+            KubeError: the API server (or the node behind it) refused, with its message.
+        """
+        params: dict[str, Any] = {"follow": "true" if follow else "false"}
+        optional = {"container": container, "sinceSeconds": since_seconds,
+                    "tailLines": tail_lines}  # fmt: skip
+        params.update({key: value for key, value in optional.items() if value is not None})
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}/log"
+        http = self._http()
+        try:
+            timeout = None if follow else _REQUEST_TIMEOUT
+            async with http.stream("GET", path, params=params, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _status_error(response)
+                async for line in response.aiter_lines():
+                    yield line
+        except KubeError:
+            raise
+        except Exception as error:
+            raise _translate_http(error) from error
+
     # -- writes ---------------------------------------------------------------------------------
+    async def create_token(
+        self, name: str, *, namespace: str, audiences: list[str], expiration: int = 3600
+    ) -> str:
+        """Mint a token for ServiceAccount ``namespace/name`` (TokenRequest); return it.
+
+        For workload identity: a cluster trusting this one's issuer accepts the token for
+        ``audiences``. The token is a credential: never log it.
+        """
+        path = f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token"
+        body = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"audiences": audiences, "expirationSeconds": expiration},
+        }
+        try:
+            response = await self._http().post(path, json=body)
+        except Exception as error:
+            raise translate(error) from error
+        if response.status_code >= 400:
+            try:
+                message = str(response.json().get("message") or response.text[:200])
+            except ValueError:
+                message = response.text[:200]
+            code = response.status_code
+            kind = {403: KubeForbidden, 404: KubeNotFound}.get(code, KubeError)
+            raise kind(message, status=code)
+        self.writes[("create", "TokenRequest", namespace)] += 1
+        return str(response.json()["status"]["token"])
+
     async def create(self, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
         """Create ``obj``; raise KubeConflict when it exists."""
         return await self._write("create", self._client.create, rt, obj)
@@ -419,6 +491,17 @@ async def _count_request(response: Any) -> None:
     REQUESTS.labels(str(response.status_code), request.method, request.url.netloc.decode()).inc()
     if request.url.params.get("dryRun"):
         DRY_RUNS.labels(request.method).inc()
+
+
+def _status_error(response: Any) -> KubeError:
+    """Return the error of a failed raw request, with the API server's Status message if any."""
+    try:
+        message = response.json().get("message") or response.text
+    except ValueError:
+        message = response.text
+    if response.status_code == 404:
+        return KubeNotFound(message, status=404)
+    return KubeError(f"HTTP {response.status_code}: {message[:300]}", status=response.status_code)
 
 
 def _translate_http(error: Exception) -> KubeError:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE
-from tide.kube.cache import WatchCache, object_key
+from tide.kube.cache import object_key
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import resource_type
 from tide.kustomize.reconciler import KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
+from tide.runtime.dependencies import wake_dependents
 from tide.runtime.manager import Manager
 from tide.runtime.reconcile import Request
 
@@ -71,8 +72,8 @@ def setup(
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, sources=sources, refers=lambda kind: _sourced_from(kind, policy)
     )
-    kustomizations.add_handler(_on_dependency_ready(own, controller, policy))
-    helm_releases.add_handler(_on_dependency_ready(own, controller, policy, kind="HelmRelease"))
+    dependencies = {"Kustomization": kustomizations, "HelmRelease": helm_releases}
+    wake_dependents(own, controller, policy, kind="Kustomization", dependencies=dependencies)
     kustomizations.add_handler(_on_dependent_deleted(controller, policy))
     return controller
 
@@ -96,43 +97,6 @@ def _sourced_from(kind: str, policy: ReferencePolicy) -> Any:
         )
 
     return refers
-
-
-def _on_dependency_ready(
-    kustomizations: WatchCache,
-    controller: Controller,
-    policy: ReferencePolicy,
-    *,
-    kind: str = "Kustomization",
-) -> Any:
-    """Reconcile the dependents of a ``kind`` object that just became ready.
-
-    Dependents the policy keeps out of its namespace are left stalled, as for sources.
-    """
-
-    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        if new is None or _readiness(new) == _readiness(old):
-            return
-        namespace, name = object_key(new)
-        for other in kustomizations.scan():
-            own = other["metadata"].get("namespace") or ""
-            for dependency in (other.get("spec") or {}).get("dependsOn") or []:
-                if (
-                    dependency.get("kind", "Kustomization") == kind
-                    and dependency.get("name") == name
-                    and (dependency.get("namespace") or own) == namespace
-                    and policy.allows(own, namespace)
-                ):
-                    controller.enqueue(Request(*object_key(other)))
-
-    return handle
-
-
-def _readiness(obj: dict[str, Any] | None) -> tuple[Any, ...]:
-    """What a dependent's verdict reads: the last applied revision and the Ready condition."""
-    status = (obj or {}).get("status") or {}
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
-    return status.get("lastAppliedRevision"), ready.get("status"), ready.get("observedGeneration")
 
 
 def _on_dependent_deleted(controller: Controller, policy: ReferencePolicy) -> Any:

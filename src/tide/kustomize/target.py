@@ -10,24 +10,22 @@ set, is then impersonated there.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
-from tide import yamlio
 from tide.api import reasons
 from tide.api.kustomize import Kustomization
-from tide.kube import kubeconfig, resources
+from tide.kube import resources
 from tide.kube.client import KubeClient, service_account_user
 from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
+from tide.runtime.remote import connect_kubeconfig, read_kubeconfig
 from tide.runtime.steps import Stalled, StepFailed
 
 __all__ = ["Target", "TargetGone", "Targets", "service_account_user"]
 
-_KUBECONFIG_KEYS = ("value", "value.yaml")
-"""Keys searched for a kubeconfig when ``secretRef.key`` is not set, in Flux's order."""
+_REASON = reasons.RECONCILIATION_FAILED
+"""The reason a Kustomization reports a kubeconfig it cannot use with (Flux's)."""
 
 
 class TargetGone(StepFailed):
@@ -110,27 +108,15 @@ class Targets:
     async def _remote(self, kustomization: Kustomization) -> Target:
         namespace = kustomization.metadata.namespace or "default"
         reference = kustomization.spec.kube_config
-        if reference is None or reference.secret_ref is None:
-            provider = reference.provider if reference else "?"
+        if reference is not None and reference.config_map_ref is not None:
             raise Stalled(
-                f"spec.kubeConfig.provider '{provider}' is not supported: Tide reaches other "
-                "clusters through a kubeconfig in spec.kubeConfig.secretRef only",
+                "spec.kubeConfig.configMapRef (workload identity) is not supported for "
+                "Kustomizations yet: use spec.kubeConfig.secretRef",
                 reason=reasons.RECONCILIATION_FAILED,
             )
-        name = reference.secret_ref.name
-        where = f"Secret '{namespace}/{name}' (spec.kubeConfig.secretRef)"
-        secret = await self._client.get_or_none(resources.SECRET, name, namespace=namespace)
-        if secret is None:
-            raise TargetGone(f"{where} not found", reason=reasons.RECONCILIATION_FAILED)
-        data = secret.get("data") or {}
-        keys = (reference.secret_ref.key,) if reference.secret_ref.key else _KUBECONFIG_KEYS
-        encoded = next((data[key] for key in keys if key in data), None)
-        if encoded is None:
-            raise StepFailed(
-                f"{where} has no key {' or '.join(repr(k) for k in keys)} holding a kubeconfig",
-                reason=reasons.RECONCILIATION_FAILED,
-            )
-        raw = base64.b64decode(encoded)
+        name, where, raw = await read_kubeconfig(
+            self._client, reference, namespace=namespace, reason=_REASON, gone=TargetGone
+        )
         digest = hashlib.sha256(raw).hexdigest()
         remote = self._remotes.get((namespace, name))
         if remote is None or remote.digest != digest:
@@ -153,26 +139,9 @@ class Targets:
         return Target(remote.client, remote.mapper)
 
     def _connect(self, raw: bytes, where: str) -> tuple[KubeClient, RESTMapper]:
-        try:
-            config: Any = yamlio.load(raw)
-        except yamlio.YAMLError as error:
-            # Described by position only: PyYAML's own message quotes the line (a token?).
-            raise StepFailed(
-                f"{where} does not hold a valid kubeconfig: not YAML ({yamlio.describe(error)})",
-                reason=reasons.RECONCILIATION_FAILED,
-            ) from error
-        try:
-            if not isinstance(config, dict):
-                raise KubeError("not a YAML mapping")
-            kubeconfig.check(config)
-            client = KubeClient.from_config(config, field_manager=self._client.field_manager)
-        except kubeconfig.UnsafeKubeconfig as error:
-            raise Stalled(f"{where}: {error}", reason=reasons.RECONCILIATION_FAILED) from error
-        except KubeError as error:
-            raise StepFailed(
-                f"{where} does not hold a valid kubeconfig: {error}",
-                reason=reasons.RECONCILIATION_FAILED,
-            ) from error
+        client = connect_kubeconfig(
+            raw, where, field_manager=self._client.field_manager, reason=_REASON
+        )
         return client, RESTMapper(client)
 
 

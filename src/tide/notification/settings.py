@@ -122,12 +122,9 @@ def _text_values(data: Mapping[str, str], where: str) -> dict[str, str]:
 
 
 def _headers(text: str, where: str) -> dict[str, str]:
-    try:
-        loaded = yamlio.load(text)
-    except yamlio.YAMLError as error:
-        raise ProviderConfigError(
-            f"{where}: key 'headers' is not YAML: {yamlio.describe(error)}"
-        ) from error
+    loaded = yamlio.load_or_fail(
+        text, lambda problem: ProviderConfigError(f"{where}: key 'headers' is not YAML: {problem}")
+    )
     if loaded is None:
         return {}
     if not isinstance(loaded, dict) or not all(isinstance(k, str) for k in loaded):

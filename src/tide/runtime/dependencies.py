@@ -8,13 +8,16 @@ entry (of their own kind, or of the other one: a Tide extension) by one rule.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tide.api import conditions, reasons
-from tide.kube.cache import WatchCache
+from tide.kube.cache import WatchCache, object_key
+from tide.runtime.acl import ReferencePolicy
+from tide.runtime.controller import Controller
+from tide.runtime.reconcile import Request
 
-__all__ = ["dependency_cycle", "dependency_not_ready"]
+__all__ = ["dependency_cycle", "dependency_not_ready", "wake_dependents"]
 
 Key = tuple[str, str]
 
@@ -107,3 +110,58 @@ def dependency_not_ready(
         if entry_kind == "Kustomization" and status.get("lastAppliedRevision") != attempted:
             return f"{where} is not ready: revision {attempted} pending"
     return None
+
+
+def wake_dependents(
+    dependents: WatchCache,
+    controller: Controller,
+    policy: ReferencePolicy,
+    *,
+    kind: str,
+    dependencies: Mapping[str, WatchCache],
+) -> None:
+    """Reconcile the dependents of an object whose verdict changed, so they stop waiting at once
+    rather than at their next ``requeueDependency``.
+
+    Args:
+        dependents: the watch cache of the objects with ``dependsOn``.
+        controller: their controller.
+        policy: dependents it keeps out of the object's namespace are left stalled.
+        kind: the dependents' kind, which an entry naming no kind means.
+        dependencies: the watch cache of each kind an entry may name.
+    """
+    for watched, cache in dependencies.items():
+        cache.add_handler(_on_verdict(dependents, controller, policy, kind=kind, watched=watched))
+
+
+def _on_verdict(
+    dependents: WatchCache,
+    controller: Controller,
+    policy: ReferencePolicy,
+    *,
+    kind: str,
+    watched: str,
+) -> Callable[[str, dict[str, Any] | None, dict[str, Any] | None], None]:
+    def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        if new is None or _verdict(new) == _verdict(old):
+            return
+        namespace, name = object_key(new)
+        for other in dependents.scan():
+            own = other["metadata"].get("namespace") or ""
+            for dependency in (other.get("spec") or {}).get("dependsOn") or []:
+                if (
+                    (dependency.get("kind") or kind) == watched
+                    and dependency.get("name") == name
+                    and (dependency.get("namespace") or own) == namespace
+                    and policy.allows(own, namespace)
+                ):
+                    controller.enqueue(Request(*object_key(other)))
+
+    return handle
+
+
+def _verdict(obj: dict[str, Any] | None) -> tuple[Any, ...]:
+    """What :func:`dependency_not_ready` reads: the Ready condition, the last applied revision."""
+    status = (obj or {}).get("status") or {}
+    ready = conditions.find(status, reasons.READY) or {}
+    return ready.get("status"), ready.get("observedGeneration"), status.get("lastAppliedRevision")

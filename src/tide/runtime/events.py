@@ -18,6 +18,7 @@ from typing import Any, Literal
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError, KubeNotFound
+from tide.runtime import logfields
 
 __all__ = ["EventRecorder", "EventSink"]
 
@@ -66,7 +67,13 @@ class EventRecorder:
         message: str,
         metadata: Mapping[str, str] | None = None,
     ) -> None:
-        """Record one event about ``obj``; failures to write are logged, never raised."""
+        """Record one event about ``obj``; failures to write are logged, never raised.
+
+        The event is also a line of the controller's log (info, or error for a Warning), about
+        ``obj``, as Flux's controllers log theirs: the log then tells each reconcile's outcome.
+        """
+        level = logging.ERROR if type == "Warning" else logging.INFO
+        log.log(level, "%s: %s", reason, message, extra=logfields.about(obj))
         try:
             await self._write(obj, type=type, reason=reason, message=message)
         except KubeError as error:

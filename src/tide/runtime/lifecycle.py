@@ -23,7 +23,7 @@ from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.kube.resources import ResourceType
-from tide.runtime import metrics
+from tide.runtime import logfields, metrics
 from tide.runtime.events import EventRecorder
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
@@ -67,7 +67,8 @@ class ObjectReconciler:
         suspended = bool((obj.get("spec") or {}).get("suspend"))
         metrics.SUSPEND_STATUS.labels(**labels).set(1 if suspended else 0)
         if suspended:
-            log.info("%s %s: reconciliation is suspended", self.rt.kind, request)
+            log.info("%s %s: reconciliation is suspended", self.rt.kind, request,
+                     extra=logfields.about(obj, kind=self.rt.kind))  # fmt: skip
             return Result()
         started = time.monotonic()
         try:
@@ -106,7 +107,8 @@ class ObjectReconciler:
             self._mark_retrying(writer, error.reason, str(error))
             await self._report(obj, writer, before, settled=False, warning=True)
             if error.retry_after is not None:
-                log.warning("%s failed, retrying in %gs: %s", _name(obj), error.retry_after, error)
+                log.warning("%s failed, retrying in %gs: %s", _name(obj), error.retry_after, error,
+                            extra=logfields.about(obj))  # fmt: skip
                 return Result(requeue_after=error.retry_after)
             raise
         except Exception as error:
@@ -116,7 +118,8 @@ class ObjectReconciler:
             try:
                 await self._report(obj, writer, before, settled=False, warning=True)
             except Exception:
-                log.exception("%s: could not report a failed reconcile", _name(obj))
+                log.exception("%s: could not report a failed reconcile", _name(obj),
+                              extra=logfields.about(obj))  # fmt: skip
             raise
         if isinstance(outcome, Waiting) and outcome.silent:
             # No verdict to report; only what the pipeline recorded (an inventory) is kept.
@@ -200,7 +203,8 @@ class ObjectReconciler:
                 await self._report_deletion(obj, error.reason, str(error), warning=True)
                 raise
             if waiting is not None:
-                log.info("%s: deletion waits: %s", _name(obj), waiting.message)
+                log.info("%s: deletion waits: %s", _name(obj), waiting.message,
+                         extra=logfields.about(obj))  # fmt: skip
                 await self._report_deletion(obj, waiting.reason, waiting.message, warning=False)
                 return Result(requeue_after=waiting.retry_after)
             await self._set_finalizers(obj, [f for f in finalizers if f != FINALIZER])

@@ -110,6 +110,8 @@ class ManagerOptions:
             ``--watch-label-selector``, for sharding); references to objects outside it (a
             source, a dependency, Secrets) still resolve. The Lease name then carries the
             shard (:func:`shard_lease_name`). Default "": every object.
+        watch_namespace: mirror namespaced kinds of this namespace only, as Flux's controllers
+            do with ``--watch-all-namespaces=false`` (default None: every namespace).
     """
 
     metrics: Endpoint = field(default_factory=lambda: Endpoint("0.0.0.0", 8080))
@@ -125,6 +127,7 @@ class ManagerOptions:
     shutdown_timeout: float = 3.0
     cache_sync_timeout: float = 120.0
     watch_label_selector: str = ""
+    watch_namespace: str | None = None
 
 
 class Manager:
@@ -190,7 +193,10 @@ class Manager:
     ) -> WatchCache:
         key = (rt, tuple(sorted((labels or {}).items())), selector)
         if key not in self._caches:
-            self._caches[key] = WatchCache(self.client, rt, labels=labels, selector=selector)
+            namespace = self.options.watch_namespace if rt.namespaced else None
+            self._caches[key] = WatchCache(
+                self.client, rt, namespace=namespace, labels=labels, selector=selector
+            )
         return self._caches[key]
 
     def recorder(self, component: str) -> EventRecorder:

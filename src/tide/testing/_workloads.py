@@ -12,6 +12,12 @@ about every ten minutes; the node then went Unknown ~55 s after each refresh (50
 the 5 s monitor period), about once a minute, and kwok's re-initialisation brought it back.
 So kwok is given the kubelet's own lease duration (40 s, renewed every quarter of it, 10 s) and
 the grace period is set explicitly beside it, five renewals long.
+
+kwok also plays the kubelet's HTTPS server on 127.0.0.1 (the node's ``kubeletEndpoint``), so the
+API server's ``pods/{name}/log`` works: a pod's log is whatever file a kwok ``Logs`` object
+(:data:`LOGS_CRD`, served here; :func:`pod_logs` writes one) names for it, in the CRI log format
+a kubelet reads. The API server reaches the node by its InternalIP (``127.0.0.1``) and does not
+verify kwok's self-signed certificate, as it verifies no kubelet's without a kubelet CA.
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ from tide.testing.binaries import Binaries
 
 __all__ = [
     "FAKE_NODE",
+    "LOGS_CRD",
     "NODE_LEASE_SECONDS",
     "NODE_MONITOR_GRACE_SECONDS",
     "Workloads",
     "fake_node",
+    "pod_logs",
     "start",
 ]
 
@@ -42,6 +50,47 @@ quarter of that, 10 s."""
 NODE_MONITOR_GRACE_SECONDS = 50
 """How long the controller-manager lets the node go unrenewed before marking it Unknown (its
 default in Kubernetes 1.34, passed explicitly so the two numbers sit side by side)."""
+
+LOGS_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "logs.kwok.x-k8s.io"},
+    "spec": {
+        "group": "kwok.x-k8s.io",
+        "names": {"kind": "Logs", "listKind": "LogsList", "plural": "logs", "singular": "logs"},
+        "scope": "Namespaced",
+        "versions": [
+            {
+                "name": "v1alpha1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": True,
+                    }
+                },
+            }
+        ],
+    },
+}
+"""kwok's ``Logs`` kind (``kwok.x-k8s.io/v1alpha1``), with an open schema: kwok only reads it."""
+
+
+def pod_logs(name: str, namespace: str, log_file: str) -> dict[str, Any]:
+    """Return a kwok ``Logs`` object serving ``log_file`` as the log of every container of a pod.
+
+    The file holds CRI log lines (``<RFC 3339 time> stdout F <line>``), which is what lets the
+    API server's ``sinceSeconds`` and ``tailLines`` work on it as on a real node.
+    """
+    return {
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Logs",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"logs": [{"logsFile": log_file, "follow": True}]},
+    }
+
 
 Spawn = Callable[[str, list[str]], ServerProcess]
 """Start a named server and record it with the plane (``ControlPlane._spawn``)."""
@@ -83,6 +132,9 @@ def start(
         kubectl: runs kubectl as admin.
     """
     admin = str(kubeconfig)
+    # kwok watches its Logs objects from the start, so their kind must be served before it runs.
+    kubectl("apply", "-f", "-", input=json.dumps(LOGS_CRD))
+    kubectl("wait", "--for=condition=Established", "crd/logs.kwok.x-k8s.io", "--timeout=60s")
     workloads = Workloads(
         controller_manager=spawn(
             "kube-controller-manager", _controller_manager(binaries, pki=pki, kubeconfig=admin)
@@ -165,6 +217,7 @@ def _scheduler(binaries: Binaries, *, kubeconfig: str) -> list[str]:
 
 
 def _kwok(binaries: Binaries, *, kubeconfig: str) -> list[str]:
+    port = free_port()
     return [
         str(binaries.kwok),
         f"--kubeconfig={kubeconfig}",
@@ -172,4 +225,7 @@ def _kwok(binaries: Binaries, *, kubeconfig: str) -> list[str]:
         "--cidr=10.0.128.0/17",
         "--node-ip=127.0.0.1",
         f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
+        f"--server-address=127.0.0.1:{port}",
+        f"--node-port={port}",
+        "--enable-crds=Logs",
     ]

@@ -269,6 +269,17 @@ class ControlPlane:
         response.raise_for_status()
         return response.json()
 
+    def serve_pod_logs(self, pod: str, namespace: str, log_file: Path) -> None:
+        """Make ``log_file`` the log of every container of ``pod`` (needs ``workloads``).
+
+        kwok, playing the node's kubelet, serves the file to ``pods/{pod}/log``. Write it in the
+        CRI log format, one ``<RFC 3339 time> stdout F <line>`` per line.
+        """
+        if not self.workloads:
+            raise ControlPlaneError("pod logs are served by kwok: start with workloads=True")
+        logs = _workloads.pod_logs(pod, namespace, str(log_file))
+        self.kubectl("apply", "-f", "-", input=json.dumps(logs))
+
     def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> str:
         """Run kubectl as admin against this control plane and return its output."""
         completed = subprocess.run(
@@ -375,6 +386,9 @@ class ControlPlane:
             # as it does when both get their parent's death signal. No pod here ever dials that
             # Service, so nothing needs its endpoints.
             "--endpoint-reconciler-type=none",
+            # kwok's node lists its name (unresolvable) before its InternalIP, 127.0.0.1, where
+            # kwok serves the kubelet API that pods/log reaches.
+            "--kubelet-preferred-address-types=InternalIP",
         ]
         if not self.workloads:
             # Without a controller-manager nothing creates the default ServiceAccount that this

@@ -117,9 +117,12 @@ class FakeKubeClient(KubeClient):
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
         selector: tuple[selectors.Requirement, ...] = (),
+        fields: Mapping[str, str] | None = None,
     ) -> tuple[list[dict], str]:
         items = [
-            obj for obj in self.objects(rt, namespace=namespace) if _matches(obj, labels, selector)
+            obj
+            for obj in self.objects(rt, namespace=namespace)
+            if _matches(obj, labels, selector) and _fields_match(obj, fields)
         ]
         return items, str(self._store.latest)
 
@@ -321,6 +324,17 @@ def _matches(
     present = obj["metadata"].get("labels") or {}
     wanted = all(present.get(k) == v for k, v in (labels or {}).items())
     return wanted and selectors.matches(selector, present)
+
+
+def _fields_match(obj: Mapping[str, Any], fields: Mapping[str, str] | None) -> bool:
+    """Whether ``obj`` matches a field selector of equalities (``involvedObject.name``)."""
+    for path, wanted in (fields or {}).items():
+        value: Any = obj
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if str(value if value is not None else "") != wanted:
+            return False
+    return True
 
 
 def _check_version(sent: Mapping[str, Any], current: Mapping[str, Any]) -> None:

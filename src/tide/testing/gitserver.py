@@ -199,6 +199,15 @@ class GitServer:
         message: str = "initial",
     ) -> str:
         """Create bare repository ``<name>.git`` with one commit of ``files``; return its sha."""
+        path = self.create_empty_repo(name, branch=branch)
+        return self._fast_import(path, branch, message, files, parent=None)
+
+    def create_empty_repo(self, name: str, *, branch: str = "main") -> Path:
+        """Create bare repository ``<name>.git`` with no commit at all; return its folder.
+
+        A new repository on a Git host starts like this (``tide bootstrap git`` pushes the
+        first commit); ``HEAD`` names ``branch``, which does not exist until pushed.
+        """
         path = self._repo(name, exist=False)
         path.mkdir(parents=True)
         if self._owner.pw_uid != os.geteuid():
@@ -218,7 +227,7 @@ class GitServer:
             "  i=$((i + 1))\n"
             "done\n",
         )
-        return self._fast_import(path, branch, message, files, parent=None)
+        return path
 
     def commit(
         self,

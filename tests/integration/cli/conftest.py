@@ -1,13 +1,15 @@
-"""Fixtures for the operating CLI: a Git server and the source + kustomize controllers."""
+"""Fixtures for the operating CLI: a Git server, the source + kustomize controllers, ``tide``."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,22 @@ def controller_process(
                     process.wait()
             print(f"--- {log_path} (last 30 lines) ---")
             print("\n".join(log_path.read_text().splitlines()[-30:]))
+
+
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    stdout: str
+    stderr: str
+
+
+async def tide(kubeconfig: Path, *args: str) -> Ran:
+    """Run ``tide ARGS`` in its own process without blocking the controllers' event loop."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tide.cli.main", *args, "--kubeconfig", str(kubeconfig),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "250", "NO_COLOR": "1"},
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return Ran(process.returncode, stdout.decode(), stderr.decode())

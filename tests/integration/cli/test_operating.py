@@ -7,16 +7,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.integration.cli.conftest import tide
 from tests.integration.helpers import eventually
 from tests.integration.kustomize.common import create_kustomization, given_source, wait_for
 from tide.kube import resources
@@ -28,25 +25,6 @@ from tide.testing import ControlPlane, GitServer
 pytestmark = pytest.mark.integration
 
 CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: greeting\ndata:\n  text: {text}\n"
-
-
-@dataclass(frozen=True)
-class Ran:
-    code: int
-    stdout: str
-    stderr: str
-
-
-async def tide(kubeconfig: Path, *args: str) -> Ran:
-    """Run ``tide ARGS`` in its own process without blocking the controllers' event loop."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tide.cli.main", *args, "--kubeconfig", str(kubeconfig),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "250", "NO_COLOR": "1"},
-    )  # fmt: skip
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return Ran(process.returncode, stdout.decode(), stderr.decode())
 
 
 def words(line: str) -> list[str]:

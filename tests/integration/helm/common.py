@@ -112,6 +112,19 @@ async def wait_for(
     )
 
 
+async def wait_for_released(
+    kube: KubeClient, namespace: str, name: str, *, reason: str, timeout: float = 60
+) -> dict[str, Any]:
+    """Wait until the ``Released`` condition has ``reason`` (a failed action, say)."""
+
+    async def probe() -> dict[str, Any] | None:
+        obj = await kube.get(HELM_RELEASE, name, namespace=namespace)
+        released = condition(obj, "Released")
+        return obj if released and released["reason"] == reason else None
+
+    return await eventually(probe, timeout=timeout, what=f"HelmRelease {name} Released={reason}")
+
+
 async def release_secrets(kube: KubeClient, namespace: str, name: str) -> list[dict[str, Any]]:
     """Helm's storage records of release ``name``, oldest first."""
     secrets, _ = await kube.list(resources.SECRET, namespace=namespace, labels={"owner": "helm"})

@@ -13,10 +13,10 @@ from tests.integration.helm.common import (
     given_repository,
     release_secrets,
     wait_for,
+    wait_for_released,
 )
 from tests.integration.helm.conftest import running_controllers
-from tests.integration.helpers import condition, eventually
-from tide.helm.setup import HELM_RELEASE
+from tests.integration.helpers import condition
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
@@ -46,6 +46,19 @@ async def given_account(kube: KubeClient, namespace: str, name: str, rules: list
     })  # fmt: skip
 
 
+async def allowed_and_refused(kube: KubeClient, namespace: str, *, refused_as: str) -> None:
+    """Release ``allowed`` installs its Deployment; ``refused``, acting as ServiceAccount
+    ``refused_as``, fails with the API server's refusal naming that identity."""
+    await wait_for(kube, namespace, "allowed", status="True", reason="InstallSucceeded")
+    assert await kube.get_or_none(DEPLOYMENT, "allowed", namespace=namespace) is not None
+
+    obj = await wait_for_released(kube, namespace, "refused", reason="InstallFailed")
+    message = condition(obj, "Released")["message"]
+    assert "forbidden" in message
+    assert f"system:serviceaccount:{namespace}:{refused_as}" in message
+    assert await kube.get_or_none(DEPLOYMENT, "refused", namespace=namespace) is None
+
+
 async def test_a_release_installs_as_its_service_account_and_is_refused_what_it_may_not_do(
     kube: KubeClient, namespace: str, chart_repo: ChartRepository, controllers: Manager
 ) -> None:
@@ -55,19 +68,7 @@ async def test_a_release_installs_as_its_service_account_and_is_refused_what_it_
     await create_release(kube, namespace, "allowed", {"serviceAccountName": "deployer"})
     await create_release(kube, namespace, "refused", {"serviceAccountName": "storage-only"})
 
-    await wait_for(kube, namespace, "allowed", status="True", reason="InstallSucceeded")
-    assert await kube.get_or_none(DEPLOYMENT, "allowed", namespace=namespace) is not None
-
-    async def refused() -> dict | None:
-        obj = await kube.get(HELM_RELEASE, "refused", namespace=namespace)
-        released = condition(obj, "Released")
-        return obj if released and released["reason"] == "InstallFailed" else None
-
-    obj = await eventually(refused, timeout=60, what="the refused install")
-    message = condition(obj, "Released")["message"]
-    assert "forbidden" in message
-    assert f"system:serviceaccount:{namespace}:storage-only" in message
-    assert await kube.get_or_none(DEPLOYMENT, "refused", namespace=namespace) is None
+    await allowed_and_refused(kube, namespace, refused_as="storage-only")
 
 
 async def test_locked_down_controller_stalls_a_chart_source_in_another_namespace(

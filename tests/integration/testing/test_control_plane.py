@@ -104,6 +104,30 @@ async def test_a_deployment_rolls_out_and_becomes_available(
     await eventually(available, timeout=60, what="the Deployment to become Available")
 
 
+async def test_a_pod_log_is_the_file_serve_pod_logs_names(
+    control_plane: ControlPlane, namespace: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "web.log"
+    log.write_text(
+        "2026-12-02T00:00:00.000000000Z stdout F first\n"
+        "2026-12-02T00:00:01.000000000Z stderr F second\n"
+    )
+
+    async def created() -> bool:  # once the controller-manager made the default ServiceAccount
+        ran = kubectl_as(control_plane.kubeconfig, "run", "web", "-n", namespace,
+                         "--image=registry.invalid/web:1", "--restart=Never")  # fmt: skip
+        return ran.returncode == 0 or "AlreadyExists" in ran.stderr
+
+    await eventually(created, timeout=30, what="the pod to be admitted")
+    control_plane.serve_pod_logs("web", namespace, log)
+
+    async def logs() -> str:
+        ran = kubectl_as(control_plane.kubeconfig, "logs", "web", "-n", namespace, "--tail=1")
+        return ran.stdout if ran.returncode == 0 else ""
+
+    assert await eventually(logs, timeout=60, what="kwok to serve the pod's log") == "second\n"
+
+
 NODE = ResourceType("", "v1", "Node", "nodes", namespaced=False)
 
 

@@ -245,8 +245,13 @@ def test_bucket_provider_rules(extra: dict[str, Any], message: str) -> None:
 
 def test_kubeconfig_rules() -> None:
     assert KubeConfigReference.model_validate({"secretRef": {"name": "kc"}}).provider == "generic"
-    with pytest.raises(ValidationError, match=r"\.secretRef is required"):
+    with pytest.raises(ValidationError, match=r"\.secretRef or \.configMapRef is required"):
         KubeConfigReference.model_validate({})
+    assert KubeConfigReference.model_validate({"configMapRef": {"name": "wi"}}).config_map_ref
+    with pytest.raises(ValidationError, match="exactly one of"):
+        KubeConfigReference.model_validate(
+            {"secretRef": {"name": "kc"}, "configMapRef": {"name": "wi"}}
+        )
     with pytest.raises(ValidationError, match="not supported for the specified"):
         KubeConfigReference.model_validate({"provider": "aws", "secretRef": {"name": "kc"}})
     with pytest.raises(ValidationError, match=r"\.cluster is not supported"):

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from rich.console import Console
 
-from tide.cli import _rows, get
+from tide.cli import get
 from tide.cli._nouns import find_noun, nouns
 from tide.cli.events import EventFilter, age
+from tide.inspect import rows as _rows
 
 pytestmark = pytest.mark.unit
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tide.cli import _inventory
-from tide.cli._why import explain
 from tide.cli.why import describe
+from tide.inspect import inventory as _inventory
+from tide.inspect.why import explain
 
 pytestmark = pytest.mark.unit
 

@@ -85,11 +85,11 @@ def test_an_oci_chart_is_in_sync_by_its_revision_and_the_recorded_revision() -> 
 
 
 def test_install_when_nothing_was_ever_deployed() -> None:
-    assert actions._nothing_deployed(None)
-    assert actions._nothing_deployed(replace(DEPLOYED, status="uninstalled"))
-    assert actions._nothing_deployed(replace(DEPLOYED, version=1, status="failed"))
-    assert not actions._nothing_deployed(replace(DEPLOYED, status="failed"))
-    assert not actions._nothing_deployed(DEPLOYED)
+    assert actions.nothing_deployed(None)
+    assert actions.nothing_deployed(replace(DEPLOYED, status="uninstalled"))
+    assert actions.nothing_deployed(replace(DEPLOYED, version=1, status="failed"))
+    assert not actions.nothing_deployed(replace(DEPLOYED, status="failed"))
+    assert not actions.nothing_deployed(DEPLOYED)
 
 
 def test_failure_counts_start_afresh_for_a_new_attempt_only() -> None:

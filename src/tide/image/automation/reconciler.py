@@ -12,6 +12,7 @@ pushed without force; a push to the branch the GitRepository follows asks it to 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from tide import gotemplate
@@ -39,23 +40,21 @@ UP_TO_DATE = "repository up-to-date"
 _GIT_REPOSITORY = resource_type("GitRepository")
 
 
+@dataclass(kw_only=True, eq=False)
 class AutomationPipeline:
-    """Steps of an ImageUpdateAutomation reconcile."""
+    """Steps of an ImageUpdateAutomation reconcile, a keyword-only dataclass of what it is built
+    with."""
 
     marks_progress = True
 
-    def __init__(
-        self,
-        *,
-        client: KubeClient,
-        git_repositories: WatchCache,
-        image_policies: WatchCache,
-        reference_policy: ReferencePolicy,
-    ) -> None:
-        self._client = client
-        self._repositories = git_repositories
-        self._policies = image_policies
-        self._reference_policy = reference_policy
+    client: KubeClient
+    """Reads Git credentials and signing keys; asks the GitRepository to fetch what was pushed."""
+    git_repositories: WatchCache
+    """The GitRepository watch cache (``spec.sourceRef``)."""
+    image_policies: WatchCache
+    """The ImagePolicy watch cache (``spec.policySelector``)."""
+    reference_policy: ReferencePolicy
+    """The ``--no-cross-namespace-refs`` rule."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Commit and push the selected policies' images into the marked files."""
@@ -65,11 +64,11 @@ class AutomationPipeline:
             raise Stalled("spec.git is required", reason=reasons.INVALID_SOURCE_CONFIGURATION)
         source = await read_source(
             automation,
-            client=self._client,
-            cache=self._repositories,
-            policy=self._reference_policy,
+            client=self.client,
+            cache=self.git_repositories,
+            policy=self.reference_policy,
         )
-        state = policies.select(self._policies, namespace, spec.policy_selector)
+        state = policies.select(self.image_policies, namespace, spec.policy_selector)
         signing = await self._signing_key(automation)
         plan = Plan.of(automation, source, forced=_requested(obj), signing=signing)
         try:
@@ -131,7 +130,7 @@ class AutomationPipeline:
         namespace = automation.metadata.namespace or "default"
         name = key.secret_ref.name
         where = f"Secret '{namespace}/{name}' (spec.git.commit.signingKey.secretRef)"
-        secret = await self._client.get_or_none(resources.SECRET, name, namespace=namespace)
+        secret = await self.client.get_or_none(resources.SECRET, name, namespace=namespace)
         if secret is None:
             raise StepFailed(f"{where} not found", reason=reasons.GIT_OPERATION_FAILED)
         try:
@@ -142,7 +141,7 @@ class AutomationPipeline:
     async def _request_fetch(self, source: GitSource, now: str) -> None:
         """Annotate the GitRepository so the source controller fetches the new commit at once."""
         patch = {"metadata": {"annotations": {REQUESTED_AT: now}}}
-        await self._client.patch_merge(
+        await self.client.patch_merge(
             _GIT_REPOSITORY, source.name, patch, namespace=source.namespace
         )
 

@@ -148,10 +148,9 @@ def parse_index(data: bytes) -> RepositoryIndex:
     try:
         document = json.loads(data)
     except ValueError:
-        try:
-            document = _yaml.load(data)
-        except _yaml.YAMLError as error:
-            raise IndexInvalid(f"not valid YAML: {_yaml.describe(error)}") from None
+        document = _yaml.load_or_fail(
+            data, lambda problem: IndexInvalid(f"not valid YAML: {problem}")
+        )
     if not isinstance(document, dict):
         raise IndexInvalid(f"expected a mapping at the top level, found {_type(document)}")
     document = _jsonable(document)

@@ -53,12 +53,10 @@ def parse_values(data: bytes | str, *, name: str) -> dict[str, Any]:
     Raises:
         ValuesFilesError: the file is not YAML, or its top level is not a mapping.
     """
-    try:
-        values = _yaml.load(data)
-    except _yaml.YAMLError as error:
-        raise ValuesFilesError(
-            f"unmarshaling values from '{name}' failed: {_yaml.describe(error)}"
-        ) from None
+    values = _yaml.load_or_fail(
+        data,
+        lambda problem: ValuesFilesError(f"unmarshaling values from '{name}' failed: {problem}"),
+    )
     if values is None:
         return {}
     if not isinstance(values, dict):

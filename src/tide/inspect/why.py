@@ -14,7 +14,7 @@ from typing import Any
 
 from tide.api.conditions import getter
 
-__all__ = ["Link", "explain", "links_of"]
+__all__ = ["Fetch", "Link", "explain", "links_of", "state_of"]
 
 Fetch = Callable[[str, str, str], Awaitable[dict[str, Any] | None]]
 """Return the live object ``(kind, name, namespace)``, or None when it does not exist."""
@@ -79,7 +79,8 @@ def links_of(kind: str, obj: Mapping[str, Any]) -> list[tuple[str, str, str, str
     return needs
 
 
-def _state(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+def state_of(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Return ``(state, reason, message)`` of ``obj``; the state is one of :attr:`Link.state`."""
     status = obj.get("status") or {}
     if (obj.get("spec") or {}).get("suspend"):
         return "suspended", "", "spec.suspend is true"
@@ -108,14 +109,14 @@ async def explain(fetch: Fetch, kind: str, name: str, namespace: str) -> list[Li
         if obj is None:
             chain.append(Link(kind, name, namespace, relation, "not found"))
             return chain
-        state, reason, message = _state(obj)
+        state, reason, message = state_of(obj)
         chain.append(Link(kind, name, namespace, relation, state, reason, message))
         if state in ("Ready", "suspended"):
             return chain
         blocker = None
         for need_relation, need_kind, need_name, need_namespace in links_of(kind, obj):
             needed = await fetch(need_kind, need_name, need_namespace)
-            if needed is None or _state(needed)[0] != "Ready":
+            if needed is None or state_of(needed)[0] != "Ready":
                 blocker = (need_relation, need_kind, need_name, need_namespace)
                 break
         if blocker is None:

@@ -1,0 +1,30 @@
+// Build DOM nodes from data without innerHTML: every text from the cluster goes in as text.
+
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function badge(state, text) {
+  return h("span", { class: `badge ${state}` }, text ?? state);
+}
+
+export function objectHref(kind, namespace, name) {
+  return `#/object/${encodeURIComponent(kind)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+}
+
+export function table(headings, rows) {
+  return h("table", {},
+    h("thead", {}, h("tr", {}, headings.map((title) => h("th", {}, title)))),
+    h("tbody", {}, rows));
+}

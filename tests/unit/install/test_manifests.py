@@ -1,0 +1,167 @@
+"""The pure install renderer: what each ``tide install`` flag puts in the manifests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tide.cli.main import app
+from tide.install import InstallError, InstallOptions, render
+
+
+def _by(documents: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in documents if d["kind"] == kind}
+
+
+def _container(documents: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return _by(documents, "Deployment")[name]["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_the_default_install_has_flux_default_components_in_flux_system() -> None:
+    documents = render(InstallOptions())
+    assert documents[0]["kind"] == "Namespace"
+    assert documents[0]["metadata"]["name"] == "flux-system"
+    assert sorted(_by(documents, "Deployment")) == [
+        "helm-controller",
+        "kustomize-controller",
+        "notification-controller",
+        "source-controller",
+    ]
+    assert all(
+        d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "flux"
+        and d["metadata"]["labels"]["app.kubernetes.io/instance"] == "flux-system"
+        for d in documents
+    )
+
+
+def test_each_deployment_runs_its_controller_of_the_one_image_locked_down() -> None:
+    container = _container(render(InstallOptions()), "source-controller")
+    assert container["image"] == f"ghcr.io/tide-gitops/tide:{InstallOptions().version}"
+    assert "--controllers=source" in container["args"]
+    assert "--enable-leader-election" in container["args"]
+    assert (
+        "--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local."
+        in container["args"]
+    )
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "healthz"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "healthz"}
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] and security["runAsNonRoot"]
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    env = {e["name"]: e for e in container["env"]}
+    assert env["RUNTIME_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
+
+
+def test_components_and_extras_choose_the_deployments_and_their_service_accounts() -> None:
+    options = InstallOptions(
+        components=("source-controller", "kustomize-controller"),
+        components_extra=("image-reflector-controller", "source-watcher"),
+    )
+    documents = render(options)
+    names = ["source-controller", "kustomize-controller", "image-reflector-controller"]
+    assert list(_by(documents, "Deployment")) == names
+    assert list(_by(documents, "ServiceAccount")) == names
+    assert (
+        "--controllers=image-reflector"
+        in _container(documents, "image-reflector-controller")["args"]
+    )
+    assert list(_by(documents, "Service")) == ["source-controller"]
+    assert "allow-webhooks" not in _by(documents, "NetworkPolicy")
+    reconciler = _by(documents, "ClusterRoleBinding")["cluster-reconciler-flux-system"]
+    assert [s["name"] for s in reconciler["subjects"]] == ["kustomize-controller"]
+
+
+def test_registry_version_pull_secret_and_cluster_domain_reach_the_deployments() -> None:
+    documents = render(
+        InstallOptions(
+            registry="registry.example.com/mirror/",
+            version="1.2.3",
+            image_pull_secret="pull",
+            cluster_domain="corp.internal",
+        )
+    )
+    deployment = _by(documents, "Deployment")["source-controller"]
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == "registry.example.com/mirror/tide:1.2.3"
+    assert pod["imagePullSecrets"] == [{"name": "pull"}]
+    assert any(a.endswith(".svc.corp.internal.") for a in pod["containers"][0]["args"])
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == "1.2.3"
+
+
+def test_watch_all_namespaces_reaches_every_controller() -> None:
+    for watch in (True, False):
+        documents = render(InstallOptions(watch_all_namespaces=watch))
+        flag = f"--watch-all-namespaces={str(watch).lower()}"
+        assert all(
+            flag in d["spec"]["template"]["spec"]["containers"][0]["args"]
+            for d in _by(documents, "Deployment").values()
+        )
+
+
+def test_without_network_policy_no_policies_are_rendered() -> None:
+    assert _by(render(InstallOptions()), "NetworkPolicy").keys() == {
+        "allow-egress",
+        "allow-scraping",
+        "allow-webhooks",
+    }
+    assert _by(render(InstallOptions(network_policy=False)), "NetworkPolicy") == {}
+
+
+def test_view_and_edit_roles_aggregate_into_the_built_in_roles() -> None:
+    roles = _by(render(InstallOptions(namespace="gitops")), "ClusterRole")
+    assert sorted(roles) == ["crd-controller-gitops", "flux-edit-gitops", "flux-view-gitops"]
+    view = roles["flux-view-gitops"]["metadata"]["labels"]
+    assert view["rbac.authorization.k8s.io/aggregate-to-view"] == "true"
+    edit = roles["flux-edit-gitops"]["metadata"]["labels"]
+    assert "rbac.authorization.k8s.io/aggregate-to-view" not in edit
+    assert edit["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (InstallOptions(components=("flux",)), "--components: unknown component flux"),
+        (
+            InstallOptions(components_extra=("helm-controller",)),
+            "--components-extra: unknown component helm-controller",
+        ),
+        (InstallOptions(namespace="Flux_System"), "--namespace 'Flux_System'"),
+        (
+            InstallOptions(
+                components=("kustomize-controller",), components_extra=("source-watcher",)
+            ),
+            "source-watcher",
+        ),
+    ],
+)
+def test_bad_options_are_refused_naming_the_flag(options: InstallOptions, message: str) -> None:
+    with pytest.raises(InstallError, match=message.replace("-", r"\-").replace("'", "'")):
+        render(options)
+
+
+def test_export_prints_exactly_the_rendering_as_yaml() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "install",
+            "--export",
+            "-n",
+            "gitops",
+            "--components-extra",
+            "image-automation-controller",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    printed = list(yaml.safe_load_all(result.stdout))
+    assert printed == render(
+        InstallOptions(namespace="gitops", components_extra=("image-automation-controller",))
+    )
+
+
+def test_export_with_an_unknown_component_fails_with_one_line() -> None:
+    result = CliRunner().invoke(app, ["install", "--export", "--components-extra", "nope"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
