@@ -27,7 +27,8 @@ from tide.testing import ControlPlane, GitServer
 pytestmark = pytest.mark.integration
 
 SHARD_KEY = "sharding.fluxcd.io/key"
-LEASE = "tide-controller-leader-election"
+LEASE = "tide-source-kustomize-leader-election"
+"""The Lease `tide controller --controllers source,kustomize` elects its leader on."""
 
 
 def config_map(name: str, data: str) -> str:

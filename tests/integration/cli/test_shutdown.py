@@ -25,7 +25,8 @@ pytestmark = pytest.mark.integration
 
 COUNT = 40
 """Kustomizations, one folder each, so no build serves another."""
-LEASE = "tide-controller-leader-election"
+LEASE = "tide-source-kustomize-leader-election"
+"""The Lease `tide controller --controllers source,kustomize` elects its leader on."""
 
 
 def config_map(name: str) -> str:
