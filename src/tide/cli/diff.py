@@ -33,8 +33,14 @@ __all__ = ["Differences", "app", "changes_for", "masked", "release_changes"]
 app = typer.Typer(help="Show what applying local changes would do.", no_args_is_help=True)
 
 
-class Differences(Exception):
-    """There are differences: exit 1 after printing them."""
+class Differences(typer.Exit):
+    """There are differences: exit 1 after printing them.
+
+    An exit, not an error, so :func:`~tide.cli._session.run_command` lets it through untouched.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(1)
 
 
 async def changes_for(

@@ -133,8 +133,8 @@ async def preview(obj: dict[str, Any], client: KubeClient) -> Preview:
             artifact = await _artifact(client, release)
             path, _, _ = await chart.fetch_chart(artifact, Path(scratch))
             manifest = await cluster.helm.release(
-                action, path, name, values, namespace=namespace, user=None, options=options,
-                render=postrender.render_spec(release), dry_run=True,
+                name, action=action, chart=path, values=values, namespace=namespace, user=None,
+                options=options, render=postrender.render_spec(release), dry_run=True,
             )  # fmt: skip
         found = Preview(action)
         compared = drift.compare(

@@ -20,7 +20,9 @@ def labels(namespace: str, version: str, component: str | None = None) -> dict[s
     found = {
         "app.kubernetes.io/instance": namespace,
         "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/version": version,
+        # Flux's spelling, ``v2.4.0``, which the CRDs crdgen writes carry too: ``flux check``
+        # reads it off the GitRepository CRD.
+        "app.kubernetes.io/version": version if version.startswith("v") else f"v{version}",
     }
     if component:
         found["app.kubernetes.io/component"] = component

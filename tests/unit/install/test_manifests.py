@@ -88,7 +88,7 @@ def test_registry_version_pull_secret_and_cluster_domain_reach_the_deployments()
     assert pod["containers"][0]["image"] == "registry.example.com/mirror/tide:1.2.3"
     assert pod["imagePullSecrets"] == [{"name": "pull"}]
     assert any(a.endswith(".svc.corp.internal.") for a in pod["containers"][0]["args"])
-    assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == "1.2.3"
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == "v1.2.3"
 
 
 def test_watch_all_namespaces_reaches_every_controller() -> None:
