@@ -27,6 +27,7 @@ from rich.markup import escape
 from rich.measure import Measurement
 
 from tide.api.meta import parse_duration
+from tide.inspect.local_build import LocalBuildError
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 
@@ -288,13 +289,14 @@ def run_command(work: Coroutine[Any, Any, T], *, failure_code: int = 1) -> T:
         failure_code: the exit code of a failure; 1 by default (``diff`` uses 2, its 1
             meaning "there are differences").
 
-    A failure the command foresaw (:class:`CommandError`, an API error, no cluster reachable)
+    A failure the command foresaw (:class:`CommandError`, an API error, a folder that does not
+    build, no cluster reachable)
     and one it did not (a bug) alike end in one line starting with ``✗``; ``--verbose`` adds
     the traceback before it. Ctrl-C exits 130 without a traceback, as a shell expects.
     """
     try:
         return asyncio.run(work)
-    except (CommandError, KubeError) as error:
+    except (CommandError, KubeError, LocalBuildError) as error:
         raise _fail(str(error), error, failure_code) from None
     except OSError as error:  # no cluster reachable: connection refused, unknown host
         raise _fail(f"cannot reach the cluster: {error}", error, failure_code) from None

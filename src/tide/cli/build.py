@@ -1,7 +1,7 @@
 """``tide build kustomization NAME --path DIR``: print what the controller would apply.
 
 The Kustomization is read from the cluster (or from ``--kustomization-file``) and DIR is built
-through the controller's own code (:mod:`tide.cli._local_build`), so the output is the
+through the controller's own code (:mod:`tide.inspect.local_build`), so the output is the
 controller's: spec transforms, ``postBuild`` substitution and owner labels included. With
 ``--dry-run`` nothing is asked of the cluster: the Kustomization comes from the file and only
 inline ``postBuild.substitute`` variables apply.
@@ -16,8 +16,8 @@ import typer
 import yaml
 
 from tide import yamlio
-from tide.cli._local_build import build_folder, parse_kustomization
 from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
+from tide.inspect.local_build import build_folder, parse_kustomization
 from tide.kube.resources import resource_type
 
 __all__ = ["app", "read_kustomization"]

@@ -22,9 +22,7 @@ import typer
 from tide.api import kinds
 from tide.cli._session import ClusterOptions, CommandError, cluster_command, out, run_command
 from tide.helm.preview import PreviewError, preview
-from tide.inspect import diff
-from tide.inspect.diff import masked, subject, unified
-from tide.inspect.local_build import LocalBuildError
+from tide.inspect.diff import changes_for, masked, subject, unified
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 
@@ -41,22 +39,6 @@ class Differences(typer.Exit):
 
     def __init__(self) -> None:
         super().__init__(1)
-
-
-async def changes_for(
-    client: KubeClient, obj: dict[str, Any], folder: Path, *, root: Path | None = None
-) -> list[str]:
-    """Return what applying ``folder`` for Kustomization ``obj`` would change, one entry each.
-
-    :func:`tide.inspect.diff.changes_for`, failing as a command fails.
-
-    Raises:
-        CommandError: the folder does not build (the controller's message).
-    """
-    try:
-        return await diff.changes_for(client, obj, folder, root=root)
-    except LocalBuildError as error:
-        raise CommandError(str(error)) from None
 
 
 async def release_changes(client: KubeClient, obj: dict[str, Any]) -> list[str]:
