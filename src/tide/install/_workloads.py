@@ -8,6 +8,7 @@ are locked down as Flux's are (non-root, read-only root file system, no capabili
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from tide.api.kinds import (
@@ -17,7 +18,15 @@ from tide.api.kinds import (
 )
 from tide.install._meta import metadata
 
-__all__ = ["HEALTH_PORT", "controller_name", "deployment", "services"]
+__all__ = [
+    "CONTAINER_SECURITY",
+    "HEALTH_PORT",
+    "POD_SECURITY",
+    "controller_name",
+    "deployment",
+    "service",
+    "services",
+]
 
 HEALTH_PORT = 9440
 """Where ``/healthz`` and ``/readyz`` listen (``tide controller --health-addr``)."""
@@ -25,6 +34,17 @@ METRICS_PORT = 8080
 STORAGE_PORT = 9090
 EVENTS_PORT = 9091  # Tide's default: Flux's :9090 is the artifact server's in the same process
 RECEIVER_PORT = 9292
+CONTAINER_SECURITY: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "runAsUser": 65532,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+"""Every Tide container's ``securityContext`` (Flux's: non-root, read-only, no capabilities)."""
+POD_SECURITY: dict[str, Any] = {"fsGroup": 1337}
+"""Every Tide pod's ``securityContext``: its emptyDir volumes writable by the container."""
 _WITH_STORAGE = (SOURCE_CONTROLLER, IMAGE_REFLECTOR_CONTROLLER)
 _PORTS: dict[str, list[dict[str, Any]]] = {
     SOURCE_CONTROLLER: [{"containerPort": STORAGE_PORT, "name": "http", "protocol": "TCP"}],
@@ -56,7 +76,7 @@ def deployment(
     pod: dict[str, Any] = {
         "serviceAccountName": component,
         "terminationGracePeriodSeconds": 10,
-        "securityContext": {"fsGroup": 1337},
+        "securityContext": dict(POD_SECURITY),
         "nodeSelector": {"kubernetes.io/os": "linux"},
         "containers": [
             _container(
@@ -123,14 +143,7 @@ def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]
             "requests": {"cpu": "100m", "memory": "128Mi"},
             "limits": {"cpu": "1000m", "memory": "1Gi"},
         },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "runAsUser": 65532,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": copy.deepcopy(CONTAINER_SECURITY),
         "volumeMounts": [
             {"name": "data", "mountPath": "/data"},
             {"name": "temp", "mountPath": "/tmp"},
@@ -164,20 +177,19 @@ def services(components: list[str], *, namespace: str, version: str) -> list[dic
     """Return the Services Flux exposes: artifact storage, events and the webhook receiver."""
     found = []
     if SOURCE_CONTROLLER in components:
-        found.append(_service(SOURCE_CONTROLLER, SOURCE_CONTROLLER, "http", namespace, version))
+        found.append(service(SOURCE_CONTROLLER, SOURCE_CONTROLLER, "http", namespace, version))
     if NOTIFICATION_CONTROLLER in components:
         found.append(
-            _service(NOTIFICATION_CONTROLLER, NOTIFICATION_CONTROLLER, "http", namespace, version)
+            service(NOTIFICATION_CONTROLLER, NOTIFICATION_CONTROLLER, "http", namespace, version)
         )
         found.append(
-            _service(
-                "webhook-receiver", NOTIFICATION_CONTROLLER, "http-webhook", namespace, version
-            )
+            service("webhook-receiver", NOTIFICATION_CONTROLLER, "http-webhook", namespace, version)
         )
     return found
 
 
-def _service(name: str, component: str, port: str, namespace: str, version: str) -> dict[str, Any]:
+def service(name: str, component: str, port: str, namespace: str, version: str) -> dict[str, Any]:
+    """Return a ClusterIP Service ``name`` on port 80, sending to ``component``'s ``port``."""
     meta = metadata(name, namespace=namespace, version=version, component=component)
     meta["labels"]["control-plane"] = "controller"
     return {
