@@ -153,6 +153,8 @@ def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]
 
 def _args(component: str, *, cluster_domain: str, watch_all_namespaces: bool) -> list[str]:
     args = [
+        # The image's entrypoint is ``tide``; ``args`` replace its default ``controller``.
+        "controller",
         f"--controllers={controller_name(component)}",
         "--enable-leader-election",
         f"--watch-all-namespaces={str(watch_all_namespaces).lower()}",

@@ -40,7 +40,7 @@ def test_the_default_install_has_flux_default_components_in_flux_system() -> Non
 def test_each_deployment_runs_its_controller_of_the_one_image_locked_down() -> None:
     container = _container(render(InstallOptions()), "source-controller")
     assert container["image"] == f"ghcr.io/tide-gitops/tide:{InstallOptions().version}"
-    assert "--controllers=source" in container["args"]
+    assert container["args"][:2] == ["controller", "--controllers=source"]
     assert "--enable-leader-election" in container["args"]
     assert (
         "--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local."
