@@ -80,12 +80,7 @@ def _deployment(
     cluster_domain: str,
 ) -> dict[str, Any]:
     meta = metadata(NAME, namespace=namespace, version=version, component=NAME)
-    probe = {
-        "httpGet": {"path": "/healthz", "port": "http"},
-        "initialDelaySeconds": 5,
-        "periodSeconds": 10,
-        "timeoutSeconds": 5,
-    }
+    probe = {"httpGet": {"path": "/healthz", "port": "http"}, **_workloads.PROBE_TIMING}
     args = ["dashboard", f"--address=0.0.0.0:{DASHBOARD_PORT}"]
     args += [f"--allowed-host={host}" for host in _allowed_hosts(cluster_domain)]
     container = {
@@ -93,15 +88,7 @@ def _deployment(
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "args": args,
-        "env": [
-            {
-                "name": "RUNTIME_NAMESPACE",
-                "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
-            },
-            # The desired-vs-live diff unpacks artifacts in a temporary folder; root fs is
-            # read-only.
-            {"name": "HOME", "value": "/tmp"},
-        ],
+        "env": _workloads.container_env(),  # /tmp also holds the diff's unpacked artifacts
         "ports": [{"containerPort": DASHBOARD_PORT, "name": "http", "protocol": "TCP"}],
         "livenessProbe": probe,
         "readinessProbe": copy.deepcopy(probe),
@@ -112,23 +99,6 @@ def _deployment(
         "securityContext": copy.deepcopy(_workloads.CONTAINER_SECURITY),
         "volumeMounts": [{"name": "temp", "mountPath": "/tmp"}],
     }
-    pod: dict[str, Any] = {
-        "serviceAccountName": NAME,
-        "terminationGracePeriodSeconds": 10,
-        "securityContext": dict(_workloads.POD_SECURITY),
-        "nodeSelector": {"kubernetes.io/os": "linux"},
-        "containers": [container],
-        "volumes": [{"name": "temp", "emptyDir": {}}],
-    }
-    if image_pull_secret:
-        pod["imagePullSecrets"] = [{"name": image_pull_secret}]
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": meta,
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": NAME}},
-            "template": {"metadata": {"labels": {"app": NAME}}, "spec": pod},
-        },
-    }
+    return _workloads.pod_deployment(
+        meta, app=NAME, container=container, volumes=["temp"], image_pull_secret=image_pull_secret
+    )

@@ -22,8 +22,11 @@ __all__ = [
     "CONTAINER_SECURITY",
     "HEALTH_PORT",
     "POD_SECURITY",
+    "PROBE_TIMING",
+    "container_env",
     "controller_name",
     "deployment",
+    "pod_deployment",
     "service",
     "services",
 ]
@@ -43,6 +46,8 @@ CONTAINER_SECURITY: dict[str, Any] = {
     "seccompProfile": {"type": "RuntimeDefault"},
 }
 """Every Tide container's ``securityContext`` (Flux's: non-root, read-only, no capabilities)."""
+PROBE_TIMING = {"initialDelaySeconds": 5, "periodSeconds": 10, "timeoutSeconds": 5}
+"""When and how often the kubelet probes a Tide container."""
 POD_SECURITY: dict[str, Any] = {"fsGroup": 1337}
 """Every Tide pod's ``securityContext``: its emptyDir volumes writable by the container."""
 _WITH_STORAGE = (SOURCE_CONTROLLER, IMAGE_REFLECTOR_CONTROLLER)
@@ -73,72 +78,86 @@ def deployment(
     """Return the Deployment of one component."""
     meta = metadata(component, namespace=namespace, version=version, component=component)
     meta["labels"]["control-plane"] = "controller"
+    container = _container(
+        component,
+        image=image,
+        args=_args(
+            component, cluster_domain=cluster_domain, watch_all_namespaces=watch_all_namespaces
+        ),
+    )
+    return pod_deployment(
+        meta,
+        app=component,
+        container=container,
+        volumes=["data", "temp"],
+        image_pull_secret=image_pull_secret,
+        annotations={"prometheus.io/port": str(METRICS_PORT), "prometheus.io/scrape": "true"},
+    )
+
+
+def pod_deployment(
+    meta: dict[str, Any],
+    *,
+    app: str,
+    container: dict[str, Any],
+    volumes: list[str],
+    image_pull_secret: str | None,
+    annotations: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return a one-replica Deployment of ``container`` as ServiceAccount ``app``, its pods
+    labelled ``app: <app>``, with an emptyDir per name in ``volumes``."""
     pod: dict[str, Any] = {
-        "serviceAccountName": component,
+        "serviceAccountName": app,
         "terminationGracePeriodSeconds": 10,
         "securityContext": dict(POD_SECURITY),
         "nodeSelector": {"kubernetes.io/os": "linux"},
-        "containers": [
-            _container(
-                component,
-                image=image,
-                args=_args(
-                    component,
-                    cluster_domain=cluster_domain,
-                    watch_all_namespaces=watch_all_namespaces,
-                ),
-            )
-        ],
-        "volumes": [
-            {"name": "data", "emptyDir": {}},
-            {"name": "temp", "emptyDir": {}},
-        ],
+        "containers": [container],
+        "volumes": [{"name": name, "emptyDir": {}} for name in volumes],
     }
     if image_pull_secret:
         pod["imagePullSecrets"] = [{"name": image_pull_secret}]
+    template: dict[str, Any] = {"labels": {"app": app}}
+    if annotations:
+        template["annotations"] = annotations
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": meta,
         "spec": {
             "replicas": 1,
-            "selector": {"matchLabels": {"app": component}},
-            "template": {
-                "metadata": {
-                    "labels": {"app": component},
-                    "annotations": {
-                        "prometheus.io/port": str(METRICS_PORT),
-                        "prometheus.io/scrape": "true",
-                    },
-                },
-                "spec": pod,
-            },
+            "selector": {"matchLabels": {"app": app}},
+            "template": {"metadata": template, "spec": pod},
         },
     }
 
 
+def container_env() -> list[dict[str, Any]]:
+    """Return the environment of every Tide container: its namespace, and ``HOME`` on /tmp."""
+    return [
+        {
+            "name": "RUNTIME_NAMESPACE",
+            "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+        },
+        # Git, Helm and the Python runtime keep caches under $HOME: the root fs is read-only.
+        {"name": "HOME", "value": "/tmp"},
+    ]
+
+
 def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]:
-    probe = {"initialDelaySeconds": 5, "periodSeconds": 10, "timeoutSeconds": 5}
+
     return {
         "name": "manager",
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "args": args,
-        "env": [
-            {
-                "name": "RUNTIME_NAMESPACE",
-                "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
-            },
-            # Git, Helm and the Python runtime keep caches under $HOME: the root fs is read-only.
-            {"name": "HOME", "value": "/tmp"},
-        ],
+        "env": container_env(),
         "ports": [
             *_PORTS.get(component, []),
             {"containerPort": METRICS_PORT, "name": "http-prom", "protocol": "TCP"},
             {"containerPort": HEALTH_PORT, "name": "healthz", "protocol": "TCP"},
         ],
-        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "healthz"}, **probe},
-        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "healthz"}, **probe},
+        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "healthz"}, **PROBE_TIMING},
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "healthz"}, **PROBE_TIMING},
         "resources": {
             "requests": {"cpu": "100m", "memory": "128Mi"},
             "limits": {"cpu": "1000m", "memory": "1Gi"},
