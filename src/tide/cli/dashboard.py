@@ -2,7 +2,8 @@
 
 Every read and action goes through the kubeconfig's credentials, so the page shows what that
 user may list and offers only what that user may do. The current context is used (or
-``--context``); running the dashboard inside the cluster is not offered yet.
+``--context``). In a cluster (``tide install --components-extra dashboard``) it runs as its own
+ServiceAccount, with ``--allowed-host`` naming its Service so the ``Host`` check stays on.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ __all__ = ["run"]
 
 
 async def _serve(
-    address: str, kubeconfig: Kubeconfig, context: str | None, namespace: str | None
+    address: str,
+    kubeconfig: Kubeconfig,
+    context: str | None,
+    namespace: str | None,
+    allowed_hosts: list[str],
 ) -> None:
     try:
         endpoint = parse_address(address)
@@ -33,7 +38,9 @@ async def _serve(
         kubeconfig, context=context, field_manager=kinds.KUSTOMIZE_CONTROLLER
     )
     try:
-        async with running(client, endpoint, namespace=namespace, dry_run=dry_run) as url:
+        async with running(
+            client, endpoint, namespace=namespace, dry_run=dry_run, allowed_hosts=allowed_hosts
+        ) as url:
             out.print(f"tide dashboard serving {url}", markup=False, highlight=False)
             out.file.flush()
             err.print("press Ctrl-C to stop")
@@ -53,8 +60,16 @@ def run(
         str | None,
         typer.Option("--namespace", "-n", help="Show only this namespace (default: all)."),
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="Also answer requests naming this host (name, or name:port); repeatable. "
+            "Given, only these and loopback are answered, even on every interface.",
+        ),
+    ] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
 ) -> None:
     """Serve the web dashboard: Flux objects live, with reconcile, suspend and resume."""
-    run_command(_serve(address, kubeconfig, context, namespace))
+    run_command(_serve(address, kubeconfig, context, namespace, list(allowed_host or ())))

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources as package_files
 from pathlib import Path
@@ -170,8 +170,8 @@ def _json(data: Any, *, status: int = 200) -> web.Response:
 def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        anywhere = _ANY_HOST in allowed_hosts
-        if not anywhere and request.host not in allowed_hosts:
+        # The probe path tells only that the process serves; the kubelet names the pod's IP.
+        if request.path != _HEALTH and not _admits(allowed_hosts, request.host):
             raise web.HTTPMisdirectedRequest(text=f"this dashboard serves {sorted(allowed_hosts)}")
         if request.method == "POST":
             origin = request.headers.get("Origin")
@@ -180,6 +180,9 @@ def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
             ):
                 raise web.HTTPForbidden(text="actions are taken from the dashboard's own page")
         return await handler(request)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
 
     async def index(_: web.Request) -> web.StreamResponse:
         return web.FileResponse(_STATIC / "index.html")  # type: ignore[arg-type]
@@ -247,6 +250,7 @@ def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
 
     app = web.Application(middlewares=[guard])
     app.router.add_get("/", index)
+    app.router.add_get(_HEALTH, healthz)
     app.router.add_static("/static", _STATIC)  # type: ignore[arg-type]
     app.router.add_get("/api/overview", overview)
     app.router.add_get("/api/kinds", kinds)
@@ -261,15 +265,31 @@ def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
 
 _ANY_HOST = "*"
 _ALL_INTERFACES = ("", "0.0.0.0", "::")
+_HEALTH = "/healthz"
+"""Answered whatever the ``Host``: the kubelet's probe names the pod's IP address."""
 
 
-def _hosts(host: str, port: int) -> set[str]:
-    """The ``Host`` values requests may name; any when listening on every interface (the
-    user chose to be reachable by whatever name the machine has)."""
-    if host in _ALL_INTERFACES:
+def _hosts(host: str, port: int, extra: Sequence[str] = ()) -> set[str]:
+    """The ``Host`` values requests may name.
+
+    Any when listening on every interface with no ``extra`` (the user chose to be reachable
+    by whatever name the machine has); with ``extra`` (``--allowed-host``), those names (on
+    any port, when given without one) and the loopback names on the port listened on.
+    """
+    if host in _ALL_INTERFACES and not extra:
         return {_ANY_HOST}
-    names = {host, "localhost", "127.0.0.1"} if host in ("127.0.0.1", "localhost") else {host}
-    return {f"{name}:{port}" for name in names}
+    loopback = host in (*_ALL_INTERFACES, "127.0.0.1", "localhost")
+    names = {host, "localhost", "127.0.0.1"} if loopback else {host}
+    names -= set(_ALL_INTERFACES)
+    return {f"{name}:{port}" for name in names} | set(extra)
+
+
+def _admits(allowed: set[str], host: str) -> bool:
+    """Tell whether a request naming ``host`` (the ``Host`` header) is answered."""
+    if _ANY_HOST in allowed or host in allowed:
+        return True
+    name, colon, port = host.rpartition(":")
+    return bool(colon) and port.isdigit() and name in allowed
 
 
 @contextlib.asynccontextmanager
@@ -279,6 +299,7 @@ async def running(
     *,
     namespace: str | None = None,
     dry_run: KubeClient | None = None,
+    allowed_hosts: Sequence[str] = (),
 ) -> AsyncIterator[str]:
     """Serve the dashboard for ``client``'s user at ``endpoint``; yield its URL.
 
@@ -289,6 +310,9 @@ async def running(
         dry_run: the user's client with the kustomize-controller's field manager, for the
             diff's dry runs (field ownership judged as the controller's apply); ``client``
             by default.
+        allowed_hosts: more ``Host`` names to answer (``name`` on any port, or
+            ``name:port``); given, they replace "any name" on every interface, so a dashboard
+            in a cluster answers only its Service's names and loopback (a port-forward).
 
     Raises:
         CannotListen: the address could not be bound.
@@ -300,7 +324,7 @@ async def running(
     await runner.setup()
     try:
         port = await listen(runner, endpoint, what="the dashboard")
-        allowed.update(_hosts(endpoint.host, port))
+        allowed.update(_hosts(endpoint.host, port, allowed_hosts))
         shown = "127.0.0.1" if endpoint.host in _ALL_INTERFACES else endpoint.host
         yield f"http://{shown}:{port}/"
     finally:

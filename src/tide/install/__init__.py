@@ -27,6 +27,7 @@ from tide.install.credentials import (
     secret_manifest,
 )
 from tide.install.manifests import (
+    DASHBOARD,
     DEFAULT_COMPONENTS,
     EXTRA_COMPONENTS,
     IMAGE_NAME,
@@ -50,6 +51,7 @@ from tide.install.versions import controller_versions
 
 __all__ = [
     "COMPONENTS_FILE",
+    "DASHBOARD",
     "DEFAULT_COMPONENTS",
     "DEPLOYMENT",
     "EXTRA_COMPONENTS",

@@ -18,13 +18,22 @@ from typing import Any
 from tide.api.kinds import HELM_CONTROLLER, KINDS, KUSTOMIZE_CONTROLLER
 from tide.install._meta import metadata
 
-__all__ = ["FLUX_GROUPS", "rbac_documents", "service_accounts"]
+__all__ = [
+    "FLUX_GROUPS",
+    "READ",
+    "binding",
+    "cluster_role",
+    "flux_rules",
+    "rbac_documents",
+    "service_accounts",
+]
 
 FLUX_GROUPS = tuple(sorted({info.group for info in KINDS}))
 """Every API group Tide serves (the toolkit groups plus source-watcher's extensions group)."""
 _RBAC = "rbac.authorization.k8s.io/v1"
 _RECONCILERS = (KUSTOMIZE_CONTROLLER, HELM_CONTROLLER)
-_READ = ["get", "list", "watch"]
+READ = ["get", "list", "watch"]
+"""The read-only verbs."""
 
 
 def service_accounts(
@@ -48,28 +57,28 @@ def rbac_documents(
     meta = {"namespace": namespace, "version": version, "namespaced": False}
     crd_controller = f"crd-controller-{namespace}"
     documents = [
-        _cluster_role(crd_controller, _controller_rules(), meta),
-        _binding(crd_controller, crd_controller, components, namespace, meta),
+        cluster_role(crd_controller, _controller_rules(), meta),
+        binding(crd_controller, crd_controller, components, namespace, meta),
     ]
     reconcilers = [name for name in components if name in _RECONCILERS]
     if reconcilers:
         documents.append(
-            _binding(
+            binding(
                 f"cluster-reconciler-{namespace}", "cluster-admin", reconcilers, namespace, meta
             )
         )
     documents.append(
-        _cluster_role(
+        cluster_role(
             f"flux-edit-{namespace}",
-            _flux_rules(["create", "delete", "deletecollection", "patch", "update"]),
+            flux_rules(["create", "delete", "deletecollection", "patch", "update"]),
             meta,
             aggregate_to=("admin", "edit"),
         )
     )
     documents.append(
-        _cluster_role(
+        cluster_role(
             f"flux-view-{namespace}",
-            _flux_rules(_READ),
+            flux_rules(READ),
             meta,
             aggregate_to=("admin", "edit", "view"),
         )
@@ -79,11 +88,11 @@ def rbac_documents(
 
 def _controller_rules() -> list[dict[str, Any]]:
     return [
-        *_flux_rules(["*"]),
+        *flux_rules(["*"]),
         {
             "apiGroups": [""],
             "resources": ["namespaces", "secrets", "configmaps", "serviceaccounts"],
-            "verbs": _READ,
+            "verbs": READ,
         },
         # Events are recorded and then patched as they repeat (a count, not a new object).
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
@@ -98,28 +107,31 @@ def _controller_rules() -> list[dict[str, Any]]:
     ]
 
 
-def _flux_rules(verbs: list[str]) -> list[dict[str, Any]]:
+def flux_rules(verbs: list[str]) -> list[dict[str, Any]]:
+    """Return one rule per Flux API group granting ``verbs`` on every resource in it."""
     return [
         {"apiGroups": [group], "resources": ["*"], "verbs": list(verbs)} for group in FLUX_GROUPS
     ]
 
 
-def _cluster_role(
+def cluster_role(
     name: str,
     rules: list[dict[str, Any]],
     meta: dict[str, Any],
     *,
     aggregate_to: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """Return a ClusterRole; ``aggregate_to`` names built-in roles it is aggregated into."""
     role_meta = metadata(name, **meta)
     for role in aggregate_to:
         role_meta["labels"][f"rbac.authorization.k8s.io/aggregate-to-{role}"] = "true"
     return {"apiVersion": _RBAC, "kind": "ClusterRole", "metadata": role_meta, "rules": rules}
 
 
-def _binding(
+def binding(
     name: str, role: str, accounts: Sequence[str], namespace: str, meta: dict[str, Any]
 ) -> dict[str, Any]:
+    """Return a ClusterRoleBinding of ClusterRole ``role`` to ServiceAccounts in ``namespace``."""
     return {
         "apiVersion": _RBAC,
         "kind": "ClusterRoleBinding",

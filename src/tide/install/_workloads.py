@@ -8,6 +8,7 @@ are locked down as Flux's are (non-root, read-only root file system, no capabili
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from tide.api.kinds import (
@@ -17,7 +18,18 @@ from tide.api.kinds import (
 )
 from tide.install._meta import metadata
 
-__all__ = ["HEALTH_PORT", "controller_name", "deployment", "services"]
+__all__ = [
+    "CONTAINER_SECURITY",
+    "HEALTH_PORT",
+    "POD_SECURITY",
+    "PROBE_TIMING",
+    "container_env",
+    "controller_name",
+    "deployment",
+    "pod_deployment",
+    "service",
+    "services",
+]
 
 HEALTH_PORT = 9440
 """Where ``/healthz`` and ``/readyz`` listen (``tide controller --health-addr``)."""
@@ -25,6 +37,19 @@ METRICS_PORT = 8080
 STORAGE_PORT = 9090
 EVENTS_PORT = 9091  # Tide's default: Flux's :9090 is the artifact server's in the same process
 RECEIVER_PORT = 9292
+CONTAINER_SECURITY: dict[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "runAsUser": 65532,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+"""Every Tide container's ``securityContext`` (Flux's: non-root, read-only, no capabilities)."""
+PROBE_TIMING = {"initialDelaySeconds": 5, "periodSeconds": 10, "timeoutSeconds": 5}
+"""When and how often the kubelet probes a Tide container."""
+POD_SECURITY: dict[str, Any] = {"fsGroup": 1337}
+"""Every Tide pod's ``securityContext``: its emptyDir volumes writable by the container."""
 _WITH_STORAGE = (SOURCE_CONTROLLER, IMAGE_REFLECTOR_CONTROLLER)
 _PORTS: dict[str, list[dict[str, Any]]] = {
     SOURCE_CONTROLLER: [{"containerPort": STORAGE_PORT, "name": "http", "protocol": "TCP"}],
@@ -53,84 +78,91 @@ def deployment(
     """Return the Deployment of one component."""
     meta = metadata(component, namespace=namespace, version=version, component=component)
     meta["labels"]["control-plane"] = "controller"
+    container = _container(
+        component,
+        image=image,
+        args=_args(
+            component, cluster_domain=cluster_domain, watch_all_namespaces=watch_all_namespaces
+        ),
+    )
+    return pod_deployment(
+        meta,
+        app=component,
+        container=container,
+        volumes=["data", "temp"],
+        image_pull_secret=image_pull_secret,
+        annotations={"prometheus.io/port": str(METRICS_PORT), "prometheus.io/scrape": "true"},
+    )
+
+
+def pod_deployment(
+    meta: dict[str, Any],
+    *,
+    app: str,
+    container: dict[str, Any],
+    volumes: list[str],
+    image_pull_secret: str | None,
+    annotations: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return a one-replica Deployment of ``container`` as ServiceAccount ``app``, its pods
+    labelled ``app: <app>``, with an emptyDir per name in ``volumes``."""
     pod: dict[str, Any] = {
-        "serviceAccountName": component,
+        "serviceAccountName": app,
         "terminationGracePeriodSeconds": 10,
-        "securityContext": {"fsGroup": 1337},
+        "securityContext": dict(POD_SECURITY),
         "nodeSelector": {"kubernetes.io/os": "linux"},
-        "containers": [
-            _container(
-                component,
-                image=image,
-                args=_args(
-                    component,
-                    cluster_domain=cluster_domain,
-                    watch_all_namespaces=watch_all_namespaces,
-                ),
-            )
-        ],
-        "volumes": [
-            {"name": "data", "emptyDir": {}},
-            {"name": "temp", "emptyDir": {}},
-        ],
+        "containers": [container],
+        "volumes": [{"name": name, "emptyDir": {}} for name in volumes],
     }
     if image_pull_secret:
         pod["imagePullSecrets"] = [{"name": image_pull_secret}]
+    template: dict[str, Any] = {"labels": {"app": app}}
+    if annotations:
+        template["annotations"] = annotations
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": meta,
         "spec": {
             "replicas": 1,
-            "selector": {"matchLabels": {"app": component}},
-            "template": {
-                "metadata": {
-                    "labels": {"app": component},
-                    "annotations": {
-                        "prometheus.io/port": str(METRICS_PORT),
-                        "prometheus.io/scrape": "true",
-                    },
-                },
-                "spec": pod,
-            },
+            "selector": {"matchLabels": {"app": app}},
+            "template": {"metadata": template, "spec": pod},
         },
     }
 
 
+def container_env() -> list[dict[str, Any]]:
+    """Return the environment of every Tide container: its namespace, and ``HOME`` on /tmp."""
+    return [
+        {
+            "name": "RUNTIME_NAMESPACE",
+            "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+        },
+        # Git, Helm and the Python runtime keep caches under $HOME: the root fs is read-only.
+        {"name": "HOME", "value": "/tmp"},
+    ]
+
+
 def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]:
-    probe = {"initialDelaySeconds": 5, "periodSeconds": 10, "timeoutSeconds": 5}
+
     return {
         "name": "manager",
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "args": args,
-        "env": [
-            {
-                "name": "RUNTIME_NAMESPACE",
-                "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
-            },
-            # Git, Helm and the Python runtime keep caches under $HOME: the root fs is read-only.
-            {"name": "HOME", "value": "/tmp"},
-        ],
+        "env": container_env(),
         "ports": [
             *_PORTS.get(component, []),
             {"containerPort": METRICS_PORT, "name": "http-prom", "protocol": "TCP"},
             {"containerPort": HEALTH_PORT, "name": "healthz", "protocol": "TCP"},
         ],
-        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "healthz"}, **probe},
-        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "healthz"}, **probe},
+        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "healthz"}, **PROBE_TIMING},
+        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "healthz"}, **PROBE_TIMING},
         "resources": {
             "requests": {"cpu": "100m", "memory": "128Mi"},
             "limits": {"cpu": "1000m", "memory": "1Gi"},
         },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "runAsUser": 65532,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": copy.deepcopy(CONTAINER_SECURITY),
         "volumeMounts": [
             {"name": "data", "mountPath": "/data"},
             {"name": "temp", "mountPath": "/tmp"},
@@ -140,6 +172,8 @@ def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]
 
 def _args(component: str, *, cluster_domain: str, watch_all_namespaces: bool) -> list[str]:
     args = [
+        # The image's entrypoint is ``tide``; ``args`` replace its default ``controller``.
+        "controller",
         f"--controllers={controller_name(component)}",
         "--enable-leader-election",
         f"--watch-all-namespaces={str(watch_all_namespaces).lower()}",
@@ -164,20 +198,19 @@ def services(components: list[str], *, namespace: str, version: str) -> list[dic
     """Return the Services Flux exposes: artifact storage, events and the webhook receiver."""
     found = []
     if SOURCE_CONTROLLER in components:
-        found.append(_service(SOURCE_CONTROLLER, SOURCE_CONTROLLER, "http", namespace, version))
+        found.append(service(SOURCE_CONTROLLER, SOURCE_CONTROLLER, "http", namespace, version))
     if NOTIFICATION_CONTROLLER in components:
         found.append(
-            _service(NOTIFICATION_CONTROLLER, NOTIFICATION_CONTROLLER, "http", namespace, version)
+            service(NOTIFICATION_CONTROLLER, NOTIFICATION_CONTROLLER, "http", namespace, version)
         )
         found.append(
-            _service(
-                "webhook-receiver", NOTIFICATION_CONTROLLER, "http-webhook", namespace, version
-            )
+            service("webhook-receiver", NOTIFICATION_CONTROLLER, "http-webhook", namespace, version)
         )
     return found
 
 
-def _service(name: str, component: str, port: str, namespace: str, version: str) -> dict[str, Any]:
+def service(name: str, component: str, port: str, namespace: str, version: str) -> dict[str, Any]:
+    """Return a ClusterIP Service ``name`` on port 80, sending to ``component``'s ``port``."""
     meta = metadata(name, namespace=namespace, version=version, component=component)
     meta["labels"]["control-plane"] = "controller"
     return {

@@ -25,9 +25,11 @@ from tide.api.kinds import (
     SOURCE_CONTROLLER,
     SOURCE_WATCHER,
 )
-from tide.install import _meta, _network, _rbac, _workloads
+from tide.install import _dashboard, _meta, _network, _rbac, _workloads
+from tide.install._dashboard import DASHBOARD
 
 __all__ = [
+    "DASHBOARD",
     "DEFAULT_COMPONENTS",
     "EXTRA_COMPONENTS",
     "IMAGE_NAME",
@@ -43,9 +45,15 @@ DEFAULT_COMPONENTS = (
     NOTIFICATION_CONTROLLER,
 )
 """What ``--components`` installs unless told otherwise (Flux's default set)."""
-EXTRA_COMPONENTS = (IMAGE_REFLECTOR_CONTROLLER, IMAGE_AUTOMATION_CONTROLLER, SOURCE_WATCHER)
+EXTRA_COMPONENTS = (
+    IMAGE_REFLECTOR_CONTROLLER,
+    IMAGE_AUTOMATION_CONTROLLER,
+    SOURCE_WATCHER,
+    DASHBOARD,
+)
 """What ``--components-extra`` may add. ``source-watcher`` gets no Deployment of its own:
 Tide's source-controller serves ArtifactGenerator, so naming it only requires source-controller.
+``dashboard`` is ``tide dashboard`` in the cluster, read-only (``tide-dashboard`` objects).
 """
 IMAGE_NAME = "tide"
 """The image every Deployment runs: ``<registry>/tide:<version>``."""
@@ -135,6 +143,14 @@ def render(options: InstallOptions) -> list[dict[str, Any]]:
         )
         for name in controllers
     ]
+    if DASHBOARD in options.components_extra:
+        documents += _dashboard.dashboard_documents(
+            namespace=ns,
+            version=version,
+            image=options.image,
+            image_pull_secret=options.image_pull_secret,
+            cluster_domain=options.cluster_domain,
+        )
     if options.network_policy:
         documents += _network.network_policies(
             controllers, namespace=ns, version=version, metrics_port=_workloads.METRICS_PORT

@@ -40,7 +40,7 @@ def test_the_default_install_has_flux_default_components_in_flux_system() -> Non
 def test_each_deployment_runs_its_controller_of_the_one_image_locked_down() -> None:
     container = _container(render(InstallOptions()), "source-controller")
     assert container["image"] == f"ghcr.io/tide-gitops/tide:{InstallOptions().version}"
-    assert "--controllers=source" in container["args"]
+    assert container["args"][:2] == ["controller", "--controllers=source"]
     assert "--enable-leader-election" in container["args"]
     assert (
         "--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local."
@@ -118,6 +118,55 @@ def test_view_and_edit_roles_aggregate_into_the_built_in_roles() -> None:
     edit = roles["flux-edit-gitops"]["metadata"]["labels"]
     assert "rbac.authorization.k8s.io/aggregate-to-view" not in edit
     assert edit["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
+
+
+def test_the_dashboard_component_runs_tide_dashboard_read_only_behind_its_service() -> None:
+    plain = render(InstallOptions(namespace="gitops"))
+    documents = render(InstallOptions(namespace="gitops", components_extra=("dashboard",)))
+    added = [d for d in documents if d not in plain]
+    assert [(d["kind"], d["metadata"]["name"]) for d in added] == [
+        ("ServiceAccount", "tide-dashboard"),
+        ("ClusterRole", "tide-dashboard-gitops"),
+        ("ClusterRoleBinding", "tide-dashboard-gitops"),
+        ("ClusterRoleBinding", "tide-dashboard-view-gitops"),
+        ("Service", "tide-dashboard"),
+        ("Deployment", "tide-dashboard"),
+    ]
+    role = _by(documents, "ClusterRole")["tide-dashboard-gitops"]
+    assert {verb for rule in role["rules"] for verb in rule["verbs"]} == {"get", "list", "watch"}
+    assert {group for rule in role["rules"] for group in rule["apiGroups"]} >= {
+        "kustomize.toolkit.fluxcd.io",
+        "source.toolkit.fluxcd.io",
+        "helm.toolkit.fluxcd.io",
+    }
+    assert all("" not in rule["apiGroups"] for rule in role["rules"])  # no Secrets
+    view = _by(documents, "ClusterRoleBinding")["tide-dashboard-view-gitops"]
+    assert view["roleRef"]["name"] == "view"
+    for binding in ("tide-dashboard-gitops", "tide-dashboard-view-gitops"):
+        subjects = _by(documents, "ClusterRoleBinding")[binding]["subjects"]
+        assert subjects == [
+            {"kind": "ServiceAccount", "name": "tide-dashboard", "namespace": "gitops"}
+        ]
+    service = _by(documents, "Service")["tide-dashboard"]["spec"]
+    assert service["selector"] == {"app": "tide-dashboard"}
+    assert service["ports"] == [
+        {"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}
+    ]
+    pod = _by(documents, "Deployment")["tide-dashboard"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "tide-dashboard"
+    container = _container(documents, "tide-dashboard")
+    assert container["image"] == _container(documents, "source-controller")["image"]
+    assert container["args"][:2] == ["dashboard", "--address=0.0.0.0:9080"]
+    assert (
+        "--allowed-host=tide-dashboard.$(RUNTIME_NAMESPACE).svc.cluster.local"
+        in (container["args"])
+    )
+    assert "--allowed-host=localhost" in container["args"]
+    assert container["ports"] == [{"containerPort": 9080, "name": "http", "protocol": "TCP"}]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    controller = _container(documents, "source-controller")
+    assert container["securityContext"] == controller["securityContext"]
+    assert "tide-dashboard" not in _by(plain, "Deployment")
 
 
 @pytest.mark.parametrize(
