@@ -99,11 +99,10 @@ class EventForwarder:
 
     async def stop(self) -> None:
         """Stop sending (events still queued are dropped) and close the connections."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -15,10 +15,8 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from tide.notification.intake import EventServer
 from tide.notification.providers.base import Event
 from tide.runtime.eventforward import EventForwarder
-from tide.runtime.servers import Endpoint
 
 pytestmark = pytest.mark.unit
 
@@ -42,17 +40,8 @@ def recorded(**changes: Any) -> dict[str, Any]:
     return {**RECORDED, **changes}
 
 
-@pytest_asyncio.fixture
-async def intake() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-    server = EventServer(Endpoint("127.0.0.1", 0), received.append)
-    await server.start()
-    yield f"http://127.0.0.1:{server.port}/", received
-    await server.stop()
-
-
-async def test_a_forwarded_event_parses_back_to_the_recorded_event(intake) -> None:
-    url, received = intake
+async def test_a_forwarded_event_parses_back_to_the_recorded_event(server) -> None:
+    url, received = server
     forwarder = EventForwarder(url)
     await forwarder.start()
     try:
@@ -67,8 +56,8 @@ async def test_a_forwarded_event_parses_back_to_the_recorded_event(intake) -> No
     assert forwarder.dropped == 0
 
 
-async def test_a_full_queue_drops_the_oldest_events(intake) -> None:
-    url, received = intake
+async def test_a_full_queue_drops_the_oldest_events(server) -> None:
+    url, received = server
     forwarder = EventForwarder(url, capacity=2)
     for reason in ("First", "Second", "Third"):
         await forwarder.submit(recorded(reason=reason))  # not started: nothing is sent yet
