@@ -5,8 +5,9 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--storage-path``, ``--storage-addr``, ``--storage-adv-addr``,
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
 ``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
-``--receiver-addr``), ``--events-addr``, ``--rate-limit-interval``, ``--watch-label-selector``,
-``--watch-all-namespaces``
+``--receiver-addr``), ``--events-addr`` (an address to listen on, or as Flux's other
+controllers take it an ``http(s)://`` URL to send every event to), ``--rate-limit-interval``,
+``--watch-label-selector``, ``--watch-all-namespaces``
 (false: only the namespace in ``$RUNTIME_NAMESPACE``, as Flux reads it)), so a Flux user's
 Deployment arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
 :mod:`tide.cli._flags`). ``--registry-rps`` and ``--cluster-name`` are Tide's own: the request
@@ -23,11 +24,13 @@ start, leadership lost — always with one line on standard error saying which; 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -41,11 +44,14 @@ from tide.image import setup as image_setup
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
+from tide.runtime.eventforward import EventForwarder
 from tide.runtime.leader import LeaseConfig
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
 from tide.runtime.servers import CannotListen, Endpoint, parse_address
 
 __all__ = ["CONTROLLERS", "run"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class ControllerOptions:
     registry_rps: float = image_setup.DEFAULT_RPS
     notification: notification.DispatchOptions | None = None
     events_addr: Endpoint | None = None
+    """Where the notification controller's HTTP events endpoint listens."""
+    forward_events_to: str | None = None
+    """The notification controller's events URL this process POSTs its events to."""
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -177,7 +186,12 @@ def run(
         Option(help="Requests per second to each image registry host, shared; 0: no limit."),
     ] = image_setup.DEFAULT_RPS,
     events_addr: Annotated[
-        str, Option(help="Where Flux's events endpoint listens (Flux's :9090 is the artifacts').")
+        str,
+        Option(
+            help="host:port: where the notification controller's events endpoint listens "
+            "(default :9091; Flux's :9090 is the artifacts'); an http(s):// URL: POST every "
+            "event to that notification controller, as Flux's other controllers do."
+        ),
     ] = notification.DEFAULT_EVENTS_ADDR,
     rate_limit_interval: Annotated[
         str, Option(help="Drop an event identical to one sent within this interval.")
@@ -245,7 +259,7 @@ def run(
         receiver = parse_address(receiver_addr)
         dependency_requeue = parse_duration(requeue_dependency)
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
-        events = parse_address(events_addr)
+        events, forward_to = _events(events_addr, notify_here="notification" in chosen)
         if registry_rps < 0:
             raise ValueError(f"--registry-rps {registry_rps}: expected 0 (no limit) or more")
         dispatch = notification.DispatchOptions(
@@ -277,6 +291,7 @@ def run(
         registry_rps=registry_rps,
         notification=dispatch,
         events_addr=events,
+        forward_events_to=forward_to,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))
@@ -307,6 +322,25 @@ def _lease_name(chosen: list[str]) -> str:
     return "tide-" + "-".join(name for name in CONTROLLERS if name in chosen) + "-leader-election"
 
 
+def _events(value: str, *, notify_here: bool) -> tuple[Endpoint, str | None]:
+    """Read ``--events-addr`` as Flux's controllers do: a URL to send events to, or an address.
+
+    Returns where the events endpoint listens and the URL events are forwarded to. With the
+    notification controller in this process events reach it in process, so a URL is not used
+    (the endpoint then listens on the default address).
+    """
+    if not value.startswith(("http://", "https://")):
+        return parse_address(value), None
+    if not urlsplit(value).hostname:
+        raise ValueError(f"--events-addr {value!r}: the URL names no host")
+    endpoint = parse_address(notification.DEFAULT_EVENTS_ADDR)
+    if notify_here:
+        log.info("--events-addr is a URL, but the notification controller runs here: "
+                 "events are dispatched in process")  # fmt: skip
+        return endpoint, None
+    return endpoint, value
+
+
 def _size_limit(value: int, flag: str) -> int | None:
     """Read a byte bound: positive, or -1 for none (Flux's convention for unbounded sizes)."""
     if value == -1:
@@ -327,6 +361,10 @@ async def _serve(
     manager = Manager(client, options)
     for name in chosen:
         CONTROLLERS[name](manager, controller_options)
+    if controller_options.forward_events_to is not None:
+        forwarder = EventForwarder(controller_options.forward_events_to)
+        manager.add_event_sink(forwarder.submit)
+        manager.add_service(forwarder.start, forwarder.stop)
     manager.install_signal_handlers()
     try:
         await manager.run()

@@ -4,6 +4,7 @@ Tide is one program: every component is a Deployment, named as Flux names it, ru
 image with ``tide controller --controllers=<component without -controller>``. The containers
 are locked down as Flux's are (non-root, read-only root file system, no capabilities, seccomp
 ``RuntimeDefault``); what a controller writes goes to emptyDir volumes at ``/data`` and ``/tmp``.
+The components other than notification-controller send their events to its Service.
 """
 
 from __future__ import annotations
@@ -74,15 +75,23 @@ def deployment(
     image_pull_secret: str | None,
     cluster_domain: str,
     watch_all_namespaces: bool = True,
+    notifications: bool = False,
 ) -> dict[str, Any]:
-    """Return the Deployment of one component."""
+    """Return the Deployment of one component.
+
+    With ``notifications`` (notification-controller is installed too), every other component
+    POSTs its events to the ``notification-controller`` Service, as Flux's controllers do.
+    """
     meta = metadata(component, namespace=namespace, version=version, component=component)
     meta["labels"]["control-plane"] = "controller"
     container = _container(
         component,
         image=image,
         args=_args(
-            component, cluster_domain=cluster_domain, watch_all_namespaces=watch_all_namespaces
+            component,
+            cluster_domain=cluster_domain,
+            watch_all_namespaces=watch_all_namespaces,
+            notifications=notifications,
         ),
     )
     return pod_deployment(
@@ -170,7 +179,9 @@ def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]
     }
 
 
-def _args(component: str, *, cluster_domain: str, watch_all_namespaces: bool) -> list[str]:
+def _args(
+    component: str, *, cluster_domain: str, watch_all_namespaces: bool, notifications: bool
+) -> list[str]:
     args = [
         # The image's entrypoint is ``tide``; ``args`` replace its default ``controller``.
         "controller",
@@ -191,6 +202,11 @@ def _args(component: str, *, cluster_domain: str, watch_all_namespaces: bool) ->
         ]
     if component == NOTIFICATION_CONTROLLER:
         args += [f"--events-addr=:{EVENTS_PORT}", f"--receiver-addr=:{RECEIVER_PORT}"]
+    elif notifications:  # the Service's port 80 leads to the events port
+        args.append(
+            f"--events-addr=http://{NOTIFICATION_CONTROLLER}.$(RUNTIME_NAMESPACE)"
+            f".svc.{cluster_domain}./"
+        )
     return args
 
 

@@ -140,6 +140,7 @@ def render(options: InstallOptions) -> list[dict[str, Any]]:
             image_pull_secret=options.image_pull_secret,
             cluster_domain=options.cluster_domain,
             watch_all_namespaces=options.watch_all_namespaces,
+            notifications=NOTIFICATION_CONTROLLER in controllers,
         )
         for name in controllers
     ]

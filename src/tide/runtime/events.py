@@ -111,10 +111,7 @@ class EventRecorder:
             resources.EVENT,
             {
                 "metadata": {"name": name, "namespace": namespace},
-                "involvedObject": {
-                    **_involved(obj),
-                    "resourceVersion": meta.get("resourceVersion"),
-                },
+                "involvedObject": _involved(obj),
                 "type": type,
                 "reason": reason,
                 "message": message,
@@ -164,6 +161,7 @@ def _involved(obj: Mapping[str, Any]) -> dict[str, Any]:
         "name": meta["name"],
         "namespace": meta.get("namespace"),
         "uid": meta.get("uid"),
+        "resourceVersion": meta.get("resourceVersion"),
     }
 
 

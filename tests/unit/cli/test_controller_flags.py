@@ -78,3 +78,35 @@ def test_no_remote_bases_reaches_the_kustomize_setup(monkeypatch: pytest.MonkeyP
     )
     controller.CONTROLLERS["kustomize"](None, options)  # type: ignore[arg-type]
     assert calls[0]["no_remote_bases"] is True
+
+
+def test_events_addr_as_a_url_forwards_events_as_flux_controllers_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "http://notification-controller.flux-system.svc.cluster.local./"
+    options = parsed(monkeypatch, "--controllers", "source,kustomize", "--events-addr", url)
+    assert options.forward_events_to == url
+    listening = parsed(monkeypatch, "--controllers", "notification", "--events-addr", ":9191")
+    assert listening.forward_events_to is None
+    assert listening.events_addr is not None and listening.events_addr.port == 9191
+
+
+def test_with_the_notification_controller_here_events_stay_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    options = parsed(monkeypatch, "--events-addr", "http://elsewhere.example/")
+    assert options.forward_events_to is None
+    assert options.events_addr is not None and options.events_addr.port == 9091
+
+
+def test_an_events_url_without_a_host_is_refused(
+    served: list[controller.ControllerOptions],
+) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["controller", "--disable-leader-election", "--controllers", "source",
+         "--events-addr", "http:///"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "the URL names no host" in " ".join(w for w in result.output.split() if w != "│")
+    assert served == []

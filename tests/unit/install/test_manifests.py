@@ -91,6 +91,38 @@ def test_registry_version_pull_secret_and_cluster_domain_reach_the_deployments()
     assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == "v1.2.3"
 
 
+def test_every_other_controller_sends_its_events_to_the_notification_controller() -> None:
+    documents = render(
+        InstallOptions(
+            components_extra=("image-reflector-controller", "image-automation-controller"),
+            cluster_domain="corp.internal",
+        )
+    )
+    url = "--events-addr=http://notification-controller.$(RUNTIME_NAMESPACE).svc.corp.internal./"
+    for name in (
+        "source-controller",
+        "kustomize-controller",
+        "helm-controller",
+        "image-reflector-controller",
+        "image-automation-controller",
+    ):
+        args = _container(documents, name)["args"]
+        assert [a for a in args if a.startswith("--events-addr")] == [url], name
+    assert "--events-addr=:9091" in _container(documents, "notification-controller")["args"]
+    service = _by(documents, "Service")["notification-controller"]
+    assert service["spec"]["ports"][0]["port"] == 80
+    assert service["spec"]["ports"][0]["targetPort"] == "http"
+    assert {"containerPort": 9091, "name": "http", "protocol": "TCP"} in _container(
+        documents, "notification-controller"
+    )["ports"]
+
+
+def test_without_the_notification_controller_no_events_are_sent() -> None:
+    documents = render(InstallOptions(components=("source-controller", "kustomize-controller")))
+    for name in ("source-controller", "kustomize-controller"):
+        assert not any(a.startswith("--events-addr") for a in _container(documents, name)["args"])
+
+
 def test_watch_all_namespaces_reaches_every_controller() -> None:
     for watch in (True, False):
         documents = render(InstallOptions(watch_all_namespaces=watch))

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
-from tide.notification.intake import MAX_BODY, EventServer, flux_metadata
-from tide.runtime.servers import Endpoint
+from tide.notification.intake import MAX_BODY, flux_metadata
 
 pytestmark = pytest.mark.unit
 
@@ -31,15 +27,6 @@ FLUX_EVENT = {
     },
     "reportingController": "kustomize-controller",
 }  # fmt: skip
-
-
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-    events = EventServer(Endpoint("127.0.0.1", 0), received.append)
-    await events.start()
-    yield f"http://127.0.0.1:{events.port}/", received
-    await events.stop()
 
 
 async def post(url: str, body: bytes) -> tuple[int, str]:
