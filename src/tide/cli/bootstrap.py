@@ -64,7 +64,14 @@ def git(
         str | None, typer.Option("--username", "-u", help="Basic authentication user name.")
     ] = None,
     password: Annotated[
-        str | None, typer.Option("--password", "-p", help="Basic authentication password.")
+        str | None,
+        typer.Option(
+            "--password",
+            "-p",
+            envvar="TIDE_PASSWORD",
+            show_envvar=True,
+            help="Basic authentication password (or $TIDE_PASSWORD, off the command line).",
+        ),
     ] = None,
     private_key_file: Annotated[
         Path | None, typer.Option("--private-key-file", help="SSH private key (no passphrase).")
@@ -95,7 +102,8 @@ def git(
             "use https:// or pass --allow-insecure-http",
             param_hint="--url",
         )
-    if urllib.parse.urlsplit(url).password is not None:
+    # A token in the user part alone (https://TOKEN@host/…) would be committed in gotk-sync.yaml.
+    if scheme in ("http", "https") and urllib.parse.urlsplit(url).username is not None:
         raise typer.BadParameter(
             "put credentials in --username/--password, not in the URL", param_hint="--url"
         )

@@ -42,7 +42,16 @@ app = typer.Typer(help="Create or update Secrets with credentials for Flux's sou
 Name = Annotated[str, typer.Argument(help="The Secret's name.")]
 Export = Annotated[bool, typer.Option("--export", help="Print the YAML (with the values).")]
 Username = Annotated[str | None, typer.Option("--username", "-u", help="Basic auth username.")]
-Password = Annotated[str | None, typer.Option("--password", "-p", help="Basic auth password.")]
+Password = Annotated[
+    str | None,
+    typer.Option(
+        "--password",
+        "-p",
+        envvar="TIDE_PASSWORD",
+        show_envvar=True,
+        help="Basic auth password (or $TIDE_PASSWORD, which keeps it off the command line).",
+    ),
+]
 CaFile = Annotated[
     Path | None, typer.Option("--ca-crt-file", "--ca-file", help="CA certificate file (PEM).")
 ]
@@ -98,13 +107,21 @@ def _public_key(private: bytes, password: str | None) -> str:
             key = serialization.load_pem_private_key(
                 private, password.encode() if password else None
             )
-        except (ValueError, TypeError) as error:
-            raise typer.BadParameter(f"not a private key, or the wrong password: {error}",
+        # The library's own messages are not repeated: they may quote bytes of the key.
+        except (ValueError, TypeError):
+            raise typer.BadParameter("not a private key, or the wrong password",
                                      param_hint="--private-key-file") from None  # fmt: skip
-    except TypeError as error:  # encrypted and no password, or a password and not encrypted
-        raise typer.BadParameter(str(error), param_hint="--private-key-file") from None
-    except UnsupportedAlgorithm as error:  # an encrypted OpenSSH key needs the bcrypt package
-        raise typer.BadParameter(str(error), param_hint="--private-key-file") from None
+    except TypeError:  # encrypted and no password, or a password and not encrypted
+        raise typer.BadParameter(
+            "the key is encrypted and no --password was given, or a --password was given for "
+            "a key that is not encrypted",
+            param_hint="--private-key-file",
+        ) from None
+    except UnsupportedAlgorithm:  # an encrypted OpenSSH key needs the bcrypt package
+        raise typer.BadParameter(
+            "an encrypted OpenSSH key of an algorithm this machine cannot decrypt",
+            param_hint="--private-key-file",
+        ) from None
     public = key.public_key().public_bytes(  # type: ignore[union-attr]
         serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
     )

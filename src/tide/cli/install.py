@@ -53,7 +53,10 @@ def run(
 async def _install(documents: list[dict], options: ClusterOptions) -> None:
     async with options.client() as client:
         with err.status("applying manifests") as status:
-            applied = await apply_documents(client, documents, timeout=options.timeout)
+            try:
+                applied = await apply_documents(client, documents, timeout=options.timeout)
+            except TimeoutError as error:  # a CRD the API server never established
+                raise CommandError(str(error)) from None
             changed = [item for item in applied if item.action is not Action.UNCHANGED]
             for item in changed:
                 err.print(f"► {item}")

@@ -263,7 +263,6 @@ def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
     return app
 
 
-_ANY_HOST = "*"
 _ALL_INTERFACES = ("", "0.0.0.0", "::")
 _HEALTH = "/healthz"
 """Answered whatever the ``Host``: the kubelet's probe names the pod's IP address."""
@@ -272,12 +271,11 @@ _HEALTH = "/healthz"
 def _hosts(host: str, port: int, extra: Sequence[str] = ()) -> set[str]:
     """The ``Host`` values requests may name.
 
-    Any when listening on every interface with no ``extra`` (the user chose to be reachable
-    by whatever name the machine has); with ``extra`` (``--allowed-host``), those names (on
-    any port, when given without one) and the loopback names on the port listened on.
+    The loopback names on the port listened on, or the name listened on, plus ``extra``
+    (``--allowed-host``: a name on any port, or ``name:port``). Never "any": answering every
+    ``Host`` would let a DNS-rebinding page act as the dashboard's own, so a dashboard on
+    every interface answers other names only when ``--allowed-host`` names them.
     """
-    if host in _ALL_INTERFACES and not extra:
-        return {_ANY_HOST}
     loopback = host in (*_ALL_INTERFACES, "127.0.0.1", "localhost")
     names = {host, "localhost", "127.0.0.1"} if loopback else {host}
     names -= set(_ALL_INTERFACES)
@@ -286,7 +284,7 @@ def _hosts(host: str, port: int, extra: Sequence[str] = ()) -> set[str]:
 
 def _admits(allowed: set[str], host: str) -> bool:
     """Tell whether a request naming ``host`` (the ``Host`` header) is answered."""
-    if _ANY_HOST in allowed or host in allowed:
+    if host in allowed:
         return True
     name, colon, port = host.rpartition(":")
     return bool(colon) and port.isdigit() and name in allowed

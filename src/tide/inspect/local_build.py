@@ -67,6 +67,8 @@ def _build_copy(folder: Path, root: Path | None, options: BuildOptions) -> list[
     if not folder.is_dir():
         raise LocalBuildError(f"--path '{folder}' is not a folder")
     root = root.resolve() if root is not None else _work_tree(folder)
+    if not folder.is_relative_to(root):  # a spec.path like ../x, read from the cluster
+        raise LocalBuildError(f"path '{folder}' is outside the source's root '{root}'")
     relative = folder.relative_to(root)
     with tempfile.TemporaryDirectory(prefix="tide-build-") as scratch:
         copy = Path(scratch) / "root"

@@ -109,10 +109,10 @@ async def bootstrap_git(client: KubeClient, options: BootstrapOptions, *, report
     assert head is not None, "an unborn branch always gets the first commit"
     namespace = options.install.namespace
     report(Verdict.INFO, f'installing components in "{namespace}" namespace')
-    await apply_documents(client, components, timeout=options.timeout)
     try:
+        await apply_documents(client, components, timeout=options.timeout)
         await wait_available(client, components, timeout=options.timeout)
-    except TimeoutError as error:
+    except TimeoutError as error:  # a CRD never established, or a Deployment never Available
         raise BootstrapError(str(error)) from None
     report(Verdict.OK, "installed components")
     if secret_data:

@@ -83,7 +83,7 @@ def setup(
     controller = manager.add_object_controller(
         RECEIVER, ReceiverPipeline(manager.client, policy=policy)
     )
-    cache = manager.cache_for(RECEIVER)
+    cache = manager.shard_cache(RECEIVER)  # a shard serves only its own Receivers
     # Secrets labelled reconcile.fluxcd.io/watch=Enabled (the cache the Helm controller shares)
     # reconcile their Receivers at once, so a rotated token publishes its new path at once.
     watched = manager.cache_for(resources.SECRET, labels={WATCH: WATCH_ENABLED})
@@ -116,7 +116,7 @@ def _dispatcher(
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         manager.client,
-        alerts=manager.cache_for(ALERT),
+        alerts=manager.shard_cache(ALERT),  # a shard dispatches only its own Alerts
         providers=manager.cache_for(PROVIDER),
         secrets=manager.cache_for(resources.SECRET),
         recorder=manager.recorder(COMPONENT),
