@@ -2,7 +2,9 @@
 
 - ``crd-controller-<ns>``: every controller may do anything with Flux's kinds and read the
   Secrets, ConfigMaps, ServiceAccounts and Namespaces they refer to, write Events and hold a
-  leader-election Lease. Bound to every installed controller's ServiceAccount.
+  leader-election Lease. Bound to every installed controller's ServiceAccount. It does not
+  grant ``serviceaccounts/token``: minting tokens for any ServiceAccount would let any
+  controller act as kustomize-controller's (a cluster-admin).
 - ``cluster-reconciler-<ns>``: kustomize-controller and helm-controller apply arbitrary
   workloads, so they are bound to ``cluster-admin`` (Flux's default; tenants narrow it with
   ``serviceAccountName`` impersonation).
@@ -88,8 +90,6 @@ def _controller_rules() -> list[dict[str, Any]]:
         # Events are recorded and then patched as they repeat (a count, not a new object).
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
-        # Workload identity for registries and buckets: a token of the object's ServiceAccount.
-        {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
         {
             "apiGroups": ["coordination.k8s.io"],
             "resources": ["leases"],
