@@ -6,7 +6,7 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--artifact-retention-records``, ``--default-service-account``, ``--requeue-dependency``,
 ``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
 ``--receiver-addr``), ``--events-addr``, ``--rate-limit-interval``, ``--watch-label-selector``,
-``--watch-all-namespaces``
+``--feature-gates`` (``ObjectLevelWorkloadIdentity``, off by default), ``--watch-all-namespaces``
 (false: only the namespace in ``$RUNTIME_NAMESPACE``, as Flux reads it)), so a Flux user's
 Deployment arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
 :mod:`tide.cli._flags`). ``--registry-rps`` and ``--cluster-name`` are Tide's own: the request
@@ -41,6 +41,7 @@ from tide.image import setup as image_setup
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
+from tide.runtime import features
 from tide.runtime.leader import LeaseConfig
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
 from tide.runtime.servers import CannotListen, Endpoint, parse_address
@@ -63,6 +64,8 @@ class ControllerOptions:
     registry_rps: float = image_setup.DEFAULT_RPS
     notification: notification.DispatchOptions | None = None
     events_addr: Endpoint | None = None
+    feature_gates: frozenset[str] = frozenset()
+    """The gates ``--feature-gates`` leaves on (:mod:`tide.runtime.features`)."""
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -80,6 +83,7 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         default_service_account=options.default_service_account,
         requeue_dependency=options.requeue_dependency,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
+        workload_identity=features.OBJECT_LEVEL_WORKLOAD_IDENTITY in options.feature_gates,
     ),
     "notification": lambda manager, options: notification.setup(
         manager,
@@ -199,6 +203,14 @@ def run(
             help="Watch every namespace; false: only the one in $RUNTIME_NAMESPACE.",
         ),
     ] = True,
+    feature_gates: Annotated[
+        str,
+        Option(
+            help="Feature gates to turn on or off, Name=true|false, comma-separated; known: "
+            + ", ".join(sorted(features.GATES))
+            + " (all off by default)."
+        ),
+    ] = "",
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
     log_file: Annotated[
         Path | None, Option(help="Also append JSON log lines here (for `tide logs --log-file`).")
@@ -246,6 +258,7 @@ def run(
         dependency_requeue = parse_duration(requeue_dependency)
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
         events = parse_address(events_addr)
+        gates = features.parse_feature_gates(feature_gates)
         if registry_rps < 0:
             raise ValueError(f"--registry-rps {registry_rps}: expected 0 (no limit) or more")
         dispatch = notification.DispatchOptions(
@@ -277,6 +290,7 @@ def run(
         registry_rps=registry_rps,
         notification=dispatch,
         events_addr=events,
+        feature_gates=gates,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))

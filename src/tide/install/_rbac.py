@@ -8,6 +8,9 @@
 - ``cluster-reconciler-<ns>``: kustomize-controller and helm-controller apply arbitrary
   workloads, so they are bound to ``cluster-admin`` (Flux's default; tenants narrow it with
   ``serviceAccountName`` impersonation).
+- ``flux-object-identity-<ns>``: only with the ``ObjectLevelWorkloadIdentity`` feature gate,
+  ``create`` on ``serviceaccounts/token``, bound to helm-controller alone (the one controller
+  that mints tokens, for ``spec.kubeConfig.configMapRef``).
 - ``flux-view-<ns>`` / ``flux-edit-<ns>``: aggregated into the built-in ``view``, ``edit`` and
   ``admin`` roles so namespace users can see (and editors change) Flux objects.
 """
@@ -19,6 +22,7 @@ from typing import Any
 
 from tide.api.kinds import HELM_CONTROLLER, KINDS, KUSTOMIZE_CONTROLLER
 from tide.install._meta import metadata
+from tide.runtime.features import OBJECT_LEVEL_WORKLOAD_IDENTITY
 
 __all__ = ["FLUX_GROUPS", "rbac_documents", "service_accounts"]
 
@@ -27,6 +31,8 @@ FLUX_GROUPS = tuple(sorted({info.group for info in KINDS}))
 _RBAC = "rbac.authorization.k8s.io/v1"
 _RECONCILERS = (KUSTOMIZE_CONTROLLER, HELM_CONTROLLER)
 _READ = ["get", "list", "watch"]
+_MINT_TOKEN = {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}
+"""A token for any ServiceAccount: as strong as the strongest one, so granted only on request."""
 
 
 def service_accounts(
@@ -44,7 +50,11 @@ def service_accounts(
 
 
 def rbac_documents(
-    components: Sequence[str], *, namespace: str, version: str
+    components: Sequence[str],
+    *,
+    namespace: str,
+    version: str,
+    feature_gates: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """Return the ClusterRoles and ClusterRoleBindings for ``components`` in ``namespace``."""
     meta = {"namespace": namespace, "version": version, "namespaced": False}
@@ -60,6 +70,10 @@ def rbac_documents(
                 f"cluster-reconciler-{namespace}", "cluster-admin", reconcilers, namespace, meta
             )
         )
+    if OBJECT_LEVEL_WORKLOAD_IDENTITY in feature_gates and HELM_CONTROLLER in components:
+        identity = f"flux-object-identity-{namespace}"
+        documents.append(_cluster_role(identity, [dict(_MINT_TOKEN)], meta))
+        documents.append(_binding(identity, identity, [HELM_CONTROLLER], namespace, meta))
     documents.append(
         _cluster_role(
             f"flux-edit-{namespace}",

@@ -49,6 +49,7 @@ def deployment(
     image_pull_secret: str | None,
     cluster_domain: str,
     watch_all_namespaces: bool = True,
+    feature_gates: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Return the Deployment of one component."""
     meta = metadata(component, namespace=namespace, version=version, component=component)
@@ -66,6 +67,7 @@ def deployment(
                     component,
                     cluster_domain=cluster_domain,
                     watch_all_namespaces=watch_all_namespaces,
+                    feature_gates=feature_gates,
                 ),
             )
         ],
@@ -138,7 +140,13 @@ def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]
     }
 
 
-def _args(component: str, *, cluster_domain: str, watch_all_namespaces: bool) -> list[str]:
+def _args(
+    component: str,
+    *,
+    cluster_domain: str,
+    watch_all_namespaces: bool,
+    feature_gates: frozenset[str] = frozenset(),
+) -> list[str]:
     args = [
         f"--controllers={controller_name(component)}",
         "--enable-leader-election",
@@ -157,6 +165,8 @@ def _args(component: str, *, cluster_domain: str, watch_all_namespaces: bool) ->
         ]
     if component == NOTIFICATION_CONTROLLER:
         args += [f"--events-addr=:{EVENTS_PORT}", f"--receiver-addr=:{RECEIVER_PORT}"]
+    if feature_gates:
+        args.append("--feature-gates=" + ",".join(f"{gate}=true" for gate in sorted(feature_gates)))
     return args
 
 
