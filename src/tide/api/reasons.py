@@ -24,6 +24,7 @@ __all__ = [
     "DRIFT_DETECTED",
     "FAILED",
     "FAILURE",
+    "FEATURE_GATE_DISABLED",
     "FETCH_FAILED",
     "GIT_OPERATION_FAILED",
     "HEALTHY",
@@ -237,6 +238,8 @@ UNINSTALL_FAILED = "UninstallFailed"
 """Helm could not uninstall the release."""
 RETRIES_EXCEEDED = "RetriesExceeded"
 """Install or upgrade failed more often than ``remediation.retries`` allows; stalls."""
+FEATURE_GATE_DISABLED = "FeatureGateDisabled"
+"""The object uses a feature the controller runs with its ``--feature-gates`` gate off; stalls."""
 INIT_FAILED = "InitFailed"
 """The Helm action could not be prepared (chart unreadable, connection, spec Tide cannot honour)."""
 VALUES_ERROR = "ValuesError"

@@ -26,6 +26,7 @@ from tide.cli._session import (
     with_parameters,
 )
 from tide.install import DEFAULT_COMPONENTS, EXTRA_COMPONENTS, InstallOptions
+from tide.runtime import features
 
 __all__ = ["Components", "ComponentsExtra", "install_command", "parse_components"]
 
@@ -67,6 +68,14 @@ WatchAllNamespaces = Annotated[
     ),
 ]
 ClusterDomain = Annotated[str, typer.Option("--cluster-domain", help="The cluster's DNS domain.")]
+FeatureGates = Annotated[
+    str,
+    typer.Option(
+        "--feature-gates",
+        help="Controller feature gates, Name=true|false, comma-separated; "
+        "ObjectLevelWorkloadIdentity=true also lets helm-controller mint ServiceAccount tokens.",
+    ),
+]
 
 
 def parse_components(text: str) -> tuple[str, ...]:
@@ -86,6 +95,7 @@ def install_command(*, timeout: str) -> Callable[[Callable[..., T]], Callable[..
         keyword_option("network_policy", NetworkPolicy, _DEFAULTS.network_policy),
         keyword_option("watch_all_namespaces", WatchAllNamespaces, True),
         keyword_option("cluster_domain", ClusterDomain, _DEFAULTS.cluster_domain),
+        keyword_option("feature_gates", FeatureGates, ""),
         keyword_option("kubeconfig", Kubeconfig, None),
         keyword_option("context", Context, None),
         keyword_option("timeout", Timeout, timeout),
@@ -101,6 +111,10 @@ def install_command(*, timeout: str) -> Callable[[Callable[..., T]], Callable[..
         )
         values["components"] = parse_components(values["components"])
         values["components_extra"] = parse_components(values["components_extra"])
+        try:
+            values["feature_gates"] = features.parse_feature_gates(values["feature_gates"])
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from error
         return {"cluster": cluster, "install": InstallOptions(**values)}
 
     def decorate(command: Callable[..., T]) -> Callable[..., T]:

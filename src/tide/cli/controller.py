@@ -7,7 +7,8 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--no-cross-namespace-refs``, ``--no-remote-bases``, ``--receiverAddr`` (also spelled
 ``--receiver-addr``), ``--events-addr`` (an address to listen on, or as Flux's other
 controllers take it an ``http(s)://`` URL to send every event to), ``--rate-limit-interval``,
-``--watch-label-selector``, ``--watch-all-namespaces``
+``--watch-label-selector``, ``--feature-gates`` (``ObjectLevelWorkloadIdentity``, off by
+default), ``--watch-all-namespaces``
 (false: only the namespace in ``$RUNTIME_NAMESPACE``, as Flux reads it)), so a Flux user's
 Deployment arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
 :mod:`tide.cli._flags`). ``--registry-rps`` and ``--cluster-name`` are Tide's own: the request
@@ -44,6 +45,7 @@ from tide.image import setup as image_setup
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError
 from tide.kustomize import setup as kustomize_setup
+from tide.runtime import features
 from tide.runtime.eventforward import EventForwarder
 from tide.runtime.leader import LeaseConfig
 from tide.runtime.manager import CacheSyncTimeout, LeadershipLost, Manager, ManagerOptions
@@ -72,6 +74,8 @@ class ControllerOptions:
     """Where the notification controller's HTTP events endpoint listens."""
     forward_events_to: str | None = None
     """The notification controller's events URL this process POSTs its events to."""
+    feature_gates: frozenset[str] = frozenset()
+    """The gates ``--feature-gates`` leaves on (:mod:`tide.runtime.features`)."""
 
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
@@ -89,6 +93,7 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         default_service_account=options.default_service_account,
         requeue_dependency=options.requeue_dependency,
         no_cross_namespace_refs=options.no_cross_namespace_refs,
+        workload_identity=features.OBJECT_LEVEL_WORKLOAD_IDENTITY in options.feature_gates,
     ),
     "notification": lambda manager, options: notification.setup(
         manager,
@@ -213,6 +218,14 @@ def run(
             help="Watch every namespace; false: only the one in $RUNTIME_NAMESPACE.",
         ),
     ] = True,
+    feature_gates: Annotated[
+        str,
+        Option(
+            help="Feature gates to turn on or off, Name=true|false, comma-separated; known: "
+            + ", ".join(sorted(features.GATES))
+            + " (all off by default)."
+        ),
+    ] = "",
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
     log_file: Annotated[
         Path | None, Option(help="Also append JSON log lines here (for `tide logs --log-file`).")
@@ -260,6 +273,8 @@ def run(
         dependency_requeue = parse_duration(requeue_dependency)
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
         events, forward_to = _events(events_addr, notify_here="notification" in chosen)
+        events = parse_address(events_addr)
+        gates = features.parse_feature_gates(feature_gates)
         if registry_rps < 0:
             raise ValueError(f"--registry-rps {registry_rps}: expected 0 (no limit) or more")
         dispatch = notification.DispatchOptions(
@@ -292,6 +307,7 @@ def run(
         notification=dispatch,
         events_addr=events,
         forward_events_to=forward_to,
+        feature_gates=gates,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))

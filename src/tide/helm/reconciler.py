@@ -64,6 +64,8 @@ class HelmReleasePipeline:
         requeue_dependency: seconds before a release waiting on a dependency or a chart
             looks again (their changes also wake it at once). Default: 30.
         references: the cross-namespace rule. Default: cross-namespace references allowed.
+        workload_identity: honour ``spec.kubeConfig.configMapRef`` (the
+            ``ObjectLevelWorkloadIdentity`` feature gate). Default: False (such releases stall).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class HelmReleasePipeline:
         default_service_account: str | None = None,
         requeue_dependency: float = 30.0,
         references: ReferencePolicy | None = None,
+        workload_identity: bool = False,
     ) -> None:
         self._client = client
         self._helm_releases = helm_releases
@@ -86,7 +89,9 @@ class HelmReleasePipeline:
         self._requeue = requeue_dependency
         self._references = references or ReferencePolicy()
         self._mapper = RESTMapper(client)
-        self._targets = Targets(Target(helm, client, self._mapper))
+        self._targets = Targets(
+            Target(helm, client, self._mapper), workload_identity=workload_identity
+        )
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Install or upgrade the release ``obj`` describes, or confirm it is in sync."""

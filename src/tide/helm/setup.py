@@ -30,6 +30,7 @@ def setup(
     default_service_account: str | None = None,
     requeue_dependency: float = 30.0,
     no_cross_namespace_refs: bool = False,
+    workload_identity: bool = False,
 ) -> Controller:
     """Register the HelmRelease controller with ``manager``; return it.
 
@@ -41,6 +42,9 @@ def setup(
             looks again (Flux's ``--requeue-dependency``). Default: 30.
         no_cross_namespace_refs: stall HelmReleases whose chart source, ``chartRef`` or
             ``dependsOn`` names another namespace (``AccessDenied``). Default: False.
+        workload_identity: let HelmReleases reach clusters through
+            ``spec.kubeConfig.configMapRef`` (Flux's ``ObjectLevelWorkloadIdentity`` feature
+            gate); off, they stall with ``FeatureGateDisabled``. Default: False.
     """
     policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
     releases = manager.cache_for(HELM_RELEASE)  # dependencies may sit in another shard
@@ -66,6 +70,7 @@ def setup(
         default_service_account=default_service_account,
         requeue_dependency=requeue_dependency,
         references=policy,
+        workload_identity=workload_identity,
     )
     controller = manager.add_object_controller(
         HELM_RELEASE, pipeline, name="helmrelease", component=COMPONENT

@@ -24,6 +24,7 @@ from tide.helm.sdk import Helm
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
+from tide.runtime import features
 from tide.runtime.remote import connect_config, connect_kubeconfig, read_kubeconfig
 from tide.runtime.steps import Stalled, StepFailed
 
@@ -31,6 +32,12 @@ __all__ = ["Target", "TargetGone", "Targets"]
 
 _REASON = reasons.INIT_FAILED
 """The reason a HelmRelease reports a kubeconfig it cannot use with (Flux's)."""
+_GATE_OFF = (
+    "to use spec.kubeConfig.configMapRef enable the "
+    f"{features.OBJECT_LEVEL_WORKLOAD_IDENTITY} feature gate in the helm controller "
+    f"(--feature-gates={features.OBJECT_LEVEL_WORKLOAD_IDENTITY}=true)"
+)
+"""Why a release naming a workload identity ConfigMap stalls while the gate is off."""
 _RETIRE_AFTER = 600.0
 """Seconds a replaced connection stays open for the reconciles still using it."""
 _REMINT_AFTER = identity.TOKEN_SECONDS / 2 - _RETIRE_AFTER
@@ -56,10 +63,15 @@ class Targets:
 
     Args:
         local: the controller's own cluster.
+        workload_identity: honour ``spec.kubeConfig.configMapRef`` (the
+            ``ObjectLevelWorkloadIdentity`` feature gate). Off, such releases stall: the
+            ConfigMap names both the ServiceAccount whose token is minted and the address it is
+            sent to, so a tenant could collect a token for any ServiceAccount in its namespace.
     """
 
-    def __init__(self, local: Target) -> None:
+    def __init__(self, local: Target, *, workload_identity: bool = False) -> None:
         self._local = local
+        self._workload_identity = workload_identity
         self._remotes: dict[tuple[str, ...], tuple[str, Target]] = {}
         self._minted: dict[tuple[str, ...], float] = {}
         self._retiring: set[asyncio.Task[None]] = set()
@@ -77,6 +89,8 @@ class Targets:
             return self._local
         namespace = release.metadata.namespace or "default"
         if reference.config_map_ref is not None:
+            if not self._workload_identity:
+                raise Stalled(_GATE_OFF, reason=reasons.FEATURE_GATE_DISABLED)
             return await self._by_identity(namespace, reference.config_map_ref.name)
         if reference.secret_ref is None:
             raise Stalled(

@@ -2,10 +2,15 @@
 
 - ``crd-controller-<ns>``: every controller may do anything with Flux's kinds and read the
   Secrets, ConfigMaps, ServiceAccounts and Namespaces they refer to, write Events and hold a
-  leader-election Lease. Bound to every installed controller's ServiceAccount.
+  leader-election Lease. Bound to every installed controller's ServiceAccount. It does not
+  grant ``serviceaccounts/token``: minting tokens for any ServiceAccount would let any
+  controller act as kustomize-controller's (a cluster-admin).
 - ``cluster-reconciler-<ns>``: kustomize-controller and helm-controller apply arbitrary
   workloads, so they are bound to ``cluster-admin`` (Flux's default; tenants narrow it with
   ``serviceAccountName`` impersonation).
+- ``flux-object-identity-<ns>``: only with the ``ObjectLevelWorkloadIdentity`` feature gate,
+  ``create`` on ``serviceaccounts/token``, bound to helm-controller alone (the one controller
+  that mints tokens, for ``spec.kubeConfig.configMapRef``).
 - ``flux-view-<ns>`` / ``flux-edit-<ns>``: aggregated into the built-in ``view``, ``edit`` and
   ``admin`` roles so namespace users can see (and editors change) Flux objects.
 """
@@ -17,6 +22,7 @@ from typing import Any
 
 from tide.api.kinds import HELM_CONTROLLER, KINDS, KUSTOMIZE_CONTROLLER
 from tide.install._meta import metadata
+from tide.runtime.features import OBJECT_LEVEL_WORKLOAD_IDENTITY
 
 __all__ = [
     "FLUX_GROUPS",
@@ -34,6 +40,8 @@ _RBAC = "rbac.authorization.k8s.io/v1"
 _RECONCILERS = (KUSTOMIZE_CONTROLLER, HELM_CONTROLLER)
 READ = ["get", "list", "watch"]
 """The read-only verbs."""
+_MINT_TOKEN = {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}
+"""A token for any ServiceAccount: as strong as the strongest one, so granted only on request."""
 
 
 def service_accounts(
@@ -51,7 +59,11 @@ def service_accounts(
 
 
 def rbac_documents(
-    components: Sequence[str], *, namespace: str, version: str
+    components: Sequence[str],
+    *,
+    namespace: str,
+    version: str,
+    feature_gates: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     """Return the ClusterRoles and ClusterRoleBindings for ``components`` in ``namespace``."""
     meta = {"namespace": namespace, "version": version, "namespaced": False}
@@ -67,6 +79,10 @@ def rbac_documents(
                 f"cluster-reconciler-{namespace}", "cluster-admin", reconcilers, namespace, meta
             )
         )
+    if OBJECT_LEVEL_WORKLOAD_IDENTITY in feature_gates and HELM_CONTROLLER in components:
+        identity = f"flux-object-identity-{namespace}"
+        documents.append(cluster_role(identity, [dict(_MINT_TOKEN)], meta))
+        documents.append(binding(identity, identity, [HELM_CONTROLLER], namespace, meta))
     documents.append(
         cluster_role(
             f"flux-edit-{namespace}",
@@ -97,8 +113,6 @@ def _controller_rules() -> list[dict[str, Any]]:
         # Events are recorded and then patched as they repeat (a count, not a new object).
         {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"]},
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
-        # Workload identity for registries and buckets: a token of the object's ServiceAccount.
-        {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
         {
             "apiGroups": ["coordination.k8s.io"],
             "resources": ["leases"],

@@ -76,6 +76,7 @@ def deployment(
     cluster_domain: str,
     watch_all_namespaces: bool = True,
     notifications: bool = False,
+    feature_gates: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Return the Deployment of one component.
 
@@ -92,6 +93,7 @@ def deployment(
             cluster_domain=cluster_domain,
             watch_all_namespaces=watch_all_namespaces,
             notifications=notifications,
+            feature_gates=feature_gates,
         ),
     )
     return pod_deployment(
@@ -180,7 +182,12 @@ def _container(component: str, *, image: str, args: list[str]) -> dict[str, Any]
 
 
 def _args(
-    component: str, *, cluster_domain: str, watch_all_namespaces: bool, notifications: bool
+    component: str,
+    *,
+    cluster_domain: str,
+    watch_all_namespaces: bool,
+    notifications: bool = False,
+    feature_gates: frozenset[str] = frozenset(),
 ) -> list[str]:
     args = [
         # The image's entrypoint is ``tide``; ``args`` replace its default ``controller``.
@@ -207,6 +214,8 @@ def _args(
             f"--events-addr=http://{NOTIFICATION_CONTROLLER}.$(RUNTIME_NAMESPACE)"
             f".svc.{cluster_domain}./"
         )
+    if feature_gates:
+        args.append("--feature-gates=" + ",".join(f"{gate}=true" for gate in sorted(feature_gates)))
     return args
 
 

@@ -27,6 +27,7 @@ from tide.api.kinds import (
 )
 from tide.install import _dashboard, _meta, _network, _rbac, _workloads
 from tide.install._dashboard import DASHBOARD
+from tide.runtime import features
 
 __all__ = [
     "DASHBOARD",
@@ -80,6 +81,9 @@ class InstallOptions:
             controller to ``namespace`` (``--watch-all-namespaces=false``, as Flux's).
         cluster_domain: the cluster's DNS domain, for the advertised artifact URL
             (default ``cluster.local``).
+        feature_gates: controller feature gates to turn on (:mod:`tide.runtime.features`;
+            default none). ``ObjectLevelWorkloadIdentity`` also grants helm-controller, alone,
+            the right to mint ServiceAccount tokens.
     """
 
     namespace: str = "flux-system"
@@ -91,6 +95,7 @@ class InstallOptions:
     network_policy: bool = True
     watch_all_namespaces: bool = True
     cluster_domain: str = "cluster.local"
+    feature_gates: frozenset[str] = frozenset()
 
     @property
     def image(self) -> str:
@@ -129,7 +134,9 @@ def render(options: InstallOptions) -> list[dict[str, Any]]:
     }
     documents = [namespace, *_crds(options)]
     documents += _rbac.service_accounts(controllers, namespace=ns, version=version)
-    documents += _rbac.rbac_documents(controllers, namespace=ns, version=version)
+    documents += _rbac.rbac_documents(
+        controllers, namespace=ns, version=version, feature_gates=options.feature_gates
+    )
     documents += _workloads.services(controllers, namespace=ns, version=version)
     documents += [
         _workloads.deployment(
@@ -141,6 +148,7 @@ def render(options: InstallOptions) -> list[dict[str, Any]]:
             cluster_domain=options.cluster_domain,
             watch_all_namespaces=options.watch_all_namespaces,
             notifications=NOTIFICATION_CONTROLLER in controllers,
+            feature_gates=options.feature_gates,
         )
         for name in controllers
     ]
@@ -185,6 +193,12 @@ def _check(options: InstallOptions) -> None:
             )
     if not options.components:
         raise InstallError("--components: at least one component is required")
+    unknown_gates = sorted(options.feature_gates - set(features.GATES))
+    if unknown_gates:
+        raise InstallError(
+            f"--feature-gates: unknown feature gate {', '.join(unknown_gates)}; expected any of "
+            f"{', '.join(sorted(features.GATES))}"
+        )
     if SOURCE_WATCHER in options.components_extra and SOURCE_CONTROLLER not in options.components:
         raise InstallError(
             "--components-extra source-watcher: Tide serves ArtifactGenerator in "

@@ -3,13 +3,17 @@
 The order is Flux's (``flux uninstall``): stop the controllers first so none puts a finalizer
 back, then take ``finalizers.fluxcd.io`` off every Flux object so deleting the CRDs cannot hang
 on an object no controller will finalize, then delete the CRDs (and with them every Flux object),
-then the rest. What the controllers applied — Deployments from a Kustomization, Helm releases —
-stays, as with Flux: with the finalizers gone, deleting a Kustomization prunes nothing.
+then the rest. Deleting a Deployment does not stop its pods at once (they finish their grace
+period, reconciling and re-adding finalizers meanwhile), so uninstall waits until they are gone
+before taking finalizers off, and takes them off again while it waits for the CRDs to go. What
+the controllers applied — Deployments from a Kustomization, Helm releases — stays, as with
+Flux: with the finalizers gone, deleting a Kustomization prunes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from tide.api.kinds import KINDS
 from tide.install._meta import PART_OF
 from tide.kube import resources
 from tide.kube.client import KubeClient
+from tide.kube.errors import KubeNotFound
 from tide.kube.resources import ResourceType
 from tide.kube.retry import served
 
@@ -33,6 +38,9 @@ _OWN_OBJECTS = (  # what tide install creates besides CRDs, namespaced first
     ResourceType(_RBAC, "v1", "ClusterRole", "clusterroles", namespaced=False),
 )
 _DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
+_POD = ResourceType("", "v1", "Pod", "pods")
+_POLL = 0.5
+"""Seconds between looks at the pods and CRDs still there."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,7 @@ async def uninstall(
     Args:
         keep_namespace: leave the namespace (and whatever else is in it) in place.
         dry_run: only list what would change; write nothing.
-        timeout: seconds to wait for the CRDs to be gone.
+        timeout: seconds to wait for the controllers' pods to be gone, and again for the CRDs.
 
     Raises:
         TimeoutError: a CRD still exists after ``timeout`` (something else holds it).
@@ -76,20 +84,25 @@ async def uninstall(
             report(removal)
 
     own = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": namespace}
+    selectors = []
     for deployment in (await client.list(_DEPLOYMENT, namespace=namespace, labels=own))[0]:
         name = deployment["metadata"]["name"]
         if not dry_run:
             await client.delete(_DEPLOYMENT, name, namespace=namespace)
         record(Removal("Deployment", name, namespace))
+        selectors.append(deployment["spec"]["selector"].get("matchLabels") or {})
+    if not dry_run:
+        await _wait_pods_gone(client, namespace, selectors, timeout=timeout)
     crds = [info for info in KINDS if await _exists(client, info.crd_name)]
-    for info in crds:
-        await _drop_finalizers(client, resources.resource_type(info.kind), record, dry_run=dry_run)
+    kinds = {info.crd_name: resources.resource_type(info.kind) for info in crds}
+    for rt in kinds.values():
+        await _drop_finalizers(client, rt, record, dry_run=dry_run)
     for info in crds:
         if not dry_run:
             await client.delete(resources.CRD, info.crd_name)
         record(Removal("CustomResourceDefinition", info.crd_name))
     if not dry_run:
-        await _wait_gone(client, [info.crd_name for info in crds], timeout=timeout)
+        await _wait_gone(client, kinds, record, timeout=timeout)
     for rt in _OWN_OBJECTS:
         found, _ = await client.list(rt, namespace=namespace, labels=own)
         for obj in found:
@@ -124,18 +137,49 @@ async def _drop_finalizers(
             continue
         if not dry_run:
             kept = [name for name in finalizers if name != FINALIZER]
-            await client.patch_merge(
-                rt,
-                meta["name"],
-                {"metadata": {"finalizers": kept or None}},
-                namespace=meta.get("namespace"),
-            )
+            try:
+                await client.patch_merge(
+                    rt,
+                    meta["name"],
+                    {"metadata": {"finalizers": kept or None}},
+                    namespace=meta.get("namespace"),
+                )
+            except KubeNotFound:  # deleted since it was listed: nothing left to hold
+                continue
         record(Removal(rt.kind, meta["name"], meta.get("namespace"), "finalizer removed"))
 
 
-async def _wait_gone(client: KubeClient, crds: list[str], *, timeout: float) -> None:
+async def _wait_pods_gone(
+    client: KubeClient, namespace: str, selectors: list[dict[str, str]], *, timeout: float
+) -> None:
+    """Wait (at most ``timeout``) until no pod of the deleted Deployments is left.
+
+    Past the bound uninstall goes on: :func:`_wait_gone` keeps taking finalizers off, so a pod
+    that lingers longer delays the CRDs' deletion instead of blocking it.
+    """
     deadline = time.monotonic() + timeout
-    while left := [name for name in crds if await _exists(client, name)]:
+    for labels in selectors:
+        while labels and (await client.list(_POD, namespace=namespace, labels=labels))[0]:
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(_POLL)
+
+
+async def _wait_gone(
+    client: KubeClient,
+    kinds: dict[str, ResourceType],
+    record: Callable[[Removal], None],
+    *,
+    timeout: float,
+) -> None:
+    """Wait until the CRDs named in ``kinds`` are gone, taking finalizers off their objects
+    each time: a controller still stopping may have put one back since the last pass.
+    """
+    deadline = time.monotonic() + timeout
+    while left := [name for name in kinds if await _exists(client, name)]:
         if time.monotonic() > deadline:
             raise TimeoutError(f"CRD(s) {', '.join(left)} still present after {timeout:.0f}s")
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(_POLL)
+        for name in left:
+            with contextlib.suppress(KubeNotFound):  # the CRD went meanwhile
+                await _drop_finalizers(client, kinds[name], record, dry_run=False)

@@ -121,6 +121,10 @@ class KustomizationPipeline:
         retry: float,
     ) -> Outcome:
         spec = kustomization.spec
+        key = (kustomization.metadata.namespace, kustomization.metadata.name)
+        # Taken now, so any return before the resume below drops it: a check parked across a
+        # dependency wait (or a stall) would otherwise be resumed later past its old deadline.
+        parked = self._health_checks.pop(key, None)
         inputs.check_references(kustomization, self._references)  # stalls: AccessDenied
         blocked = inputs.dependency_not_ready(
             kustomization, self._kustomizations, self._helm_releases
@@ -131,13 +135,11 @@ class KustomizationPipeline:
                 reasons.DEPENDENCY_NOT_READY, blocked, retry_after=self._requeue_dependency
             )
         judge = health.compile_rules(kustomization)  # a bad expression stalls before any apply
-        key = (kustomization.metadata.namespace, kustomization.metadata.name)
         artifact, waiting = self._artifact(kustomization, retry)
         if waiting is not None:  # silent at first: the source's watch wakes us on its artifact
             return self._first_artifact.hold(key, waiting, self._source(kustomization))
         self._first_artifact.forget(key)
         revision = artifact["revision"]
-        parked = self._health_checks.pop(key, None)
         if parked is not None:
             resumed = await self._resume(kustomization, parked, status, progress, revision)
             if resumed is not None:
@@ -248,6 +250,11 @@ class KustomizationPipeline:
         return Succeeded(
             reason=reasons.RECONCILIATION_SUCCEEDED, message=f"Applied revision: {revision}"
         )
+
+    def forget(self, namespace: str | None, name: str) -> None:
+        """Drop what is remembered of a Kustomization suspended, or deleted without finalizing."""
+        self._first_artifact.forget((namespace, name))
+        self._health_checks.pop((namespace, name), None)
 
     async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
         """Delete what the inventory holds when ``prune`` is on (Flux's default deletion).

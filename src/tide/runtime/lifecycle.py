@@ -56,7 +56,8 @@ class ObjectReconciler:
     async def reconcile(self, request: Request) -> Result:
         """Run the guards, the pipeline and the report for ``request``."""
         obj = self.cache.get(request.namespace, request.name)
-        if obj is None:
+        if obj is None:  # deleted (without our finalizer, or after it): nothing to resume
+            self._forget(request)
             return Result()
         labels = {"kind": self.rt.kind, "name": request.name, "namespace": request.namespace}
         metadata = obj["metadata"]
@@ -69,12 +70,19 @@ class ObjectReconciler:
         if suspended:
             log.info("%s %s: reconciliation is suspended", self.rt.kind, request,
                      extra=logfields.about(obj, kind=self.rt.kind))  # fmt: skip
+            self._forget(request)
             return Result()
         started = time.monotonic()
         try:
             return await self._run(obj)
         finally:
             metrics.RECONCILE_DURATION.labels(**labels).observe(time.monotonic() - started)
+
+    def _forget(self, request: Request) -> None:
+        """Let the pipeline drop its memory of an object it will not run for now (optional)."""
+        forget = getattr(self.pipeline, "forget", None)
+        if forget is not None:
+            forget(request.namespace, request.name)
 
     async def _run(self, obj: dict[str, Any]) -> Result:
         writer = StatusWriter(self.client, self.rt, obj, field_manager=self.recorder.component)

@@ -142,7 +142,9 @@ class Pipeline(Protocol):
 
     A pipeline whose class sets ``marks_progress = True`` makes its own first progress mark
     early (before any slow step); the lifecycle then skips its generic "in progress" mark,
-    saving a status write per reconcile of new work.
+    saving a status write per reconcile of new work. A pipeline with a ``forget(namespace,
+    name)`` method has it called when an object is suspended or gone from the cache, to drop
+    per-object state kept between reconciles.
     """
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:

@@ -94,12 +94,23 @@ async def running_controllers(
         await client.close()
 
 
+@pytest.fixture
+def helm_options() -> dict[str, Any]:
+    """Keyword arguments for the helm controller's ``setup()``; a test module may override it."""
+    return {}
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def controllers(
-    control_plane: ControlPlane, crds: list[str], kube: KubeClient, namespace: str, tmp_path: Path
+    control_plane: ControlPlane,
+    crds: list[str],
+    kube: KubeClient,
+    namespace: str,
+    tmp_path: Path,
+    helm_options: dict[str, Any],
 ) -> AsyncIterator[Manager]:
     """The source and helm controllers, running in this process."""
     async with running_controllers(
-        control_plane, kube, [namespace], tmp_path / "storage"
+        control_plane, kube, [namespace], tmp_path / "storage", **helm_options
     ) as manager:
         yield manager

@@ -165,7 +165,6 @@ NEEDS = {
         *_own("source.extensions.fluxcd.io", ("artifactgenerators",)),
         *[(SOURCES, "externalartifacts", "", verb, True) for verb in ("create", "delete")],
         *_read("", "secrets", "configmaps", "serviceaccounts"),
-        ("", "serviceaccounts", "token", "create", True),
     ],
     "kustomize-controller": [
         *_own("kustomize.toolkit.fluxcd.io", ("kustomizations",)),
@@ -193,7 +192,6 @@ NEEDS = {
     "image-reflector-controller": [
         *_own("image.toolkit.fluxcd.io", ("imagerepositories", "imagepolicies")),
         *_read("", "secrets", "serviceaccounts", "configmaps"),
-        ("", "serviceaccounts", "token", "create", True),
     ],
     "image-automation-controller": [
         *_own("image.toolkit.fluxcd.io", ("imageupdateautomations",)),
@@ -202,17 +200,22 @@ NEEDS = {
         *_read("", "secrets"),
     ],
 }
+MINT_TOKEN = ("", "serviceaccounts", "token", "create", True)
+"""Minting any ServiceAccount's token would make a controller anyone, cluster-admins included."""
 REFUSED = {
     "notification-controller": [
         ("apps", "deployments", "", "delete", True),
         ("", "serviceaccounts", "", "impersonate", True),
         ("", "secrets", "", "create", True),
+        MINT_TOKEN,
     ],
     "source-controller": [
         ("", "secrets", "", "create", True),
         ("apps", "deployments", "", "create", True),
+        MINT_TOKEN,
     ],
-    "image-automation-controller": [("", "configmaps", "", "delete", True)],
+    "image-reflector-controller": [MINT_TOKEN],
+    "image-automation-controller": [("", "configmaps", "", "delete", True), MINT_TOKEN],
 }
 
 

@@ -4,6 +4,7 @@ controllers applied stays. On a plane of its own, since the CRDs go.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -23,6 +24,11 @@ from tide.testing import ControlPlane
 pytestmark = pytest.mark.integration
 
 APPS = "apps"
+POD = ResourceType("", "v1", "Pod", "pods")
+LINGER = "tests.tide.io/still-stopping"
+"""Holds the stand-in pod until the test lets it go, as a grace period would."""
+GRACE = 3.0
+"""Seconds the stand-in pod keeps reconciling after its Deployment is deleted."""
 CLUSTER_ROLE = ResourceType("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", False)
 OWNER = {
     "kustomize.toolkit.fluxcd.io/name": "apps",
@@ -93,6 +99,52 @@ async def test_uninstall_keeping_the_namespace_removes_the_rest(
     namespace = await own_kube.get(resources.NAMESPACE, "flux-system")
     assert "deletionTimestamp" not in namespace["metadata"]
     assert await own_kube.get_or_none(resources.CONFIG_MAP, "applied", namespace=APPS)
+
+
+async def test_a_controller_still_stopping_cannot_hold_the_crds_back(
+    own_plane: ControlPlane, own_kube: KubeClient, installed: None
+) -> None:
+    """A kustomize-controller pod in its grace period puts the finalizer back, then exits."""
+    await own_kube.create(POD, {
+        "metadata": {"name": "stopping", "namespace": "flux-system",
+                     "labels": {"app": "kustomize-controller"}, "finalizers": [LINGER]},
+        "spec": {"schedulerName": "nobody", "containers": [{"name": "c", "image": "tide"}]},
+    })  # fmt: skip
+
+    seen_stripped: list[str] = []
+
+    async def stopping_pod() -> None:
+        """Reconcile for GRACE seconds after the Deployment goes, then let the pod go."""
+
+        async def deployment_gone() -> bool:
+            found = await own_kube.get_or_none(
+                DEPLOYMENT, "kustomize-controller", namespace="flux-system"
+            )
+            return found is None
+
+        await eventually(deployment_gone, timeout=60, what="kustomize-controller deleted")
+        end = asyncio.get_running_loop().time() + GRACE
+        while asyncio.get_running_loop().time() < end:
+            obj = await own_kube.get_or_none(KUSTOMIZATION, "apps", namespace=APPS)
+            if obj is None or FINALIZER not in obj["metadata"].get("finalizers", ()):
+                seen_stripped.append("gone" if obj is None else "finalizer off")
+                if obj is not None and "deletionTimestamp" not in obj["metadata"]:
+                    patch = {"metadata": {"finalizers": [FINALIZER]}}
+                    await own_kube.patch_merge(KUSTOMIZATION, "apps", patch, namespace=APPS)
+            await asyncio.sleep(0.2)  # the stand-in controller's reconcile loop, not a wait
+        await own_kube.patch_merge(
+            POD, "stopping", {"metadata": {"finalizers": None}}, namespace="flux-system"
+        )
+        await own_kube.delete(POD, "stopping", namespace="flux-system")
+
+    ran, _ = await asyncio.gather(
+        tide(own_plane.kubeconfig, "uninstall", "--silent", "--keep-namespace", "--timeout", "60s"),
+        stopping_pod(),
+    )
+    assert ran.code == 0, ran.stderr
+    assert seen_stripped == []  # nothing was taken off while the pod could still put it back
+    assert await _crds_left(own_kube) == []
+    assert await own_kube.get_or_none(POD, "stopping", namespace="flux-system") is None
 
 
 async def test_uninstall_takes_finalizers_off_and_removes_crds_rbac_and_namespace(

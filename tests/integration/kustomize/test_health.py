@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.integration.helpers import condition, events_for, eventually
@@ -149,3 +151,78 @@ async def test_a_newer_source_revision_cancels_a_running_health_check(
     await wait_for(kube, namespace, "app", status="True", timeout=45)
     reasons_seen = [e["reason"] for e in await events_for(kube, namespace, "app")]
     assert "HealthCheckCanceled" in reasons_seen, reasons_seen
+
+
+async def _health_check_under_way(kube: KubeClient, namespace: str, name: str) -> float:
+    """Wait until ``name``'s health check is under way; return when that was seen."""
+
+    async def checking() -> bool:
+        obj = await kube.get(KUSTOMIZATION, name, namespace=namespace)
+        reconciling = condition(obj, "Reconciling") or {}
+        return reconciling.get("message", "").startswith("Running health checks")
+
+    await eventually(checking, timeout=60, what=f"{name}'s health check under way")
+    return time.monotonic()
+
+
+async def _past(moment: float, *, what: str) -> None:
+    """Wait until ``time.monotonic()`` passes ``moment``: the scenario needs a timeout to lapse."""
+
+    async def passed() -> bool:
+        return time.monotonic() > moment
+
+    await eventually(passed, timeout=30, what=what)
+
+
+async def test_a_health_check_parked_across_a_dependency_wait_starts_afresh(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"parked-{namespace[-8:]}"
+    plain = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  n: '1'\n"
+    # No node has this label: the Deployment never becomes available.
+    git_server.create_repo(repo, {"stuck/deploy.yaml": STUCK % "disk: nowhere",
+                                  "base/config.yaml": plain})  # fmt: skip
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "base", {"path": "./base"})
+    await wait_for(kube, namespace, "base", status="True")
+    await create_kustomization(kube, namespace, "app", {
+        "path": "./stuck", "wait": True, "timeout": "10s", "dependsOn": [{"name": "base"}],
+    })  # fmt: skip
+
+    started = await _health_check_under_way(kube, namespace, "app")
+    await kube.patch_merge(KUSTOMIZATION, "base", {"spec": {"path": "./gone"}}, namespace=namespace)
+    await wait_for(kube, namespace, "app", status="False", reason="DependencyNotReady")
+
+    await _past(started + 11, what="app's first 10 s timeout")
+    await kube.patch_merge(KUSTOMIZATION, "base", {"spec": {"path": "./base"}}, namespace=namespace)
+    await wait_for(kube, namespace, "base", status="True")
+    recovered = time.monotonic()
+
+    obj = await wait_for(kube, namespace, "app", status="False", reason="HealthCheckFailed")
+    # A fresh check with its own 10 s timeout, not the parked one failing at once.
+    assert time.monotonic() - recovered > 6
+    assert "Deployment/" in ready_condition(obj)["message"]
+
+
+async def test_a_health_check_parked_then_suspended_past_its_timeout_starts_afresh(
+    kube: KubeClient, namespace: str, git_server: GitServer, controllers: Manager
+) -> None:
+    repo = f"suspended-{namespace[-8:]}"
+    git_server.create_repo(repo, {"stuck/deploy.yaml": STUCK % "disk: nowhere"})
+    await given_source(kube, namespace, git_server, repo)
+    await create_kustomization(kube, namespace, "app", {
+        "path": "./stuck", "wait": True, "timeout": "10s",
+    })  # fmt: skip
+
+    started = await _health_check_under_way(kube, namespace, "app")
+    await kube.patch_merge(KUSTOMIZATION, "app", {"spec": {"suspend": True}}, namespace=namespace)
+
+    await _past(started + 11, what="app's first 10 s timeout")
+    await kube.patch_merge(KUSTOMIZATION, "app", {"spec": {"suspend": False}}, namespace=namespace)
+    resumed = time.monotonic()
+
+    obj = await wait_for(kube, namespace, "app", status="False", reason="HealthCheckFailed")
+    assert time.monotonic() - resumed > 6  # its own 10 s, not the parked check's old deadline
+    warnings = [e for e in await events_for(kube, namespace, "app") if e["type"] == "Warning"]
+    assert not [e for e in warnings if e["reason"] == "HealthCheckCanceled"]
+    assert "Deployment/" in ready_condition(obj)["message"]

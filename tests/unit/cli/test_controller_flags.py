@@ -109,4 +109,38 @@ def test_an_events_url_without_a_host_is_refused(
     )  # fmt: skip
     assert result.exit_code == 2
     assert "the URL names no host" in " ".join(w for w in result.output.split() if w != "│")
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [([], frozenset()),
+     (["--feature-gates", "ObjectLevelWorkloadIdentity=true"], {"ObjectLevelWorkloadIdentity"}),
+     (["--feature-gates=ObjectLevelWorkloadIdentity=false"], frozenset())],
+    ids=["default-off", "on", "off"],
+)  # fmt: skip
+def test_feature_gates_reach_the_controllers(
+    served: list[controller.ControllerOptions], flag: list[str], expected: frozenset[str]
+) -> None:
+    result = CliRunner().invoke(app, ["controller", "--disable-leader-election", *flag])
+    assert result.exit_code == 0, result.output
+    assert served[0].feature_gates == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("Nope=true", "--feature-gates: unknown feature gate 'Nope'; known: "
+      "ObjectLevelWorkloadIdentity"),
+     ("ObjectLevelWorkloadIdentity", "'ObjectLevelWorkloadIdentity' must be Name=true or "
+      "Name=false")],
+    ids=["unknown", "no-value"],
+)  # fmt: skip
+def test_a_bad_feature_gate_stops_the_start_naming_it(
+    served: list[controller.ControllerOptions], value: str, message: str
+) -> None:
+    result = CliRunner().invoke(
+        app, ["controller", "--disable-leader-election", "--feature-gates", value]
+    )
+    assert result.exit_code == 2
+    words = " ".join(w for w in result.output.split() if w != "│")
+    assert message in words
     assert served == []

@@ -201,6 +201,42 @@ def test_the_dashboard_component_runs_tide_dashboard_read_only_behind_its_servic
     assert "tide-dashboard" not in _by(plain, "Deployment")
 
 
+def test_no_controller_may_mint_tokens_unless_the_gate_is_asked_for() -> None:
+    def token_rules(documents: list[dict[str, Any]]) -> list[str]:
+        return [
+            role["metadata"]["name"]
+            for role in _by(documents, "ClusterRole").values()
+            if any("serviceaccounts/token" in rule["resources"] for rule in role["rules"])
+        ]
+
+    assert token_rules(render(InstallOptions(namespace="gitops"))) == []
+    gated = render(
+        InstallOptions(namespace="gitops", feature_gates=frozenset({"ObjectLevelWorkloadIdentity"}))
+    )
+    assert token_rules(gated) == ["flux-object-identity-gitops"]
+    binding = _by(gated, "ClusterRoleBinding")["flux-object-identity-gitops"]
+    assert binding["roleRef"]["name"] == "flux-object-identity-gitops"
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "helm-controller", "namespace": "gitops"}
+    ]
+    args = _container(gated, "helm-controller")["args"]
+    assert "--feature-gates=ObjectLevelWorkloadIdentity=true" in args
+
+
+def test_install_feature_gates_flag_reaches_the_rendering_and_refuses_unknown_gates() -> None:
+    result = CliRunner().invoke(
+        app, ["install", "--export", "--feature-gates", "ObjectLevelWorkloadIdentity=true"]
+    )
+    assert result.exit_code == 0, result.output
+    printed = list(yaml.safe_load_all(result.stdout))
+    gates = frozenset({"ObjectLevelWorkloadIdentity"})
+    assert printed == render(InstallOptions(feature_gates=gates))
+    result = CliRunner().invoke(app, ["install", "--export", "--feature-gates", "Nope=true"])
+    assert result.exit_code == 2
+    words = " ".join(w for w in result.output.split() if w != "│")
+    assert "unknown feature gate 'Nope'" in words
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -215,6 +251,10 @@ def test_the_dashboard_component_runs_tide_dashboard_read_only_behind_its_servic
                 components=("kustomize-controller",), components_extra=("source-watcher",)
             ),
             "source-watcher",
+        ),
+        (
+            InstallOptions(feature_gates=frozenset({"Nope"})),
+            "--feature-gates: unknown feature gate Nope",
         ),
     ],
 )

@@ -35,6 +35,10 @@ class OneStep:
 
     outcome: Any = field(default_factory=lambda: Succeeded("Succeeded", "widget is up"))
     runs: int = 0
+    forgotten: list[tuple[str | None, str]] = field(default_factory=list)
+
+    def forget(self, namespace: str | None, name: str) -> None:
+        self.forgotten.append((namespace, name))
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Any:
         self.runs += 1
@@ -192,6 +196,7 @@ async def test_a_suspended_object_is_left_alone(world: World) -> None:
 
     assert world.pipeline.runs == 0
     assert "status" not in await world.widget()
+    assert world.pipeline.forgotten == [("apps", "w")]  # no parked work outlives a suspend
 
 
 async def test_deleting_releases_the_finalizer_and_the_object_goes(world: World) -> None:
@@ -203,6 +208,9 @@ async def test_deleting_releases_the_finalizer_and_the_object_goes(world: World)
 
     await world.client.settle()
     assert await world.client.get_or_none(WIDGET, "w", namespace="apps") is None
+    assert world.pipeline.forgotten == []
+    await world.reconcile()  # gone from the cache: whatever was kept for it goes too
+    assert world.pipeline.forgotten == [("apps", "w")]
 
 
 async def test_a_reconcile_request_is_handled_once(world: World) -> None:
