@@ -273,7 +273,6 @@ def run(
         dependency_requeue = parse_duration(requeue_dependency)
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
         events, forward_to = _events(events_addr, notify_here="notification" in chosen)
-        events = parse_address(events_addr)
         gates = features.parse_feature_gates(feature_gates)
         if registry_rps < 0:
             raise ValueError(f"--registry-rps {registry_rps}: expected 0 (no limit) or more")
