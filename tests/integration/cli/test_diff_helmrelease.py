@@ -27,6 +27,8 @@ pytestmark = pytest.mark.integration
 
 controllers = helm_fixtures.controllers
 """The source and helm controllers (cli/conftest.py's are the kustomize ones)."""
+helm_options = helm_fixtures.helm_options
+"""The helm controller's ``setup()`` options ``controllers`` takes: the defaults."""
 
 SECRET_TEMPLATE = """\
 apiVersion: v1
