@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from tide.cli._credentials import Password, Username
 from tide.cli._install_flags import install_command
 from tide.cli._progress import say
 from tide.cli._session import ClusterOptions, CommandError, run_command
@@ -60,19 +61,8 @@ def git(
     path: Annotated[
         str, typer.Option("--path", help="Folder in the repository the cluster applies.")
     ] = ".",
-    username: Annotated[
-        str | None, typer.Option("--username", "-u", help="Basic authentication user name.")
-    ] = None,
-    password: Annotated[
-        str | None,
-        typer.Option(
-            "--password",
-            "-p",
-            envvar="TIDE_PASSWORD",
-            show_envvar=True,
-            help="Basic authentication password (or $TIDE_PASSWORD, off the command line).",
-        ),
-    ] = None,
+    username: Username = None,
+    password: Password = None,
     private_key_file: Annotated[
         Path | None, typer.Option("--private-key-file", help="SSH private key (no passphrase).")
     ] = None,

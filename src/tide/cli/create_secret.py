@@ -24,6 +24,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from tide.cli._credentials import Password, Username
 from tide.cli._session import (
     ClusterOptions,
     CommandError,
@@ -41,17 +42,6 @@ app = typer.Typer(help="Create or update Secrets with credentials for Flux's sou
 
 Name = Annotated[str, typer.Argument(help="The Secret's name.")]
 Export = Annotated[bool, typer.Option("--export", help="Print the YAML (with the values).")]
-Username = Annotated[str | None, typer.Option("--username", "-u", help="Basic auth username.")]
-Password = Annotated[
-    str | None,
-    typer.Option(
-        "--password",
-        "-p",
-        envvar="TIDE_PASSWORD",
-        show_envvar=True,
-        help="Basic auth password (or $TIDE_PASSWORD, which keeps it off the command line).",
-    ),
-]
 CaFile = Annotated[
     Path | None, typer.Option("--ca-crt-file", "--ca-file", help="CA certificate file (PEM).")
 ]
