@@ -111,7 +111,7 @@ def established(plane: ControlPlane, crd: str) -> bool:
     out = plane.kubectl("get", "crd", crd, "-o", "json", "--ignore-not-found")
     if not out.strip():
         return False
-    conditions = json.loads(out).get("status", {}).get("conditions", [])
+    conditions = (json.loads(out).get("status") or {}).get("conditions") or []
     return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
 
 

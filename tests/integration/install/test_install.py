@@ -429,7 +429,7 @@ async def test_a_controller_not_watching_all_namespaces_reconciles_only_its_own(
 
 async def _has_ready(kube: KubeClient, kind: str, name: str, namespace: str) -> bool:
     live = await kube.get(resource_type(kind), name, namespace=namespace)
-    return any(c["type"] == "Ready" for c in live.get("status", {}).get("conditions", []))
+    return any(c["type"] == "Ready" for c in (live.get("status") or {}).get("conditions") or [])
 
 
 @contextlib.asynccontextmanager

@@ -199,7 +199,9 @@ async def _install_flux(flux: KubeClient) -> None:
     async def established() -> bool:
         for name in (crd["metadata"]["name"] for crd in crds):
             crd = await flux.get(resources.CRD, name)
-            ready = {c["type"]: c["status"] for c in crd.get("status", {}).get("conditions", [])}
+            ready = {
+                c["type"]: c["status"] for c in (crd.get("status") or {}).get("conditions") or []
+            }
             if ready.get("Established") != "True":
                 return False
         return True
