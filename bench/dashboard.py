@@ -155,11 +155,11 @@ async def _run(plane: ControlPlane, namespace: str, count: int, chromium: str) -
 
 async def _serve(port: int, metrics: int, kubeconfig: str) -> None:
     """The dashboard process: serve until terminated, with the client's metrics exported."""
-    from tide.dashboard import running
+    from tide.dashboard import Fleet, running
 
     start_http_server(metrics, addr="127.0.0.1")
-    client = KubeClient.from_kubeconfig(kubeconfig)
-    async with running(client, Endpoint("127.0.0.1", port)):
+    fleet = Fleet.from_kubeconfig(kubeconfig)
+    async with running(fleet, Endpoint("127.0.0.1", port)):
         await asyncio.Event().wait()
 
 

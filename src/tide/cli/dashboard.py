@@ -1,9 +1,10 @@
-"""``tide dashboard``: serve the web dashboard on this machine, as the kubeconfig's user.
+"""``tide dashboard``: serve the web dashboard on this machine, as the kubeconfig's users.
 
-Every read and action goes through the kubeconfig's credentials, so the page shows what that
-user may list and offers only what that user may do. The current context is used (or
-``--context``). In a cluster (``tide install --components-extra dashboard``) it runs as its own
-ServiceAccount, with ``--allowed-host`` naming its Service so the ``Host`` check stays on.
+Every context of the kubeconfig is served (``--context``, repeatable, serves only those), each
+through its own credentials, so the page shows what each context's user may list and offers
+only what that user may do on that cluster. In a cluster (``tide install --components-extra
+dashboard``) the one context is its own ServiceAccount, with ``--allowed-host`` naming its
+Service so the ``Host`` check stays on.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from typing import Annotated
 
 import typer
 
-from tide.api import kinds
-from tide.cli._session import CommandError, Context, Kubeconfig, err, out, run_command
-from tide.dashboard import running
-from tide.kube.client import KubeClient
+from tide.cli._session import CommandError, Kubeconfig, err, out, run_command
+from tide.dashboard import Fleet, running
+from tide.kube.errors import KubeError
 from tide.runtime.servers import CannotListen, parse_address
 
 __all__ = ["run"]
@@ -25,7 +25,7 @@ __all__ = ["run"]
 async def _serve(
     address: str,
     kubeconfig: Kubeconfig,
-    context: str | None,
+    contexts: list[str],
     namespace: str | None,
     allowed_hosts: list[str],
 ) -> None:
@@ -33,23 +33,24 @@ async def _serve(
         endpoint = parse_address(address)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    client = KubeClient.from_kubeconfig(kubeconfig, context=context, field_manager="tide")
-    dry_run = KubeClient.from_kubeconfig(
-        kubeconfig, context=context, field_manager=kinds.KUSTOMIZE_CONTROLLER
-    )
     try:
-        async with running(
-            client, endpoint, namespace=namespace, dry_run=dry_run, allowed_hosts=allowed_hosts
-        ) as url:
+        fleet = Fleet.from_kubeconfig(kubeconfig, contexts=contexts, namespace=namespace)
+    except KubeError as error:
+        raise CommandError(str(error)) from None
+    try:
+        async with running(fleet, endpoint, allowed_hosts=allowed_hosts) as url:
             out.print(f"tide dashboard serving {url}", markup=False, highlight=False)
             out.file.flush()
+            for name in fleet.names:
+                error = fleet.error_of(name)
+                shown = f"unreachable: {error}" if error else "connected"
+                err.print(f"context {name}: {shown}", markup=False, highlight=False)
             err.print("press Ctrl-C to stop")
             await asyncio.Event().wait()
     except CannotListen as error:
         raise CommandError(str(error)) from None
     finally:
-        await client.close()
-        await dry_run.close()
+        await fleet.close()
 
 
 def run(
@@ -69,7 +70,15 @@ def run(
         ),
     ] = None,
     kubeconfig: Kubeconfig = None,
-    context: Context = None,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context",
+            help="Serve only this kubeconfig context; repeatable "
+            "(default: every context of the kubeconfig).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web dashboard: Flux objects live, with reconcile, suspend and resume."""
-    run_command(_serve(address, kubeconfig, context, namespace, list(allowed_host or ())))
+    contexts = list(context or ())
+    run_command(_serve(address, kubeconfig, contexts, namespace, list(allowed_host or ())))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from tide.kube.client import KubeClient
-from tide.kube.errors import KubeError
+from tide.kube.errors import KubeError, KubeUnavailable
 from tide.kube.resources import ResourceType, resource_type
 
 __all__ = ["SELF_SUBJECT_ACCESS_REVIEW", "SELF_SUBJECT_REVIEW", "Access"]
@@ -50,6 +50,8 @@ class Access:
                 review = await self._client.create(SELF_SUBJECT_REVIEW, {"metadata": {}})
                 info = (review.get("status") or {}).get("userInfo") or {}
                 self._user = str(info.get("username") or "unknown")
+            except KubeUnavailable:  # asked again once the server answers
+                return "unknown"
             except KubeError:
                 self._user = "unknown"
         return self._user

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from tide.dashboard import views
@@ -185,8 +186,12 @@ def _route(graph: Graph, index: int, edge: Edge) -> str:
     return " ".join(path)
 
 
-def render(graph: Graph) -> str:
-    """Return the graph as an SVG document (call :func:`layout` first)."""
+def render(graph: Graph, *, context: str = "") -> str:
+    """Return the graph as an SVG document (call :func:`layout` first).
+
+    Each box links to its object's page, in ``context`` when one is named (the graph of one
+    kubeconfig context among several).
+    """
     if not graph.nodes:
         return '<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>'
     placed = [*graph.nodes.values(), *(w for route in graph.routes.values() for w in route)]
@@ -204,7 +209,8 @@ def render(graph: Graph) -> str:
         )
     for node in graph.nodes.values():
         x, y = _box(node)
-        href = f"#/object/{node.kind}/{node.namespace}/{node.name}"
+        parts_of = (context, node.kind, node.namespace, node.name) if context else node.key
+        href = "#/object/" + "/".join(quote(part, safe="") for part in parts_of)
         title = f"{node.kind}/{node.namespace}/{node.name}: {node.state}"
         parts.append(
             f'<a href={quoteattr(href)} class="node {node.state}" data-ref={quoteattr(title)}>'

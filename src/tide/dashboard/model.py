@@ -1,8 +1,9 @@
 """The dashboard's read model: one watch per Flux kind, as the user who runs it.
 
 Every page is drawn from these mirrors, so a page costs no API request and a change anywhere
-reaches every open page at once: each change bumps :attr:`ReadModel.version`, and
-:meth:`ReadModel.changed` wakes whoever waits for a newer one (the server-sent event stream).
+reaches every open page at once: each change bumps the version of a :class:`Pulse` (one for all
+the contexts served), and :meth:`Pulse.changed` wakes whoever waits for a newer one (the
+server-sent event stream).
 Lists and watches go through the user's own client, so the API server's RBAC decides what is
 shown; a kind the user may not list stays empty (its mirror keeps retrying in the background).
 """
@@ -19,33 +20,49 @@ from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.resources import resource_type
 
-__all__ = ["ReadModel"]
+__all__ = ["Pulse", "ReadModel"]
+
+
+class Pulse:
+    """A version that moves on every change the pages should show, and a way to wait for it."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        """Bumped on every change."""
+        self._moved = asyncio.Event()
+
+    def touch(self, *_: Any) -> None:
+        """Move the version on (a watch handler's signature, so mirrors call it directly)."""
+        self.version += 1
+        self._moved.set()
+        self._moved = asyncio.Event()
 
 
 class ReadModel:
-    """Mirrors of every Flux kind, and a version that moves on each change.
+    """Mirrors of every Flux kind of one cluster; each change moves ``pulse`` on.
 
     Args:
         client: the user's client (lists and watches are authorized as the user).
         namespace: mirror only this namespace; every namespace by default.
+        pulse: the version to move on (shared by the contexts served); a new one by default.
     """
 
-    def __init__(self, client: KubeClient, *, namespace: str | None = None) -> None:
+    def __init__(
+        self, client: KubeClient, *, namespace: str | None = None, pulse: Pulse | None = None
+    ) -> None:
         self.caches = {
             info.kind: WatchCache(client, resource_type(info.kind), namespace=namespace)
             for info in KINDS
         }
-        self.version = 0
-        """Bumped on every change any mirror sees."""
-        self._moved = asyncio.Event()
+        self.pulse = pulse or Pulse()
         for cache in self.caches.values():
-            cache.add_handler(self._touch)
+            cache.add_handler(self.pulse.touch)
         self._tasks: list[asyncio.Task[None]] = []
 
-    def _touch(self, _event: str, _old: Any, _new: Any) -> None:
-        self.version += 1
-        self._moved.set()
-        self._moved = asyncio.Event()
+    @property
+    def started(self) -> bool:
+        """Tell whether the mirrors run (:meth:`start` called, :meth:`stop` not since)."""
+        return bool(self._tasks)
 
     async def start(self, *, wait: float = 3.0) -> None:
         """Start every mirror; wait up to ``wait`` seconds for those the user may list.
@@ -60,7 +77,9 @@ class ReadModel:
             task.cancel()
 
     def syncing(self) -> list[str]:
-        """Return the kinds whose first list has not arrived yet."""
+        """Return the kinds whose first list has not arrived yet (none before :meth:`start`)."""
+        if not self._tasks:
+            return []
         return [kind for kind, cache in self.caches.items() if not cache.synced.is_set()]
 
     async def stop(self) -> None:
@@ -71,14 +90,6 @@ class ReadModel:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-
-    async def changed(self, seen: int, *, timeout: float) -> int:
-        """Return the version once it differs from ``seen`` (or after ``timeout`` seconds)."""
-        moved = self._moved
-        if self.version == seen:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(moved.wait(), timeout)
-        return self.version
 
     def objects(self, kind: str) -> list[Mapping[str, Any]]:
         """Return the mirrored objects of ``kind`` (for reading only), by namespace and name."""

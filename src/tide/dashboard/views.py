@@ -12,7 +12,7 @@ from typing import Any
 
 from tide.inspect import ages, inventory, rows, why
 
-__all__ = ["STATES", "chain_of", "detail", "row", "state", "summary", "tree"]
+__all__ = ["STATES", "chain_of", "detail", "row", "state", "summary", "tally", "tree"]
 
 STATES = ("ready", "failing", "suspended", "progressing")
 """The states counted on the overview, in the order shown."""
@@ -48,17 +48,18 @@ def row(kind: str, obj: Mapping[str, Any], *, has_status: bool = True) -> dict[s
     }
 
 
+def tally(listed: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Return how many rows there are (``total``) and how many are in each state."""
+    counts = dict.fromkeys(("total", *STATES), 0)
+    for each in listed:
+        counts["total"] += 1
+        counts[each["state"]] += 1
+    return counts
+
+
 def summary(kind_rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
     """Return, per kind, how many objects are in each state (kinds with none are left out)."""
-    counted = []
-    for kind, listed in kind_rows.items():
-        if not listed:
-            continue
-        counts = dict.fromkeys(STATES, 0)
-        for each in listed:
-            counts[each["state"]] += 1
-        counted.append({"kind": kind, "total": len(listed), **counts})
-    return counted
+    return [{"kind": kind, **tally(listed)} for kind, listed in kind_rows.items() if listed]
 
 
 def _artifact(obj: Mapping[str, Any] | None) -> dict[str, Any]:

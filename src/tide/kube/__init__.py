@@ -5,7 +5,7 @@ library (lightkube) is an implementation detail behind :class:`~tide.kube.client
 """
 
 from tide.kube.cache import WatchCache, object_key
-from tide.kube.client import KubeClient
+from tide.kube.client import KubeClient, kubeconfig_contexts
 from tide.kube.errors import (
     KubeConflict,
     KubeError,
@@ -28,5 +28,6 @@ __all__ = [
     "KubeUnavailable",
     "ResourceType",
     "WatchCache",
+    "kubeconfig_contexts",
     "object_key",
 ]

@@ -29,7 +29,7 @@ from tide.kube.errors import KubeError, KubeForbidden, KubeNotFound, translate
 from tide.kube.metrics import DRY_RUNS, REQUESTS
 from tide.kube.resources import ResourceType
 
-__all__ = ["KubeClient", "WatchEvent", "service_account_user"]
+__all__ = ["KubeClient", "WatchEvent", "kubeconfig_contexts", "service_account_user"]
 
 WatchEvent = tuple[str, dict[str, Any]]
 """A watch event: ("ADDED" | "MODIFIED" | "DELETED", object)."""
@@ -68,6 +68,23 @@ def _load_kubeconfig(path: Path | None) -> KubeConfig:
     if default.is_file():
         return KubeConfig.from_file(default)
     raise KubeError("no kubeconfig found: pass --kubeconfig or set KUBECONFIG")
+
+
+def kubeconfig_contexts(path: str | Path | None = None) -> tuple[list[str], str | None]:
+    """Return the context names of the kubeconfig :meth:`KubeClient.from_kubeconfig` reads
+    (found the same way), in the file's order, and its current context.
+
+    For a command that serves several clusters at once (``tide dashboard``); in a cluster the
+    one context is the Pod's ServiceAccount.
+
+    Raises:
+        KubeError: no kubeconfig is found, or it cannot be read.
+    """
+    try:
+        config = _load_kubeconfig(Path(path) if path else None)
+    except ConfigError as error:
+        raise KubeError(f"invalid kubeconfig: {error}") from error
+    return list(config.contexts), config.current_context
 
 
 def _namespace_of(obj: Mapping[str, Any]) -> str:

@@ -21,7 +21,7 @@ from playwright.async_api import Page, expect
 from tests.integration.dashboard.conftest import screenshot
 from tests.integration.helpers import eventually
 from tests.integration.kustomize.common import create_kustomization, given_source, wait_for
-from tide.dashboard import running
+from tide.dashboard import Fleet, running
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
@@ -213,7 +213,8 @@ async def test_a_user_without_rights_sees_the_objects_but_no_action(
     )  # fmt: skip
     viewer = KubeClient.from_kubeconfig(control_plane.kubeconfig_for_user("viewer"))
     try:
-        async with running(viewer, Endpoint("127.0.0.1", 0), namespace=namespace) as url:
+        fleet = Fleet.of_client(viewer, namespace=namespace)
+        async with running(fleet, Endpoint("127.0.0.1", 0)) as url:
             page = browser
             await page.goto(url)
             await expect(page.locator("#who")).to_have_text("viewer")

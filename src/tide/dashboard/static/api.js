@@ -18,7 +18,7 @@ export async function act(action, row) {
   const response = await fetch("/api/action", {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Tide-Dashboard": "1" },
-    body: JSON.stringify({ action, kind: row.kind, namespace: row.namespace, name: row.name }),
+    body: JSON.stringify({ action, kind: row.kind, namespace: row.namespace, name: row.name, context: row.context }),
   });
   const body = await response.json();
   if (!response.ok) throw new Error(body.error || response.statusText);

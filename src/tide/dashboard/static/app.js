@@ -1,11 +1,11 @@
 // The page: a hash router over the views, redrawn whenever the server's read model changes.
 
 import { follow, getJSON, getText } from "./api.js";
-import { h } from "./dom.js";
+import { h, inContext } from "./dom.js";
 import * as views from "./views.js";
 
 const main = document.getElementById("main");
-const filters = { text: "", state: "", namespace: "" };
+const filters = { text: "", state: "", namespace: "", context: "" };
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
@@ -16,10 +16,16 @@ async function page() {
   const [view, ...args] = route();
   if (view === "kind") return views.listing(await getJSON(`/api/list/${encodeURIComponent(args[0])}`), filters, redraw);
   if (view === "object") {
-    const [kind, namespace, name] = args.map(encodeURIComponent);
-    return views.detail(await getJSON(`/api/object/${kind}/${namespace}/${name}`));
+    const [context, kind, namespace, name] = args.length > 3 ? args : ["", ...args];
+    const path = [kind, namespace, name].map(encodeURIComponent).join("/");
+    return views.detail(await getJSON(`/api/object/${path}${inContext(context)}`));
   }
-  if (view === "graph") return views.graph(await getText("/api/graph.svg"));
+  if (view === "graph") {
+    const contexts = await getJSON("/api/contexts");
+    const drawn = await Promise.all(contexts.map(async (context) =>
+      ({ ...context, svg: context.error ? "" : await getText(`/api/graph.svg${inContext(context.name)}`) })));
+    return views.graph(drawn);
+  }
   const data = await getJSON("/api/overview");
   document.getElementById("who").textContent = data.user;
   return views.overview(data, filters, redraw);
@@ -66,7 +72,7 @@ async function kindsMenu() {
 }
 
 window.addEventListener("hashchange", () => {
-  Object.assign(filters, { text: "", state: "", namespace: "" });
+  Object.assign(filters, { text: "", state: "", namespace: "", context: "" });
   redraw();
 });
 follow(redraw, (on) => document.getElementById("live").classList.toggle("on", on));

@@ -19,8 +19,15 @@ export function badge(state, text) {
   return h("span", { class: `badge ${state}` }, text ?? state);
 }
 
-export function objectHref(kind, namespace, name) {
-  return `#/object/${encodeURIComponent(kind)}/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+// An object's page, in its context (the route without one means the default context).
+export function objectHref(kind, namespace, name, context) {
+  const parts = context ? [context, kind, namespace, name] : [kind, namespace, name];
+  return `#/object/${parts.map(encodeURIComponent).join("/")}`;
+}
+
+// The query naming a context, for the server's per-object reads.
+export function inContext(context) {
+  return context ? `?context=${encodeURIComponent(context)}` : "";
 }
 
 export function table(headings, rows) {
