@@ -199,6 +199,9 @@ class Fleet:
             except KubeError as error:
                 broken[name] = str(error)
                 continue
+            except OSError as error:  # a credential file missing or unreadable, a bad key
+                broken[name] = f"cannot load the credentials of context {name!r}: {error}"
+                continue
             clusters.append(
                 Cluster(name, client, namespace=namespace, dry_run=dry_run, pulse=pulse)
             )

@@ -37,6 +37,14 @@ class Pulse:
         self._moved.set()
         self._moved = asyncio.Event()
 
+    async def changed(self, seen: int, *, timeout: float) -> int:
+        """Return the version once it differs from ``seen`` (or after ``timeout`` seconds)."""
+        moved = self._moved
+        if self.version == seen:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(moved.wait(), timeout)
+        return self.version
+
 
 class ReadModel:
     """Mirrors of every Flux kind of one cluster; each change moves ``pulse`` on.
