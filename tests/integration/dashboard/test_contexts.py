@@ -38,7 +38,7 @@ kind: ClusterRole
 metadata: {name: flux-reader}
 rules:
 - apiGroups: [source.toolkit.fluxcd.io, kustomize.toolkit.fluxcd.io, helm.toolkit.fluxcd.io,
-              notification.toolkit.fluxcd.io, image.toolkit.fluxcd.io]
+              notification.toolkit.fluxcd.io, image.toolkit.fluxcd.io, source.extensions.fluxcd.io]
   resources: ["*"]
   verbs: [get, list, watch]
 - apiGroups: [""]
@@ -95,7 +95,10 @@ async def given_the_second_cluster(plane: ControlPlane, kube: KubeClient, namesp
                  "sourceRef": {"kind": "GitRepository", "name": "fleet"}},
     })  # fmt: skip
     failed = {
-        "type": "Ready", "status": "False", "reason": "BuildFailed", "observedGeneration": 1,
+        "type": "Ready",
+        "status": "False",
+        "reason": "BuildFailed",
+        "observedGeneration": 1,
         "message": "kustomization path not found: ./nowhere",
         "lastTransitionTime": "2026-12-02T00:00:00Z",
     }
@@ -164,9 +167,7 @@ async def test_every_context_shows_and_an_action_reaches_its_own_cluster_only(
             "kustomization path not found: ./nowhere"
         )
         await expect(row(page, "a", f"GitRepository/{namespace}/fleet")).to_contain_text("ready")
-        await expect(row(page, "b", f"GitRepository/{namespace}/fleet")).to_contain_text(
-            B_REVISION
-        )
+        await expect(row(page, "b", f"GitRepository/{namespace}/fleet")).to_contain_text(B_REVISION)
         # Counts per context and in total; the unreachable context says so and why.
         contexts = page.locator("#contexts")
         await expect(contexts.locator('[data-context="a"]')).to_contain_text("2 failing")
@@ -217,9 +218,11 @@ async def test_every_context_shows_and_an_action_reaches_its_own_cluster_only(
 
         # Suspend on b's fleet: b's API server, as alice, suspends b's object; a's is untouched.
         await page.goto(url)
-        await row(page, "b", f"GitRepository/{namespace}/fleet").locator(
-            'button[data-action="suspend"]'
-        ).click()
+        await (
+            row(page, "b", f"GitRepository/{namespace}/fleet")
+            .locator('button[data-action="suspend"]')
+            .click()
+        )
 
         async def suspended_in_b() -> bool:
             obj = await second_kube.get(GIT_REPOSITORY, "fleet", namespace=namespace)

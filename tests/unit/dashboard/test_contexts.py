@@ -22,7 +22,9 @@ def kubeconfig(folder: Path, *, broken: str = "") -> Path:
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": n, "cluster": {"server": f"https://{n}.example:6443"}} for n in names],
+        "clusters": [
+            {"name": n, "cluster": {"server": f"https://{n}.example:6443"}} for n in names
+        ],
         "users": [
             {"name": n, "user": {"client-certificate": "/none.crt", "client-key": "/none.key"}}
             if n == broken else {"name": n, "user": user}
@@ -84,9 +86,7 @@ def test_tide_dashboard_refuses_an_unknown_context_in_one_line(tmp_path: Path) -
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert ran.returncode == 1
-    assert ran.stderr.strip() == (
-        "✗ no context 'nope' in the kubeconfig (it has: one, two, three)"
-    )
+    assert ran.stderr.strip() == ("✗ no context 'nope' in the kubeconfig (it has: one, two, three)")
 
 
 def test_ipv6_loopback_names_are_answered_bracketed_as_browsers_send_them() -> None:
