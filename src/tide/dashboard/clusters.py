@@ -111,6 +111,8 @@ class Cluster:
             error = f"no answer within {_PROBE_TIMEOUT:g}s"
         except KubeError as failed:
             error = str(failed) or type(failed).__name__
+        except ValueError:  # something answered, but not with an API server's JSON
+            error = "the address answers, but not as a Kubernetes API server"
         if error:
             error = f"{self.server or 'the API server'}: {error}"
         if error == self.error:

@@ -63,12 +63,17 @@ class Dashboard:
                 return {"error": str(error), "revision": artifact.get("revision", "")}
         return {"changes": changes, "revision": artifact.get("revision", "")}
 
+    async def _offered(self, cluster: Cluster, kind: str, obj: Mapping[str, Any]) -> list[str]:
+        # A server that does not answer is not asked (each question could wait its timeout);
+        # what it last showed stays listed, with no buttons.
+        return [] if cluster.error else await cluster.actions.offered(kind, obj)
+
     async def _rows(self, cluster: Cluster, kind: str) -> list[dict[str, Any]]:
         listed = []
         for obj in cluster.model.objects(kind):
             shown = views.row(kind, obj, has_status=_HAS_STATUS[kind])
             shown["context"] = cluster.name
-            shown["actions"] = await cluster.actions.offered(kind, obj)
+            shown["actions"] = await self._offered(cluster, kind, obj)
             listed.append(shown)
         return listed
 
@@ -124,6 +129,8 @@ class Dashboard:
         }
 
     async def _events(self, cluster: Cluster, kind: str, obj: dict[str, Any]) -> list[dict]:
+        if cluster.error:
+            return []
         metadata = obj["metadata"]
         about = {"involvedObject.kind": kind, "involvedObject.name": metadata["name"]}
         try:
@@ -159,7 +166,7 @@ class Dashboard:
         events = await self._events(cluster, kind, obj)
         shown = views.detail(kind, obj, events=events, chain=chain, nodes=nodes, links=links)
         shown["row"]["context"] = cluster.name
-        shown["row"]["actions"] = await cluster.actions.offered(kind, obj)
+        shown["row"]["actions"] = await self._offered(cluster, kind, obj)
         shown["spec"] = obj.get("spec") or {}
         shown["context"] = {"name": cluster.name, "error": cluster.error}
         shown["several"] = len(self.fleet.names) > 1
