@@ -175,9 +175,11 @@ class Fleet:
 
         Raises:
             UnknownContext: a context in ``contexts`` is not in the kubeconfig.
-            KubeError: no kubeconfig is found, or it cannot be read.
+            KubeError: no kubeconfig is found, it cannot be read, or it has no contexts.
         """
         names, current = kubeconfig_contexts(path)
+        if not names:
+            raise KubeError("the kubeconfig has no contexts")
         missing = [name for name in contexts if name not in names]
         if missing:
             raise UnknownContext(

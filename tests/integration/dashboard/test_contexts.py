@@ -215,6 +215,7 @@ async def test_every_context_shows_and_an_action_reaches_its_own_cluster_only(
         await expect(page.locator('#graph section[data-context="c"]')).to_contain_text(
             "unreachable"
         )
+        await screenshot(page, "dashboard-contexts-graph")
 
         # Suspend on b's fleet: b's API server, as alice, suspends b's object; a's is untouched.
         await page.goto(url)
