@@ -22,6 +22,10 @@ SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "images"
 """Where ``TIDE_SCREENSHOTS=1`` writes the screenshots ``docs/dashboard.md`` shows."""
 
 
+_EXPECT_SECONDS = 20
+"""How long an ``expect`` waits for the page to show what it should."""
+
+
 def _chromium() -> str:
     found = os.environ.get("TIDE_CHROMIUM") or shutil.which("chromium")
     if found is None:
@@ -32,7 +36,10 @@ def _chromium() -> str:
 @pytest_asyncio.fixture(loop_scope="session")
 async def browser() -> AsyncIterator[object]:
     """A headless chromium page, 1400x900, closed after the test."""
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
+
+    # Playwright's 5 s default is short on a 2-core machine shared by many test sessions.
+    expect.set_options(timeout=_EXPECT_SECONDS * 1000)
 
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
