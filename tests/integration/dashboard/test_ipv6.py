@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 
 from tide.dashboard import Fleet, running
 from tide.kube.client import KubeClient
-from tide.runtime.servers import Endpoint, parse_address
+from tide.runtime.servers import parse_address
 
 pytestmark = pytest.mark.integration
 
@@ -52,4 +52,3 @@ async def test_the_dashboard_on_ipv6_loopback_answers_its_own_page(
     assert asked.json()["user"] == "admin"
     assert acted.status_code == 400
     assert rebound.status_code == 421
-    assert Endpoint("::1", 0) == endpoint

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tide.dashboard import Fleet, UnknownContext
+from tide.dashboard import Fleet, UnknownContext, graph
 from tide.dashboard.server import _admits, _hosts
 
 pytestmark = pytest.mark.unit
@@ -101,3 +101,14 @@ def test_ipv6_loopback_names_are_answered_bracketed_as_browsers_send_them() -> N
     assert _admits(everywhere, "dash.example:8443")
     assert not _admits(everywhere, "evil.example:9080")
     assert not _admits(_hosts("fd00::1", 80), "[fd00::2]:80")
+
+
+def test_a_graph_links_each_box_to_its_object_in_its_context_whatever_the_name() -> None:
+    source = {"metadata": {"name": "fleet", "namespace": "ns"}, "spec": {}, "status": {}}
+    drawn = graph.build({"GitRepository": [source]})
+    graph.layout(drawn)
+    svg = graph.render(drawn, context="arn:aws:eks:eu-west-1:1:cluster/prod")
+    assert (
+        'href="#/object/arn%3Aaws%3Aeks%3Aeu-west-1%3A1%3Acluster%2Fprod/GitRepository/ns/fleet"'
+        in svg
+    )
