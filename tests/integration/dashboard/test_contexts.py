@@ -258,3 +258,20 @@ async def test_every_context_shows_and_an_action_reaches_its_own_cluster_only(
         await expect(other.locator("button")).to_have_count(0)
         await expect(row(page, "a", f"GitRepository/{namespace}/fleet").locator("button"))\
             .not_to_have_count(0)  # fmt: skip
+
+        # b's API server goes away: b is reported unreachable, what it showed stays listed
+        # without buttons, and a works on; once it is back, b answers again.
+        second_plane.stop_apiserver()
+        try:
+            card = contexts.locator('[data-context="b"]')
+            await expect(card).to_contain_text("unreachable", timeout=60_000)
+            b_fleet = row(page, "b", f"GitRepository/{namespace}/fleet")
+            await expect(b_fleet).to_be_visible()
+            await expect(b_fleet.locator("button")).to_have_count(0)
+            await expect(row(page, "a", f"GitRepository/{namespace}/fleet").locator("button"))\
+                .not_to_have_count(0)  # fmt: skip
+        finally:
+            second_plane.start_apiserver()  # here: the plane's servers live with this thread
+        await expect(card).not_to_contain_text("unreachable", timeout=60_000)
+        await expect(card).to_contain_text("alice")
+        await expect(b_fleet.locator('button[data-action="resume"]')).to_be_visible()
