@@ -30,8 +30,10 @@ from tide.cli._session import (
     CommandError,
     cluster_command,
     err,
+    keyword_option,
     print_yaml,
     run_command,
+    with_parameters,
 )
 from tide.kube.resources import SECRET
 
@@ -160,6 +162,20 @@ def _tls_data(ca_file: Path | None, cert_file: Path | None, key_file: Path | Non
     return {key: value for key, value in data.items() if value is not None}
 
 
+def _takes_tls_files(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the TLS file flags, read into ``tls``: the Secret's TLS keys.
+
+    ``create secret helm`` and ``create secret tls`` take the same three files, as Flux's do.
+    """
+    flags = [keyword_option("ca_file", CaFile, None), keyword_option("cert_file", CertFile, None),
+             keyword_option("key_file", KeyFile, None)]  # fmt: skip
+
+    def collect(values: dict[str, Any]) -> dict[str, Any]:
+        return {"tls": _tls_data(values["ca_file"], values["cert_file"], values["key_file"])}
+
+    return with_parameters(command, flags, collect, provides=("tls",))
+
+
 def _finish(
     name: str,
     data: Callable[[], dict[str, str]],
@@ -267,24 +283,22 @@ def git(
 
 @app.command("helm")
 @cluster_command
+@_takes_tls_files
 def helm(
     name: Name,
     username: Username = None,
     password: Password = None,
-    cert_file: CertFile = None,
-    key_file: KeyFile = None,
-    ca_file: CaFile = None,
     export: Export = False,
     *,
     options: ClusterOptions,
+    tls: dict[str, str],
 ) -> None:
     """Create or update a Secret for a HelmRepository (basic auth and TLS)."""
     if bool(username) != bool(password):
         raise typer.BadParameter("--username and --password go together", param_hint="--password")
     data = {"username": username or "", "password": password or ""}
     data = {key: value for key, value in data.items() if value}
-    data.update(_tls_data(ca_file, cert_file, key_file))
-    _finish(name, lambda: data, export, options)
+    _finish(name, lambda: {**data, **tls}, export, options)
 
 
 @app.command("oci")
@@ -313,17 +327,12 @@ def oci(
 
 @app.command("tls")
 @cluster_command
+@_takes_tls_files
 def tls(
-    name: Name,
-    cert_file: CertFile = None,
-    key_file: KeyFile = None,
-    ca_file: CaFile = None,
-    export: Export = False,
-    *,
-    options: ClusterOptions,
+    name: Name, export: Export = False, *, options: ClusterOptions, tls: dict[str, str]
 ) -> None:
     """Create or update a Secret with TLS certificates (a source's spec.certSecretRef)."""
-    data = _tls_data(ca_file, cert_file, key_file)
+    data = tls
     if not data:
         raise typer.BadParameter("expected --ca-crt-file, or --tls-crt-file with --tls-key-file")
     type_ = "kubernetes.io/tls" if "tls.key" in data else "Opaque"
