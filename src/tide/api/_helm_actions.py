@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from tide.api._kustomize_types import Selector
-from tide.api.meta import Duration, FluxModel, cel_rules
+from tide.api.meta import CelRule, Duration, FluxModel, cel_rules
 
 __all__ = [
     "DriftDetection",
@@ -44,17 +44,16 @@ class DriftDetection(FluxModel):
     """Changes to leave alone."""
 
 
+_RETRY_INTERVAL_ONLY_FOR_RETRY = CelRule(
+    "!has(self.retryInterval) || self.name != 'RemediateOnFailure'",
+    ".retryInterval cannot be set when .name is 'RemediateOnFailure'",
+)
+
+
 class Strategy(FluxModel):
     """What a failed install or upgrade leads to (Flux's ``install|upgrade.strategy``)."""
 
-    model_config = ConfigDict(
-        json_schema_extra=cel_rules(
-            (
-                "!has(self.retryInterval) || self.name != 'RemediateOnFailure'",
-                ".retryInterval cannot be set when .name is 'RemediateOnFailure'",
-            )
-        )
-    )
+    model_config = cel_rules(_RETRY_INTERVAL_ONLY_FOR_RETRY)
 
     name: Literal["RemediateOnFailure", "RetryOnFailure"]
     """``RemediateOnFailure`` (the default without a strategy) follows ``remediation``;
@@ -65,7 +64,7 @@ class Strategy(FluxModel):
     @model_validator(mode="after")
     def _interval_only_for_retry(self) -> Strategy:
         if self.retry_interval is not None and self.name == "RemediateOnFailure":
-            raise ValueError(".retryInterval cannot be set when .name is 'RemediateOnFailure'")
+            raise ValueError(_RETRY_INTERVAL_ONLY_FOR_RETRY.message)
         return self
 
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, StringConstraints, model_validator
+from pydantic import StringConstraints, model_validator
 
-from tide.api.meta import FluxModel, LocalObjectReference, SecretKeyReference, cel_rules
+from tide.api.meta import (
+    CelRule,
+    FluxModel,
+    LocalObjectReference,
+    SecretKeyReference,
+    cel_rules,
+)
 
 __all__ = [
     "AccessFrom",
@@ -17,38 +23,38 @@ __all__ = [
 ]
 
 
+_SECRET_OR_CONFIG_MAP = CelRule(
+    "has(self.secretRef) || has(self.configMapRef) || "
+    "(has(self.provider) && self.provider != 'generic')",
+    ".secretRef or .configMapRef is required for the 'generic' .provider",
+)
+_NOT_BOTH = CelRule(
+    "!has(self.secretRef) || !has(self.configMapRef)",
+    "exactly one of .secretRef or .configMapRef may be set",
+)
+_SECRET_ONLY_FOR_GENERIC = CelRule(
+    "!has(self.secretRef) || !has(self.provider) || self.provider == 'generic'",
+    ".secretRef is not supported for the specified .provider",
+)
+_CLOUD_ONLY = {
+    field: CelRule(
+        f"!has(self.{alias}) || (has(self.provider) && self.provider != 'generic')",
+        f".{alias} is not supported when .provider is empty or 'generic'",
+    )
+    for field, alias in (
+        ("service_account_name", "serviceAccountName"),
+        ("cluster", "cluster"),
+        ("address", "address"),
+    )
+}
+"""Fields only a cloud provider takes, by Python name."""
+
+
 class KubeConfigReference(FluxModel):
     """Tells a controller how to reach a remote cluster instead of its own."""
 
-    model_config = ConfigDict(
-        json_schema_extra=cel_rules(
-            (
-                "has(self.secretRef) || has(self.configMapRef) || "
-                "(has(self.provider) && self.provider != 'generic')",
-                ".secretRef or .configMapRef is required for the 'generic' .provider",
-            ),
-            (
-                "!has(self.secretRef) || !has(self.configMapRef)",
-                "exactly one of .secretRef or .configMapRef may be set",
-            ),
-            (
-                "!has(self.secretRef) || !has(self.provider) || self.provider == 'generic'",
-                ".secretRef is not supported for the specified .provider",
-            ),
-            (
-                "!has(self.serviceAccountName) || (has(self.provider) && self.provider != "
-                "'generic')",
-                ".serviceAccountName is not supported when .provider is empty or 'generic'",
-            ),
-            (
-                "!has(self.cluster) || (has(self.provider) && self.provider != 'generic')",
-                ".cluster is not supported when .provider is empty or 'generic'",
-            ),
-            (
-                "!has(self.address) || (has(self.provider) && self.provider != 'generic')",
-                ".address is not supported when .provider is empty or 'generic'",
-            ),
-        )
+    model_config = cel_rules(
+        _SECRET_OR_CONFIG_MAP, _NOT_BOTH, _SECRET_ONLY_FOR_GENERIC, *_CLOUD_ONLY.values()
     )
 
     provider: Literal["aws", "azure", "gcp", "generic"] = "generic"
@@ -70,18 +76,14 @@ class KubeConfigReference(FluxModel):
     def _provider_rules(self) -> KubeConfigReference:
         generic = self.provider == "generic"
         if self.secret_ref is not None and self.config_map_ref is not None:
-            raise ValueError("exactly one of .secretRef or .configMapRef may be set")
+            raise ValueError(_NOT_BOTH.message)
         if generic and self.secret_ref is None and self.config_map_ref is None:
-            raise ValueError(".secretRef or .configMapRef is required for the 'generic' .provider")
+            raise ValueError(_SECRET_OR_CONFIG_MAP.message)
         if not generic and self.secret_ref is not None:
-            raise ValueError(".secretRef is not supported for the specified .provider")
-        for field, alias in (
-            ("service_account_name", "serviceAccountName"),
-            ("cluster", "cluster"),
-            ("address", "address"),
-        ):
+            raise ValueError(_SECRET_ONLY_FOR_GENERIC.message)
+        for field, rule in _CLOUD_ONLY.items():
             if generic and getattr(self, field) is not None:
-                raise ValueError(f".{alias} is not supported when .provider is empty or 'generic'")
+                raise ValueError(rule.message)
         return self
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from tide.api._helm_actions import (
     DriftDetection,
@@ -24,6 +24,7 @@ from tide.api._shared import KubeConfigReference
 from tide.api.kustomize import CommonMetadata, ResourceInventory
 from tide.api.meta import (
     APIVersions,
+    CelRule,
     Duration,
     FluxModel,
     FluxObject,
@@ -199,18 +200,16 @@ class HelmReleaseDependency(FluxModel):
     """Namespace of the dependency; the HelmRelease's namespace by default."""
 
 
+_CHART_OR_CHART_REF = CelRule(
+    "(has(self.chart) && !has(self.chartRef)) || (!has(self.chart) && has(self.chartRef))",
+    "either chart or chartRef must be set",
+)
+
+
 class HelmReleaseSpec(SuspendableSpec):
     """Which chart to install, with which values, and how each Helm action behaves."""
 
-    model_config = ConfigDict(
-        json_schema_extra=cel_rules(
-            (
-                "(has(self.chart) && !has(self.chartRef)) || "
-                "(!has(self.chart) && has(self.chartRef))",
-                "either chart or chartRef must be set",
-            )
-        )
-    )
+    model_config = cel_rules(_CHART_OR_CHART_REF)
 
     chart: HelmChartTemplate | None = None
     """Template of the HelmChart to create; exclusive with ``chartRef``."""
@@ -260,7 +259,7 @@ class HelmReleaseSpec(SuspendableSpec):
     @model_validator(mode="after")
     def _chart_or_chart_ref(self) -> HelmReleaseSpec:
         if (self.chart is None) == (self.chart_ref is None):
-            raise ValueError("either chart or chartRef must be set")
+            raise ValueError(_CHART_OR_CHART_REF.message)
         return self
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from tide.api._shared import AccessFrom, LabelSelector
 from tide.api._source_types import GitRepositoryRef
 from tide.api.meta import (
     APIVersions,
+    CelRule,
     Duration,
     FluxModel,
     FluxObject,
@@ -159,24 +160,22 @@ class TagFilter(FluxModel):
     """Capture-group template, e.g. ``$ts``, used as the value to order by."""
 
 
+_INTERVAL_ONLY_IF_ALWAYS = CelRule(
+    "!has(self.interval) || (has(self.digestReflectionPolicy) && "
+    "self.digestReflectionPolicy == 'Always')",
+    "spec.interval is only accepted when spec.digestReflectionPolicy is set to 'Always'",
+)
+_INTERVAL_IF_ALWAYS = CelRule(
+    "has(self.interval) || !has(self.digestReflectionPolicy) || "
+    "self.digestReflectionPolicy != 'Always'",
+    "spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'",
+)
+
+
 class ImagePolicySpec(SuspendableSpec):
     """Which repository to read tags from and how to pick the latest."""
 
-    model_config = ConfigDict(
-        json_schema_extra=cel_rules(
-            (
-                "!has(self.interval) || (has(self.digestReflectionPolicy) && "
-                "self.digestReflectionPolicy == 'Always')",
-                "spec.interval is only accepted when spec.digestReflectionPolicy is set to "
-                "'Always'",
-            ),
-            (
-                "has(self.interval) || !has(self.digestReflectionPolicy) || "
-                "self.digestReflectionPolicy != 'Always'",
-                "spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'",
-            ),
-        )
-    )
+    model_config = cel_rules(_INTERVAL_ONLY_IF_ALWAYS, _INTERVAL_IF_ALWAYS)
 
     image_repository_ref: NamespacedObjectReference
     """ImageRepository whose tags are considered."""
@@ -193,13 +192,9 @@ class ImagePolicySpec(SuspendableSpec):
     def _interval_iff_always(self) -> ImagePolicySpec:
         always = self.digest_reflection_policy == "Always"
         if self.interval is not None and not always:
-            raise ValueError(
-                "spec.interval is only accepted when spec.digestReflectionPolicy is set to 'Always'"
-            )
+            raise ValueError(_INTERVAL_ONLY_IF_ALWAYS.message)
         if always and self.interval is None:
-            raise ValueError(
-                "spec.interval must be set when spec.digestReflectionPolicy is set to 'Always'"
-            )
+            raise ValueError(_INTERVAL_IF_ALWAYS.message)
         return self
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -29,6 +29,7 @@ __all__ = [
     "TIMEOUT_PATTERN",
     "APIVersions",
     "Artifact",
+    "CelRule",
     "Condition",
     "CrossNamespaceSourceReference",
     "Duration",
@@ -106,13 +107,21 @@ def format_duration(seconds: float) -> str:
     return text
 
 
-def cel_rules(*rules: tuple[str, str]) -> dict[str, Any]:
-    """Build the ``json_schema_extra`` that puts CEL rules on a model's CRD schema.
+class CelRule(NamedTuple):
+    """A CEL rule of a CRD schema and the message the API server answers when it fails."""
 
-    Every rule given here must also be enforced by a Python validator on the same model, so the
-    model refuses what the API server refuses.
+    rule: str
+    message: str
+
+
+def cel_rules(*rules: CelRule) -> ConfigDict:
+    """Return the ``model_config`` that puts CEL ``rules`` on a model's CRD schema.
+
+    Every rule given here must also be enforced by a Python validator on the same model, raising
+    the rule's ``message``, so the model refuses what the API server refuses, in its words.
     """
-    return {"x-kubernetes-validations": [{"rule": rule, "message": msg} for rule, msg in rules]}
+    validations = [{"rule": rule, "message": message} for rule, message in rules]
+    return ConfigDict(json_schema_extra={"x-kubernetes-validations": validations})
 
 
 class FluxModel(BaseModel):

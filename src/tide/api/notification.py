@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import ConfigDict, StringConstraints, model_validator
+from pydantic import StringConstraints, model_validator
 
 from tide.api.meta import (
     APIVersions,
+    CelRule,
     Duration,
     FluxModel,
     FluxObject,
@@ -147,19 +148,18 @@ class Alert(FluxObject[AlertSpec, AlertStatus]):
     API: ClassVar[APIVersions] = _V1BETA3
 
 
+_COMMIT_STATUS_FOR_GIT_PROVIDERS = CelRule(
+    " || ".join(f"self.type == '{t}'" for t in _COMMIT_STATUS_TYPES)
+    + " || !has(self.commitStatusExpr)",
+    "spec.commitStatusExpr is only supported for the 'github', 'gitlab', 'gitea', "
+    "'bitbucketserver', 'bitbucket', 'azuredevops' provider types",
+)
+
+
 class ProviderSpec(FluxModel):
     """Where notifications go and how to authenticate."""
 
-    model_config = ConfigDict(
-        json_schema_extra=cel_rules(
-            (
-                " || ".join(f"self.type == '{t}'" for t in _COMMIT_STATUS_TYPES)
-                + " || !has(self.commitStatusExpr)",
-                "spec.commitStatusExpr is only supported for the 'github', 'gitlab', 'gitea', "
-                "'bitbucketserver', 'bitbucket', 'azuredevops' provider types",
-            )
-        )
-    )
+    model_config = cel_rules(_COMMIT_STATUS_FOR_GIT_PROVIDERS)
 
     type: ProviderType
     """Provider implementation."""
@@ -193,10 +193,7 @@ class ProviderSpec(FluxModel):
     @model_validator(mode="after")
     def _commit_status_for_git_providers(self) -> ProviderSpec:
         if self.commit_status_expr is not None and self.type not in _COMMIT_STATUS_TYPES:
-            raise ValueError(
-                "spec.commitStatusExpr is only supported for the 'github', 'gitlab', 'gitea', "
-                "'bitbucketserver', 'bitbucket', 'azuredevops' provider types"
-            )
+            raise ValueError(_COMMIT_STATUS_FOR_GIT_PROVIDERS.message)
         return self
 
 

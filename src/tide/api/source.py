@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import ConfigDict, StringConstraints, model_validator
+from pydantic import StringConstraints, model_validator
 
 from tide.api._shared import AccessFrom
 from tide.api._source_types import (
@@ -21,6 +21,7 @@ from tide.api._source_types import (
 from tide.api.meta import (
     APIVersions,
     Artifact,
+    CelRule,
     Duration,
     FluxObject,
     LocalObjectReference,
@@ -60,18 +61,17 @@ GROUP = "source.toolkit.fluxcd.io"
 _V1 = APIVersions(GROUP, "v1", ("v1beta2",))
 
 
+_SERVICE_ACCOUNT_NEEDS_PROVIDER = CelRule(
+    "!has(self.serviceAccountName) || (has(self.provider) && "
+    "(self.provider == 'azure' || self.provider == 'aws'))",
+    "serviceAccountName can only be set when provider is 'azure' or 'aws'",
+)
+
+
 class GitRepositorySpec(SuspendableSpec):
     """Where a Git repository is, how to authenticate, and which revision to package."""
 
-    model_config = ConfigDict(
-        json_schema_extra=cel_rules(
-            (
-                "!has(self.serviceAccountName) || (has(self.provider) && "
-                "(self.provider == 'azure' || self.provider == 'aws'))",
-                "serviceAccountName can only be set when provider is 'azure' or 'aws'",
-            )
-        )
-    )
+    model_config = cel_rules(_SERVICE_ACCOUNT_NEEDS_PROVIDER)
 
     url: Annotated[str, StringConstraints(pattern=r"^(http|https|ssh)://.*$")]
     """HTTP/S or SSH address of the repository."""
@@ -103,7 +103,7 @@ class GitRepositorySpec(SuspendableSpec):
     @model_validator(mode="after")
     def _service_account_needs_provider(self) -> GitRepositorySpec:
         if self.service_account_name is not None and self.provider not in ("azure", "aws"):
-            raise ValueError("serviceAccountName can only be set when provider is 'azure' or 'aws'")
+            raise ValueError(_SERVICE_ACCOUNT_NEEDS_PROVIDER.message)
         return self
 
 
@@ -256,31 +256,31 @@ class OCIRepository(FluxObject[OCIRepositorySpec, OCIRepositoryStatus]):
 
 
 _BUCKET_RULES = (
-    (
+    CelRule(
         "self.provider == 'aws' || self.provider == 'generic' || !has(self.sts)",
         "STS configuration is only supported for the 'aws' and 'generic' Bucket providers",
     ),
-    (
+    CelRule(
         "self.provider != 'aws' || !has(self.sts) || self.sts.provider == 'aws'",
         "'aws' is the only supported STS provider for the 'aws' Bucket provider",
     ),
-    (
+    CelRule(
         "self.provider != 'generic' || !has(self.sts) || self.sts.provider == 'ldap'",
         "'ldap' is the only supported STS provider for the 'generic' Bucket provider",
     ),
-    (
+    CelRule(
         "!has(self.sts) || self.sts.provider != 'aws' || !has(self.sts.secretRef)",
         "spec.sts.secretRef is not required for the 'aws' STS provider",
     ),
-    (
+    CelRule(
         "!has(self.sts) || self.sts.provider != 'aws' || !has(self.sts.certSecretRef)",
         "spec.sts.certSecretRef is not required for the 'aws' STS provider",
     ),
-    (
+    CelRule(
         "self.provider != 'generic' || !has(self.serviceAccountName)",
         "ServiceAccountName is not supported for the 'generic' Bucket provider",
     ),
-    (
+    CelRule(
         "!has(self.secretRef) || !has(self.serviceAccountName)",
         "cannot set both .spec.secretRef and .spec.serviceAccountName",
     ),
@@ -290,7 +290,7 @@ _BUCKET_RULES = (
 class BucketSpec(SuspendableSpec):
     """Which object-storage bucket to mirror and how to authenticate."""
 
-    model_config = ConfigDict(json_schema_extra=cel_rules(*_BUCKET_RULES))
+    model_config = cel_rules(*_BUCKET_RULES)
 
     provider: Literal["generic", "aws", "gcp", "azure"] = "generic"
     """Storage provider; ``generic`` means any S3-compatible API."""
@@ -326,19 +326,19 @@ class BucketSpec(SuspendableSpec):
         sts = self.sts
         if sts is not None:
             if self.provider not in ("aws", "generic"):
-                raise ValueError(_BUCKET_RULES[0][1])
+                raise ValueError(_BUCKET_RULES[0].message)
             if self.provider == "aws" and sts.provider != "aws":
-                raise ValueError(_BUCKET_RULES[1][1])
+                raise ValueError(_BUCKET_RULES[1].message)
             if self.provider == "generic" and sts.provider != "ldap":
-                raise ValueError(_BUCKET_RULES[2][1])
+                raise ValueError(_BUCKET_RULES[2].message)
             if sts.provider == "aws" and sts.secret_ref is not None:
-                raise ValueError(_BUCKET_RULES[3][1])
+                raise ValueError(_BUCKET_RULES[3].message)
             if sts.provider == "aws" and sts.cert_secret_ref is not None:
-                raise ValueError(_BUCKET_RULES[4][1])
+                raise ValueError(_BUCKET_RULES[4].message)
         if self.provider == "generic" and self.service_account_name is not None:
-            raise ValueError(_BUCKET_RULES[5][1])
+            raise ValueError(_BUCKET_RULES[5].message)
         if self.secret_ref is not None and self.service_account_name is not None:
-            raise ValueError(_BUCKET_RULES[6][1])
+            raise ValueError(_BUCKET_RULES[6].message)
         return self
 
 

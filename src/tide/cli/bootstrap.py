@@ -14,8 +14,8 @@ from typing import Annotated
 
 import typer
 
-from tide.cli._credentials import Password, Username
 from tide.cli._install_flags import install_command
+from tide.cli._options import Password, Username, read_file
 from tide.cli._progress import say
 from tide.cli._session import ClusterOptions, CommandError, run_command
 from tide.image.automation.workspace import Author
@@ -40,15 +40,6 @@ app = typer.Typer(
     help="Deploy Tide on a cluster the GitOps way: from a Git repository.",
     no_args_is_help=True,
 )
-
-
-def _read(path: Path | None, flag: str) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise typer.BadParameter(f"cannot read {path}: {error.strerror}", param_hint=flag) from None
 
 
 @app.command("git")
@@ -109,8 +100,8 @@ def git(
     credentials = GitCredentials(
         username=username,
         password=password,
-        private_key=_read(private_key_file, "--private-key-file"),
-        ca_cert=_read(ca_file, "--ca-file"),
+        private_key=read_file(private_key_file, "--private-key-file"),
+        ca_cert=read_file(ca_file, "--ca-file"),
     )
     if credentials.private_key is not None and scheme == "ssh":
         _confirm_key(credentials.private_key, silent=silent)

@@ -30,7 +30,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
@@ -77,22 +77,26 @@ class ControllerOptions:
     feature_gates: frozenset[str] = frozenset()
     """The gates ``--feature-gates`` leaves on (:mod:`tide.runtime.features`)."""
 
+    def dependents(self) -> dict[str, Any]:
+        """The flags Flux's kustomize- and helm-controller both take, as their setups name them."""
+        return {
+            "default_service_account": self.default_service_account,
+            "requeue_dependency": self.requeue_dependency,
+            "no_cross_namespace_refs": self.no_cross_namespace_refs,
+        }
+
 
 CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
     "source": lambda manager, options: source.setup(manager, options.source),
     "kustomize": lambda manager, options: kustomize_setup.setup(
         manager,
-        default_service_account=options.default_service_account,
-        requeue_dependency=options.requeue_dependency,
-        no_cross_namespace_refs=options.no_cross_namespace_refs,
+        **options.dependents(),
         artifact_max_unpacked_size=options.artifact_max_unpacked_size,
         no_remote_bases=options.no_remote_bases,
     ),
     "helm": lambda manager, options: helm_setup.setup(
         manager,
-        default_service_account=options.default_service_account,
-        requeue_dependency=options.requeue_dependency,
-        no_cross_namespace_refs=options.no_cross_namespace_refs,
+        **options.dependents(),
         workload_identity=features.OBJECT_LEVEL_WORKLOAD_IDENTITY in options.feature_gates,
     ),
     "notification": lambda manager, options: notification.setup(

@@ -39,7 +39,6 @@ PART_OF = {"app.kubernetes.io/part-of": "flux"}
 """The label of the controllers' pods and Deployments (Flux's install, and Tide's)."""
 
 _LEVELS = {"debug": 0, "info": 1, "warning": 2, "error": 3}
-_POD = resources.ResourceType("", "v1", "Pod", "pods")
 _DEPLOYMENT = resources.ResourceType("apps", "v1", "Deployment", "deployments")
 _POLL_SECONDS = 0.5
 """How often a followed ``--log-file`` is checked for new lines."""
@@ -99,13 +98,13 @@ def render(line: str, entry: dict[str, Any] | None) -> str:
 
 
 async def _controller_pods(client: KubeClient, namespace: str) -> list[dict[str, Any]]:
-    pods, _ = await client.list(_POD, namespace=namespace, labels=PART_OF)
+    pods, _ = await client.list(resources.POD, namespace=namespace, labels=PART_OF)
     if not pods:  # an install that labels only its Deployments: their selectors find the pods
         deployments, _ = await client.list(_DEPLOYMENT, namespace=namespace, labels=PART_OF)
         for deployment in deployments:
             selector = ((deployment.get("spec") or {}).get("selector") or {}).get("matchLabels")
             if selector:
-                found, _ = await client.list(_POD, namespace=namespace, labels=selector)
+                found, _ = await client.list(resources.POD, namespace=namespace, labels=selector)
                 pods.extend(found)
     return sorted(pods, key=lambda pod: pod["metadata"]["name"])
 

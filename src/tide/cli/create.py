@@ -88,6 +88,16 @@ def parse_depends_on(texts: list[str]) -> list[dict[str, str]]:
     return entries
 
 
+def _present(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields whose flag was given: a flag left out writes no field (Flux's omitempty)."""
+    return {key: value for key, value in fields.items() if value}
+
+
+def _named(name: str | None) -> dict[str, str] | None:
+    """A ``LocalObjectReference`` to ``name``, or None without one."""
+    return {"name": name} if name else None
+
+
 def _labels(pairs: list[str] | None) -> dict[str, str]:
     labels = {}
     for pair in pairs or ():
@@ -184,14 +194,13 @@ def source_git(
     interval: Interval = "1m",
 ) -> dict[str, Any]:
     """Create or update a GitRepository."""
-    ref = {k: v for k, v in {"branch": branch, "tag": tag, "semver": tag_semver,
-                            "commit": commit}.items() if v}  # fmt: skip
-    spec: dict[str, Any] = {"url": url, "interval": interval, "ref": ref or {"branch": "master"}}
-    if secret_ref:
-        spec["secretRef"] = {"name": secret_ref}
-    if ignore_paths:
-        spec["ignore"] = "\n".join(ignore_paths)
-    return spec
+    ref = _present({"branch": branch, "tag": tag, "semver": tag_semver, "commit": commit})
+    return {
+        "url": url,
+        "interval": interval,
+        "ref": ref or {"branch": "master"},
+        **_present({"secretRef": _named(secret_ref), "ignore": "\n".join(ignore_paths or ())}),
+    }
 
 
 @source_app.command("helm")
@@ -203,12 +212,9 @@ def source_helm(
     interval: Interval = "1m",
 ) -> dict[str, Any]:
     """Create or update a HelmRepository (an ``oci://`` URL makes an OCI one)."""
-    spec: dict[str, Any] = {"url": url, "interval": interval}
-    if url.startswith("oci://"):
-        spec["type"] = "oci"
-    if secret_ref:
-        spec["secretRef"] = {"name": secret_ref}
-    return spec
+    kind = "oci" if url.startswith("oci://") else None
+    return {"url": url, "interval": interval,
+            **_present({"type": kind, "secretRef": _named(secret_ref)})}  # fmt: skip
 
 
 @source_app.command("oci")
@@ -223,11 +229,9 @@ def source_oci(
     interval: Interval = "1m",
 ) -> dict[str, Any]:
     """Create or update an OCIRepository."""
-    ref = {k: v for k, v in {"tag": tag, "semver": tag_semver, "digest": digest}.items() if v}
-    spec: dict[str, Any] = {"url": url, "interval": interval, "ref": ref or {"tag": "latest"}}
-    if secret_ref:
-        spec["secretRef"] = {"name": secret_ref}
-    return spec
+    ref = _present({"tag": tag, "semver": tag_semver, "digest": digest})
+    return {"url": url, "interval": interval, "ref": ref or {"tag": "latest"},
+            **_present({"secretRef": _named(secret_ref)})}  # fmt: skip
 
 
 @app.command("kustomization")
@@ -250,20 +254,19 @@ def kustomization(
     interval: Interval = "1m",
 ) -> dict[str, Any]:
     """Create or update a Kustomization."""
-    spec: dict[str, Any] = {
+    return {
         "interval": interval,
         "path": path,
         "prune": prune,
         "sourceRef": parse_reference(source, default_kind="GitRepository", what="--source"),
-    }
-    optional = {"targetNamespace": target_namespace, "timeout": health_check_timeout,
-                "serviceAccountName": service_account}  # fmt: skip
-    spec.update({key: value for key, value in optional.items() if value})
-    if wait:
-        spec["wait"] = True
-    if depends_on:
-        spec["dependsOn"] = parse_depends_on(depends_on)
-    return spec
+        **_present({
+            "targetNamespace": target_namespace,
+            "timeout": health_check_timeout,
+            "serviceAccountName": service_account,
+            "wait": wait,
+            "dependsOn": parse_depends_on(depends_on or []),
+        }),
+    }  # fmt: skip
 
 
 @app.command("helmrelease")
@@ -284,14 +287,14 @@ def helmrelease(
     chart_spec: dict[str, Any] = {
         "chart": chart,
         "sourceRef": parse_reference(source, default_kind="HelmRepository", what="--source"),
+        **_present({"version": chart_version}),
     }
-    if chart_version:
-        chart_spec["version"] = chart_version
-    spec: dict[str, Any] = {"interval": interval, "chart": {"spec": chart_spec}}
-    if target_namespace:
-        spec["targetNamespace"] = target_namespace
-    if create_target_namespace:
-        spec["install"] = {"createNamespace": True}
+    install = {"createNamespace": True} if create_target_namespace else None
+    spec: dict[str, Any] = {
+        "interval": interval,
+        "chart": {"spec": chart_spec},
+        **_present({"targetNamespace": target_namespace, "install": install}),
+    }
     merged: dict[str, Any] = {}
     for file in values or ():
         try:
@@ -317,12 +320,9 @@ def alert_provider(
     secret_ref: SecretRef = None,
 ) -> dict[str, Any]:
     """Create or update an alert Provider."""
-    spec: dict[str, Any] = {"type": type_}
-    optional = {"channel": channel, "address": address, "username": username}
-    spec.update({key: value for key, value in optional.items() if value})
-    if secret_ref:
-        spec["secretRef"] = {"name": secret_ref}
-    return spec
+    optional = {"channel": channel, "address": address, "username": username,
+                "secretRef": _named(secret_ref)}  # fmt: skip
+    return {"type": type_, **_present(optional)}
 
 
 def _event_sources(texts: list[str], what: str) -> list[dict[str, str]]:
@@ -342,12 +342,11 @@ def alert(
     ] = "info",
 ) -> dict[str, Any]:
     """Create or update an Alert."""
-    spec = {
+    return {
         "providerRef": {"name": provider_ref},
         "eventSeverity": event_severity,
         "eventSources": _event_sources(event_source, "--event-source"),
     }
-    return spec
 
 
 @app.command("receiver")
@@ -365,11 +364,9 @@ def receiver(
     ] = None,
 ) -> dict[str, Any]:
     """Create or update a Receiver (its webhook path appears in status.webhookPath)."""
-    spec: dict[str, Any] = {
+    return {
         "type": type_,
         "secretRef": {"name": secret_ref},
         "resources": _event_sources(resource, "--resource"),
+        **_present({"events": list(event or ())}),
     }
-    if event:
-        spec["events"] = list(event)
-    return spec

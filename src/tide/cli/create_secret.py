@@ -24,7 +24,14 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tide.cli._credentials import Password, Username
+from tide.cli._options import (
+    CaFile,
+    Password,
+    Username,
+    read_file,
+    read_text,
+    takes_tls_files,
+)
 from tide.cli._session import (
     ClusterOptions,
     CommandError,
@@ -42,16 +49,6 @@ app = typer.Typer(help="Create or update Secrets with credentials for Flux's sou
 
 Name = Annotated[str, typer.Argument(help="The Secret's name.")]
 Export = Annotated[bool, typer.Option("--export", help="Print the YAML (with the values).")]
-CaFile = Annotated[
-    Path | None, typer.Option("--ca-crt-file", "--ca-file", help="CA certificate file (PEM).")
-]
-CertFile = Annotated[
-    Path | None,
-    typer.Option("--tls-crt-file", "--cert-file", help="Client certificate file (PEM)."),
-]
-KeyFile = Annotated[
-    Path | None, typer.Option("--tls-key-file", "--key-file", help="Client key file (PEM).")
-]
 
 _CURVES = {"p256": ec.SECP256R1, "p384": ec.SECP384R1, "p521": ec.SECP521R1}
 
@@ -139,27 +136,6 @@ def scan_known_hosts(host: str, port: int, *, timeout: float = 10.0) -> str:
     return "\n".join(sorted(lines)) + "\n"
 
 
-def _read(path: Path | None, flag: str) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.read_text()
-    except OSError as error:
-        raise typer.BadParameter(f"{path}: {error.strerror}", param_hint=flag) from None
-
-
-def _tls_data(ca_file: Path | None, cert_file: Path | None, key_file: Path | None) -> dict:
-    if (cert_file is None) != (key_file is None):
-        raise typer.BadParameter("--tls-crt-file and --tls-key-file go together",
-                                 param_hint="--tls-key-file")  # fmt: skip
-    data = {
-        "ca.crt": _read(ca_file, "--ca-crt-file"),
-        "tls.crt": _read(cert_file, "--tls-crt-file"),
-        "tls.key": _read(key_file, "--tls-key-file"),
-    }
-    return {key: value for key, value in data.items() if value is not None}
-
-
 def _finish(
     name: str,
     data: Callable[[], dict[str, str]],
@@ -242,8 +218,8 @@ def git(
     """
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme == "ssh":
-        key = _read(private_key_file, "--private-key-file")
-        private = key.encode() if key is not None else generate_ssh_key(
+        key = read_file(private_key_file, "--private-key-file")
+        private = key if key is not None else generate_ssh_key(
             ssh_key_algorithm, rsa_bits=ssh_rsa_bits, curve=ssh_ecdsa_curve
         )  # fmt: skip
         public = _public_key(private, password)
@@ -257,7 +233,7 @@ def git(
             raise typer.BadParameter("--username and --password go together",
                                      param_hint="--password")  # fmt: skip
         data = {"username": username, "password": password, "bearerToken": bearer_token,
-                "ca.crt": _read(ca_file, "--ca-crt-file")}  # fmt: skip
+                "ca.crt": read_text(ca_file, "--ca-crt-file")}  # fmt: skip
         data = {key: value for key, value in data.items() if value}
         _finish(name, lambda: data, export, options)
         return
@@ -267,24 +243,22 @@ def git(
 
 @app.command("helm")
 @cluster_command
+@takes_tls_files
 def helm(
     name: Name,
     username: Username = None,
     password: Password = None,
-    cert_file: CertFile = None,
-    key_file: KeyFile = None,
-    ca_file: CaFile = None,
     export: Export = False,
     *,
     options: ClusterOptions,
+    tls: dict[str, str],
 ) -> None:
     """Create or update a Secret for a HelmRepository (basic auth and TLS)."""
     if bool(username) != bool(password):
         raise typer.BadParameter("--username and --password go together", param_hint="--password")
     data = {"username": username or "", "password": password or ""}
     data = {key: value for key, value in data.items() if value}
-    data.update(_tls_data(ca_file, cert_file, key_file))
-    _finish(name, lambda: data, export, options)
+    _finish(name, lambda: {**data, **tls}, export, options)
 
 
 @app.command("oci")
@@ -313,17 +287,12 @@ def oci(
 
 @app.command("tls")
 @cluster_command
+@takes_tls_files
 def tls(
-    name: Name,
-    cert_file: CertFile = None,
-    key_file: KeyFile = None,
-    ca_file: CaFile = None,
-    export: Export = False,
-    *,
-    options: ClusterOptions,
+    name: Name, export: Export = False, *, options: ClusterOptions, tls: dict[str, str]
 ) -> None:
     """Create or update a Secret with TLS certificates (a source's spec.certSecretRef)."""
-    data = _tls_data(ca_file, cert_file, key_file)
+    data = tls
     if not data:
         raise typer.BadParameter("expected --ca-crt-file, or --tls-crt-file with --tls-key-file")
     type_ = "kubernetes.io/tls" if "tls.key" in data else "Opaque"

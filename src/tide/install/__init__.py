@@ -8,7 +8,6 @@ manifests a bootstrap commits to Git are exactly the ones ``tide install --expor
 from tide.install.apply import Applied, apply_documents, install_crds, wait_available
 from tide.install.bootstrap import BootstrapError, BootstrapOptions, Report, bootstrap_git
 from tide.install.check import (
-    DEPLOYMENT,
     MINIMUM_KUBERNETES,
     REQUIRED_APIS,
     Finding,
@@ -53,7 +52,6 @@ __all__ = [
     "COMPONENTS_FILE",
     "DASHBOARD",
     "DEFAULT_COMPONENTS",
-    "DEPLOYMENT",
     "EXTRA_COMPONENTS",
     "IMAGE_NAME",
     "KUSTOMIZATION_FILE",

@@ -10,7 +10,7 @@ The components other than notification-controller send their events to its Servi
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tide.api.kinds import (
     IMAGE_REFLECTOR_CONTROLLER,
@@ -18,6 +18,9 @@ from tide.api.kinds import (
     SOURCE_CONTROLLER,
 )
 from tide.install._meta import metadata
+
+if TYPE_CHECKING:  # manifests.py builds on this module
+    from tide.install.manifests import InstallOptions
 
 __all__ = [
     "CONTAINER_SECURITY",
@@ -67,33 +70,26 @@ def controller_name(component: str) -> str:
 
 
 def deployment(
-    component: str,
-    *,
-    namespace: str,
-    version: str,
-    image: str,
-    image_pull_secret: str | None,
-    cluster_domain: str,
-    watch_all_namespaces: bool = True,
-    notifications: bool = False,
-    feature_gates: frozenset[str] = frozenset(),
+    component: str, options: InstallOptions, *, notifications: bool = False
 ) -> dict[str, Any]:
-    """Return the Deployment of one component.
+    """Return the Deployment of one component, as ``options`` install it.
 
     With ``notifications`` (notification-controller is installed too), every other component
     POSTs its events to the ``notification-controller`` Service, as Flux's controllers do.
     """
-    meta = metadata(component, namespace=namespace, version=version, component=component)
+    meta = metadata(
+        component, namespace=options.namespace, version=options.version, component=component
+    )
     meta["labels"]["control-plane"] = "controller"
     container = _container(
         component,
-        image=image,
+        image=options.image,
         args=_args(
             component,
-            cluster_domain=cluster_domain,
-            watch_all_namespaces=watch_all_namespaces,
+            cluster_domain=options.cluster_domain,
+            watch_all_namespaces=options.watch_all_namespaces,
             notifications=notifications,
-            feature_gates=feature_gates,
+            feature_gates=options.feature_gates,
         ),
     )
     return pod_deployment(
@@ -101,7 +97,7 @@ def deployment(
         app=component,
         container=container,
         volumes=["data", "temp"],
-        image_pull_secret=image_pull_secret,
+        image_pull_secret=options.image_pull_secret,
         annotations={"prometheus.io/port": str(METRICS_PORT), "prometheus.io/scrape": "true"},
     )
 

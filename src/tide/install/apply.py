@@ -23,7 +23,6 @@ from tide.kube.ssa import Action
 
 __all__ = ["Applied", "apply_documents", "install_crds", "wait_available"]
 
-DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
 _MERGED = frozenset({"Namespace", "Service"})
 """Kinds applied over whatever is there instead of replaced when another manager wrote them."""
 
@@ -116,7 +115,7 @@ async def wait_available(
         waiting = [
             (ns, name)
             for ns, name in waiting
-            if not _available(await client.get(DEPLOYMENT, name, namespace=ns))
+            if not _available(await client.get(resources.DEPLOYMENT, name, namespace=ns))
         ]
         if progress is not None:
             progress([name for _, name in waiting])

@@ -19,7 +19,6 @@ from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError, KubeNotFound
 
 __all__ = [
-    "DEPLOYMENT",
     "MINIMUM_KUBERNETES",
     "REQUIRED_APIS",
     "Finding",
@@ -48,8 +47,6 @@ REQUIRED_APIS = (
 )
 """API groups the install uses: Deployments, CRDs, leader-election Leases, NetworkPolicies, RBAC."""
 
-DEPLOYMENT = resources.ResourceType("apps", "v1", "Deployment", "deployments")
-"""The controllers' Deployments (``tide.kube.resources`` declares only the kinds Tide watches)."""
 
 _MINOR = re.compile(r"\d+")
 
@@ -146,7 +143,9 @@ def deployment_version(deployment: dict[str, Any]) -> str:
 async def _check_deployment(client: KubeClient, document: dict[str, Any]) -> list[Finding]:
     name = document["metadata"]["name"]
     try:
-        live = await client.get(DEPLOYMENT, name, namespace=document["metadata"]["namespace"])
+        live = await client.get(
+            resources.DEPLOYMENT, name, namespace=document["metadata"]["namespace"]
+        )
     except KubeNotFound:
         return [Finding(Verdict.FAILED, f"{name}: deployment not found")]
     problem = deployment_problem(live)

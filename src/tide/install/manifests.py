@@ -139,17 +139,7 @@ def render(options: InstallOptions) -> list[dict[str, Any]]:
     )
     documents += _workloads.services(controllers, namespace=ns, version=version)
     documents += [
-        _workloads.deployment(
-            name,
-            namespace=ns,
-            version=version,
-            image=options.image,
-            image_pull_secret=options.image_pull_secret,
-            cluster_domain=options.cluster_domain,
-            watch_all_namespaces=options.watch_all_namespaces,
-            notifications=NOTIFICATION_CONTROLLER in controllers,
-            feature_gates=options.feature_gates,
-        )
+        _workloads.deployment(name, options, notifications=NOTIFICATION_CONTROLLER in controllers)
         for name in controllers
     ]
     if DASHBOARD in options.components_extra:

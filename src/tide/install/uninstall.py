@@ -37,8 +37,6 @@ _OWN_OBJECTS = (  # what tide install creates besides CRDs, namespaced first
     ResourceType(_RBAC, "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
     ResourceType(_RBAC, "v1", "ClusterRole", "clusterroles", namespaced=False),
 )
-_DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
-_POD = ResourceType("", "v1", "Pod", "pods")
 _POLL = 0.5
 """Seconds between looks at the pods and CRDs still there."""
 
@@ -85,10 +83,10 @@ async def uninstall(
 
     own = {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": namespace}
     selectors = []
-    for deployment in (await client.list(_DEPLOYMENT, namespace=namespace, labels=own))[0]:
+    for deployment in (await client.list(resources.DEPLOYMENT, namespace=namespace, labels=own))[0]:
         name = deployment["metadata"]["name"]
         if not dry_run:
-            await client.delete(_DEPLOYMENT, name, namespace=namespace)
+            await client.delete(resources.DEPLOYMENT, name, namespace=namespace)
         record(Removal("Deployment", name, namespace))
         selectors.append(deployment["spec"]["selector"].get("matchLabels") or {})
     if not dry_run:
@@ -159,7 +157,7 @@ async def _wait_pods_gone(
     """
     deadline = time.monotonic() + timeout
     for labels in selectors:
-        while labels and (await client.list(_POD, namespace=namespace, labels=labels))[0]:
+        while labels and (await client.list(resources.POD, namespace=namespace, labels=labels))[0]:
             if time.monotonic() > deadline:
                 return
             await asyncio.sleep(_POLL)

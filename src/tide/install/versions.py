@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tide.api.kinds import COMPONENTS
-from tide.install.check import DEPLOYMENT, deployment_version
+from tide.install.check import deployment_version
 from tide.kube.client import KubeClient
+from tide.kube.resources import DEPLOYMENT
 
 __all__ = ["controller_versions"]
 

@@ -10,9 +10,11 @@ from tide.api.kinds import KINDS
 __all__ = [
     "CONFIG_MAP",
     "CRD",
+    "DEPLOYMENT",
     "EVENT",
     "LEASE",
     "NAMESPACE",
+    "POD",
     "SECRET",
     "SERVICE_ACCOUNT",
     "ResourceType",
@@ -45,6 +47,9 @@ SECRET = ResourceType("", "v1", "Secret", "secrets")
 CONFIG_MAP = ResourceType("", "v1", "ConfigMap", "configmaps")
 SERVICE_ACCOUNT = ResourceType("", "v1", "ServiceAccount", "serviceaccounts")
 NAMESPACE = ResourceType("", "v1", "Namespace", "namespaces", namespaced=False)
+DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
+"""The controllers' own workloads, which the installer and ``tide logs`` read."""
+POD = ResourceType("", "v1", "Pod", "pods")
 CRD = ResourceType(
     "apiextensions.k8s.io",
     "v1",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tide.api import reasons
@@ -36,51 +36,40 @@ class _State:
     """None while the Provider cannot work (its Warning event was recorded)."""
 
 
+@dataclass(kw_only=True, eq=False)
 class Outboxes:
-    """The outboxes of every Provider in use.
+    """The outboxes of every Provider in use; it watches ``providers`` and ``secrets`` at once."""
 
-    Args:
-        providers: watch cache of Providers.
-        secrets: watch cache of Secrets.
-        objects: the parsed-object cache shared with the dispatcher.
-        notifier_for: builds the provider type's sender.
-        retry: retries and bound of each outbox.
-        on_failure: told of deliveries that failed for good.
-        warn: records Warnings on Providers.
-    """
+    providers: WatchCache
+    """Watch cache of Providers."""
+    secrets: WatchCache
+    """Watch cache of Secrets."""
+    objects: ParsedObjects
+    """The parsed-object cache shared with the dispatcher."""
+    notifier_for: Callable[[ProviderSettings], Notifier]
+    """Builds the provider type's sender."""
+    retry: RetryPolicy
+    """Retries and bound of each outbox."""
+    on_failure: FailureHandler
+    """Told of deliveries that failed for good."""
+    warn: Warn
+    """Records Warnings on Providers."""
+    _states: dict[tuple[str, str], _State] = field(default_factory=dict, init=False)
+    _secret_users: dict[tuple[str, str], set[str]] = field(default_factory=dict, init=False)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
-    def __init__(
-        self,
-        *,
-        providers: WatchCache,
-        secrets: WatchCache,
-        objects: ParsedObjects,
-        notifier_for: Callable[[ProviderSettings], Notifier],
-        retry: RetryPolicy,
-        on_failure: FailureHandler,
-        warn: Warn,
-    ) -> None:
-        self._providers = providers
-        self._secrets = secrets
-        self._objects = objects
-        self._notifier_for = notifier_for
-        self._retry = retry
-        self._on_failure = on_failure
-        self._warn = warn
-        self._states: dict[tuple[str, str], _State] = {}
-        self._secret_users: dict[tuple[str, str], set[str]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        providers.add_handler(self._provider_changed)
-        secrets.add_handler(self._secret_changed)
+    def __post_init__(self) -> None:
+        self.providers.add_handler(self._provider_changed)
+        self.secrets.add_handler(self._secret_changed)
 
     def exists(self, namespace: str, name: str) -> bool:
         """Tell whether the Provider is in the cache."""
-        return self._providers.get(namespace, name) is not None
+        return self.providers.get(namespace, name) is not None
 
     async def get(self, namespace: str, name: str) -> Outbox | None:
         """Return the Provider's outbox; None when it is missing, suspended or broken."""
-        obj = self._providers.get(namespace, name)
-        provider = self._objects.read(Provider, obj) if obj is not None else None
+        obj = self.providers.get(namespace, name)
+        provider = self.objects.read(Provider, obj) if obj is not None else None
         if obj is None or provider is None or provider.spec.suspend:
             return None
         state = self._states.get((namespace, name))
@@ -110,26 +99,26 @@ class Outboxes:
     async def _build(self, obj: Mapping[str, Any], provider: Provider) -> _State:
         key = object_key(provider)
         try:
-            settings = resolve(provider, secret=self._secrets.get)
-            notifier = self._notifier_for(settings)
+            settings = resolve(provider, secret=self.secrets.get)
+            notifier = self.notifier_for(settings)
         except (ProviderConfigError, InvalidProvider) as error:
             self._states[key] = state = _State(None)
-            await self._warn(obj, getattr(error, "reason", reasons.INVALID_CONFIG), str(error))
+            await self.warn(obj, getattr(error, "reason", reasons.INVALID_CONFIG), str(error))
             return state
         outbox = Outbox(
             settings.name,
             notifier,
             timeout=settings.timeout * 2 + 1,
-            policy=self._retry,
-            on_failure=self._on_failure,
+            policy=self.retry,
+            on_failure=self.on_failure,
         )
         self._states[key] = state = _State(outbox)
         return state
 
     async def _rebuild(self, namespace: str, name: str) -> None:
         """Resolve a Provider that changed, so bad config is reported before an event."""
-        await self._providers.synced.wait()
-        await self._secrets.synced.wait()
+        await self.providers.synced.wait()
+        await self.secrets.synced.wait()
         if (namespace, name) not in self._states:
             await self.get(namespace, name)
 
@@ -159,7 +148,7 @@ class Outboxes:
         for (secret_namespace, _), users in self._secret_users.items():
             if secret_namespace == namespace:
                 users.discard(name)
-        provider = self._objects.read(Provider, obj) if obj is not None else None
+        provider = self.objects.read(Provider, obj) if obj is not None else None
         for secret in referenced_secrets(provider) if provider is not None else ():
             self._secret_users.setdefault((namespace, secret), set()).add(name)
 

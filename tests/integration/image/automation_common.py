@@ -17,7 +17,6 @@ from tide import source
 from tide.image import automation
 from tide.image.automation import IMAGE_POLICY, IMAGE_UPDATE_AUTOMATION
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.kustomize.setup import setup as setup_kustomize
 from tide.runtime.manager import Manager, ManagerOptions
@@ -25,7 +24,6 @@ from tide.runtime.servers import Endpoint
 from tide.source.setup import GIT_REPOSITORY
 from tide.testing import ControlPlane, GitServer
 
-DEPLOYMENT = ResourceType("apps", "v1", "Deployment", "deployments")
 IMAGE = "ghcr.io/org/my-app"
 SEED_MESSAGE = "chore: update my-app to {{range .Changed.Changes}}{{.NewValue}}{{end}}"
 

@@ -18,10 +18,9 @@ import pytest_asyncio
 from tests.integration.dashboard.test_dashboard import tide_dashboard
 from tests.integration.helpers import eventually
 from tests.integration.install.conftest import tide
-from tide.install.apply import DEPLOYMENT
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import DEPLOYMENT, ResourceType
 from tide.source.setup import GIT_REPOSITORY
 from tide.testing import ControlPlane
 

@@ -20,10 +20,9 @@ from tests.integration.helpers import eventually
 from tests.integration.install.conftest import tide
 from tide.api.kinds import KINDS
 from tide.install import InstallOptions, render
-from tide.install.apply import DEPLOYMENT
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType, resource_type
+from tide.kube.resources import DEPLOYMENT, ResourceType, resource_type
 from tide.testing import ControlPlane
 
 pytestmark = pytest.mark.integration

@@ -19,10 +19,9 @@ from tests.integration.install.conftest import tide
 from tide import yamlio
 from tide.api.keys import FINALIZER
 from tide.api.kinds import KINDS, KindInfo
-from tide.install.apply import DEPLOYMENT
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import DEPLOYMENT, ResourceType
 from tide.testing import ControlPlane
 
 pytestmark = pytest.mark.integration

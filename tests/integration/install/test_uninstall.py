@@ -14,10 +14,9 @@ from tests.integration.helpers import eventually
 from tests.integration.install.conftest import tide
 from tide.api.keys import FINALIZER
 from tide.api.kinds import KINDS
-from tide.install.apply import DEPLOYMENT
 from tide.kube import resources
 from tide.kube.client import KubeClient
-from tide.kube.resources import ResourceType
+from tide.kube.resources import DEPLOYMENT, ResourceType
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.testing import ControlPlane
 
