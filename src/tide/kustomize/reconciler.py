@@ -110,6 +110,7 @@ class KustomizationPipeline:
         kustomization = parse_object(Kustomization, obj)
         spec = kustomization.spec
         retry = parse_duration(spec.retry_interval or spec.interval)
+        key = (kustomization.metadata.namespace, kustomization.metadata.name)
         try:
             return await self._run(kustomization, status, progress, retry)
         except StepFailed as error:
@@ -117,6 +118,11 @@ class KustomizationPipeline:
                 raise
             # A new exception: a shared build's failure reaches every waiter as one object.
             raise StepFailed(str(error), reason=error.reason, retry_after=retry) from error
+        finally:
+            # A check stays woken while its look runs (an event then queues one more look),
+            # and stops being woken once a reconcile ends without parking it again.
+            if key not in self._health_checks:
+                self._unpark(key)
 
     async def _run(
         self,
@@ -129,7 +135,7 @@ class KustomizationPipeline:
         key = (kustomization.metadata.namespace, kustomization.metadata.name)
         # Taken now, so any return before the resume below drops it: a check parked across a
         # dependency wait (or a stall) would otherwise be resumed later past its old deadline.
-        parked = self._unpark(key)
+        parked = self._health_checks.pop(key, None)
         inputs.check_references(kustomization, self._references)  # stalls: AccessDenied
         blocked = inputs.dependency_not_ready(
             kustomization, self._kustomizations, self._helm_releases

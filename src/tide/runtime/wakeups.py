@@ -182,12 +182,16 @@ class Parking:
     ) -> float:
         """Wake ``key`` when one of ``objects`` changes; return seconds until its next look.
 
+        This replaces what ``key`` was parked on; keep it parked while its look runs, so an
+        event during the look is not lost (the queue runs one more look after it). Objects
+        it was not parked on before get one more look at once (delay 0): their reads came
+        before their wake-up was in place.
+
         ``mapper`` resolves the objects' kinds; None means they live where these watches
         do not reach (another cluster), and the wait polls. The delay is :data:`FALLBACK`
         when a synced watch covers every object, else :data:`POLL` (a watch still listing
         wakes it once it has); never past ``deadline`` (a ``time.monotonic()``).
         """
-        self.release(key)
         delay = self.fallback
         targets: list[_Target] = []
         if mapper is None:
@@ -202,11 +206,18 @@ class Parking:
                 metadata = obj.get("metadata") or {}
                 namespace = (metadata.get("namespace") or "") if rt.namespaced else ""
                 targets.append((rt, namespace, metadata.get("name") or ""))
+        # From here on nothing awaits: no event can slip between the old wake-up and the new.
+        before = set(self._parked.get(key, ()))
+        self.release(key)
         for target in targets:
             self.watches._add(target, self, key)
             if not self.watches.covers(target[0], target[1]):
                 delay = self.poll
         self._parked[key] = targets
+        if not before.issuperset(targets):
+            # The look just made read (or was handed) these objects before anything would
+            # wake it for them: a change in between would be missed. Look once more, now.
+            delay = 0.0
         if deadline is not None:
             delay = min(delay, max(0.0, deadline - time.monotonic()))
         return delay
