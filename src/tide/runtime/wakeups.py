@@ -39,6 +39,10 @@ POLL = 2.0
 FALLBACK = 60.0
 """Seconds before a covered wait is looked at again though no event woke it."""
 
+_UNWATCHED = {("", "Secret")}
+"""Kinds never watched here: a watch would hold every Secret of the cluster in memory, for a
+kind whose readiness is only its existence. A wait on one polls."""
+
 _Target = tuple[ResourceType, str, str]
 """(kind, namespace or "" when cluster-scoped, name), as :func:`object_key` names objects."""
 
@@ -201,6 +205,9 @@ class Parking:
                 try:
                     rt = await mapper.for_object(dict(obj))
                 except (UnknownKind, KubeError):  # not served yet: poll until it is
+                    delay = self.poll
+                    continue
+                if (rt.group, rt.kind) in _UNWATCHED:
                     delay = self.poll
                     continue
                 metadata = obj.get("metadata") or {}
