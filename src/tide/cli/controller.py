@@ -8,7 +8,8 @@ Flags follow Flux's controllers where they have one (``--metrics-addr``, ``--hea
 ``--receiver-addr``), ``--events-addr`` (an address to listen on, or as Flux's other
 controllers take it an ``http(s)://`` URL to send every event to), ``--rate-limit-interval``,
 ``--watch-label-selector``, ``--feature-gates`` (``ObjectLevelWorkloadIdentity``, off by
-default), ``--watch-all-namespaces``
+default), ``--kube-api-qps`` and ``--kube-api-burst`` (Helm's Kubernetes client, per namespace
+and identity; Tide's own client is not rate limited), ``--watch-all-namespaces``
 (false: only the namespace in ``$RUNTIME_NAMESPACE``, as Flux reads it)), so a Flux user's
 Deployment arguments carry over. Boolean flags take Go's ``--flag=true|false`` too (see
 :mod:`tide.cli._flags`). ``--registry-rps`` and ``--cluster-name`` are Tide's own: the request
@@ -39,6 +40,7 @@ from tide import artifacts, notification, source
 from tide.api.meta import parse_duration
 from tide.api.selectors import parse_selector
 from tide.cli import logs
+from tide.helm import sdk as helm_sdk
 from tide.helm import setup as helm_setup
 from tide.image import automation as image_automation
 from tide.image import setup as image_setup
@@ -76,6 +78,10 @@ class ControllerOptions:
     """The notification controller's events URL this process POSTs its events to."""
     feature_gates: frozenset[str] = frozenset()
     """The gates ``--feature-gates`` leaves on (:mod:`tide.runtime.features`)."""
+    kube_api_qps: float = helm_sdk.DEFAULT_QPS
+    """Requests per second of Helm's Kubernetes client (``--kube-api-qps``)."""
+    kube_api_burst: int = helm_sdk.DEFAULT_BURST
+    """Requests Helm's client may send back to back (``--kube-api-burst``)."""
 
     def dependents(self) -> dict[str, Any]:
         """The flags Flux's kustomize- and helm-controller both take, as their setups name them."""
@@ -98,6 +104,8 @@ CONTROLLERS: dict[str, Callable[[Manager, ControllerOptions], object]] = {
         manager,
         **options.dependents(),
         workload_identity=features.OBJECT_LEVEL_WORKLOAD_IDENTITY in options.feature_gates,
+        kube_api_qps=options.kube_api_qps,
+        kube_api_burst=options.kube_api_burst,
     ),
     "notification": lambda manager, options: notification.setup(
         manager,
@@ -230,6 +238,12 @@ def run(
             + " (all off by default)."
         ),
     ] = "",
+    kube_api_qps: Annotated[
+        float, Option(help="Requests per second of Helm's Kubernetes client, per namespace.")
+    ] = helm_sdk.DEFAULT_QPS,
+    kube_api_burst: Annotated[
+        int, Option(help="Requests Helm's Kubernetes client may send back to back.")
+    ] = helm_sdk.DEFAULT_BURST,
     log_level: Annotated[str, Option(help="debug, info, warning or error.")] = "info",
     log_file: Annotated[
         Path | None, Option(help="Also append JSON log lines here (for `tide logs --log-file`).")
@@ -278,6 +292,11 @@ def run(
         unpacked_limit = _size_limit(artifact_max_unpacked_size, "--artifact-max-unpacked-size")
         events, forward_to = _events(events_addr, notify_here="notification" in chosen)
         gates = features.parse_feature_gates(feature_gates)
+        if kube_api_qps <= 0 or kube_api_burst < 1:
+            raise ValueError(
+                f"--kube-api-qps {kube_api_qps:g} / --kube-api-burst {kube_api_burst}: "
+                "expected a rate above 0 and a burst of 1 or more"
+            )
         if registry_rps < 0:
             raise ValueError(f"--registry-rps {registry_rps}: expected 0 (no limit) or more")
         dispatch = notification.DispatchOptions(
@@ -311,6 +330,8 @@ def run(
         events_addr=events,
         forward_events_to=forward_to,
         feature_gates=gates,
+        kube_api_qps=kube_api_qps,
+        kube_api_burst=kube_api_burst,
     )
     try:
         asyncio.run(_serve(chosen, kubeconfig, context, options, controller_options))

@@ -8,6 +8,11 @@ Nothing Helm does is re-implemented: rendering, hooks, CRDs, the three-way merge
 The SDK blocks (a C library with its own Go runtime); :class:`Helm` runs every call in a worker
 thread. One ``helm.Config`` is kept per namespace and identity; the controller reconciles one
 HelmRelease at a time per release, which is the SDK's rule for concurrent writes.
+
+An install or upgrade holds its thread for the whole of Helm's wait (kstatus, up to
+``timeout``). So actions get a thread for each reconcile that may run at once (``threads``,
+the controller's ``--concurrent``), and reads (``helm get``, ``helm history``) have threads of
+their own: no release queues behind another's wait, only behind the worker bound.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 from tide import yamlio
 from tide.helm import postrender
 
-__all__ = ["ActionError", "Helm", "Options", "Release"]
+__all__ = ["DEFAULT_BURST", "DEFAULT_QPS", "ActionError", "Helm", "Options", "Release"]
 
 
 def _helm() -> Any:
@@ -35,14 +40,17 @@ def _helm() -> Any:
     return helm_python
 
 
-_CLIENT_QPS = 50.0
-_CLIENT_BURST = 100
-"""Requests per second (and burst) of Helm's Kubernetes client for one namespace and identity.
+DEFAULT_QPS = 50.0
+"""Requests per second of Helm's Kubernetes client for one namespace and identity.
 
-client-go's default, 5/s with a burst of 10, made ``bench/helmreleases.py``'s 100 releases queue
-behind their own rate limiter (136 s to all Ready; a trial at 100/s took 91 s). Flux's
-helm-controller raises it likewise (``--kube-api-qps`` 50, ``--kube-api-burst`` 300).
+Flux's helm-controller default (``--kube-api-qps``). client-go's own, 5/s with a burst of 10,
+made ``bench/helmreleases.py``'s 100 releases queue behind their rate limiter (136 s to all
+Ready; a trial at 100/s took 91 s).
 """
+DEFAULT_BURST = 100
+"""Requests Helm's client may send back to back (Flux's ``--kube-api-burst`` default)."""
+_READ_THREADS = 4
+"""Threads for Helm's reads: each takes one storage request or two, never a wait."""
 
 _CANCEL_GRACE = 10.0
 """Seconds a cancelled Helm action is given to record its outcome before the reconcile ends."""
@@ -185,19 +193,42 @@ class Helm:
 
     Args:
         kubeconfig: the cluster connection as a parsed kubeconfig (the controller's own).
+        threads: actions that may run at once, waits included: the controller's
+            ``--concurrent``, so that none waits for a thread. Default: 8.
+        qps: requests per second of Helm's Kubernetes client, per namespace and identity
+            (``--kube-api-qps``). Default: :data:`DEFAULT_QPS`.
+        burst: requests it may send back to back (``--kube-api-burst``). Default:
+            :data:`DEFAULT_BURST`.
     """
 
-    def __init__(self, kubeconfig: dict[str, Any], *, threads: int = 8) -> None:
+    def __init__(
+        self,
+        kubeconfig: dict[str, Any],
+        *,
+        threads: int = 8,
+        qps: float = DEFAULT_QPS,
+        burst: int = DEFAULT_BURST,
+    ) -> None:
         self._kubeconfig = yamlio.dump(kubeconfig)
         self._configs: dict[tuple[str, str | None], Any] = {}
         self._lock = threading.Lock()
+        self.threads, self.qps, self.burst = threads, qps, burst
         # Helm's own threads: an install may wait minutes for its objects, and must not hold
-        # the threads the rest of the process shares (builds, archive extraction).
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tide-helm")
+        # the threads the rest of the process shares (builds, archive extraction), nor those
+        # that reads of other releases need.
+        self._actions = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tide-helm")
+        self._reads = ThreadPoolExecutor(
+            max_workers=_READ_THREADS, thread_name_prefix="tide-helm-read"
+        )
+
+    def like(self, kubeconfig: dict[str, Any]) -> Helm:
+        """Return Helm for another cluster, with these threads and client limits."""
+        return Helm(kubeconfig, threads=self.threads, qps=self.qps, burst=self.burst)
 
     def close(self) -> None:
         """Free the SDK's connections and threads."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._actions.shutdown(wait=False, cancel_futures=True)
+        self._reads.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             for config in self._configs.values():
                 config.close()
@@ -211,8 +242,8 @@ class Helm:
                     kubeconfig_content=self._kubeconfig,
                     namespace=namespace,
                     kube_as_user=user,
-                    qps=_CLIENT_QPS,
-                    burst_limit=_CLIENT_BURST,
+                    qps=self.qps,
+                    burst_limit=self.burst,
                 )
                 self._configs[(namespace, user)] = config
             return config
@@ -226,10 +257,12 @@ class Helm:
         *,
         missing_ok: bool = False,
         cancellable: bool = False,
+        read: bool = False,
     ) -> Any:
         """Run ``run(config, context)`` in a Helm thread, with the ``helm.Config`` to use.
 
-        A missing release is None if ``missing_ok``. A ``cancellable`` action (install,
+        A ``read`` runs on the read threads, never behind an action's wait. A missing release
+        is None if ``missing_ok``. A ``cancellable`` action (install,
         upgrade) is given a Helm context: when the reconcile is cancelled (the controller
         stops), Helm is told to stop too and given a moment to record the release as failed,
         rather than leave it ``pending-*`` for the next controller to recover.
@@ -248,7 +281,8 @@ class Helm:
             except helm.HelmError as error:
                 raise ActionError(str(error).strip()) from None
 
-        future = asyncio.get_running_loop().run_in_executor(self._pool, call)
+        pool = self._reads if read else self._actions
+        future = asyncio.get_running_loop().run_in_executor(pool, call)
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
@@ -321,7 +355,9 @@ class Helm:
     # -- reads ------------------------------------------------------------------------------------
     async def history(self, name: str, *, namespace: str, user: str | None) -> list[dict]:
         """Return the release's revisions, oldest first (empty when there is no release)."""
-        found = await self._call(namespace, user, lambda c, _: c.history(name), missing_ok=True)
+        found = await self._call(
+            namespace, user, lambda c, _: c.history(name), missing_ok=True, read=True
+        )
         return found or []
 
     async def get(
@@ -329,7 +365,11 @@ class Helm:
     ) -> Release | None:
         """Return one revision (the latest by default), or None when there is none."""
         found = await self._call(
-            namespace, user, lambda c, _: c.get_all(name, revision=version), missing_ok=True
+            namespace,
+            user,
+            lambda c, _: c.get_all(name, revision=version),
+            missing_ok=True,
+            read=True,
         )
         if not found:
             return None

@@ -7,7 +7,7 @@ from typing import Any
 from tide.api.keys import WATCH, WATCH_ENABLED
 from tide.helm.chart import HELM_CHART, OCI_REPOSITORY
 from tide.helm.reconciler import COMPONENT, HelmReleasePipeline
-from tide.helm.sdk import Helm
+from tide.helm.sdk import DEFAULT_BURST, DEFAULT_QPS, Helm
 from tide.kube import resources
 from tide.kube.cache import WatchCache, object_key
 from tide.kube.resources import resource_type
@@ -31,6 +31,8 @@ def setup(
     requeue_dependency: float = 30.0,
     no_cross_namespace_refs: bool = False,
     workload_identity: bool = False,
+    kube_api_qps: float = DEFAULT_QPS,
+    kube_api_burst: int = DEFAULT_BURST,
 ) -> Controller:
     """Register the HelmRelease controller with ``manager``; return it.
 
@@ -45,13 +47,24 @@ def setup(
         workload_identity: let HelmReleases reach clusters through
             ``spec.kubeConfig.configMapRef`` (Flux's ``ObjectLevelWorkloadIdentity`` feature
             gate); off, they stall with ``FeatureGateDisabled``. Default: False.
+        kube_api_qps: requests per second of Helm's Kubernetes client, per namespace and
+            identity (Flux's ``--kube-api-qps``). Default: 50.
+        kube_api_burst: requests it may send back to back (``--kube-api-burst``). Default: 100.
+
+    Helm gets an action thread per worker (``--concurrent``): an install holds its thread for
+    the whole of Helm's wait, and no other release may queue behind it for one.
     """
     policy = ReferencePolicy(no_cross_namespace_refs=no_cross_namespace_refs)
     releases = manager.cache_for(HELM_RELEASE)  # dependencies may sit in another shard
     own = manager.shard_cache(HELM_RELEASE)
     sources = {rt.kind: manager.cache_for(rt) for rt in (HELM_CHART, OCI_REPOSITORY)}
     kustomizations = manager.cache_for(KUSTOMIZATION)
-    helm = Helm(manager.client.kubeconfig())
+    helm = Helm(
+        manager.client.kubeconfig(),
+        threads=manager.options.workers,
+        qps=kube_api_qps,
+        burst=kube_api_burst,
+    )
 
     async def started() -> None:
         """Nothing to start: Helm connects on its first action."""

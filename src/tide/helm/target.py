@@ -145,13 +145,13 @@ class Targets:
         client = connect_kubeconfig(
             raw, where, field_manager=self._local.client.field_manager, reason=_REASON
         )
-        return Target(Helm(client.kubeconfig()), client, RESTMapper(client))
+        return Target(self._local.helm.like(client.kubeconfig()), client, RESTMapper(client))
 
     def _connect_config(self, config: dict[str, Any], where: str) -> Target:
         client = connect_config(
             config, where, field_manager=self._local.client.field_manager, reason=_REASON
         )
-        return Target(Helm(client.kubeconfig()), client, RESTMapper(client))
+        return Target(self._local.helm.like(client.kubeconfig()), client, RESTMapper(client))
 
     def _retire(self, target: Target) -> None:
         async def later() -> None:

@@ -2,9 +2,10 @@
 
 kstatus rules read built-in kinds and anything with kstatus conditions; ``healthCheckExprs``
 (CEL) decide for the kinds they name. A check is a series of looks, not a wait: between them
-the Kustomization gives its worker back (the reconciler keeps the :class:`Pending` check), so
-``--concurrent`` bounds work rather than waiting, and a newer revision, a changed spec or a
-deletion simply replaces the check.
+the Kustomization gives its worker back (the reconciler keeps the :class:`Pending` check,
+parked on watches of its objects' kinds: :mod:`tide.runtime.wakeups`), so ``--concurrent``
+bounds work rather than waiting, and a newer revision, a changed spec or a deletion simply
+replaces the check.
 """
 
 from __future__ import annotations
@@ -98,17 +99,21 @@ async def resume(
     *,
     status: dict[str, Any],
     fresh: bool = False,
+    cached: wait.Lookup | None = None,
 ) -> Pending | None:
     """Look again at a :class:`Pending` check; as :func:`check` returns and raises.
 
     With ``fresh``, objects carrying a ``resourceVersion`` (the apply's replies) are judged
-    as they are, without a read.
+    as they are, without a read; ``cached`` (a watch the check is parked on) serves the
+    reads it can.
 
     Raises:
         StepFailed: HealthCheckFailed naming each object not healthy once the timeout has
             passed, or one that failed.
     """
-    verdicts = await wait.look(manager, pending.targets, judge=pending.judge, fresh=fresh)
+    verdicts = await wait.look(
+        manager, pending.targets, judge=pending.judge, fresh=fresh, cached=cached
+    )
     left = [obj for obj in pending.targets if not verdicts[subject(obj)].ready]
     if not left:
         _healthy(kustomization, status, "True", reasons.SUCCEEDED, "Health check passed")

@@ -38,6 +38,7 @@ from tide.kustomize.target import TargetGone, Targets
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.firstartifact import FirstArtifactWait
 from tide.runtime.steps import Outcome, Progress, StepFailed, Succeeded, Waiting, parse_object
+from tide.runtime.wakeups import Parking
 
 __all__ = ["COMPONENT", "MANAGER_OPTIONS", "KustomizationPipeline"]
 
@@ -57,7 +58,7 @@ _DELETION_POLL = 1.0
 _DELETION_WAIT_LIMIT = 300.0
 """Seconds a deletion waits for dependents at most; then it goes on regardless."""
 _HEALTH_POLL = 2.0
-"""Seconds between two looks of a health check under way; the worker is free meanwhile."""
+"""Seconds between two looks of a health check under way without watches to wake it."""
 _DELETION_GRACE = 5.0
 """Seconds a deleted Kustomization with live dependents waits to see whether they go too."""
 
@@ -81,8 +82,12 @@ class KustomizationPipeline:
         references: ReferencePolicy | None = None,
         max_unpacked_size: int | None = DEFAULT_MAX_UNPACKED_SIZE,
         no_remote_bases: bool = False,
+        parking: Parking | None = None,
     ) -> None:
         self._client = client
+        self._mapper = mapper
+        self._parking = parking
+        """Wakes a parked health check on its objects' watch events (None: it polls)."""
         self._references = references or ReferencePolicy()
         self._max_unpacked_size = max_unpacked_size
         self._targets = Targets(client, mapper, default_service_account=default_service_account)
@@ -105,6 +110,7 @@ class KustomizationPipeline:
         kustomization = parse_object(Kustomization, obj)
         spec = kustomization.spec
         retry = parse_duration(spec.retry_interval or spec.interval)
+        key = (kustomization.metadata.namespace, kustomization.metadata.name)
         try:
             return await self._run(kustomization, status, progress, retry)
         except StepFailed as error:
@@ -112,6 +118,11 @@ class KustomizationPipeline:
                 raise
             # A new exception: a shared build's failure reaches every waiter as one object.
             raise StepFailed(str(error), reason=error.reason, retry_after=retry) from error
+        finally:
+            # A check stays woken while its look runs (an event then queues one more look),
+            # and stops being woken once a reconcile ends without parking it again.
+            if key not in self._health_checks:
+                self._unpark(key)
 
     async def _run(
         self,
@@ -193,7 +204,7 @@ class KustomizationPipeline:
                 started=started,
                 changed=changes.changed,
             )
-            return _checking(checking)
+            return await self._park(key, manager, checking)
         snapshot(
             outcome=reasons.RECONCILIATION_SUCCEEDED,
             seconds=time.monotonic() - started,
@@ -235,7 +246,10 @@ class KustomizationPipeline:
         )
         manager = await self._resource_manager(kustomization)
         try:
-            pending = await health.resume(kustomization, manager, parked.check, status=status)
+            cached = self._parking.watches.reader(manager.client) if self._parking else None
+            pending = await health.resume(
+                kustomization, manager, parked.check, status=status, cached=cached
+            )
         except StepFailed as error:
             snapshot(outcome=error.reason, seconds=time.monotonic() - parked.started, changed=False)
             raise
@@ -243,7 +257,7 @@ class KustomizationPipeline:
         if pending is not None:
             self._health_checks[key] = dataclasses.replace(parked, check=pending)
             within = f"for revision {revision} with a timeout of {_timeout(kustomization)}"
-            return _checking(f"Running health checks {within}")
+            return await self._park(key, manager, f"Running health checks {within}")
         seconds = time.monotonic() - parked.started
         snapshot(outcome=reasons.RECONCILIATION_SUCCEEDED, seconds=seconds, changed=parked.changed)
         status["lastAppliedRevision"] = revision
@@ -254,7 +268,7 @@ class KustomizationPipeline:
     def forget(self, namespace: str | None, name: str) -> None:
         """Drop what is remembered of a Kustomization suspended, or deleted without finalizing."""
         self._first_artifact.forget((namespace, name))
-        self._health_checks.pop((namespace, name), None)
+        self._unpark((namespace, name))
 
     async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
         """Delete what the inventory holds when ``prune`` is on (Flux's default deletion).
@@ -267,7 +281,7 @@ class KustomizationPipeline:
         kustomization = parse_object(Kustomization, obj)
         key = (kustomization.metadata.namespace, kustomization.metadata.name)
         self._first_artifact.forget(key)
-        self._health_checks.pop(key, None)
+        self._unpark(key)
         waiting_on = inputs.dependents(
             kustomization, self._kustomizations, being_deleted=True, policy=self._references
         )
@@ -307,6 +321,24 @@ class KustomizationPipeline:
                     still = ", ".join(remaining)
                     log.warning("%s: still terminating after %gs: %s", _key(obj), timeout, still)
         return None
+
+    async def _park(
+        self, key: tuple[str | None, str], manager: ResourceManager, message: str
+    ) -> Waiting:
+        """Give the worker back until a watch event on a pending object (or the fallback)."""
+        check = self._health_checks[key].check
+        if self._parking is None:
+            return _checking(message, _HEALTH_POLL)
+        local = manager.mapper is self._mapper  # another cluster's objects: poll
+        delay = await self._parking.park(
+            key, check.targets, mapper=manager.mapper if local else None, deadline=check.deadline
+        )
+        return _checking(message, delay)
+
+    def _unpark(self, key: tuple[str | None, str]) -> _ParkedCheck | None:
+        if self._parking is not None:
+            self._parking.release(key)
+        return self._health_checks.pop(key, None)
 
     # -- steps ------------------------------------------------------------------------------------
     def _artifact(
@@ -464,9 +496,9 @@ class _ParkedCheck:
     changed: bool
 
 
-def _checking(message: str) -> Waiting:
+def _checking(message: str, delay: float) -> Waiting:
     """The silent wait between two looks of a health check: the status already says it."""
-    return Waiting(reasons.PROGRESSING, message, retry_after=_HEALTH_POLL, silent=True)
+    return Waiting(reasons.PROGRESSING, message, retry_after=delay, silent=True)
 
 
 def _timeout(kustomization: Kustomization) -> str:

@@ -57,6 +57,10 @@ def setup(
     own = manager.shard_cache(KUSTOMIZATION)
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
     helm_releases = manager.cache_for(HELM_RELEASE)
+    # A parked health check is woken through the controller made below (known by then).
+    parking = manager.object_watches().parking(
+        lambda key: controller.enqueue(Request(key[0] or "", key[1]))
+    )
     pipeline = KustomizationPipeline(
         client=manager.client,
         mapper=RESTMapper(manager.client),
@@ -68,6 +72,7 @@ def setup(
         references=policy,
         max_unpacked_size=artifact_max_unpacked_size,
         no_remote_bases=no_remote_bases,
+        parking=parking,
     )
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, sources=sources, refers=lambda kind: _sourced_from(kind, policy)

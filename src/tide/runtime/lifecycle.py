@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tide.api import conditions, reasons
@@ -25,6 +25,7 @@ from tide.kube.errors import KubeError
 from tide.kube.resources import ResourceType
 from tide.runtime import logfields, metrics
 from tide.runtime.events import EventRecorder
+from tide.runtime.ownwrites import CATCH_UP, OwnWrites
 from tide.runtime.reconcile import Request, Result
 from tide.runtime.status import StatusWriter
 from tide.runtime.steps import IN_PROGRESS, Pipeline, Stalled, StepFailed, Succeeded, Waiting
@@ -52,19 +53,34 @@ class ObjectReconciler:
     """Where events go."""
     pipeline: Pipeline
     """The kind-specific steps."""
+    own_writes: OwnWrites = field(default_factory=OwnWrites)
+    """What this reconciler last wrote of each object, to spot a cache not caught up yet."""
 
     async def reconcile(self, request: Request) -> Result:
         """Run the guards, the pipeline and the report for ``request``."""
         obj = self.cache.get(request.namespace, request.name)
         if obj is None:  # deleted (without our finalizer, or after it): nothing to resume
             self._forget(request)
+            self.own_writes.forget(request)
             return Result()
+        if self.own_writes.behind(request, obj):  # it would undo our last write: wait for it
+            return Result(requeue_after=CATCH_UP)
+        before = obj["metadata"].get("resourceVersion")
+        try:
+            return await self._reconcile(request, obj)
+        finally:
+            self.own_writes.left(request, before, obj)
+
+    async def _reconcile(self, request: Request, obj: dict[str, Any]) -> Result:
         labels = {"kind": self.rt.kind, "name": request.name, "namespace": request.namespace}
         metadata = obj["metadata"]
         if metadata.get("deletionTimestamp"):
             return await self._finalize(obj)
         if FINALIZER not in (metadata.get("finalizers") or []):
-            obj = await self._set_finalizers(obj, [*(metadata.get("finalizers") or []), FINALIZER])
+            finalizers = [*(metadata.get("finalizers") or []), FINALIZER]
+            added = await self._set_finalizers(obj, finalizers)
+            obj.clear()  # in place: the caller notes the version this reconcile leaves behind
+            obj.update(added)
         suspended = bool((obj.get("spec") or {}).get("suspend"))
         metrics.SUSPEND_STATUS.labels(**labels).set(1 if suspended else 0)
         if suspended:

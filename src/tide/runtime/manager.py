@@ -34,6 +34,7 @@ from tide.runtime.lifecycle import ObjectReconciler
 from tide.runtime.reconcile import Request
 from tide.runtime.servers import Endpoint, ProbeServers
 from tide.runtime.steps import Pipeline
+from tide.runtime.wakeups import ObjectWatches
 
 __all__ = ["CacheSyncTimeout", "LeadershipLost", "Manager", "ManagerOptions", "shard_lease_name"]
 
@@ -65,6 +66,10 @@ async def _cancel_all(tasks: list[asyncio.Future[Any]]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+
+
+async def _nothing() -> None:
+    """A service with nothing to start."""
 
 
 def _default_identity() -> str:
@@ -152,6 +157,7 @@ class Manager:
         ] = []
         self._recorders: dict[str, EventRecorder] = {}
         self._event_sinks: list[EventSink] = []
+        self._object_watches: ObjectWatches | None = None
         self._stop = asyncio.Event()
         self._synced = False
         self.elector: LeaderElector | None = None
@@ -198,6 +204,18 @@ class Manager:
                 self.client, rt, namespace=namespace, labels=labels, selector=selector
             )
         return self._caches[key]
+
+    def object_watches(self) -> ObjectWatches:
+        """Return the watches parked waits of every controller share, made on first use.
+
+        They follow ``watch_namespace`` and start per kind only when a wait first names it
+        (:mod:`tide.runtime.wakeups`); they stop with the manager.
+        """
+        if self._object_watches is None:
+            watches = ObjectWatches(self.client, namespace=self.options.watch_namespace)
+            self.add_service(_nothing, watches.stop)
+            self._object_watches = watches
+        return self._object_watches
 
     def recorder(self, component: str) -> EventRecorder:
         """Return the event recorder that reports as ``component``."""

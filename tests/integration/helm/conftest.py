@@ -47,16 +47,22 @@ async def running_controllers(
     storage: Path,
     *,
     kustomize: bool = False,
+    workers: int = 4,
     **helm_options: Any,
 ) -> AsyncIterator[Manager]:
     """Run the source and helm controllers (and kustomize, if asked) in this process.
+
+    ``workers`` is ``--concurrent``: reconciles per controller at once.
 
     On the way out the HelmReleases (then their sources) in ``namespaces`` are deleted while
     the controllers can still uninstall them and release their finalizers.
     """
     client = KubeClient.from_kubeconfig(control_plane.kubeconfig, field_manager="tide")
     options = ManagerOptions(
-        metrics=Endpoint("127.0.0.1", 0), health=Endpoint("127.0.0.1", 0), leader_election=False
+        metrics=Endpoint("127.0.0.1", 0),
+        health=Endpoint("127.0.0.1", 0),
+        leader_election=False,
+        workers=workers,
     )
     manager = Manager(client, options)
     source.setup(

@@ -16,12 +16,22 @@ from typing import TYPE_CHECKING, Any
 
 from tide.kube.discovery import UnknownKind
 from tide.kube.errors import KubeError
+from tide.kube.resources import ResourceType
 from tide.kube.ssa.changeset import subject
 
 if TYPE_CHECKING:
     from tide.kube.ssa.manager import ResourceManager
 
-__all__ = ["Health", "Judge", "Readiness", "WaitCanceled", "look", "readiness", "wait_for"]
+__all__ = [
+    "Health",
+    "Judge",
+    "Lookup",
+    "Readiness",
+    "WaitCanceled",
+    "look",
+    "readiness",
+    "wait_for",
+]
 
 
 class WaitCanceled(Exception):
@@ -53,6 +63,13 @@ CURRENT = Readiness(Health.CURRENT)
 
 Judge = Callable[[Mapping[str, Any]], Readiness | None]
 """Custom health rules: a verdict on a live object, or None to leave it to kstatus."""
+
+Lookup = Callable[[ResourceType, str, str], tuple[bool, Mapping[str, Any] | None]]
+"""Read an object from a watch: ``(kind, namespace or "", name)`` → ``(known, object)``.
+
+``known`` False means the watch cannot tell (not synced, out of its scope): read the API
+server. ``(True, None)``: the object does not exist.
+"""
 
 
 def _progress(message: str) -> Readiness:
@@ -275,30 +292,33 @@ async def look(
     *,
     judge: Judge | None = None,
     fresh: bool = False,
+    cached: Lookup | None = None,
 ) -> dict[str, Readiness]:
     """Judge each object once, by ``"Kind/ns/name"``: one look of :func:`wait_for`.
 
     With ``fresh``, objects that carry a ``resourceVersion`` were read moments ago and are
-    judged as they are; every other object is read first.
+    judged as they are; every other object is read first, from ``cached`` (a watch) when it
+    knows the object, else from the API server.
     """
     verdicts: dict[str, Readiness] = {}
     for obj in objects:
         if fresh and obj.get("metadata", {}).get("resourceVersion"):
             verdicts[subject(obj)] = _verdict(obj, judge)
         else:
-            verdicts[subject(obj)] = await _current_verdict(manager, obj, judge)
+            verdicts[subject(obj)] = await _current_verdict(manager, obj, judge, cached)
     return verdicts
 
 
 async def _current_verdict(
-    manager: ResourceManager, obj: Mapping[str, Any], judge: Judge | None
+    manager: ResourceManager, obj: Mapping[str, Any], judge: Judge | None, cached: Lookup | None
 ) -> Readiness:
     metadata = obj.get("metadata") or {}
     try:
         rt = await manager.mapper.for_object(dict(obj))
-        live = await manager.client.get_or_none(
-            rt, metadata["name"], namespace=metadata.get("namespace") if rt.namespaced else None
-        )
+        namespace = metadata.get("namespace") if rt.namespaced else None
+        known, live = cached(rt, namespace or "", metadata["name"]) if cached else (False, None)
+        if not known:
+            live = await manager.client.get_or_none(rt, metadata["name"], namespace=namespace)
     except UnknownKind as error:  # the CRD may still be on its way; the wait goes on
         return _progress(f"kind {error.kind} ({error.api_version}) is not installed in the cluster")
     except KubeError as error:  # reported; the wait goes on, the server may recover
