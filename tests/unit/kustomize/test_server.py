@@ -57,9 +57,8 @@ async def test_concurrent_builds_are_answered_by_one_process(
     folders = [folder(tmp_path, f"app-{i}", i) for i in range(12)]
     rendered = await asyncio.gather(*(build_server.render(f, timeout=30) for f in folders))
     for i, yaml in enumerate(rendered):
-        assert yaml == (
-            f"apiVersion: v1\ndata:\n  count: \"{i}\"\nkind: ConfigMap\nmetadata:\n  name: app-{i}\n"
-        )
+        data = f'data:\n  count: "{i}"\n'
+        assert yaml == f"apiVersion: v1\n{data}kind: ConfigMap\nmetadata:\n  name: app-{i}\n"
     assert build_server.starts == 1
     assert build_server.version == server_binary.KUSTOMIZE_API_VERSION
 
