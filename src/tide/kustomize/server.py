@@ -18,6 +18,7 @@ import collections
 import itertools
 import json
 import logging
+import os
 import subprocess
 import weakref
 from collections.abc import Mapping
@@ -232,11 +233,10 @@ def find_program() -> Path | None:
     program = server_binary.find_server()
     if program is None and not _fallback_logged:
         _fallback_logged = True
-        log.warning(
-            "kustomize build server %s not found (make kustomize-build builds it); "
-            "building with kubectl kustomize, one process per build",
-            server_binary.PROGRAM,
-        )
+        why = f"kustomize build server {server_binary.PROGRAM} not found (make kustomize-build)"
+        if os.environ.get(server_binary.ENV) == "kubectl":
+            why = f"{server_binary.ENV}=kubectl"
+        log.warning("%s: building with kubectl kustomize, one process per build", why)
     return program
 
 
