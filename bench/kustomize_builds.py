@@ -1,6 +1,7 @@
 """CPU seconds per kustomize build: ``kubectl kustomize`` per build against the build server.
 
-Run: ``.venv/bin/python bench/kustomize_builds.py [--builds 200] [--runs 5] [--concurrent 4]``.
+Run: ``.venv/bin/python bench/kustomize_builds.py [--builds 200] [--runs 5] [--concurrent 4]
+[--modes kubectl,server]``.
 
 Two shapes, each built ``--builds`` times by :func:`tide.kustomize.build.build_async`, the
 controller's build step (no manifest cache in front, so every call really builds):
@@ -173,6 +174,7 @@ def main() -> None:
     parser.add_argument("--builds", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--concurrent", type=int, default=4)
+    parser.add_argument("--modes", default=",".join(MODES), help="kubectl,server or one of them")
     parser.add_argument("--worker", nargs=3, metavar=("SHAPE", "COUNT", "CONCURRENT"))
     args = parser.parse_args()
     if args.worker:
@@ -181,7 +183,7 @@ def main() -> None:
         return
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     for shape in SHAPES:
-        for mode in MODES:
+        for mode in args.modes.split(","):
             cpu_per_build, walls = [], []
             for _ in range(args.runs):
                 base_cpu, _ = _measure(mode, shape, 1, args.concurrent)
