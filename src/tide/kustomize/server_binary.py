@@ -16,6 +16,7 @@ ahead of time; it prints the binary's path.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -55,8 +56,9 @@ _SOURCE_FILES = ("go.mod", "go.sum", "*.go")
 Log = Callable[[str], None]
 
 
+@functools.cache
 def source_digest() -> str:
-    """Return a short digest of the server's source: the name of its cache folder."""
+    """Return a short digest of the server's source: the name of its cache folder (read once)."""
     digest = hashlib.sha256()
     files = sorted({path for pattern in _SOURCE_FILES for path in SOURCE.glob(pattern)})
     for path in files:
