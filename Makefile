@@ -8,7 +8,7 @@ export PATH := $(PATH):$(CURDIR)/$(BIN)
 # Helm finds Tide's post-render plugin here (the controller writes it at start); keeps $HOME clean.
 export HELM_PLUGINS ?= $(CURDIR)/$(VENV)/helm-plugins
 
-.PHONY: demo test lint unit integration e2e controlplane testdeps crds image clean
+.PHONY: demo test lint unit integration e2e controlplane kustomize-build testdeps crds image clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("tide: Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -21,17 +21,21 @@ $(STAMP): pyproject.toml
 controlplane: $(STAMP)
 	$(BIN)/python -m tide.testing.binaries
 
+## kustomize-build: build the kustomize build server the controller runs builds on (cached)
+kustomize-build: $(STAMP)
+	$(BIN)/python -m tide.kustomize.server_binary
+
 ## testdeps: install the Debian packages the test servers run (sshd, registry); no-op when present
 testdeps:
 	bash hack/install-test-deps.sh
 
 ## demo: start the local cluster, check it, bootstrap Tide from Git, watch objects go Ready
-demo: controlplane testdeps
+demo: controlplane kustomize-build testdeps
 	TIDE_PYTHON="$(CURDIR)/$(BIN)/python" bash hack/demo.sh
 
 ## test: lint, check generated CRDs are current, run every test (TEST_WORKERS files at a time)
 TEST_WORKERS ?= 4
-test: lint controlplane testdeps
+test: lint controlplane kustomize-build testdeps
 	$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "tide: pytest collected no tests; treating that as a failure"; exit 1; fi; \
 	exit $$rc
@@ -42,14 +46,14 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m tide.api.crdgen --check
 
-unit: $(STAMP)
+unit: kustomize-build
 	$(BIN)/pytest -m unit
 
-integration: controlplane testdeps
+integration: controlplane kustomize-build testdeps
 	$(BIN)/pytest -m integration
 
 ## e2e: tide controller in its own process against the local control plane
-e2e: controlplane testdeps
+e2e: controlplane kustomize-build testdeps
 	$(BIN)/pytest -m e2e
 
 ## crds: regenerate config/crd from the typed models

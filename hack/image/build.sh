@@ -23,6 +23,19 @@ else
     pull=()
 fi
 
+# The kustomize build server (src/tide/kustomize/buildserver) is compiled here, with this
+# machine's Go and the flags tide.kustomize.server_binary uses, and copied in: the image build
+# pulls no Go toolchain. Go's build cache makes an unchanged rebuild take a second.
+command -v go >/dev/null || {
+    echo "tide: go not found; the image's kustomize build server is compiled from Go modules" >&2
+    exit 1
+}
+mkdir -p build/image
+(cd src/tide/kustomize/buildserver \
+    && GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+        go build -mod=readonly -trimpath -ldflags "-s -w" \
+        -o ../../../../build/image/tide-kustomize-build .) >&2
+
 # pip in the build trusts what this machine trusts (a TLS-inspecting proxy's CA, say).
 ca=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
 secrets=()

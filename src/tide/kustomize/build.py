@@ -1,7 +1,10 @@
 """Build a Kustomization's manifests with the real kustomize, the way Flux does.
 
-We run ``kubectl kustomize`` (kustomize v5 built into kubectl) rather than re-implementing
-kustomize: users' overlays must render byte for byte as they do under Flux and on their laptops.
+We run kustomize's own Go API (kustomize v5, the version in kubectl; :mod:`tide.kustomize.server`)
+rather than re-implementing kustomize: users' overlays must render byte for byte as they do under
+Flux and on their laptops. The controller sends every build to one long-lived build server;
+without the server binary, ``kubectl kustomize --load-restrictor LoadRestrictionsNone`` runs per
+build instead, with the same options and output.
 Flux's spec transforms (``targetNamespace``, ``namePrefix``/``nameSuffix``, ``patches``,
 ``images``, ``components``) are written as an overlay ``kustomization.yaml`` that wraps
 ``spec.path``, so kustomize itself applies them. ``commonMetadata`` is set on each object's
@@ -10,15 +13,18 @@ rewrite selectors and pod templates, which Flux's ``commonMetadata`` promises no
 
 The overlay lives in a private scratch folder of its own, beside the artifact rather than in it:
 kustomize refuses a base that contains the overlay using it, which would break the commonest
-layout, ``path: ./``. The build writes into ``root`` only a generated ``kustomization.yaml``
-where ``spec.path`` has none, and removes it before returning, so ``root`` must be a private
-unpacked copy of the artifact, as it is in Flux. Before kustomize runs, what the build reaches
-is walked (:mod:`tide.kustomize.reach`) to refuse paths out of the artifact and, when asked,
-remote bases.
+layout, ``path: ./``. Where ``spec.path`` has no kustomization, the one Flux would generate is
+handed to the build server as a file it reads as if on disk, so ``root`` is never written and
+may be shared; only the ``kubectl`` fallback writes it into ``root`` (and removes it before
+returning), which then must be a private unpacked copy. Before kustomize runs, what the build
+reaches is walked (:mod:`tide.kustomize.reach`) to refuse paths out of the artifact and, when
+asked, remote bases.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
 import re
 import shutil
@@ -34,7 +40,9 @@ import yaml
 
 from tide import yamlio
 from tide.api.kustomize import KustomizationSpec
+from tide.kustomize import cancel as cancel_module
 from tide.kustomize import reach
+from tide.kustomize import server as server_module
 from tide.kustomize.cancel import Cancellation
 from tide.kustomize.paths import (
     KUSTOMIZATION_FILES,
@@ -43,12 +51,14 @@ from tide.kustomize.paths import (
     redact,
     resolve_inside,
 )
+from tide.kustomize.server import BuildServer, KustomizeFailed
 
 __all__ = [
     "KUSTOMIZATION_FILES",
     "BuildError",
     "BuildOptions",
     "build",
+    "build_async",
     "find_kustomization",
     "generate_kustomization",
     "kustomize_message",
@@ -130,8 +140,9 @@ def build(
     """Build ``options.path`` inside the unpacked artifact ``root`` and return its objects.
 
     ``spec.path`` may be the artifact root itself (``./`` or empty): the overlay that carries
-    the spec's transforms lives in a scratch folder of its own, outside ``root``. ``cancel``
-    lets another thread kill the kustomize process (:func:`tide.kustomize.cancel.in_thread`).
+    the spec's transforms lives in a scratch folder of its own, outside ``root``. Kustomize runs
+    as one process (a one-shot build server, else ``kubectl kustomize``); ``cancel`` lets
+    another thread kill it (:func:`tide.kustomize.cancel.in_thread`).
 
     Raises:
         BuildError: a path escapes the artifact, a reached kustomization or file is not valid
@@ -139,6 +150,62 @@ def build(
             timed out; the message names the file and carries kustomize's message, with no
             temporary folder in it.
     """
+    plan = _plan(root, options)
+    try:
+        output = _render(plan, timeout=options.timeout, cancel=cancel)
+    finally:
+        plan.close()
+    return _objects(output, options)
+
+
+async def build_async(
+    root: Path, options: BuildOptions, *, server: BuildServer | None
+) -> list[dict[str, Any]]:
+    """Build as :func:`build` does, on the long-lived ``server`` (``None``: as :func:`build`).
+
+    Nothing is written into ``root``: the kustomization generated for a folder of plain
+    manifests goes to the server with the request. So ``root`` may be an unpacked artifact
+    shared read-only by every build of its digest.
+
+    Raises:
+        BuildError: as :func:`build`.
+    """
+    if server is None:
+        return await cancel_module.in_thread(build, root, options)
+    plan = await asyncio.to_thread(_plan, root, options)
+    try:
+        output = await server.render(plan.target, files=plan.files, timeout=options.timeout)
+    except KustomizeFailed as error:
+        raise plan.failed(str(error)) from None
+    finally:
+        plan.close()
+    return await asyncio.to_thread(_objects, output, options)
+
+
+@dataclass
+class _Plan:
+    """What kustomize is asked to build, once every path it reaches was checked."""
+
+    root: Path
+    target: Path
+    """The folder kustomize builds: ``spec.path``, or the overlay wrapping it."""
+    scratch: Path | None
+    """The overlay's private folder (removed by :meth:`close`), ``None`` without an overlay."""
+    files: dict[str, str]
+    """Files kustomize reads as if on disk, by absolute path: the generated kustomization."""
+
+    def failed(self, message: str) -> BuildError:
+        """Return the error for kustomize's ``message``, in artifact terms."""
+        text = kustomize_message(message, root=self.root, scratch=self.scratch)
+        return BuildError(f"kustomize build failed: {text}")
+
+    def close(self) -> None:
+        """Remove the overlay's scratch folder."""
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _plan(root: Path, options: BuildOptions) -> _Plan:
     root = root.resolve()
     directory = resolve_inside(root, options.path or ".", what="spec.path")
     if not directory.is_dir():
@@ -146,14 +213,34 @@ def build(
             f"spec.path '{options.path}' is not a folder in the artifact", path=options.path
         )
     components = _components(root, directory, options)
-    with _generated(directory, root):
-        reached = reach.reach(root, directory, components=[c for c in components if c.is_dir()])
-        if options.no_remote_bases:
-            _refuse_remote(reached.remote)
-        with _overlay(root, directory, components, options) as (target, scratch):
-            output = _run_kustomize(
-                target, root=root, scratch=scratch, timeout=options.timeout, cancel=cancel
-            )
+    files: dict[str, str] = {}
+    generated = None
+    if find_kustomization(directory) is None:
+        generated = generate_kustomization(directory, root=root)
+        files[str(directory / KUSTOMIZATION_FILES[0])] = yaml.safe_dump(generated, sort_keys=False)
+    reached = reach.reach(
+        root, directory, components=[c for c in components if c.is_dir()], generated=generated
+    )
+    if options.no_remote_bases:
+        _refuse_remote(reached.remote)
+    target, scratch = _overlay(directory, components, options)
+    return _Plan(root=root, target=target, scratch=scratch, files=files)
+
+
+def _render(plan: _Plan, *, timeout: float, cancel: Cancellation | None) -> str:
+    program = server_module.find_program()
+    if program is None:
+        with _written(plan.files):
+            return _run_kustomize(plan, timeout=timeout, cancel=cancel)
+    try:
+        return server_module.render_once(
+            program, plan.target, files=plan.files, timeout=timeout, cancel=cancel
+        )
+    except KustomizeFailed as error:
+        raise plan.failed(str(error)) from None
+
+
+def _objects(output: str, options: BuildOptions) -> list[dict[str, Any]]:
     objects = [doc for doc in yamlio.load_all(output) if doc]
     return [_with_common_metadata(obj, options) for obj in objects]
 
@@ -231,17 +318,15 @@ def _parse_manifest(path: Path, root: Path) -> None:
 
 
 @contextmanager
-def _generated(directory: Path, root: Path) -> Iterator[None]:
-    if find_kustomization(directory) is not None:
-        yield
-        return
-    document = generate_kustomization(directory, root=root)
-    written = directory / KUSTOMIZATION_FILES[0]
-    written.write_text(yaml.safe_dump(document, sort_keys=False))
+def _written(files: Mapping[str, str]) -> Iterator[None]:
+    """Write the plan's generated files for ``kubectl kustomize``, and remove them after."""
+    for name, text in files.items():
+        Path(name).write_text(text)
     try:
         yield
     finally:
-        written.unlink(missing_ok=True)
+        for name in files:
+            Path(name).unlink(missing_ok=True)
 
 
 def _components(root: Path, directory: Path, options: BuildOptions) -> list[Path]:
@@ -268,42 +353,30 @@ def _refuse_remote(remote: Sequence[reach.Reference]) -> None:
     )
 
 
-@contextmanager
 def _overlay(
-    root: Path, directory: Path, components: Sequence[Path], options: BuildOptions
-) -> Iterator[tuple[Path, Path | None]]:
-    """Yield the folder to build and the overlay's scratch folder (``None`` without one).
+    directory: Path, components: Sequence[Path], options: BuildOptions
+) -> tuple[Path, Path | None]:
+    """Return the folder to build and the overlay's scratch folder (``None`` without one).
 
-    The overlay lives in a private folder outside ``root``: kustomize refuses a base that
+    The overlay lives in a private folder outside the artifact: kustomize refuses a base that
     contains the overlay using it, which is the case when ``spec.path`` is the root.
     """
+    if overlay_kustomization(".", dataclasses.replace(options, components=components)) is None:
+        return directory, None
     scratch = Path(tempfile.mkdtemp(prefix="tide-overlay-")).resolve()
-    try:
-        adjusted = BuildOptions(
-            **{**options.__dict__, "components": [os.path.relpath(c, scratch) for c in components]}
-        )
-        document = overlay_kustomization(os.path.relpath(directory, scratch), adjusted)
-        if document is None:
-            yield directory, None
-            return
-        (scratch / KUSTOMIZATION_FILES[0]).write_text(yaml.safe_dump(document, sort_keys=False))
-        yield scratch, scratch
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    adjusted = dataclasses.replace(
+        options, components=[os.path.relpath(c, scratch) for c in components]
+    )
+    document = overlay_kustomization(os.path.relpath(directory, scratch), adjusted)
+    (scratch / KUSTOMIZATION_FILES[0]).write_text(yaml.safe_dump(document, sort_keys=False))
+    return scratch, scratch
 
 
-def _run_kustomize(
-    directory: Path,
-    *,
-    root: Path,
-    scratch: Path | None,
-    timeout: float,
-    cancel: Cancellation | None,
-) -> str:
+def _run_kustomize(plan: _Plan, *, timeout: float, cancel: Cancellation | None) -> str:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         raise BuildError("kubectl (which carries kustomize) is not on PATH")
-    command = [kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(directory)]
+    command = [kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(plan.target)]
     process = (cancel or Cancellation()).start(command)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
@@ -312,8 +385,7 @@ def _run_kustomize(
         process.communicate()
         raise BuildError(f"kustomize build timed out after {timeout:g}s") from error
     if process.returncode != 0:
-        message = kustomize_message(stderr, root=root, scratch=scratch)
-        raise BuildError(f"kustomize build failed: {message}")
+        raise plan.failed(stderr)
     return stdout
 
 

@@ -1,6 +1,8 @@
 """Stop a build running in a worker thread when the reconcile waiting for it is cancelled.
 
-Builds run ``kubectl kustomize`` from a worker thread. Cancelling the asyncio task that awaits
+Synchronous builds (``tide build``, Helm's post-renderer, and the controller when it has no build
+server) run one process — ``kubectl kustomize`` or a one-shot build server — from a worker
+thread. Cancelling the asyncio task that awaits
 the thread does not stop the thread, and the interpreter waits for every worker thread before
 it exits: a controller told to stop with builds in flight would sit until each one finished.
 A :class:`Cancellation` handed to the build lets the event loop kill the build's process (and
@@ -32,8 +34,12 @@ class Cancellation:
         self._process: subprocess.Popen[str] | None = None
         self._cancelled = False
 
-    def start(self, command: Sequence[str]) -> subprocess.Popen[str]:
+    def start(self, command: Sequence[str], *, stdin: bool = False) -> subprocess.Popen[str]:
         """Start ``command`` with its output captured, unless the build was cancelled already.
+
+        Args:
+            command: the program and its arguments.
+            stdin: give it a pipe to write its input into (default: no input).
 
         Raises:
             BuildCancelled: :meth:`cancel` was called before.
@@ -42,7 +48,11 @@ class Cancellation:
             if self._cancelled:
                 raise BuildCancelled("the build was cancelled")
             self._process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                command,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             return self._process
 

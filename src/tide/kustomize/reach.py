@@ -13,14 +13,20 @@ build costs, not what the repository weighs.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tide.kustomize.paths import BuildError, find_kustomization, is_remote, redact
+from tide.kustomize.paths import (
+    KUSTOMIZATION_FILES,
+    BuildError,
+    find_kustomization,
+    is_remote,
+    redact,
+)
 
 __all__ = ["Reached", "Reference", "reach"]
 
@@ -59,13 +65,21 @@ class Reached:
     """References kustomize would fetch over the network."""
 
 
-def reach(root: Path, directory: Path, *, components: Sequence[Path] = ()) -> Reached:
+def reach(
+    root: Path,
+    directory: Path,
+    *,
+    components: Sequence[Path] = (),
+    generated: Mapping[str, Any] | None = None,
+) -> Reached:
     """Walk the kustomizations and files a build of ``directory`` reads, checking each path.
 
     Args:
         root: the unpacked artifact, resolved.
-        directory: the folder being built (it holds a kustomization by now).
+        directory: the folder being built.
         components: the spec's component folders, resolved; walked like ``components`` entries.
+        generated: the kustomization generated for ``directory`` when it has none on disk
+            (read as its ``kustomization.yaml``); default none.
 
     Raises:
         BuildError: a reached kustomization is not valid YAML, or names a path outside the
@@ -73,6 +87,8 @@ def reach(root: Path, directory: Path, *, components: Sequence[Path] = ()) -> Re
             message names the file.
     """
     walk = _Walk(root)
+    if generated is not None:
+        walk.generated(directory, generated)
     walk.folder(directory)
     for component in components:
         walk.folder(component)
@@ -84,6 +100,14 @@ class _Walk:
         self.root = root
         self.reached = Reached()
         self._seen: set[Path] = set()
+
+    def generated(self, directory: Path, document: Mapping[str, Any]) -> None:
+        """Walk the kustomization generated for ``directory``, which is not on disk."""
+        self._seen.add(directory)
+        where = self._relative(directory / KUSTOMIZATION_FILES[0])
+        self.reached.kustomizations.append(where)
+        for field_name, value in _entries(dict(document)):
+            self._follow(directory, where, field_name, value)
 
     def folder(self, directory: Path) -> None:
         if directory in self._seen:

@@ -12,29 +12,28 @@ import asyncio
 import dataclasses
 import functools
 import logging
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from tide.api import keys, kinds, reasons
 from tide.api.keys import PARTIAL_APPLY
 from tide.api.kustomize import Kustomization
 from tide.api.meta import format_duration, parse_duration
-from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE, ArtifactFetchError, fetch_artifact
+from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE, ArtifactFetchError
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
 from tide.kube.ssa import ChangeSet, ManagerOptions, ResourceManager
-from tide.kustomize import cancel, health, history, inputs
-from tide.kustomize.build import BuildError, BuildOptions, build
+from tide.kustomize import health, history, inputs
+from tide.kustomize.build import BuildError, BuildOptions
 from tide.kustomize.build_cache import BuildCache
-from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files, require_decryption
+from tide.kustomize.decrypt import DecryptionError, decrypt, require_decryption
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import TargetGone, Targets
+from tide.kustomize.unpacked import UnpackedArtifacts
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.firstartifact import FirstArtifactWait
 from tide.runtime.steps import Outcome, Progress, StepFailed, Succeeded, Waiting, parse_object
@@ -89,7 +88,6 @@ class KustomizationPipeline:
         self._parking = parking
         """Wakes a parked health check on its objects' watch events (None: it polls)."""
         self._references = references or ReferencePolicy()
-        self._max_unpacked_size = max_unpacked_size
         self._targets = Targets(client, mapper, default_service_account=default_service_account)
         self._kustomizations = kustomizations
         self._sources = sources
@@ -97,6 +95,7 @@ class KustomizationPipeline:
         self._requeue_dependency = requeue_dependency
         self._no_remote_bases = no_remote_bases
         self._builds = BuildCache()
+        self._unpacked = UnpackedArtifacts(max_unpacked_size=max_unpacked_size)
         self._first_artifact = FirstArtifactWait(requeue_dependency)
         self._health_checks: dict[tuple[str | None, str], _ParkedCheck] = {}
         """Health checks under way, looked at again on each wake-up instead of holding a worker."""
@@ -412,22 +411,13 @@ class KustomizationPipeline:
         keys: list[str],
         fetched: Callable[[], Awaitable[None]],
     ) -> list[dict[str, Any]]:
-        """Unpack the artifact in a scratch folder, decrypt its files if asked, run kustomize."""
-        with tempfile.TemporaryDirectory(prefix="tide-kustomization-") as scratch:
-            root = Path(scratch)
-            try:
-                await fetch_artifact(
-                    artifact["url"],
-                    artifact["digest"],
-                    root,
-                    max_unpacked_size=self._max_unpacked_size,
-                )
-            except ArtifactFetchError as error:
-                raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
-            await fetched()
-            if keys:
-                await asyncio.to_thread(decrypt_files, root, age_keys=keys)
-            return await cancel.in_thread(build, root, options)
+        """Unpack the artifact (shared per digest unless it is decrypted), build its path."""
+        try:
+            return await self._unpacked.fetch_and_build(
+                artifact, options, age_keys=keys, fetched=fetched
+            )
+        except ArtifactFetchError as error:
+            raise StepFailed(str(error), reason=reasons.ARTIFACT_FAILED) from error
 
     async def _resource_manager(
         self, kustomization: Kustomization, *, deleting: bool = False

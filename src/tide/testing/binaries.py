@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from tide import gobuild
+from tide.gobuild import GoMissingError, cache_root
 
 __all__ = [
     "ETCD_VERSION",
@@ -50,12 +52,8 @@ _KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
 Log = Callable[[str], None]
 
 
-class GoMissingError(RuntimeError):
-    """The Go toolchain needed to build the control plane is not on PATH."""
-
-
-class BuildError(RuntimeError):
-    """A ``go`` command that builds a control-plane binary failed."""
+BuildError = gobuild.GoBuildError
+"""A ``go`` command that builds a control-plane binary failed (``tide.gobuild.GoBuildError``)."""
 
 
 @dataclass(frozen=True)
@@ -77,12 +75,6 @@ class Binaries:
             self.kube_scheduler,
             self.kwok,
         )
-
-
-def cache_root() -> Path:
-    """Return Tide's cache folder (``$TIDE_CACHE_DIR``, else ``~/.cache/tide``)."""
-    configured = os.environ.get("TIDE_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "tide"
 
 
 def binaries_dir() -> Path:
@@ -126,12 +118,7 @@ def ensure_binaries(*, log: Log | None = None) -> Binaries:
     missing = [path for path in expected.all() if not path.is_file()]
     if not missing:
         return expected
-    go = shutil.which("go")
-    if go is None:
-        raise GoMissingError(
-            "tide: the Go toolchain (go >= 1.26) is needed to build the local control plane "
-            "and was not found on PATH"
-        )
+    go = gobuild.find_go("the local control plane")
     expected.etcd.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     for path in missing:
@@ -153,14 +140,6 @@ def _version_of(name: str) -> str:
     if name == "kwok":
         return KWOK_VERSION
     return KUBERNETES_VERSION
-
-
-def _go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    # GOTOOLCHAIN=local fails fast instead of fetching another toolchain; GOWORK=off ignores any
-    # go.work above the wrapper; upstream builds these binaries static, without cgo.
-    env.update(GOTOOLCHAIN="local", GOWORK="off", CGO_ENABLED="0", GOFLAGS="-buildvcs=false")
-    return env
 
 
 def _kube_ldflags() -> str:
@@ -185,30 +164,17 @@ def _build_in_wrapper(go: str, wrapper: str, package: str, output: Path, ldflags
         shutil.copytree(_GOMOD_DIR / wrapper, module)
         partial = output.with_name(output.name + ".partial")
         command = [go, "build", "-mod=mod", "-trimpath", "-ldflags", ldflags]
-        _run([*command, "-o", str(partial), package], cwd=module)
+        gobuild.run_go([*command, "-o", str(partial), package], cwd=module)
         partial.replace(output)
 
 
 def _install_kwok(go: str, output: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="tide-kwok-") as gobin:
         env = {"GOBIN": gobin}
-        _run([go, "install", f"sigs.k8s.io/kwok/cmd/kwok@{KWOK_VERSION}"], cwd=Path(gobin), env=env)
+        gobuild.run_go(
+            [go, "install", f"sigs.k8s.io/kwok/cmd/kwok@{KWOK_VERSION}"], cwd=Path(gobin), env=env
+        )
         shutil.move(str(Path(gobin) / "kwok"), output)
-
-
-def _run(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> None:
-    completed = subprocess.run(
-        command,
-        cwd=cwd,
-        env={**_go_env(), **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        tail = "\n".join(completed.stdout.strip().splitlines()[-30:])
-        raise BuildError(f"`{' '.join(command)}` failed (exit {completed.returncode}):\n{tail}")
 
 
 def main() -> int:

