@@ -29,7 +29,14 @@ from typing import Any
 from tide.kustomize.cancel import Cancellation
 from tide.kustomize.paths import BuildError
 
-__all__ = ["BuildServer", "KustomizeFailed", "find_program", "render_once", "shared"]
+__all__ = [
+    "BuildServer",
+    "KustomizeFailed",
+    "close_shared",
+    "find_program",
+    "render_once",
+    "shared",
+]
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +266,17 @@ def shared() -> BuildServer | None:
     server = BuildServer(program) if program is not None else None
     _shared[loop] = server
     return server
+
+
+async def close_shared() -> None:
+    """Stop this event loop's build server, if one was started (the controllers are stopping).
+
+    Without this the server would outlive a manager stopped inside a longer-lived process (a
+    test run, ``tide dev``) until that process ends and the server's stdin closes.
+    """
+    server = _shared.pop(asyncio.get_running_loop(), None)
+    if server is not None:
+        await server.close()
 
 
 def render_once(

@@ -8,6 +8,7 @@ from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE
 from tide.kube.cache import object_key
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import resource_type
+from tide.kustomize import server as kustomize_server
 from tide.kustomize.reconciler import KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
@@ -74,6 +75,7 @@ def setup(
         no_remote_bases=no_remote_bases,
         parking=parking,
     )
+    manager.add_service(_nothing, kustomize_server.close_shared)
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, sources=sources, refers=lambda kind: _sourced_from(kind, policy)
     )
@@ -120,3 +122,7 @@ def _on_dependent_deleted(controller: Controller, policy: ReferencePolicy) -> An
                 controller.enqueue(Request(namespace, dependency["name"]))
 
     return handle
+
+
+async def _nothing() -> None:
+    """The build server starts on the first build; only its stop is a service."""
