@@ -29,12 +29,14 @@ from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
 from tide.kube.ssa import ChangeSet, ManagerOptions, ResourceManager
+from tide.kube.versions import LiveVersions
 from tide.kustomize import cancel, health, history, inputs
 from tide.kustomize.build import BuildError, BuildOptions, build
 from tide.kustomize.build_cache import BuildCache
 from tide.kustomize.decrypt import DecryptionError, decrypt, decrypt_files, require_decryption
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import TargetGone, Targets
+from tide.kustomize.unchanged import Fingerprint, Unchanged
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.firstartifact import FirstArtifactWait
 from tide.runtime.steps import Outcome, Progress, StepFailed, Succeeded, Waiting, parse_object
@@ -81,6 +83,7 @@ class KustomizationPipeline:
         references: ReferencePolicy | None = None,
         max_unpacked_size: int | None = DEFAULT_MAX_UNPACKED_SIZE,
         no_remote_bases: bool = False,
+        live_versions: LiveVersions | None = None,
     ) -> None:
         self._client = client
         self._references = references or ReferencePolicy()
@@ -95,6 +98,10 @@ class KustomizationPipeline:
         self._first_artifact = FirstArtifactWait(requeue_dependency)
         self._health_checks: dict[tuple[str | None, str], _ParkedCheck] = {}
         """Health checks under way, looked at again on each wake-up instead of holding a worker."""
+        self._unchanged = Unchanged(
+            live_versions or LiveVersions(client, label=keys.KUSTOMIZE_NAME_LABEL)
+        )
+        """What each Kustomization last applied: an idle reconcile sends no request per object."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Apply the source's manifests for the Kustomization ``obj``.
@@ -153,6 +160,12 @@ class KustomizationPipeline:
         objects = await self._build(kustomization, artifact, progress, within)
         started = time.monotonic()
         digest = history.digest(objects)
+        applying = Fingerprint.of(kustomization, revision=revision, digest=digest)
+        if self._unchanged.holds(key, applying, status):
+            log.debug(
+                "%s: revision %s unchanged, objects untouched; nothing to apply", key, revision
+            )
+            return _applied(revision)
         snapshot = functools.partial(
             history.record, status, objects_digest=digest, revision=revision
         )
@@ -200,9 +213,8 @@ class KustomizationPipeline:
             changed=changes.changed,
         )
         status["lastAppliedRevision"] = revision
-        return Succeeded(
-            reason=reasons.RECONCILIATION_SUCCEEDED, message=f"Applied revision: {revision}"
-        )
+        await self._unchanged.remember(key, applying, changes, status=status, mapper=manager.mapper)
+        return _applied(revision)
 
     async def _resume(
         self,
@@ -255,6 +267,7 @@ class KustomizationPipeline:
         """Drop what is remembered of a Kustomization suspended, or deleted without finalizing."""
         self._first_artifact.forget((namespace, name))
         self._health_checks.pop((namespace, name), None)
+        self._unchanged.forget((namespace, name))
 
     async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
         """Delete what the inventory holds when ``prune`` is on (Flux's default deletion).
@@ -268,6 +281,7 @@ class KustomizationPipeline:
         key = (kustomization.metadata.namespace, kustomization.metadata.name)
         self._first_artifact.forget(key)
         self._health_checks.pop(key, None)
+        self._unchanged.forget(key)
         waiting_on = inputs.dependents(
             kustomization, self._kustomizations, being_deleted=True, policy=self._references
         )
@@ -462,6 +476,12 @@ class _ParkedCheck:
     digest: str
     started: float
     changed: bool
+
+
+def _applied(revision: str) -> Succeeded:
+    return Succeeded(
+        reason=reasons.RECONCILIATION_SUCCEEDED, message=f"Applied revision: {revision}"
+    )
 
 
 def _checking(message: str) -> Waiting:

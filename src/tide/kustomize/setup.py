@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tide.api import keys
 from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE
 from tide.kube.cache import object_key
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import resource_type
+from tide.kube.versions import LiveVersions
 from tide.kustomize.reconciler import KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.controller import Controller
@@ -57,6 +59,9 @@ def setup(
     own = manager.shard_cache(KUSTOMIZATION)
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
     helm_releases = manager.cache_for(HELM_RELEASE)
+    # Applied objects' versions, so an idle reconcile needs no request per object.
+    live_versions = LiveVersions(manager.client, label=keys.KUSTOMIZE_NAME_LABEL)
+    manager.add_service(live_versions.start, live_versions.stop)
     pipeline = KustomizationPipeline(
         client=manager.client,
         mapper=RESTMapper(manager.client),
@@ -68,6 +73,7 @@ def setup(
         references=policy,
         max_unpacked_size=artifact_max_unpacked_size,
         no_remote_bases=no_remote_bases,
+        live_versions=live_versions,
     )
     controller = manager.add_object_controller(
         KUSTOMIZATION, pipeline, sources=sources, refers=lambda kind: _sourced_from(kind, policy)
