@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import functools
 import logging
 import random
 import time
@@ -24,7 +23,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tide.api.selectors import Requirement
-from tide.kube import metadata
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError, KubeGone
 from tide.kube.resources import ResourceType
@@ -81,7 +79,7 @@ class WatchCache:
         labels: mirror only objects with these labels.
         selector: mirror only objects these requirements select (a parsed
             ``--watch-label-selector``; default: no requirement).
-        metadata_only: list and watch ``PartialObjectMetadata`` (:mod:`tide.kube.metadata`):
+        metadata_only: list and watch ``PartialObjectMetadata`` (:meth:`KubeClient.list_metadata`):
             each object is ``{"metadata": …}`` only. Default: False.
         transform: keep ``transform(obj)`` instead of each object, e.g. only the fields a
             reader needs. Default: keep objects as they come.
@@ -103,8 +101,7 @@ class WatchCache:
         self._namespace = namespace
         self._labels = dict(labels) if labels else None
         self._selector = selector
-        self._list = functools.partial(metadata.list_metadata, client) if metadata_only else None
-        self._watch = functools.partial(metadata.watch_metadata, client) if metadata_only else None
+        self._metadata_only = metadata_only
         self._transform = transform
         self._store: dict[tuple[str, str], dict[str, Any]] = {}
         self._handlers: list[Handler] = []
@@ -161,7 +158,7 @@ class WatchCache:
             watching_since: float | None = None
             delivered = False
             try:
-                list_ = self._list or self._client.list
+                list_ = self._client.list_metadata if self._metadata_only else self._client.list
                 items, version = await list_(
                     self.rt, namespace=self._namespace, labels=self._labels, selector=self._selector
                 )
@@ -172,7 +169,7 @@ class WatchCache:
                 self.synced.set()
                 self.current = True
                 watching_since = time.monotonic()
-                watch = self._watch or self._client.watch
+                watch = self._client.watch_metadata if self._metadata_only else self._client.watch
                 async for event, obj in watch(
                     self.rt,
                     resource_version=version,

@@ -25,6 +25,7 @@ from lightkube.generic_resource import create_global_resource, create_namespaced
 from lightkube.types import PatchType
 
 from tide.api.selectors import Operator, Requirement
+from tide.kube import metadata
 from tide.kube.errors import KubeError, KubeForbidden, KubeNotFound, translate
 from tide.kube.metrics import DRY_RUNS, REQUESTS
 from tide.kube.resources import ResourceType
@@ -291,6 +292,38 @@ class KubeClient:
         except Exception as error:
             raise translate(error) from error
 
+    async def list_metadata(
+        self,
+        rt: ResourceType,
+        *,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        selector: tuple[Requirement, ...] = (),
+    ) -> tuple[list[dict], str]:
+        """As :meth:`list`, but each object is ``{"metadata": …}`` only (PartialObjectMetadata)."""
+        return await metadata.list_metadata(
+            self, rt, namespace=namespace, labels=labels, selector=selector
+        )
+
+    def watch_metadata(
+        self,
+        rt: ResourceType,
+        *,
+        resource_version: str,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        selector: tuple[Requirement, ...] = (),
+    ) -> AsyncIterator[WatchEvent]:
+        """As :meth:`watch`, but each object is ``{"metadata": …}`` only."""
+        return metadata.watch_metadata(
+            self,
+            rt,
+            resource_version=resource_version,
+            namespace=namespace,
+            labels=labels,
+            selector=selector,
+        )
+
     async def get_json(self, path: str) -> dict[str, Any]:
         """GET a raw API path (discovery documents have no resource class) and decode it."""
         http = self._http()
@@ -516,7 +549,7 @@ def _request_key(
     if dry_run:
         verb = "dry-run"
     elif verb == "get":
-        verb = "watch" if params.get("watch") else "get" if len(rest) > 1 else "list"
+        verb = "watch" if params.get("watch") else "list" if len(rest) == 1 else "get"
     return verb, resource, namespace
 
 

@@ -4,21 +4,24 @@ Knowing whether anything changed needs only ``resourceVersion``; a full list of 
 Deployments would cross the wire and sit in memory for nothing. The API server sends metadata
 alone when asked through the ``Accept`` header (what client-go's metadata informers do).
 lightkube has no such request, so these go through the client's own HTTP connection, as
-:meth:`KubeClient.get_json` does.
+:meth:`KubeClient.get_json` does; call them as :meth:`KubeClient.list_metadata` and
+:meth:`KubeClient.watch_metadata`, which test doubles can stand in for.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
 from tide.api.selectors import Operator, Requirement
-from tide.kube.client import KubeClient, WatchEvent
 from tide.kube.errors import KubeError, KubeGone, translate
 from tide.kube.resources import ResourceType
+
+if TYPE_CHECKING:  # the client's methods call these; importing it here would be circular
+    from tide.kube.client import KubeClient, WatchEvent
 
 __all__ = ["collection_path", "list_metadata", "selector_text", "watch_metadata"]
 

@@ -74,6 +74,11 @@ class LiveVersions:
             self._tasks.append(asyncio.create_task(cache.run(), name=f"versions-{rt.kind}"))
             log.debug("following resourceVersions of %s", rt)
 
+    def following(self, rt: ResourceType) -> bool:
+        """Tell whether ``rt``'s watch has listed and is following the API server now."""
+        cache = self._caches.get(rt)
+        return cache is not None and cache.current
+
     def unchanged(self, rt: ResourceType, versions: Mapping[tuple[str, str], str]) -> bool:
         """Tell whether every object of ``versions`` (``(namespace, name) -> resourceVersion``)
         is known to be there at exactly that version.
@@ -82,7 +87,7 @@ class LiveVersions:
         server (not started, not listed yet, broken): unknown is not unchanged.
         """
         cache = self._caches.get(rt)
-        if cache is None or not cache.current:
+        if cache is None or not self.following(rt):
             return False
         for (namespace, name), version in versions.items():
             live = cache.peek(namespace, name)
