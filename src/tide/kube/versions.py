@@ -36,10 +36,14 @@ class LiveVersions:
         client: lists and watches (needs cluster-wide list/watch of the kinds followed).
         label: the label key an object must carry to be followed, e.g. Flux's
             ``kustomize.toolkit.fluxcd.io/name``.
+        namespace: follow namespaced kinds in this namespace only (a controller confined to
+            one, ``--watch-namespace``); objects elsewhere are then never known unchanged.
+            Default: every namespace.
     """
 
-    def __init__(self, client: KubeClient, *, label: str) -> None:
+    def __init__(self, client: KubeClient, *, label: str, namespace: str | None = None) -> None:
         self._client = client
+        self._namespace = namespace
         self._selector = (Requirement(label, Operator.EXISTS),)
         self._caches: dict[ResourceType, WatchCache] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -68,7 +72,12 @@ class LiveVersions:
             if rt in self._caches:
                 continue
             cache = WatchCache(
-                self._client, rt, selector=self._selector, metadata_only=True, transform=_versions
+                self._client,
+                rt,
+                namespace=self._namespace if rt.namespaced else None,
+                selector=self._selector,
+                metadata_only=True,
+                transform=_versions,
             )
             self._caches[rt] = cache
             self._tasks.append(asyncio.create_task(cache.run(), name=f"versions-{rt.kind}"))

@@ -60,7 +60,9 @@ def setup(
     sources = {rt.kind: manager.cache_for(rt) for rt in SOURCE_KINDS}
     helm_releases = manager.cache_for(HELM_RELEASE)
     # Applied objects' versions, so an idle reconcile needs no request per object.
-    live_versions = LiveVersions(manager.client, label=keys.KUSTOMIZE_NAME_LABEL)
+    live_versions = LiveVersions(
+        manager.client, label=keys.KUSTOMIZE_NAME_LABEL, namespace=manager.options.watch_namespace
+    )
     manager.add_service(live_versions.start, live_versions.stop)
     pipeline = KustomizationPipeline(
         client=manager.client,
