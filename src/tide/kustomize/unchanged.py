@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,8 @@ from tide.kube.ssa.changeset import ObjectRef
 from tide.kube.versions import LiveVersions
 
 __all__ = ["Fingerprint", "Unchanged"]
+
+log = logging.getLogger(__name__)
 
 Key = tuple[str | None, str]
 """A Kustomization's (namespace, name)."""
@@ -89,17 +92,16 @@ class Unchanged:
         When it would (or cannot be known), what was remembered is dropped: only the next
         successful apply makes a new memory.
         """
-        applied = self._applied.get(key)
-        if (
-            applied is not None
-            and fingerprint is not None
-            and applied.fingerprint == fingerprint
-            and status.get("lastAppliedRevision") == fingerprint.revision
-            and _inventory_digest(status) == applied.inventory
-            and all(self._versions.unchanged(rt, seen) for rt, seen in applied.versions.items())
-        ):
+        applied = self._applied.pop(key, None)
+        why = _why_not(applied, fingerprint, status)
+        if why is None and applied is not None:
+            changed = [rt.kind for rt, seen in applied.versions.items()
+                       if not self._versions.unchanged(rt, seen)]  # fmt: skip
+            why = f"changed or not followed: {', '.join(changed)}" if changed else None
+        if why is None:
+            self._applied[key] = applied  # type: ignore[assignment]
             return True
-        self._applied.pop(key, None)
+        log.debug("%s/%s: full reconcile: %s", key[0], key[1], why)
         return False
 
     async def remember(
@@ -146,6 +148,23 @@ class Unchanged:
     def forget(self, key: Key) -> None:
         """Drop what is remembered of a Kustomization (suspended, deleted)."""
         self._applied.pop(key, None)
+
+
+def _why_not(
+    applied: _Applied | None, fingerprint: Fingerprint | None, status: dict[str, Any]
+) -> str | None:
+    """Why ``applied`` cannot stand for this reconcile, from memory alone (None: it may)."""
+    if fingerprint is None:
+        return "kubeConfig or healthChecks set"
+    if applied is None:
+        return "nothing remembered"
+    if applied.fingerprint != fingerprint:
+        return "revision, spec or manifests changed"
+    if status.get("lastAppliedRevision") != fingerprint.revision:
+        return "status.lastAppliedRevision differs"
+    if _inventory_digest(status) != applied.inventory:
+        return "status.inventory differs"
+    return None
 
 
 def _inventory_digest(status: dict[str, Any]) -> str:
