@@ -17,7 +17,8 @@ pytestmark = pytest.mark.integration
 
 OBJECTS = 12
 INTERVAL = 3.0
-"""Seconds between reconciles (``spec.interval``); drift must be gone within about one."""
+"""Seconds between reconciles (``spec.interval``); drift must be gone by the next one (the
+waits allow two, and a little, for a loaded machine)."""
 CONFIG = (
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-{index:02d}\n"
     "data:\n  value: ${{value:=one}}\n"
@@ -102,7 +103,7 @@ async def test_a_manual_edit_is_reverted_within_one_interval(
     async def reverted() -> bool:
         return await value_of(kube, namespace, "config-03") == "one"
 
-    await eventually(reverted, timeout=INTERVAL * 2 + 2, what="the edit to be reverted")
+    await eventually(reverted, timeout=INTERVAL * 2 + 4, what="the edit to be reverted")
 
 
 async def test_a_deleted_object_is_recreated(
@@ -115,7 +116,7 @@ async def test_a_deleted_object_is_recreated(
     async def recreated() -> bool:
         return await value_of(kube, namespace, "config-05") == "one"
 
-    await eventually(recreated, timeout=INTERVAL * 2 + 2, what="the deleted object to be back")
+    await eventually(recreated, timeout=INTERVAL * 2 + 4, what="the deleted object to be back")
 
 
 async def test_a_changed_substitution_input_is_applied(
@@ -136,4 +137,4 @@ async def test_a_changed_substitution_input_is_applied(
         values = {await value_of(kube, namespace, f"config-{i:02d}") for i in range(OBJECTS)}
         return values == {"three"}
 
-    await eventually(applied, timeout=INTERVAL * 2 + 2, what="the new variable to be applied")
+    await eventually(applied, timeout=INTERVAL * 2 + 4, what="the new variable to be applied")
