@@ -94,13 +94,13 @@ class Unchanged:
         """
         applied = self._applied.pop(key, None)
         why = _why_not(applied, fingerprint, status)
-        if why is None and applied is not None:
+        if applied is not None and why is None:
             changed = [rt.kind for rt, seen in applied.versions.items()
                        if not self._versions.unchanged(rt, seen)]  # fmt: skip
-            why = f"changed or not followed: {', '.join(changed)}" if changed else None
-        if why is None:
-            self._applied[key] = applied  # type: ignore[assignment]
-            return True
+            if not changed:
+                self._applied[key] = applied
+                return True
+            why = f"objects changed, or their watch is not following: {', '.join(changed)}"
         log.debug("%s/%s: full reconcile: %s", key[0], key[1], why)
         return False
 
