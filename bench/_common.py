@@ -76,7 +76,7 @@ class Controller:
         """Sum the metrics the benchmark reads, by (name, one distinguishing label)."""
         async with httpx.AsyncClient() as http:
             text = (await http.get(f"http://127.0.0.1:{self.metrics}/metrics")).text
-        totals: dict[str, float] = {"requests": 0, "writes": 0, "reconciles": 0}
+        totals: dict[str, float] = {"requests": 0, "writes": 0, "reconciles": 0, "dry_runs": 0}
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name == "rest_client_requests_total":
@@ -85,6 +85,7 @@ class Controller:
                         totals["writes"] += sample.value
                 elif sample.name == "tide_api_dry_run_requests_total":
                     totals["writes"] -= sample.value
+                    totals["dry_runs"] += sample.value
                 elif (
                     sample.name == "controller_runtime_reconcile_total"
                     and sample.labels.get("controller") == self.counted

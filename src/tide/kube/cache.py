@@ -27,12 +27,14 @@ from tide.kube.client import KubeClient
 from tide.kube.errors import KubeError, KubeGone
 from tide.kube.resources import ResourceType
 
-__all__ = ["Handler", "WatchCache", "object_key"]
+__all__ = ["Handler", "Transform", "WatchCache", "object_key"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any] | None, dict[str, Any] | None], None]
 """Called as ``handler(event, old, new)`` with event "ADDED", "MODIFIED" or "DELETED"."""
+Transform = Callable[[dict[str, Any]], dict[str, Any]]
+"""Called on each listed or watched object; what it returns is kept (client-go's SetTransform)."""
 
 _BACKOFF_BASE = 0.5
 """Seconds before the first retry after a failed list or watch."""
@@ -77,6 +79,10 @@ class WatchCache:
         labels: mirror only objects with these labels.
         selector: mirror only objects these requirements select (a parsed
             ``--watch-label-selector``; default: no requirement).
+        metadata_only: list and watch ``PartialObjectMetadata`` (:meth:`KubeClient.list_metadata`):
+            each object is ``{"metadata": …}`` only. Default: False.
+        transform: keep ``transform(obj)`` instead of each object, e.g. only the fields a
+            reader needs. Default: keep objects as they come.
     """
 
     def __init__(
@@ -87,16 +93,25 @@ class WatchCache:
         namespace: str | None = None,
         labels: Mapping[str, str] | None = None,
         selector: tuple[Requirement, ...] = (),
+        metadata_only: bool = False,
+        transform: Transform | None = None,
     ) -> None:
         self.rt = rt
         self._client = client
         self._namespace = namespace
         self._labels = dict(labels) if labels else None
         self._selector = selector
+        self._metadata_only = metadata_only
+        self._transform = transform
         self._store: dict[tuple[str, str], dict[str, Any]] = {}
         self._handlers: list[Handler] = []
         self.synced = asyncio.Event()
         """Set once the first list has been loaded and replayed to handlers."""
+        self.current = False
+        """True while the cache follows the API server: listed, and its watch not broken.
+
+        Between a failed watch and the next successful list it is False, since changes made
+        meanwhile are not in the cache yet (``synced`` stays set once set)."""
 
     def add_handler(self, handler: Handler) -> None:
         """Register ``handler``; add handlers before ``run`` so none misses the first list."""
@@ -110,6 +125,10 @@ class WatchCache:
     def list(self) -> list[dict[str, Any]]:
         """Return private copies of every cached object."""
         return [copy.deepcopy(obj) for obj in self._store.values()]
+
+    def peek(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        """Return the cached object itself (for reading only), or None; no copy is made."""
+        return self._store.get((namespace or "", name))
 
     def scan(self) -> list[Mapping[str, Any]]:
         """Return the cached objects themselves, for reading only.
@@ -127,13 +146,20 @@ class WatchCache:
 
         Failures back off exponentially; see the module docstring for what is logged when.
         """
+        try:
+            await self._run()
+        finally:  # cancelled or broken: what is kept is no longer followed
+            self.current = False
+
+    async def _run(self) -> None:
         backoff = _Backoff()
         outage: _Outage | None = None
         while True:
             watching_since: float | None = None
             delivered = False
             try:
-                items, version = await self._client.list(
+                list_ = self._client.list_metadata if self._metadata_only else self._client.list
+                items, version = await list_(
                     self.rt, namespace=self._namespace, labels=self._labels, selector=self._selector
                 )
                 if outage is not None:
@@ -141,8 +167,10 @@ class WatchCache:
                     outage = None
                 self._replace(items)
                 self.synced.set()
+                self.current = True
                 watching_since = time.monotonic()
-                async for event, obj in self._client.watch(
+                watch = self._client.watch_metadata if self._metadata_only else self._client.watch
+                async for event, obj in watch(
                     self.rt,
                     resource_version=version,
                     namespace=self._namespace,
@@ -155,8 +183,10 @@ class WatchCache:
                 if delivered or time.monotonic() - watching_since >= _HEALTHY_AFTER:
                     backoff.reset()
             except KubeGone:
+                self.current = False
                 log.debug("watch of %s expired; listing again", self.rt)
             except KubeError as error:
+                self.current = False
                 if watching_since is not None and (
                     delivered or time.monotonic() - watching_since >= _HEALTHY_AFTER
                 ):
@@ -168,6 +198,8 @@ class WatchCache:
                 await asyncio.sleep(delay)
 
     def _replace(self, items: list[dict[str, Any]]) -> None:
+        if self._transform is not None:
+            items = [self._transform(obj) for obj in items]
         fresh = {object_key(obj): obj for obj in items}
         for key in set(self._store) - set(fresh):
             self._notify("DELETED", self._store.pop(key), None)
@@ -180,6 +212,8 @@ class WatchCache:
                 self._notify("MODIFIED", old, obj)
 
     def _apply(self, event: str, obj: dict[str, Any]) -> None:
+        if self._transform is not None:
+            obj = self._transform(obj)
         key = object_key(obj)
         old = self._store.get(key)
         if event == "DELETED":

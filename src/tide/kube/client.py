@@ -25,6 +25,7 @@ from lightkube.generic_resource import create_global_resource, create_namespaced
 from lightkube.types import PatchType
 
 from tide.api.selectors import Operator, Requirement
+from tide.kube import metadata
 from tide.kube.errors import KubeError, KubeForbidden, KubeNotFound, translate
 from tide.kube.metrics import DRY_RUNS, REQUESTS
 from tide.kube.resources import ResourceType
@@ -119,7 +120,11 @@ class KubeClient:
         self.writes: collections.Counter[tuple[str, str, str]] = collections.Counter()
         """Writes sent, by (verb, kind, namespace); verbs: create, apply, apply-status, patch,
         replace, delete."""
-        self._http().event_hooks["response"].append(_count_request)
+        self.requests: collections.Counter[tuple[str, str, str]] = collections.Counter()
+        """Every request answered, by (verb, resource, namespace): verbs get, list, watch,
+        dry-run, post, put, patch, delete; resource is the plural (``deployments``); how
+        tests and benchmarks tell an idle reconcile sent no per-object request."""
+        self._http().event_hooks["response"].append(self._count_request)
 
     @classmethod
     def from_kubeconfig(
@@ -187,6 +192,7 @@ class KubeClient:
             sibling = KubeClient(lightkube, field_manager=self.field_manager)
             sibling._http().headers["Impersonate-User"] = user
             sibling.writes = self.writes
+            sibling.requests = self.requests
             self._impersonated[user] = sibling
         return sibling
 
@@ -302,6 +308,38 @@ class KubeClient:
                 yield kind, _as_dict(obj)
         except Exception as error:
             raise translate(error) from error
+
+    async def list_metadata(
+        self,
+        rt: ResourceType,
+        *,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        selector: tuple[Requirement, ...] = (),
+    ) -> tuple[list[dict], str]:
+        """As :meth:`list`, but each object is ``{"metadata": …}`` only (PartialObjectMetadata)."""
+        return await metadata.list_metadata(
+            self, rt, namespace=namespace, labels=labels, selector=selector
+        )
+
+    def watch_metadata(
+        self,
+        rt: ResourceType,
+        *,
+        resource_version: str,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        selector: tuple[Requirement, ...] = (),
+    ) -> AsyncIterator[WatchEvent]:
+        """As :meth:`watch`, but each object is ``{"metadata": …}`` only."""
+        return metadata.watch_metadata(
+            self,
+            rt,
+            resource_version=resource_version,
+            namespace=namespace,
+            labels=labels,
+            selector=selector,
+        )
 
     async def get_json(self, path: str) -> dict[str, Any]:
         """GET a raw API path (discovery documents have no resource class) and decode it."""
@@ -501,13 +539,35 @@ class KubeClient:
             if (kinds is None or kind in kinds) and (namespace is None or where == namespace)
         )
 
+    async def _count_request(self, response: Any) -> None:
+        """Count every reply by method and code, as client-go's ``rest_client_requests_total``,
+        and in :attr:`requests`."""
+        request = response.request
+        url = request.url
+        REQUESTS.labels(str(response.status_code), request.method, url.netloc.decode()).inc()
+        dry_run = bool(url.params.get("dryRun"))
+        if dry_run:
+            DRY_RUNS.labels(request.method).inc()
+        self.requests[_request_key(request.method, url.path, url.params, dry_run=dry_run)] += 1
 
-async def _count_request(response: Any) -> None:
-    """Count every reply by method and code, as client-go's ``rest_client_requests_total``."""
-    request = response.request
-    REQUESTS.labels(str(response.status_code), request.method, request.url.netloc.decode()).inc()
-    if request.url.params.get("dryRun"):
-        DRY_RUNS.labels(request.method).inc()
+
+def _request_key(
+    method: str, path: str, params: Mapping[str, str], *, dry_run: bool
+) -> tuple[str, str, str]:
+    """Return (verb, resource plural, namespace) of a request to ``path``."""
+    parts = [part for part in path.split("/") if part]
+    # /api/v1/... or /apis/<group>/<version>/...; anything else (discovery, /version) has none.
+    rest = parts[2:] if parts[:1] == ["api"] else parts[3:] if parts[:1] == ["apis"] else []
+    namespace = ""
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        namespace, rest = rest[1], rest[2:]
+    resource = rest[0] if rest else ""
+    verb = method.lower()
+    if dry_run:
+        verb = "dry-run"
+    elif verb == "get":
+        verb = "watch" if params.get("watch") else "list" if len(rest) == 1 else "get"
+    return verb, resource, namespace
 
 
 def _status_error(response: Any) -> KubeError:

@@ -27,12 +27,14 @@ from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper
 from tide.kube.errors import KubeError
 from tide.kube.ssa import ChangeSet, ManagerOptions, ResourceManager
+from tide.kube.versions import LiveVersions
 from tide.kustomize import health, history, inputs
 from tide.kustomize.build import BuildError, BuildOptions
 from tide.kustomize.build_cache import BuildCache
 from tide.kustomize.decrypt import DecryptionError, decrypt, require_decryption
 from tide.kustomize.substitute import substitute
 from tide.kustomize.target import TargetGone, Targets
+from tide.kustomize.unchanged import Fingerprint, Unchanged
 from tide.kustomize.unpacked import UnpackedArtifacts
 from tide.runtime.acl import ReferencePolicy
 from tide.runtime.firstartifact import FirstArtifactWait
@@ -82,6 +84,7 @@ class KustomizationPipeline:
         max_unpacked_size: int | None = DEFAULT_MAX_UNPACKED_SIZE,
         no_remote_bases: bool = False,
         parking: Parking | None = None,
+        live_versions: LiveVersions | None = None,
     ) -> None:
         self._client = client
         self._mapper = mapper
@@ -99,6 +102,10 @@ class KustomizationPipeline:
         self._first_artifact = FirstArtifactWait(requeue_dependency)
         self._health_checks: dict[tuple[str | None, str], _ParkedCheck] = {}
         """Health checks under way, looked at again on each wake-up instead of holding a worker."""
+        self._unchanged = Unchanged(
+            live_versions or LiveVersions(client, label=keys.KUSTOMIZE_NAME_LABEL)
+        )
+        """What each Kustomization last applied: an idle reconcile sends no request per object."""
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Apply the source's manifests for the Kustomization ``obj``.
@@ -163,6 +170,12 @@ class KustomizationPipeline:
         objects = await self._build(kustomization, artifact, progress, within)
         started = time.monotonic()
         digest = history.digest(objects)
+        applying = Fingerprint.of(kustomization, revision=revision, digest=digest)
+        if self._unchanged.holds(key, applying, status):
+            log.debug(
+                "%s: revision %s unchanged, objects untouched; nothing to apply", key, revision
+            )
+            return _applied(revision)
         snapshot = functools.partial(
             history.record, status, objects_digest=digest, revision=revision
         )
@@ -210,9 +223,8 @@ class KustomizationPipeline:
             changed=changes.changed,
         )
         status["lastAppliedRevision"] = revision
-        return Succeeded(
-            reason=reasons.RECONCILIATION_SUCCEEDED, message=f"Applied revision: {revision}"
-        )
+        await self._unchanged.remember(key, applying, changes, status=status, mapper=manager.mapper)
+        return _applied(revision)
 
     async def _resume(
         self,
@@ -268,6 +280,7 @@ class KustomizationPipeline:
         """Drop what is remembered of a Kustomization suspended, or deleted without finalizing."""
         self._first_artifact.forget((namespace, name))
         self._unpark((namespace, name))
+        self._unchanged.forget((namespace, name))
 
     async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
         """Delete what the inventory holds when ``prune`` is on (Flux's default deletion).
@@ -281,6 +294,7 @@ class KustomizationPipeline:
         key = (kustomization.metadata.namespace, kustomization.metadata.name)
         self._first_artifact.forget(key)
         self._unpark(key)
+        self._unchanged.forget(key)
         waiting_on = inputs.dependents(
             kustomization, self._kustomizations, being_deleted=True, policy=self._references
         )
@@ -484,6 +498,12 @@ class _ParkedCheck:
     digest: str
     started: float
     changed: bool
+
+
+def _applied(revision: str) -> Succeeded:
+    return Succeeded(
+        reason=reasons.RECONCILIATION_SUCCEEDED, message=f"Applied revision: {revision}"
+    )
 
 
 def _checking(message: str, delay: float) -> Waiting:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tide.api import keys
 from tide.artifacts import DEFAULT_MAX_UNPACKED_SIZE
 from tide.kube.cache import object_key
 from tide.kube.discovery import RESTMapper
 from tide.kube.resources import resource_type
+from tide.kube.versions import LiveVersions
 from tide.kustomize import server as kustomize_server
 from tide.kustomize.reconciler import KustomizationPipeline
 from tide.runtime.acl import ReferencePolicy
@@ -62,6 +64,11 @@ def setup(
     parking = manager.object_watches().parking(
         lambda key: controller.enqueue(Request(key[0] or "", key[1]))
     )
+    # Applied objects' versions, so an idle reconcile needs no request per object.
+    live_versions = LiveVersions(
+        manager.client, label=keys.KUSTOMIZE_NAME_LABEL, namespace=manager.options.watch_namespace
+    )
+    manager.add_service(live_versions.start, live_versions.stop)
     pipeline = KustomizationPipeline(
         client=manager.client,
         mapper=RESTMapper(manager.client),
@@ -74,6 +81,7 @@ def setup(
         max_unpacked_size=artifact_max_unpacked_size,
         no_remote_bases=no_remote_bases,
         parking=parking,
+        live_versions=live_versions,
     )
     manager.add_service(_nothing, kustomize_server.close_shared)
     controller = manager.add_object_controller(

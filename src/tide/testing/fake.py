@@ -159,6 +159,36 @@ class FakeKubeClient(KubeClient):
         finally:
             store.watchers.remove(watcher)
 
+    async def list_metadata(
+        self,
+        rt: ResourceType,
+        *,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        selector: tuple[selectors.Requirement, ...] = (),
+    ) -> tuple[list[dict], str]:
+        items, version = await self.list(rt, namespace=namespace, labels=labels, selector=selector)
+        return [_metadata_of(obj) for obj in items], version
+
+    async def watch_metadata(
+        self,
+        rt: ResourceType,
+        *,
+        resource_version: str,
+        namespace: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        selector: tuple[selectors.Requirement, ...] = (),
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        changes = self.watch(
+            rt,
+            resource_version=resource_version,
+            namespace=namespace,
+            labels=labels,
+            selector=selector,
+        )
+        async for event, obj in changes:
+            yield event, _metadata_of(obj)
+
     # -- writes -------------------------------------------------------------------------------
     async def create(self, rt: ResourceType, obj: Mapping[str, Any]) -> dict:
         body = self._typed(rt, obj)
@@ -297,6 +327,11 @@ class FakeKubeClient(KubeClient):
         for watcher in store.watchers:
             watcher.idle = False
             watcher.woken.set()
+
+
+def _metadata_of(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What a metadata-only list or watch carries of ``obj`` (PartialObjectMetadata)."""
+    return {"metadata": copy.deepcopy(dict(obj["metadata"]))}
 
 
 def _key(rt: ResourceType, namespace: str | None, name: str) -> _Key:
