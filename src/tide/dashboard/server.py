@@ -3,8 +3,8 @@
 Everything the browser loads comes from here (``static/`` is package data): no CDN, no build.
 The page asks ``/api/...`` for JSON and listens on ``/api/stream`` (server-sent events) for a
 change in the read model, then asks again — no manual refresh. A request about one object
-names its context (``?context=``, or ``context`` in an action's JSON); none means the default
-(current) context.
+names its context (``?context=``, or ``context`` in an action's JSON); a read naming none means
+the default (current) context, an action naming none is refused when several are served.
 
 Served to the local machine only by default (``127.0.0.1``), and guarded as such a server must
 be: requests naming another ``Host`` are refused (DNS rebinding), and actions need a
@@ -101,7 +101,15 @@ def _app(dashboard: Dashboard, allowed_hosts: set[str]) -> web.Application:
     async def action(request: web.Request) -> web.Response:
         try:
             asked = await request.json()
-            cluster = dashboard.fleet.get(str(asked.get("context") or ""))
+            context = str(asked.get("context") or "")
+            if not context and len(dashboard.fleet.names) > 1:
+                # A page from before several contexts were served must not act on a namesake
+                # in whichever cluster is the default: an action names its cluster.
+                return _json(
+                    {"error": "this dashboard serves several contexts: name the action's context"},
+                    status=400,
+                )
+            cluster = dashboard.fleet.get(context)
             done = await cluster.actions.perform(
                 str(asked["action"]),
                 str(asked["kind"]),

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 import yaml
@@ -246,6 +247,18 @@ async def test_every_context_shows_and_an_action_reaches_its_own_cluster_only(
         listed, _ = await kube.list(resources.EVENT, namespace=namespace)
         assert not [event for event in listed if event["reason"] == "SuspendRequested"]
         await expect(row(page, "a", f"GitRepository/{namespace}/fleet")).to_contain_text("ready")
+        # An action that names no context is refused: it would land on the default's namesake.
+        async with httpx.AsyncClient() as http:
+            unnamed = await http.post(
+                f"{url}api/action",
+                json={"action": "suspend", "kind": "GitRepository",
+                      "namespace": namespace, "name": "fleet"},
+                headers={"X-Tide-Dashboard": "1"},
+            )  # fmt: skip
+        assert unnamed.status_code == 400
+        assert "name the action's context" in unnamed.json()["error"]
+        ours = await kube.get(GIT_REPOSITORY, "fleet", namespace=namespace)
+        assert not ours["spec"].get("suspend")
 
         # b's RBAC, not a's, decides there: alice may not patch in another namespace of b.
         await second_kube.create(resources.NAMESPACE, {"metadata": {"name": f"{namespace}-x"}})
