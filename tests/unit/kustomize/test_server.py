@@ -66,6 +66,15 @@ async def in_flight(build_server: BuildServer, count: int = 1) -> None:
     await eventually(sent, timeout=10, what=f"{count} build(s) in flight on the server")
 
 
+async def stuck_build(
+    build_server: BuildServer, tmp_path: Path, name: str, *, timeout: float
+) -> asyncio.Task[str]:
+    """Start a build that blocks inside kustomize; return it once the server has it."""
+    task = asyncio.create_task(build_server.render(stuck_folder(tmp_path, name), timeout=timeout))
+    await in_flight(build_server)
+    return task
+
+
 def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
@@ -149,8 +158,7 @@ async def test_a_build_past_its_timeout_fails_and_the_builds_beside_it_are_sent_
 async def test_a_cancelled_build_leaves_the_server_running(
     build_server: BuildServer, tmp_path: Path
 ) -> None:
-    task = asyncio.create_task(build_server.render(stuck_folder(tmp_path, "stuck"), timeout=60))
-    await in_flight(build_server)
+    task = await stuck_build(build_server, tmp_path, "stuck", timeout=60)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -162,8 +170,7 @@ async def test_a_cancelled_build_leaves_the_server_running(
 async def test_a_timeout_kills_the_server_the_build_ran_on_not_the_one_replacing_it(
     build_server: BuildServer, tmp_path: Path
 ) -> None:
-    late = asyncio.create_task(build_server.render(stuck_folder(tmp_path, "late"), timeout=3))
-    await in_flight(build_server)
+    late = await stuck_build(build_server, tmp_path, "late", timeout=3)
     first = build_server._connection
     assert first is not None
     # The server is replaced before ``late`` hears its old one is gone: the window between a
@@ -186,8 +193,7 @@ async def test_a_timeout_kills_the_server_the_build_ran_on_not_the_one_replacing
 async def test_a_closed_server_fails_its_builds_in_flight_and_starts_no_other(
     build_server: BuildServer, tmp_path: Path
 ) -> None:
-    stuck = asyncio.create_task(build_server.render(stuck_folder(tmp_path, "s"), timeout=5))
-    await in_flight(build_server)
+    stuck = await stuck_build(build_server, tmp_path, "s", timeout=5)
     await build_server.close()
     with pytest.raises(BuildError) as caught:
         await stuck
