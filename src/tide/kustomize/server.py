@@ -6,6 +6,7 @@ on first use and sends it every build as a JSON line; answers come back in any o
 by id, so builds run concurrently in one process. The server is restarted when it dies. A build
 that outlives its timeout cannot be stopped inside kustomize, so the server is killed and the
 other builds it was running are sent again to a fresh one (up to :data:`_ATTEMPTS` times).
+Once :meth:`BuildServer.close` ran (the controllers are stopping) no server starts again.
 
 :func:`render_once` is the same protocol for one build from synchronous code (``tide build``,
 Helm's post-renderer): one short-lived server, like the ``kubectl kustomize`` it replaces.
@@ -48,6 +49,7 @@ build's timeout, say) before the build fails."""
 _LINE_LIMIT = 1 << 30
 """Longest answer line read (the rendered YAML of one build, JSON-quoted)."""
 _STDERR_LINES = 20
+_STOPPED = "kustomize build server was stopped: the controllers are stopping"
 
 
 class KustomizeFailed(Exception):
@@ -86,6 +88,7 @@ class BuildServer:
         self._lock = asyncio.Lock()
         self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     @property
     def pid(self) -> int | None:
@@ -110,11 +113,16 @@ class BuildServer:
         request = {"dir": str(directory), "files": dict(files or {})}
         deadline = asyncio.get_running_loop().time() + timeout
         for attempt in range(1, _ATTEMPTS + 1):
+            # The connection this build runs on: a timeout kills that one only, never a fresh
+            # server that replaced it meanwhile (and the healthy builds on it).
+            connection: _Connection | None = None
             try:
                 async with asyncio.timeout_at(deadline):
-                    answer = await self._ask(request)
+                    connection = await self._running()
+                    answer = await self._ask(connection, request)
             except TimeoutError as error:
-                await self.close()
+                if connection is not None:
+                    await self._stop(connection)
                 raise BuildError(f"kustomize build timed out after {timeout:g}s") from error
             except _ServerExited as error:
                 if attempt == _ATTEMPTS:
@@ -126,14 +134,22 @@ class BuildServer:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def close(self) -> None:
-        """Stop the server; builds in flight on it are sent to the next one, started on demand."""
-        connection, self._connection = self._connection, None
-        if connection is not None and connection.process.returncode is None:
-            connection.process.kill()
-            await connection.process.wait()
+        """Stop the server for good: builds in flight on it, and later ones, fail.
 
-    async def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        connection = await self._running()
+        Closed means the controllers are stopping (:func:`close_shared`); starting a server
+        again for their last builds would leave a process nothing stops.
+        """
+        self._closed = True
+        if self._connection is not None:
+            await self._stop(self._connection)
+
+    async def _stop(self, connection: _Connection) -> None:
+        """Kill ``connection``'s process; builds in flight on it are sent to the next server."""
+        if self._connection is connection:
+            self._connection = None
+        await _kill(connection.process)
+
+    async def _ask(self, connection: _Connection, request: dict[str, Any]) -> dict[str, Any]:
         if connection.exited is not None:
             raise _ServerExited(connection.exited)
         ident = str(next(self._ids))
@@ -154,6 +170,8 @@ class BuildServer:
 
     async def _running(self) -> _Connection:
         async with self._lock:
+            if self._closed:
+                raise BuildError(_STOPPED)
             if self._connection is not None and self._connection.exited is None:
                 return self._connection
             process = await asyncio.create_subprocess_exec(
@@ -166,17 +184,19 @@ class BuildServer:
             self.starts += 1
             self._stderr.clear()
             self._spawn(self._drain_stderr(process))
-            assert process.stdout is not None
             try:
-                async with asyncio.timeout(_START_TIMEOUT):
-                    hello = json.loads(await process.stdout.readline() or b"{}")
-            except (TimeoutError, ValueError):
-                hello = {}
+                hello = await self._hello(process)
+            except BaseException:
+                # Timed out or cancelled mid-start: the process is in no connection yet, so
+                # nothing else would ever stop it.
+                await _kill(process)
+                raise
             if not hello.get("ready"):
-                if process.returncode is None:
-                    process.kill()
-                await process.wait()
+                await _kill(process)
                 raise BuildError(f"kustomize build server {self._exit_message(process)}")
+            if self._closed:  # closed while it started
+                await _kill(process)
+                raise BuildError(_STOPPED)
             self.version = str(hello.get("kustomize", ""))
             log.info(
                 "kustomize build server started (pid %d, kustomize api %s)",
@@ -186,6 +206,17 @@ class BuildServer:
             self._connection = _Connection(process)
             self._spawn(self._read_answers(self._connection))
             return self._connection
+
+    @staticmethod
+    async def _hello(process: asyncio.subprocess.Process) -> dict[str, Any]:
+        """Read the server's ready line (``{}`` when it ends, garbles or is slow to say it)."""
+        assert process.stdout is not None
+        try:
+            async with asyncio.timeout(_START_TIMEOUT):
+                hello = json.loads(await process.stdout.readline() or b"{}")
+        except (TimeoutError, ValueError):
+            return {}
+        return hello if isinstance(hello, dict) else {}
 
     async def _read_answers(self, connection: _Connection) -> None:
         process = connection.process
@@ -229,6 +260,12 @@ class BuildServer:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+async def _kill(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.kill()
+    await process.wait()
 
 
 def find_program() -> Path | None:

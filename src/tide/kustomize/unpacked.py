@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import os
 import shutil
 import stat
@@ -119,7 +120,9 @@ class UnpackedArtifacts:
         if self._base is None:
             self._base = Path(tempfile.mkdtemp(prefix="tide-artifacts-"))
             weakref.finalize(self, _remove, self._base)
-        root = self._base / digest.partition(":")[2][:32]
+        # Named from the whole digest: any string gives a folder of its own (a digest with
+        # no ``algorithm:`` part once named the base folder itself, and wiped every copy).
+        root = self._base / hashlib.sha256(digest.encode()).hexdigest()[:32]
         _remove(root)  # a copy whose unpacking was cancelled half-way
         await fetch_artifact(url, digest, root, max_unpacked_size=self._max_unpacked_size)
         await asyncio.to_thread(_make_read_only, root)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from tests.integration.helpers import eventually
 from tide.kustomize import server, server_binary
 from tide.kustomize.build import BuildOptions, build_async
 from tide.kustomize.paths import BuildError
@@ -44,6 +45,38 @@ def folder(root: Path, name: str, n: int = 0) -> Path:
     (path / "cm.yaml").write_text(CONFIGMAP.format(name=name, n=n))
     (path / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
     return path
+
+
+def stuck_folder(root: Path, name: str) -> Path:
+    """A folder whose resource is a FIFO: kustomize's read blocks until someone writes it."""
+    path = root / name
+    path.mkdir()
+    os.mkfifo(path / "cm.yaml")
+    (path / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    return path
+
+
+async def in_flight(build_server: BuildServer, count: int = 1) -> None:
+    """Wait until the running server has ``count`` builds sent and unanswered."""
+
+    async def sent() -> bool:
+        connection = build_server._connection
+        return connection is not None and len(connection.pending) >= count
+
+    await eventually(sent, timeout=10, what=f"{count} build(s) in flight on the server")
+
+
+async def stuck_build(
+    build_server: BuildServer, tmp_path: Path, name: str, *, timeout: float
+) -> asyncio.Task[str]:
+    """Start a build that blocks inside kustomize; return it once the server has it."""
+    task = asyncio.create_task(build_server.render(stuck_folder(tmp_path, name), timeout=timeout))
+    await in_flight(build_server)
+    return task
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
 
 
 def write_when_read(fifo: Path, text: str) -> None:
@@ -112,12 +145,7 @@ async def test_a_killed_server_is_replaced_on_the_next_build(
 async def test_a_build_past_its_timeout_fails_and_the_builds_beside_it_are_sent_again(
     build_server: BuildServer, tmp_path: Path
 ) -> None:
-    # A resource that is a FIFO blocks kustomize's read until someone writes it.
-    stuck, waiting = tmp_path / "stuck", tmp_path / "waiting"
-    for app in (stuck, waiting):
-        app.mkdir()
-        os.mkfifo(app / "cm.yaml")
-        (app / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    stuck, waiting = stuck_folder(tmp_path, "stuck"), stuck_folder(tmp_path, "waiting")
     innocent = asyncio.create_task(build_server.render(waiting, timeout=60))
     with pytest.raises(BuildError) as caught:
         await build_server.render(stuck, timeout=1)
@@ -130,18 +158,82 @@ async def test_a_build_past_its_timeout_fails_and_the_builds_beside_it_are_sent_
 async def test_a_cancelled_build_leaves_the_server_running(
     build_server: BuildServer, tmp_path: Path
 ) -> None:
-    app = tmp_path / "stuck"
-    app.mkdir()
-    os.mkfifo(app / "cm.yaml")
-    (app / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
-    task = asyncio.create_task(build_server.render(app, timeout=60))
-    await asyncio.sleep(0.2)
+    task = await stuck_build(build_server, tmp_path, "stuck", timeout=60)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     pid = build_server.pid
     assert "name: after" in await build_server.render(folder(tmp_path, "after"), timeout=30)
     assert build_server.pid == pid and build_server.starts == 1
+
+
+async def test_a_timeout_kills_the_server_the_build_ran_on_not_the_one_replacing_it(
+    build_server: BuildServer, tmp_path: Path
+) -> None:
+    late = await stuck_build(build_server, tmp_path, "late", timeout=3)
+    first = build_server._connection
+    assert first is not None
+    # The server is replaced before ``late`` hears its old one is gone: the window between a
+    # kill and its reader failing the builds in flight, held open here.
+    build_server._connection = None
+    await build_server.render(folder(tmp_path, "fresh"), timeout=30)
+    second = build_server.pid
+    waiting = stuck_folder(tmp_path, "waiting")
+    healthy = asyncio.create_task(build_server.render(waiting, timeout=60))
+    await in_flight(build_server)
+    with pytest.raises(BuildError, match="timed out after 3s"):
+        await late
+    assert first.process.returncode is not None
+    assert build_server.pid == second and second is not None and alive(second)
+    await asyncio.to_thread(write_when_read, waiting / "cm.yaml", CONFIGMAP.format(name="h", n=1))
+    assert "name: h" in await healthy
+    assert build_server.starts == 2
+
+
+async def test_a_closed_server_fails_its_builds_in_flight_and_starts_no_other(
+    build_server: BuildServer, tmp_path: Path
+) -> None:
+    stuck = await stuck_build(build_server, tmp_path, "s", timeout=5)
+    await build_server.close()
+    with pytest.raises(BuildError) as caught:
+        await stuck
+    assert str(caught.value) == "kustomize build server was stopped: the controllers are stopping"
+    with pytest.raises(BuildError, match="was stopped"):
+        await build_server.render(folder(tmp_path, "later"), timeout=5)
+    assert build_server.starts == 1 and build_server.pid is None
+
+
+def slow_to_start(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in server that never says it is ready; it writes its pid where returned."""
+    pid_file, program = tmp_path / "pid", tmp_path / "slow-server"
+    program.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n")
+    program.chmod(0o755)
+    return program, pid_file
+
+
+async def test_a_build_timing_out_while_the_server_starts_leaves_no_process(
+    tmp_path: Path,
+) -> None:
+    program, pid_file = slow_to_start(tmp_path)
+    with pytest.raises(BuildError, match="timed out after 1s"):
+        await BuildServer(program).render(folder(tmp_path, "a"), timeout=1)
+    assert not alive(int(pid_file.read_text()))
+
+
+async def test_a_build_cancelled_while_the_server_starts_leaves_no_process(
+    tmp_path: Path,
+) -> None:
+    program, pid_file = slow_to_start(tmp_path)
+    task = asyncio.create_task(BuildServer(program).render(folder(tmp_path, "a"), timeout=60))
+
+    async def started() -> bool:
+        return pid_file.exists() and bool(pid_file.read_text().strip())
+
+    await eventually(started, timeout=10, what="the stand-in server to start")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not alive(int(pid_file.read_text()))
 
 
 async def test_build_async_reads_a_read_only_artifact_without_writing_into_it(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tide.artifacts import ArtifactServer, Storage
+from tide.artifacts import ArtifactFetchError, ArtifactServer, Storage
 from tide.kustomize import server_binary
 from tide.kustomize.build import BuildOptions
 from tide.kustomize.unpacked import UnpackedArtifacts
@@ -103,3 +103,16 @@ async def test_unused_copies_beyond_the_capacity_are_removed(
     async with unpacked.use(second["url"], second["digest"]):
         pass
     assert unpacked.unpacks == 2
+
+
+async def test_a_digest_without_an_algorithm_is_refused_and_removes_no_other_copy(
+    storage: Storage, tmp_path: Path
+) -> None:
+    unpacked = UnpackedArtifacts()
+    good = artifact(storage, tmp_path, "good")
+    async with unpacked.use(good["url"], good["digest"]) as root:
+        pass
+    with pytest.raises(ArtifactFetchError, match="unsupported artifact digest 'nocolon'"):
+        async with unpacked.use(good["url"], "nocolon"):
+            pass
+    assert (root / "name.txt").read_text() == "good"
