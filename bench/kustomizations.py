@@ -72,6 +72,14 @@ spec:
 }
 
 
+def app_files(name: str, *, folder: str = "") -> dict[str, str]:
+    """Return the four files of app ``name`` with ``${app}`` filled in, under ``folder``."""
+    return {
+        f"{folder}{path.removeprefix('app/')}": text.replace("${app}", name)
+        for path, text in APP.items()
+    }
+
+
 def fleet(git: GitServer) -> Fleet:
     """N Kustomizations of one GitRepository folder, told apart by ``${app}``."""
     repository = {
