@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -40,7 +41,8 @@ class Controller:
 
     ``counted`` names the controller whose reconciles :meth:`samples` counts; ``flags`` are
     more command-line flags (``--watch-label-selector``). :attr:`tree` samples the memory of
-    the process and its children (kustomize, git) from the start.
+    the process and its children (kustomize, git) from the start. With ``BENCH_PROFILE`` set
+    to a folder, the process runs under ``cProfile`` and leaves its profile there.
     """
 
     def __init__(
@@ -71,6 +73,10 @@ class Controller:
             *flags,
         ]  # fmt: skip
         workdir.mkdir(parents=True, exist_ok=True)
+        if profiles := os.environ.get("BENCH_PROFILE"):
+            # cProfile writes when the process exits on SIGTERM (the controller's clean stop).
+            output = Path(profiles) / f"{workdir.name}-{time.time_ns()}.prof"
+            command = [sys.executable, "-m", "cProfile", "-o", str(output), *command]
         self.process = ServerProcess.start(
             "tide-controller", command, log=workdir / "controller.log", die_with_parent=True
         )
@@ -138,19 +144,22 @@ PHASE_TIMEOUT = 1800.0
 """Seconds a benchmark phase may take before the run is abandoned with the controller's log."""
 
 
-async def _bounded(phase: Any, controller: Controller, what: str) -> None:
-    """Await ``phase``, but give up when the controller dies or ``PHASE_TIMEOUT`` passes."""
+async def bounded(phase: Any, controller: Controller | Sequence[Controller], what: str) -> None:
+    """Await ``phase``, but give up when a controller dies or ``PHASE_TIMEOUT`` passes."""
+    controllers = [controller] if isinstance(controller, Controller) else list(controller)
     task = asyncio.ensure_future(phase)
     deadline = time.monotonic() + PHASE_TIMEOUT
     while not task.done():
         await asyncio.wait({task}, timeout=1.0)
         if task.done():
             break
-        if not controller.process.alive() or time.monotonic() > deadline:
+        dead = [one for one in controllers if not one.process.alive()]
+        if dead or time.monotonic() > deadline:
             task.cancel()
-            state = "exited" if not controller.process.alive() else "was too slow"
+            state = "exited" if dead else "was too slow"
+            culprit = (dead or controllers)[0]
             raise RuntimeError(
-                f"waiting for {what}: the controller {state}:\n{controller.process.log_tail()}"
+                f"waiting for {what}: the controller {state}:\n{culprit.process.log_tail()}"
             )
     task.result()
 
@@ -195,11 +204,11 @@ async def gather_limited(calls: Iterable[Awaitable[Any]], *, limit: int = 20) ->
     """Await ``calls`` with at most ``limit`` in flight (a benchmark's own set-up and clean-up)."""
     semaphore = asyncio.Semaphore(limit)
 
-    async def bounded(call: Awaitable[Any]) -> None:
+    async def one(call: Awaitable[Any]) -> None:
         async with semaphore:
             await call
 
-    await asyncio.gather(*(bounded(call) for call in calls))
+    await asyncio.gather(*(one(call) for call in calls))
 
 
 def _tree_figures(controller: Controller, cpu_before: float, prefix: str = "") -> dict[str, float]:
@@ -254,7 +263,7 @@ async def run_fleet(
             cpu_before = controller.tree.cpu_seconds()
             started = time.monotonic()
             await gather_limited(create(i) for i in range(count))
-            await _bounded(all_ready(admin, fleet.rt, namespace, count), controller, "all Ready")
+            await bounded(all_ready(admin, fleet.rt, namespace, count), controller, "all Ready")
             figures["ready_seconds"] = time.monotonic() - started
             await asyncio.sleep(2)  # let the last events land before reading the counters
             samples = await controller.samples()
@@ -277,7 +286,7 @@ async def run_fleet(
                 while (await restarted.samples())["reconciles"] < count:
                     await asyncio.sleep(0.5)
 
-            await _bounded(reconciled_again(), restarted, "every object reconciled again")
+            await bounded(reconciled_again(), restarted, "every object reconciled again")
             figures[f"{fleet.again}_seconds"] = time.monotonic() - again
             await asyncio.sleep(2)
             samples = await restarted.samples()
@@ -302,7 +311,7 @@ async def run_fleet(
                 while any([(await admin.list(rt, namespace=namespace))[0] for rt in kinds]):
                     await asyncio.sleep(1)
 
-            await _bounded(deleted(), restarted, "every object deleted")
+            await bounded(deleted(), restarted, "every object deleted")
         finally:
             restarted.stop()
     await gather_limited(admin.delete(resources.NAMESPACE, name) for name in created)

@@ -26,6 +26,7 @@ import argparse
 import asyncio
 
 from _common import Fleet, run_and_print  # bench/ is on sys.path when a script runs
+from _tree import servers_cpu
 
 from tide.install import install_crds
 from tide.kube.client import KubeClient
@@ -101,6 +102,7 @@ def fleet(git: GitServer) -> Fleet:
         counted="kustomization",
         source=(GIT_REPOSITORY, repository),
         spec=spec,
+        extra=servers_cpu(),
     )
 
 
