@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -15,12 +16,14 @@ from typing import Any
 
 import httpx
 from _figures import peak_rss_mib, print_medians, print_run  # bench/ is on sys.path when run
-from _tree import TreeMeter
+from _tree import TreeMeter, servers_cpu
 from prometheus_client.parser import text_string_to_metric_families
 
+from tide.install import install_crds
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
+from tide.kustomize.setup import KUSTOMIZATION
 from tide.testing import ControlPlane
 from tide.testing._process import ServerProcess, free_port
 
@@ -346,3 +349,47 @@ async def run_and_print(
         results.append(figures)
         print_run(run, figures)
     print_medians(f"--concurrent={concurrent}, median of {runs} runs:", results)
+
+
+def kustomization_fleet(
+    spec: Callable[[int, str], dict[str, Any]],
+    *,
+    source: tuple[ResourceType, dict[str, Any]] | None,
+    **more: Any,
+) -> Fleet:
+    """A fleet of Kustomizations under ``tide controller --controllers source,kustomize``.
+
+    The API server's and etcd's CPU seconds are counted along (``servers_cpu``), so a run says
+    which side of the API its time went to. ``more`` sets the other :class:`Fleet` fields.
+    """
+    return Fleet(
+        rt=KUSTOMIZATION,
+        controllers=("source", "kustomize"),
+        counted="kustomization",
+        source=source,
+        spec=spec,
+        extra=servers_cpu(),
+        **more,
+    )
+
+
+def fleet_parser(
+    description: str | None, *, objects: int = 100, concurrent: int = 4
+) -> argparse.ArgumentParser:
+    """Return a parser of ``--objects``, ``--runs`` and ``--concurrent`` (default tide's, 4)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--objects", type=int, default=objects)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--concurrent", type=int, default=concurrent, help="reconciles in flight per controller"
+    )
+    return parser
+
+
+async def install(plane: ControlPlane, *objects: tuple[ResourceType, dict[str, Any]]) -> None:
+    """Install Tide's CRDs on ``plane`` and create ``objects`` (cluster-wide set-up)."""
+    admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
+    await install_crds(admin)
+    for rt, obj in objects:
+        await admin.create(rt, obj)
+    await admin.close()

@@ -16,16 +16,17 @@ kustomize and git children, ``peak_rss_mib`` of the process alone, ``api_request
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
-from _common import Fleet, run_and_print  # bench/ is on sys.path when a script runs
-from _tree import servers_cpu
+from _common import (  # bench/ is on sys.path when a script runs
+    Fleet,
+    fleet_parser,
+    install,
+    kustomization_fleet,
+    run_and_print,
+)
 from kustomizations import app_files
 
-from tide.install import install_crds
-from tide.kube.client import KubeClient
-from tide.kustomize.setup import KUSTOMIZATION
 from tide.source.setup import GIT_REPOSITORY
 from tide.testing import ControlPlane, GitServer
 
@@ -44,29 +45,14 @@ def fleet(git: GitServer) -> Fleet:
             "sourceRef": {"kind": "GitRepository", "name": "monorepo"},
         }  # fmt: skip
 
-    return Fleet(
-        rt=KUSTOMIZATION,
-        controllers=("source", "kustomize"),
-        counted="kustomization",
-        source=(GIT_REPOSITORY, repository),
-        spec=spec,
-        extra=servers_cpu(),
-    )
+    return kustomization_fleet(spec, source=(GIT_REPOSITORY, repository))
 
 
 async def main() -> None:
     """Run the benchmark and print one line per run and the medians."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--objects", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument(
-        "--concurrent", type=int, default=4, help="reconciles in flight (default: tide's, 4)"
-    )
-    args = parser.parse_args()
+    args = fleet_parser(__doc__).parse_args()
     with ControlPlane(workloads=True) as plane, GitServer() as git:
-        admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
-        await install_crds(admin)
-        await admin.close()
+        await install(plane)
         files: dict[str, str] = {}
         for index in range(args.objects):
             name = f"app-{index:04d}"

@@ -23,18 +23,21 @@ writes). ``bench/ssa_floor.py`` applies the same objects with nothing in between
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
-from _common import Fleet, gather_limited, run_and_print  # bench/ is on sys.path when run
-from _tree import servers_cpu
+from _common import (  # bench/ is on sys.path when a script runs
+    Fleet,
+    fleet_parser,
+    gather_limited,
+    install,
+    kustomization_fleet,
+    run_and_print,
+)
 from kustomizations import app_files
 
-from tide.install import install_crds
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kube.resources import ResourceType
-from tide.kustomize.setup import KUSTOMIZATION
 from tide.source.ocirepository import OCI_REPOSITORY
 from tide.testing import ControlPlane, Registry
 
@@ -103,32 +106,14 @@ def fleet(registry: Registry) -> Fleet:
             "sourceRef": {"kind": "OCIRepository", "name": app_name(index)},
         }  # fmt: skip
 
-    return Fleet(
-        rt=KUSTOMIZATION,
-        controllers=("source", "kustomize"),
-        counted="kustomization",
-        source=None,
-        spec=spec,
-        companion=repository,
-        prepare=tenant_namespaces,
-        extra=servers_cpu(),
-    )
+    return kustomization_fleet(spec, source=None, companion=repository, prepare=tenant_namespaces)
 
 
 async def main() -> None:
     """Run the benchmark and print one line per run and the medians."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--objects", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument(
-        "--concurrent", type=int, default=4, help="reconciles in flight (default: tide's, 4)"
-    )
-    args = parser.parse_args()
+    args = fleet_parser(__doc__).parse_args()
     with ControlPlane(workloads=True) as plane, Registry() as registry:
-        admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
-        await install_crds(admin)
-        await admin.create(CLUSTER_ROLE, APP_ADMIN)
-        await admin.close()
+        await install(plane, (CLUSTER_ROLE, APP_ADMIN))
         for index in range(args.objects):
             registry.push_artifact(f"apps/{app_name(index)}", "latest", app_files(app_name(index)))
         print(f"{args.objects} apps (own OCIRepository, 4 objects, wait, impersonation):")

@@ -20,7 +20,6 @@ of its own recorded events about (target K).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import tempfile
 import time
@@ -28,12 +27,18 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from _common import Controller, all_ready, bounded, gather_limited  # bench/ is on sys.path
+from _common import (  # bench/ is on sys.path when a script runs
+    Controller,
+    all_ready,
+    bounded,
+    fleet_parser,
+    gather_limited,
+    install,
+)
 from _figures import print_medians, print_run
 from _tree import servers_cpu
 from kustomizations import APP
 
-from tide.install import install_crds
 from tide.kube import resources
 from tide.kube.client import KubeClient
 from tide.kustomize.setup import KUSTOMIZATION
@@ -154,16 +159,11 @@ async def one_run(
 
 async def main() -> None:
     """Run the benchmark and print one line per run and the medians."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--objects", type=int, default=1000)
+    parser = fleet_parser(__doc__, objects=1000)
     parser.add_argument("--shards", type=int, default=2)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--concurrent", type=int, default=4, help="reconciles in flight each")
     args = parser.parse_args()
     with ControlPlane(workloads=True) as plane, GitServer() as git:
-        admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
-        await install_crds(admin)
-        await admin.close()
+        await install(plane)
         git.create_repo("fleet", APP)
         print(f"{args.objects} Kustomizations over {args.shards} shard(s):")
         results = []
