@@ -90,7 +90,8 @@ class Controller:
 
     async def samples(self) -> dict[str, float]:
         """Sum the metrics the benchmark reads, by (name, one distinguishing label)."""
-        async with httpx.AsyncClient() as http:
+        # A loaded machine (seven other sessions' builds) can keep the answer 5 s and more.
+        async with httpx.AsyncClient(timeout=60) as http:
             text = (await http.get(f"http://127.0.0.1:{self.metrics}/metrics")).text
         totals: dict[str, float] = {"requests": 0, "writes": 0, "reconciles": 0}
         for family in text_string_to_metric_families(text):
