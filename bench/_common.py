@@ -287,8 +287,10 @@ async def run_fleet(
             again = time.monotonic()
 
             async def reconciled_again() -> None:
+                # Every scrape renders all the controller's metrics (a profile of a 100-app
+                # restart at two a second found 8 % of its time there), so look only every 2 s.
                 while (await restarted.samples())["reconciles"] < count:
-                    await asyncio.sleep(0.5)
+                    await asyncio.sleep(2)
 
             await bounded(reconciled_again(), restarted, "every object reconciled again")
             figures[f"{fleet.again}_seconds"] = time.monotonic() - again
