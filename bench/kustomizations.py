@@ -22,14 +22,16 @@ Per run, in a fresh namespace and a fresh controller process:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
-from _common import Fleet, run_and_print  # bench/ is on sys.path when a script runs
+from _common import (  # bench/ is on sys.path when a script runs
+    Fleet,
+    fleet_parser,
+    install,
+    kustomization_fleet,
+    run_and_print,
+)
 
-from tide.install import install_crds
-from tide.kube.client import KubeClient
-from tide.kustomize.setup import KUSTOMIZATION
 from tide.source.setup import GIT_REPOSITORY
 from tide.testing import ControlPlane, GitServer
 
@@ -72,6 +74,14 @@ spec:
 }
 
 
+def app_files(name: str, *, folder: str = "") -> dict[str, str]:
+    """Return the four files of app ``name`` with ``${app}`` filled in, under ``folder``."""
+    return {
+        f"{folder}{path.removeprefix('app/')}": text.replace("${app}", name)
+        for path, text in APP.items()
+    }
+
+
 def fleet(git: GitServer) -> Fleet:
     """N Kustomizations of one GitRepository folder, told apart by ``${app}``."""
     repository = {
@@ -87,26 +97,14 @@ def fleet(git: GitServer) -> Fleet:
             "postBuild": {"substitute": {"app": f"app-{index:04d}"}},
         }  # fmt: skip
 
-    return Fleet(
-        rt=KUSTOMIZATION,
-        controllers=("source", "kustomize"),
-        counted="kustomization",
-        source=(GIT_REPOSITORY, repository),
-        spec=spec,
-    )
+    return kustomization_fleet(spec, source=(GIT_REPOSITORY, repository))
 
 
 async def main() -> None:
     """Run the benchmark and print one line per run and the medians."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--objects", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--concurrent", type=int, default=20, help="reconciles in flight")
-    args = parser.parse_args()
+    args = fleet_parser(__doc__, concurrent=20).parse_args()
     with ControlPlane(workloads=True) as plane, GitServer() as git:
-        admin = KubeClient.from_kubeconfig(plane.kubeconfig, field_manager="bench")
-        await install_crds(admin)
-        await admin.close()
+        await install(plane)
         git.create_repo("fleet", APP)
         print(f"{args.objects} Kustomizations (4 objects each, wait: true):")
         await run_and_print(
