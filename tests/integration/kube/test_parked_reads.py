@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.integration.helpers import eventually
+from tests.integration.kube.test_ssa import deployment
 from tide.api.kustomize import Kustomization
 from tide.kube import resources
 from tide.kube.client import KubeClient
@@ -113,19 +114,7 @@ async def test_every_later_look_of_a_health_check_knows_the_version_applied(
 async def test_parked_watches_keep_deployments_trimmed_to_what_kstatus_reads(
     kube: KubeClient, namespace: str
 ) -> None:
-    app = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "app", "namespace": namespace},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": {"app": "app"}},
-            "template": {
-                "metadata": {"labels": {"app": "app"}},
-                "spec": {"containers": [{"name": "app", "image": "example/app:1"}]},
-            },
-        },
-    }
+    app = deployment(namespace, "app", replicas=2)
     await kube.create(resources.DEPLOYMENT, app)
     watches = ObjectWatches(kube)
     try:
