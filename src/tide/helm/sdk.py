@@ -47,8 +47,9 @@ Flux's helm-controller default (``--kube-api-qps``). client-go's own, 5/s with a
 made ``bench/helmreleases.py``'s 100 releases queue behind their rate limiter (136 s to all
 Ready; a trial at 100/s took 91 s).
 """
-DEFAULT_BURST = 100
-"""Requests Helm's client may send back to back (Flux's ``--kube-api-burst`` default)."""
+DEFAULT_BURST = 300
+"""Requests Helm's client may send back to back: Flux's ``--kube-api-burst`` default (fluxcd/pkg
+``runtime/client``, 300, with ``--kube-api-qps`` 50)."""
 _READ_THREADS = 4
 """Threads for Helm's reads: each takes one storage request or two, never a wait."""
 

@@ -45,7 +45,10 @@ class Pending:
     """A health check still under way after a look: what to look at again, and until when."""
 
     targets: list[dict[str, Any]]
-    """The objects not healthy at the last look (identity only; each look reads them)."""
+    """The objects not healthy at the last look (identity only; each look reads them).
+
+    Each keeps the resourceVersion its apply returned, if any: the least version a look may
+    judge."""
     timeout: float
     """``spec.timeout`` in seconds, for the failure message."""
     deadline: float
@@ -141,13 +144,16 @@ def _healthy(
 
 
 def _identity(obj: dict[str, Any]) -> dict[str, Any]:
-    """What a later look needs to read an object again: its kind and name, not its state."""
+    """What a later look needs to read an object again: its kind and name, not its state.
+
+    And the resourceVersion of the apply's reply, when there was one: a later look must not
+    judge a watch's copy from before the apply (:func:`wait.look`).
+    """
     metadata = obj.get("metadata") or {}
-    return {
-        "apiVersion": obj.get("apiVersion"),
-        "kind": obj.get("kind"),
-        "metadata": {"name": metadata.get("name"), "namespace": metadata.get("namespace")},
-    }
+    identity = {"name": metadata.get("name"), "namespace": metadata.get("namespace")}
+    if metadata.get("resourceVersion"):
+        identity["resourceVersion"] = metadata["resourceVersion"]
+    return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": identity}
 
 
 def _targets(kustomization: Kustomization, changes: ChangeSet) -> list[dict[str, Any]] | None:

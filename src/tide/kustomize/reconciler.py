@@ -257,7 +257,10 @@ class KustomizationPipeline:
         )
         manager = await self._resource_manager(kustomization)
         try:
-            cached = self._parking.watches.reader(manager.client) if self._parking else None
+            # healthCheckExprs may read any field: they get whole objects, not trimmed copies.
+            whole = parked.check.judge is not None
+            watches = self._parking.watches if self._parking else None
+            cached = watches.reader(manager.client, whole=whole) if watches else None
             pending = await health.resume(
                 kustomization, manager, parked.check, status=status, cached=cached
             )

@@ -5,11 +5,14 @@ HelmRelease's release objects) gives its worker back and parks instead: ``--conc
 bounds work, not waiting. What brings it back is a watch event on one of those objects, not a
 poll of each object every two seconds. Each kind gets one list-then-watch
 (:class:`~tide.kube.cache.WatchCache`), started the first time a wait names the kind and shared
-by every wait of every controller in the process; while it is synced, parked looks read the
-objects from it (:meth:`ObjectWatches.reader`) instead of asking the API server each time.
+by every wait of every controller in the process; while it follows the API server (listed, its
+watch unbroken), parked looks read the objects from it (:meth:`ObjectWatches.reader`) instead
+of asking the API server each time. It keeps only what health rules read
+(:mod:`tide.kube.ssa.trim`).
 
 What no watch here covers — another cluster (``spec.kubeConfig``), a namespace outside
-``--watch-namespace``, a kind this identity may not watch (it never syncs) — polls as before.
+``--watch-namespace``, a kind this identity may not watch (it never syncs), a watch that broke
+and has not listed again — polls as before.
 A covered wait still gets a slow fallback look, so a wake lost to a broken watch delays a
 verdict, never hangs it; a deadline is always looked at on time.
 """
@@ -28,6 +31,7 @@ from tide.kube.client import KubeClient
 from tide.kube.discovery import RESTMapper, UnknownKind
 from tide.kube.errors import KubeError
 from tide.kube.resources import ResourceType
+from tide.kube.ssa import trim
 from tide.kube.ssa.wait import Lookup
 
 __all__ = ["FALLBACK", "POLL", "ObjectWatches", "Parking"]
@@ -35,7 +39,7 @@ __all__ = ["FALLBACK", "POLL", "ObjectWatches", "Parking"]
 log = logging.getLogger(__name__)
 
 POLL = 2.0
-"""Seconds between looks of a wait no synced watch covers (the old polling)."""
+"""Seconds between looks of a wait no current watch covers (the old polling)."""
 FALLBACK = 60.0
 """Seconds before a covered wait is looked at again though no event woke it."""
 
@@ -86,13 +90,19 @@ class ObjectWatches:
             fallback=FALLBACK if fallback is None else fallback,
         )
 
-    def reader(self, client: KubeClient) -> Lookup | None:
+    def reader(self, client: KubeClient, *, whole: bool = False) -> Lookup | None:
         """Return the lookup a wait reading as ``client`` may use; None for another identity.
 
         A tenant's wait (an impersonating client) is woken by these watches but reads with
         its own rights, so it learns nothing of objects its ServiceAccount may not read.
+
+        The watches keep built-in kinds trimmed to what kstatus reads
+        (:mod:`tide.kube.ssa.trim`); a wait whose own rules (``healthCheckExprs``) may read any
+        field asks for ``whole`` objects, and reads those kinds from the API server.
         """
-        return self._lookup if client is self.client else None
+        if client is not self.client:
+            return None
+        return self._whole_lookup if whole else self._lookup
 
     async def stop(self) -> None:
         """Stop every watch (the manager's shutdown)."""
@@ -107,22 +117,37 @@ class ObjectWatches:
                 await task
 
     def covers(self, rt: ResourceType, namespace: str) -> bool:
-        """Whether a synced watch here sees objects of ``rt`` in ``namespace``."""
+        """Whether a watch here follows objects of ``rt`` in ``namespace`` right now.
+
+        Not merely synced once: a cache whose watch broke (retrying, or no longer allowed to
+        list) keeps its last copies, which no event will refresh; reads go to the API server
+        and the wait polls until it lists again.
+        """
         if rt.namespaced and self._namespace and namespace != self._namespace:
             return False
         cache = self._caches.get(rt)
-        return cache is not None and cache.synced.is_set()
+        return cache is not None and cache.current
 
     def _lookup(self, rt: ResourceType, namespace: str, name: str) -> tuple[bool, Any]:
         if not self.covers(rt, namespace):
             return False, None
         return True, self._caches[rt].get(namespace, name)
 
+    def _whole_lookup(self, rt: ResourceType, namespace: str, name: str) -> tuple[bool, Any]:
+        if (rt.group, rt.kind) in trim.TRIMMED:
+            return False, None
+        return self._lookup(rt, namespace, name)
+
     def _start(self, rt: ResourceType) -> None:
         """Start watching ``rt`` unless a watch already runs (or the manager stopped)."""
         if self._stopped or rt in self._tasks:
             return
-        cache = WatchCache(self.client, rt, namespace=self._namespace if rt.namespaced else None)
+        cache = WatchCache(
+            self.client,
+            rt,
+            namespace=self._namespace if rt.namespaced else None,
+            transform=trim.transform_for(rt.group, rt.kind),
+        )
         cache.add_handler(lambda _event, old, new: self._changed(rt, new or old))
         task = asyncio.create_task(cache.run(), name=f"wakeups-{rt.kind}")
         self._caches[rt] = cache
@@ -193,7 +218,7 @@ class Parking:
 
         ``mapper`` resolves the objects' kinds; None means they live where these watches
         do not reach (another cluster), and the wait polls. The delay is :data:`FALLBACK`
-        when a synced watch covers every object, else :data:`POLL` (a watch still listing
+        when a current watch covers every object, else :data:`POLL` (a watch still listing
         wakes it once it has); never past ``deadline`` (a ``time.monotonic()``).
         """
         delay = self.fallback

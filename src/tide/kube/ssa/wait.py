@@ -298,7 +298,9 @@ async def look(
 
     With ``fresh``, objects that carry a ``resourceVersion`` were read moments ago and are
     judged as they are; every other object is read first, from ``cached`` (a watch) when it
-    knows the object, else from the API server.
+    knows the object, else from the API server. An object's ``resourceVersion`` (without
+    ``fresh``) is the least one its read must show: a watch's older copy is read again from
+    the API server.
     """
     verdicts: dict[str, Readiness] = {}
     for obj in objects:
@@ -317,6 +319,8 @@ async def _current_verdict(
         rt = await manager.mapper.for_object(dict(obj))
         namespace = metadata.get("namespace") if rt.namespaced else None
         known, live = cached(rt, namespace or "", metadata["name"]) if cached else (False, None)
+        if known and _older(live, metadata.get("resourceVersion")):
+            known = False  # the watch has not caught up with the apply yet: ask the server
         if not known:
             live = await manager.client.get_or_none(rt, metadata["name"], namespace=namespace)
     except UnknownKind as error:  # the CRD may still be on its way; the wait goes on
@@ -326,6 +330,25 @@ async def _current_verdict(
     if live is None:
         return _progress("not found")
     return _verdict(live, judge)
+
+
+def _older(live: Mapping[str, Any] | None, seen: str | None) -> bool:
+    """Whether a watch's copy (None: absent) predates ``seen``, a version already read.
+
+    A target carries the resourceVersion of the apply's reply; a watch that has not yet
+    delivered that change holds the object as it was before it (a Deployment not yet rolling
+    out looks healthy). resourceVersions are opaque to clients, but the API server's are
+    etcd revisions, integers that grow; one that is not an integer cannot be ordered, so the
+    copy is trusted.
+    """
+    if not seen:
+        return False
+    if live is None:
+        return True  # applied, yet not in the watch: not there yet, or deleted since
+    try:
+        return int((live.get("metadata") or {}).get("resourceVersion") or "") < int(seen)
+    except ValueError:
+        return False
 
 
 def _verdict(live: Mapping[str, Any], judge: Judge | None) -> Readiness:
