@@ -9,7 +9,6 @@ import pytest
 
 from tests.integration.helpers import events_for, eventually, reconcile_count
 from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
-    DEPLOYMENT,
     IMAGE,
     controllers,
     create_automation,
@@ -24,6 +23,7 @@ from tests.integration.image.automation_common import (  # noqa: F401 (fixtures)
 )
 from tide.image.automation import IMAGE_UPDATE_AUTOMATION
 from tide.kube.client import KubeClient
+from tide.kube.resources import DEPLOYMENT
 from tide.kustomize.setup import KUSTOMIZATION
 from tide.runtime.manager import Manager
 from tide.source.setup import GIT_REPOSITORY
