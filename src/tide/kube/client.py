@@ -12,7 +12,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import httpx2
 import msgspec
@@ -29,11 +29,13 @@ from tide.kube import metadata
 from tide.kube.errors import KubeError, KubeForbidden, KubeNotFound, translate
 from tide.kube.metrics import DRY_RUNS, REQUESTS
 from tide.kube.resources import ResourceType
+from tide.kube.scope import ListScope, WatchScope
 
 __all__ = ["KubeClient", "WatchEvent", "kubeconfig_contexts", "service_account_user"]
 
 WatchEvent = tuple[str, dict[str, Any]]
 """A watch event: ("ADDED" | "MODIFIED" | "DELETED", object)."""
+
 
 _SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 _REQUEST_TIMEOUT = 30.0
@@ -310,36 +312,16 @@ class KubeClient:
             raise translate(error) from error
 
     async def list_metadata(
-        self,
-        rt: ResourceType,
-        *,
-        namespace: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        selector: tuple[Requirement, ...] = (),
+        self, rt: ResourceType, **scope: Unpack[ListScope]
     ) -> tuple[list[dict], str]:
         """As :meth:`list`, but each object is ``{"metadata": …}`` only (PartialObjectMetadata)."""
-        return await metadata.list_metadata(
-            self, rt, namespace=namespace, labels=labels, selector=selector
-        )
+        return await metadata.list_metadata(self, rt, **scope)
 
     def watch_metadata(
-        self,
-        rt: ResourceType,
-        *,
-        resource_version: str,
-        namespace: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        selector: tuple[Requirement, ...] = (),
+        self, rt: ResourceType, **scope: Unpack[WatchScope]
     ) -> AsyncIterator[WatchEvent]:
         """As :meth:`watch`, but each object is ``{"metadata": …}`` only."""
-        return metadata.watch_metadata(
-            self,
-            rt,
-            resource_version=resource_version,
-            namespace=namespace,
-            labels=labels,
-            selector=selector,
-        )
+        return metadata.watch_metadata(self, rt, **scope)
 
     async def get_json(self, path: str) -> dict[str, Any]:
         """GET a raw API path (discovery documents have no resource class) and decode it."""

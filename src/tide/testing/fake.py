@@ -31,12 +31,13 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Unpack
 
 from tide.api import selectors
 from tide.kube.client import KubeClient
 from tide.kube.errors import KubeConflict, KubeError, KubeNotFound
 from tide.kube.resources import ResourceType
+from tide.kube.scope import ListScope, WatchScope
 
 __all__ = ["FakeKubeClient"]
 
@@ -160,33 +161,15 @@ class FakeKubeClient(KubeClient):
             store.watchers.remove(watcher)
 
     async def list_metadata(
-        self,
-        rt: ResourceType,
-        *,
-        namespace: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        selector: tuple[selectors.Requirement, ...] = (),
+        self, rt: ResourceType, **scope: Unpack[ListScope]
     ) -> tuple[list[dict], str]:
-        items, version = await self.list(rt, namespace=namespace, labels=labels, selector=selector)
+        items, version = await self.list(rt, **scope)
         return [_metadata_of(obj) for obj in items], version
 
     async def watch_metadata(
-        self,
-        rt: ResourceType,
-        *,
-        resource_version: str,
-        namespace: str | None = None,
-        labels: Mapping[str, str] | None = None,
-        selector: tuple[selectors.Requirement, ...] = (),
+        self, rt: ResourceType, **scope: Unpack[WatchScope]
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        changes = self.watch(
-            rt,
-            resource_version=resource_version,
-            namespace=namespace,
-            labels=labels,
-            selector=selector,
-        )
-        async for event, obj in changes:
+        async for event, obj in self.watch(rt, **scope):
             yield event, _metadata_of(obj)
 
     # -- writes -------------------------------------------------------------------------------

@@ -4,23 +4,8 @@
 ``_registry``. See :mod:`tide.notification.providers.base` for the contract.
 """
 
-from tide.notification.providers.base import (
-    Event,
-    InvalidProvider,
-    InvolvedObject,
-    Notifier,
-    ProviderSettings,
-    SendFailed,
-)
-from tide.notification.providers.registry import SUPPORTED_TYPES, notifier_for
+from tide.notification.providers import base, registry
+from tide.notification.providers.base import *  # noqa: F403  (listed once, in base.__all__)
+from tide.notification.providers.registry import *  # noqa: F403
 
-__all__ = [
-    "SUPPORTED_TYPES",
-    "Event",
-    "InvalidProvider",
-    "InvolvedObject",
-    "Notifier",
-    "ProviderSettings",
-    "SendFailed",
-    "notifier_for",
-]
+__all__ = [*base.__all__, *registry.__all__]
