@@ -7,156 +7,27 @@ are built from (``meta``), the registry of kinds with their REST names and print
 (``kinds``), and ``crdgen``, which turns the models into the CustomResourceDefinitions installed
 in the cluster.
 The models refuse exactly what the API server refuses, so a manifest can be checked offline.
+The package re-exports each of those modules' ``__all__``, so a name is listed once, where it
+is defined.
 """
 
-from tide.api.generator import (
-    ArtifactGenerator,
-    ArtifactGeneratorSpec,
-    ArtifactGeneratorStatus,
-    ExternalArtifact,
-    ExternalArtifactSpec,
-    ExternalArtifactStatus,
-)
-from tide.api.helm import (
-    HelmRelease,
-    HelmReleaseSpec,
-    HelmReleaseStatus,
-)
-from tide.api.image import (
-    ImagePolicy,
-    ImagePolicySpec,
-    ImagePolicyStatus,
-    ImageRepository,
-    ImageRepositorySpec,
-    ImageRepositoryStatus,
-    ImageUpdateAutomation,
-    ImageUpdateAutomationSpec,
-    ImageUpdateAutomationStatus,
-)
-from tide.api.kinds import (
-    KINDS,
-    KindInfo,
-    UnknownKindError,
-    find_kind,
-)
-from tide.api.kustomize import (
-    Kustomization,
-    KustomizationSpec,
-    KustomizationStatus,
-)
-from tide.api.meta import (
-    APIVersions,
-    Artifact,
-    Condition,
-    CrossNamespaceSourceReference,
-    Duration,
-    FluxModel,
-    FluxObject,
-    LocalObjectReference,
-    NamespacedObjectKindReference,
-    NamespacedObjectReference,
-    ObjectMeta,
-    ReconcileStatus,
-    SecretKeyReference,
-    SuspendableSpec,
-    TimeoutDuration,
-    format_duration,
-    parse_duration,
-)
-from tide.api.notification import (
-    Alert,
-    AlertSpec,
-    AlertStatus,
-    Provider,
-    ProviderSpec,
-    ProviderStatus,
-    Receiver,
-    ReceiverSpec,
-    ReceiverStatus,
-)
-from tide.api.source import (
-    Bucket,
-    BucketSpec,
-    BucketStatus,
-    GitRepository,
-    GitRepositorySpec,
-    GitRepositoryStatus,
-    HelmChart,
-    HelmChartSpec,
-    HelmChartStatus,
-    HelmRepository,
-    HelmRepositorySpec,
-    HelmRepositoryStatus,
-    OCIRepository,
-    OCIRepositorySpec,
-    OCIRepositoryStatus,
-)
+from tide.api import generator, helm, image, kinds, kustomize, meta, notification, source
+from tide.api.generator import *  # noqa: F403
+from tide.api.helm import *  # noqa: F403
+from tide.api.image import *  # noqa: F403
+from tide.api.kinds import *  # noqa: F403
+from tide.api.kustomize import *  # noqa: F403
+from tide.api.meta import *  # noqa: F403
+from tide.api.notification import *  # noqa: F403
+from tide.api.source import *  # noqa: F403
 
 __all__ = [
-    "KINDS",
-    "APIVersions",
-    "Alert",
-    "AlertSpec",
-    "AlertStatus",
-    "Artifact",
-    "ArtifactGenerator",
-    "ArtifactGeneratorSpec",
-    "ArtifactGeneratorStatus",
-    "Bucket",
-    "BucketSpec",
-    "BucketStatus",
-    "Condition",
-    "CrossNamespaceSourceReference",
-    "Duration",
-    "ExternalArtifact",
-    "ExternalArtifactSpec",
-    "ExternalArtifactStatus",
-    "FluxModel",
-    "FluxObject",
-    "GitRepository",
-    "GitRepositorySpec",
-    "GitRepositoryStatus",
-    "HelmChart",
-    "HelmChartSpec",
-    "HelmChartStatus",
-    "HelmRelease",
-    "HelmReleaseSpec",
-    "HelmReleaseStatus",
-    "HelmRepository",
-    "HelmRepositorySpec",
-    "HelmRepositoryStatus",
-    "ImagePolicy",
-    "ImagePolicySpec",
-    "ImagePolicyStatus",
-    "ImageRepository",
-    "ImageRepositorySpec",
-    "ImageRepositoryStatus",
-    "ImageUpdateAutomation",
-    "ImageUpdateAutomationSpec",
-    "ImageUpdateAutomationStatus",
-    "KindInfo",
-    "Kustomization",
-    "KustomizationSpec",
-    "KustomizationStatus",
-    "LocalObjectReference",
-    "NamespacedObjectKindReference",
-    "NamespacedObjectReference",
-    "OCIRepository",
-    "OCIRepositorySpec",
-    "OCIRepositoryStatus",
-    "ObjectMeta",
-    "Provider",
-    "ProviderSpec",
-    "ProviderStatus",
-    "Receiver",
-    "ReceiverSpec",
-    "ReceiverStatus",
-    "ReconcileStatus",
-    "SecretKeyReference",
-    "SuspendableSpec",
-    "TimeoutDuration",
-    "UnknownKindError",
-    "find_kind",
-    "format_duration",
-    "parse_duration",
+    *generator.__all__,
+    *helm.__all__,
+    *image.__all__,
+    *kinds.__all__,
+    *kustomize.__all__,
+    *meta.__all__,
+    *notification.__all__,
+    *source.__all__,
 ]

@@ -42,16 +42,8 @@ from tide.image.tags import NoTags, TagStore, TagStoreError
 from tide.kube import resources
 from tide.kube.cache import WatchCache
 from tide.kube.client import KubeClient
+from tide.runtime import steps
 from tide.runtime.acl import ReferencePolicy
-from tide.runtime.steps import (
-    Outcome,
-    Progress,
-    Stalled,
-    StepFailed,
-    Succeeded,
-    Waiting,
-    parse_object,
-)
 from tide.source.oci.client import RegistryAuthError, RegistryError
 
 __all__ = ["NOT_SCANNED_RETRY", "ImagePolicyPipeline", "repository_key"]
@@ -85,23 +77,27 @@ class ImagePolicyPipeline:
     references: ReferencePolicy
     """The ``--no-cross-namespace-refs`` rule."""
 
-    async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
+    async def run(
+        self, obj: dict[str, Any], status: dict[str, Any], progress: steps.Progress
+    ) -> steps.Outcome:
         """Choose the latest tag and publish it in ``status.latestRef``."""
-        policy = parse_object(ImagePolicy, obj)
+        policy = steps.parse_object(ImagePolicy, obj)
         try:
             chooser = choose.TagChooser.from_spec(policy.spec)
         except choose.InvalidPolicy as error:
-            raise Stalled(f"invalid policy: {error}", reason=reasons.INVALID_POLICY) from error
+            raise steps.Stalled(
+                f"invalid policy: {error}", reason=reasons.INVALID_POLICY
+            ) from error
         repo = await self._repository(policy)
         try:
             names.parse_image(repo.spec.image)
         except names.InvalidImage as error:
-            raise Stalled(str(error), reason=reasons.IMAGE_URL_INVALID) from error
+            raise steps.Stalled(str(error), reason=reasons.IMAGE_URL_INVALID) from error
         namespace, name = repo.metadata.namespace or "default", repo.metadata.name
         if not (repo.status and repo.status.last_scan_result) or not self.store.exists(
             namespace, name
         ):
-            return Waiting(
+            return steps.Waiting(
                 reason=reasons.DEPENDENCY_NOT_READY,
                 message=f"ImageRepository '{namespace}/{name}' has no scanned tags yet",
                 retry_after=NOT_SCANNED_RETRY,
@@ -131,7 +127,7 @@ class ImagePolicyPipeline:
                 f" (kept: the registry's best match now is the older {held}; Tide does not "
                 "move a policy to an older tag until its spec changes)"
             )
-        return Succeeded(
+        return steps.Succeeded(
             reason=reasons.SUCCEEDED,
             message=message,
             event_reason=reasons.SUCCEEDED if event else None,
@@ -148,7 +144,7 @@ class ImagePolicyPipeline:
         namespace = self.references.resolve(own, kind=_KIND, name=ref.name, namespace=ref.namespace)
         found = self.repositories.get(namespace, ref.name)
         if found is None:
-            raise StepFailed(
+            raise steps.StepFailed(
                 "failed to get the referred ImageRepository: referenced ImageRepository "
                 f"'{namespace}/{ref.name}' does not exist",
                 reason=reasons.DEPENDENCY_NOT_READY,
@@ -175,11 +171,11 @@ class ImagePolicyPipeline:
         try:
             best = chooser.choose(self.store.read(namespace, name))
         except NoTags as error:
-            raise StepFailed(str(error), reason=reasons.DEPENDENCY_NOT_READY) from error
+            raise steps.StepFailed(str(error), reason=reasons.DEPENDENCY_NOT_READY) from error
         except TagStoreError as error:
-            raise StepFailed(str(error), reason=reasons.STORAGE_OPERATION_FAILED) from error
+            raise steps.StepFailed(str(error), reason=reasons.STORAGE_OPERATION_FAILED) from error
         except choose.NoTagChosen as error:
-            raise StepFailed(
+            raise steps.StepFailed(
                 f"cannot determine latest tag for policy: {error}", reason=reasons.FAILURE
             ) from error
         current = status.get("latestRef") or {}
@@ -221,12 +217,12 @@ class ImagePolicyPipeline:
             async with await open_client(self.client, repo, repository, self.budget) as client:
                 return await client.resolve(tag)
         except RegistryAuthError as error:
-            raise StepFailed(
+            raise steps.StepFailed(
                 f"failed fetching digest of {where}: {error}",
                 reason=reasons.AUTHENTICATION_FAILED,
             ) from error
         except RegistryError as error:
-            raise StepFailed(
+            raise steps.StepFailed(
                 f"failed fetching digest of {where}: {error}", reason=reasons.FAILURE
             ) from error
 
