@@ -5,7 +5,7 @@
 """
 
 from tide.notification.providers import base, registry
-from tide.notification.providers.base import *  # noqa: F403  (listed once, in base.__all__)
+from tide.notification.providers.base import *  # noqa: F403  (base.__all__ is the one list)
 from tide.notification.providers.registry import *  # noqa: F403
 
 __all__ = [*base.__all__, *registry.__all__]
