@@ -33,6 +33,7 @@ from tide import yamlio
 from tide.helm.sdk import Release
 from tide.helm.target import Target
 from tide.kube.discovery import RESTMapper, UnknownKind
+from tide.kube.errors import KubeError
 from tide.kube.ssa import ResourceManager, wait
 from tide.kube.ssa.changeset import subject
 from tide.runtime.wakeups import POLL, Parking
@@ -223,6 +224,9 @@ class ReleaseWaits:
     def __init__(self, parking: Parking | None = None) -> None:
         self._parking = parking
         self._parked_now: set[Hashable] = set()
+        self._read: dict[Hashable, tuple[tuple[str, str, int], list[dict[str, Any]]]] = {}
+        """Per parked wait: the revision, and its objects with the resourceVersions its first
+        look read from the API server (the least a watch's copy must show)."""
 
     async def look(
         self,
@@ -241,11 +245,21 @@ class ReleaseWaits:
         a tenant (``user``) reads with its own rights, another cluster polls.
         """
         client = cluster.client.impersonating(user) if user else cluster.client
-        targets = await objects(release.manifest, release.namespace, cluster.mapper)
         local = self._parking is not None and cluster.client is self._parking.watches.client
         cached = self._parking.watches.reader(client) if self._parking and local else None
         manager = ResourceManager(client, cluster.mapper, client.field_manager, {})
-        verdicts = await wait.look(manager, targets, judge=job_rule(wait_for_jobs), cached=cached)
+        judge = job_rule(wait_for_jobs)
+        revision = (release.namespace, release.name, release.version)
+        known = self._read.get(key)
+        if known is not None and known[0] == revision:
+            targets = known[1]
+            verdicts = await wait.look(manager, targets, judge=judge, cached=cached)
+        else:  # the first look (after the action, or a restart): from the API server
+            listed = await objects(release.manifest, release.namespace, cluster.mapper)
+            live = await _read(manager, listed)
+            verdicts = await wait.look(manager, live, judge=judge, fresh=True)
+            targets = [_identity(obj) for obj in live]
+        self._read[key] = (revision, targets)
         left = {name: verdict for name, verdict in verdicts.items() if not verdict.ready}
         if not left:
             self.release(key)
@@ -263,6 +277,7 @@ class ReleaseWaits:
     def release(self, key: Hashable) -> None:
         """Stop waking ``key``: its wait ended, was replaced, or its HelmRelease went away."""
         self._parked_now.discard(key)
+        self._read.pop(key, None)
         if self._parking is not None:
             self._parking.release(key)
 
@@ -276,3 +291,32 @@ class ReleaseWaits:
             self._parked_now.discard(key)
         else:
             self.release(key)
+
+
+async def _read(manager: ResourceManager, targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Read each target from the API server: the live object, else its identity.
+
+    A watch may still hold an object as it was before Helm's apply (a Deployment not yet
+    rolling out looks ready); the first look must not judge such a copy, and the versions
+    read here are the least a later look accepts from the watch.
+    """
+    found: list[dict[str, Any]] = []
+    for target in targets:
+        metadata = target["metadata"]
+        try:
+            rt = await manager.mapper.for_object(target)
+            namespace = metadata.get("namespace") if rt.namespaced else None
+            live = await manager.client.get_or_none(rt, metadata["name"], namespace=namespace)
+        except (UnknownKind, KubeError):  # the look says why, and the wait goes on
+            live = None
+        found.append(dict(live) if live is not None else target)
+    return found
+
+
+def _identity(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Kind, name and the resourceVersion read, for later looks (each reads the object)."""
+    metadata = obj.get("metadata") or {}
+    identity = {"name": metadata.get("name"), "namespace": metadata.get("namespace")}
+    if metadata.get("resourceVersion"):
+        identity["resourceVersion"] = metadata["resourceVersion"]
+    return {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": identity}
