@@ -5,7 +5,8 @@ Each step fails with one reason: ``AccessDenied`` (a blocked cross-namespace ref
 ``ArtifactFailed`` (no chart artifact yet, or it cannot be fetched or loaded), ``ValuesError``,
 then the Helm action's own (``InstallFailed``, ``UpgradeFailed``, ``RetriesExceeded``; see
 :mod:`tide.helm.actions`). A release whose chart version and values digest match Helm's latest
-``deployed`` revision makes no Helm action and no write.
+``deployed`` revision makes no Helm action and no write. A release whose objects Tide waits for
+(:mod:`tide.helm.readiness`) returns a silent wait, parked until they change.
 """
 
 from __future__ import annotations
