@@ -8,10 +8,11 @@ kind for the whole process, where Helm would start informers per install). A rel
 another cluster, or a tenant's, reads with its own client and rights; what no watch covers
 polls.
 
-Helm's rules kept: a Deployment the manifest pauses is not waited for; a Job counts as ready
-once started (kstatus's rule) unless ``wait_for_jobs``, when it must complete (Helm's own Job
-reader); an object that failed ends the wait once the others are ready, as it will not
-become ready by waiting. The timeout is the action's, counted from Helm's record of the
+Helm's rules kept: a Deployment the manifest pauses is not waited for; where Helm's kstatus
+judges a kind otherwise than Tide's rules (a Job ready once started unless ``wait_for_jobs``,
+a LoadBalancer Service, a Pod) Helm's verdict is taken (:mod:`tide.helm.kstatus`); an object
+that failed ends the wait once the others are ready, as it will not become ready by waiting.
+The timeout is the action's, counted from Helm's record of the
 action's start (``last_deployed``), so it holds across reconciles and restarts.
 
 The wait's state lives in ``status.history``: the snapshot of the revision being waited on
@@ -30,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from tide import yamlio
+from tide.helm import kstatus
 from tide.helm.sdk import Release
 from tide.helm.target import Target
 from tide.kube.discovery import RESTMapper, UnknownKind
@@ -45,7 +47,6 @@ __all__ = [
     "ReleaseWaits",
     "as_recorded",
     "deadline",
-    "job_rule",
     "not_ready_error",
     "objects",
     "under_way",
@@ -118,32 +119,6 @@ def deadline(release: Release, timeout: float) -> float:
     except ValueError:
         started = time.time()
     return started + timeout
-
-
-def job_rule(wait_for_jobs: bool) -> wait.Judge:
-    """The verdict on a Job as Helm's wait gives it (other kinds: kstatus's rules).
-
-    With ``wait_for_jobs`` a Job must complete (Helm's own Job reader, which is what
-    :func:`tide.kube.ssa.wait.readiness` does). Without, Helm uses kstatus's rule: a Job is
-    ready once it started (or is suspended), failed when its ``Failed`` condition says so.
-    """
-
-    def judge(live: Mapping[str, Any]) -> wait.Readiness | None:
-        if wait_for_jobs or live.get("kind") != "Job" or live.get("apiVersion") != "batch/v1":
-            return None
-        status = live.get("status") or {}
-        for condition in status.get("conditions") or []:
-            if condition.get("status") != "True":
-                continue
-            if condition.get("type") == "Failed":
-                return wait.Readiness(wait.Health.FAILED, condition.get("message") or "job failed")
-            if condition.get("type") in ("Complete", "Suspended"):
-                return wait.Readiness(wait.Health.CURRENT)
-        if not status.get("startTime"):
-            return wait.Readiness(wait.Health.IN_PROGRESS, "job not started")
-        return wait.Readiness(wait.Health.CURRENT)
-
-    return judge
 
 
 async def objects(manifest: str, namespace: str, mapper: RESTMapper) -> list[dict[str, Any]]:
@@ -248,7 +223,7 @@ class ReleaseWaits:
         local = self._parking is not None and cluster.client is self._parking.watches.client
         cached = self._parking.watches.reader(client) if self._parking and local else None
         manager = ResourceManager(client, cluster.mapper, client.field_manager, {})
-        judge = job_rule(wait_for_jobs)
+        judge = kstatus.helm_rules(wait_for_jobs)
         revision = (release.namespace, release.name, release.version)
         known = self._read.get(key)
         if known is not None and known[0] == revision:

@@ -56,27 +56,6 @@ def test_the_deadline_counts_from_helms_record_of_the_actions_start() -> None:
     assert readiness.deadline(RELEASE, 300) == pytest.approx(started + 300)
 
 
-def _job(**status: object) -> dict:
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "status": status}
-
-
-def test_without_wait_for_jobs_a_started_job_is_ready_as_kstatus_says() -> None:
-    judge = readiness.job_rule(wait_for_jobs=False)
-    assert judge(_job()).health is wait.Health.IN_PROGRESS
-    assert judge(_job(startTime="2026-12-02T10:00:00Z")).ready
-    suspended = _job(conditions=[{"type": "Suspended", "status": "True"}])
-    assert judge(suspended).ready
-    failed = _job(startTime="x", conditions=[{"type": "Failed", "status": "True"}])
-    assert judge(failed).health is wait.Health.FAILED
-    assert judge({"apiVersion": "apps/v1", "kind": "Deployment"}) is None
-
-
-def test_with_wait_for_jobs_the_job_must_complete() -> None:
-    judge = readiness.job_rule(wait_for_jobs=True)
-    assert judge(_job(startTime="2026-12-02T10:00:00Z")) is None  # left to kstatus's rules
-    assert not wait.readiness(_job(startTime="2026-12-02T10:00:00Z")).ready
-
-
 def test_the_timeout_message_names_each_object_as_helms_wait_does() -> None:
     look = readiness.Look({
         "Deployment/apps/app": wait.Readiness(wait.Health.IN_PROGRESS, "0 of 1 replicas available"),
