@@ -8,7 +8,9 @@ failure, recover a release an interrupted action left pending, or nothing at all
 action goes through :mod:`~tide.helm.sdk`, so releases live where Helm keeps them and ``helm
 list`` / ``helm history`` show them; ``postRenderers`` and ``commonMetadata`` run inside Helm's
 install and upgrade through its post-render plugin hook (:mod:`~tide.helm.postrender`), and
-:mod:`~tide.helm.ignore` keeps ``driftDetection.ignore`` fields out of drift checks.
+:mod:`~tide.helm.ignore` keeps ``driftDetection.ignore`` fields out of drift checks. Where
+nothing in Helm must follow its wait (:mod:`~tide.helm.hooks`), Tide waits for a release's
+objects itself, parked on shared watches (:mod:`~tide.helm.readiness`).
 """
 
 from tide.helm.naming import chart_name, release_name, shorten

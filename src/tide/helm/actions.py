@@ -11,10 +11,17 @@ A revision left ``pending-install`` / ``pending-upgrade`` / ``pending-rollback``
 that died mid-action blocks every Helm action ("another operation is in progress"). Tide
 recovers it without a person: a pending install is uninstalled and installed again; a pending
 upgrade or rollback is rolled back to the last revision that was deployed; an event says which.
+
+Where Helm's wait is not needed inside the action (:func:`tide.helm.hooks.tide_waits`), Helm
+runs it with its ``hookOnly`` wait and Tide waits for the objects itself between reconciles
+(:mod:`tide.helm.readiness`): the worker is given back meanwhile, and the verdict — success,
+or a failure remediated as configured — is the one Helm's wait would have led to.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -23,11 +30,11 @@ from typing import Any
 from tide.api import conditions, reasons
 from tide.api.keys import FORCE_AT, REQUESTED_AT, RESET_AT
 from tide.api.meta import format_duration
-from tide.helm import crds, history, remediation, testhooks
+from tide.helm import crds, history, hooks, readiness, remediation, testhooks
 from tide.helm.request import ReleaseRequest, action_options
 from tide.helm.sdk import ActionError, Helm, Options, Release
 from tide.helm.target import Target
-from tide.runtime.steps import Progress, Stalled, StepFailed, Succeeded
+from tide.runtime.steps import Progress, Stalled, StepFailed, Succeeded, Waiting
 
 __all__ = ["ChartFile", "ReleaseRequest", "nothing_deployed", "run_release"]
 
@@ -40,9 +47,18 @@ def _in_sync(latest: Release | None, request: ReleaseRequest, status: dict[str, 
 
     With ``upgrade.preserveValues`` Helm stores the old values merged with the new ones, so the
     stored values never equal the spec's; the values last attempted stand in for them.
+
+    A revision whose objects Tide is still waiting for, or whose wait failed
+    (:mod:`tide.helm.readiness`), is not in sync, though Helm recorded it ``deployed``.
     """
-    if latest is None or latest.status != "deployed":
+    latest = readiness.as_recorded(latest, status)
+    if latest is None or latest.status != "deployed" or readiness.under_way(latest, status):
         return False
+    return _asked_for(latest, request, status)
+
+
+def _asked_for(latest: Release, request: ReleaseRequest, status: dict[str, Any]) -> bool:
+    """Whether ``latest`` was made from the chart, values and post-rendering asked for now."""
     if any(status.get(key, "") != want for key, want in request.render_digests.items()):
         return False  # the post-renderers or common metadata changed: upgrade
     upgrade = request.release.spec.upgrade
@@ -181,24 +197,34 @@ async def run_release(
     *,
     cluster: Target,
     moved_from: Helm | None = None,
-) -> Succeeded:
+    waits: readiness.ReleaseWaits | None = None,
+) -> Succeeded | Waiting:
     """Bring the Helm release to what ``request`` asks for; return the Ready verdict.
 
     ``cluster`` is where the release is installed (its CRDs are written there under the
     ``crds`` policy). ``moved_from`` is Helm where the release's records were before
-    ``storageNamespace`` changed: the release is uninstalled there first.
+    ``storageNamespace`` changed: the release is uninstalled there first. ``waits`` looks at
+    the objects of a release Tide waits for itself; the reconcile then returns
+    :class:`Waiting` (silent: the marks say what it does) until they are ready. Default:
+    waits that poll.
 
     Raises:
         StepFailed: the action failed and will be retried (``InstallFailed``/``UpgradeFailed``).
         Stalled: retries are spent (``RetriesExceeded``).
         ActionError: reading Helm's storage failed.
     """
+    waits = waits or readiness.ReleaseWaits()
     where = {"namespace": request.namespace, "user": request.user}
     await _uninstall_moved(helm, request, status, progress, moved_from=moved_from)
     latest = await helm.get(request.name, **where)
     if latest is not None and latest.pending:
         latest = await remediation.recover(helm, request, latest, progress)
     forced = _handle_requests(request, status)
+    waiting = readiness.under_way(latest, status)
+    if waiting and not forced and latest is not None and _resumable(latest, request, status):
+        return await _await_objects(helm, request, status, progress, latest, waiting,
+                                    cluster=cluster, waits=waits)  # fmt: skip
+    latest = readiness.as_recorded(latest, status)
     if not forced and _in_sync(latest, request, status):
         assert latest is not None
         history.record(status, history.snapshot(latest))
@@ -223,44 +249,136 @@ async def run_release(
         )
     chart, chart_name, chart_version = await fetch()
     status["lastAttemptedReleaseAction"] = action
-    spec = request.release.spec.install if action == "install" else request.release.spec.upgrade
-    options = action_options(request.release, spec)
-    await progress.mark(
-        f"Running '{action}' action with timeout of '{format_duration(options.timeout)}'",
-        new_work=True,
-    )
+    options = action_options(request.release, _action_spec(request, action))
+    await progress.mark(_running(action, options), new_work=True)
+    post_hooks = await asyncio.to_thread(hooks.chart_has_post_hooks, chart, request.values)
+    tide_waits = hooks.tide_waits(options, post_hooks=post_hooks)
     try:
         if action == "install" and latest is not None:
             # a failed first install is removed before trying again
             await helm.uninstall(request.name, **where, options=options)
-        options = await _chart_crds(action, spec, chart, request, cluster, options)
+        options = await _chart_crds(action, chart, request, cluster, options)
         await helm.release(
             request.name,
             action=action,
             chart=chart,
             values=request.values,
             **where,
-            options=options,
+            options=replace(options, wait=False) if tide_waits else options,  # hookOnly
             render=request.render,
         )
     except ActionError as error:
-        reason = reasons.INSTALL_FAILED if action == "install" else reasons.UPGRADE_FAILED
-        message = (
-            f"Helm {action} failed for release {request.namespace}/{request.name} "
-            f"with chart {chart_name}@{chart_version}: {error}"
-        )
-        conditions.mark_false(
-            status, reasons.RELEASED, reason=reason, message=message, generation=request.generation
-        )
-        await remediation.fail(helm, request, status, progress, action, reason, message)
+        await _failed(helm, request, status, progress, action, f"{chart_name}@{chart_version}",
+                      str(error))  # fmt: skip
     done = await helm.get(request.name, **where)
     assert done is not None
-    history.record(status, history.snapshot(done))
     for key, digest in request.render_digests.items():  # recorded once a release is made so
         if digest:
             status[key] = digest
         else:
             status.pop(key, None)
+    if tide_waits:  # the marker a restarted controller resumes the wait from
+        history.record(status, history.snapshot(replace(done, status=readiness.PENDING[action])))
+        return await _await_objects(helm, request, status, progress, done, action,
+                                    cluster=cluster, waits=waits)  # fmt: skip
+    history.record(status, history.snapshot(done))
+    return await _released_now(helm, request, status, progress, done, action)
+
+
+def _action_spec(request: ReleaseRequest, action: str) -> Any:
+    """``spec.install`` or ``spec.upgrade``, the settings of ``action``."""
+    spec = request.release.spec
+    return spec.install if action == "install" else spec.upgrade
+
+
+def _running(action: str, options: Options) -> str:
+    """``Running 'install' action with timeout of '5m0s'``, as Flux's progress reads."""
+    return f"Running '{action}' action with timeout of '{format_duration(options.timeout)}'"
+
+
+def _resumable(latest: Release, request: ReleaseRequest, status: dict[str, Any]) -> bool:
+    """Whether a wait under way on ``latest`` is still for what the spec asks.
+
+    A newer generation, chart or values replaces the wait with a new action, as a newer
+    revision replaces a Kustomization's health check.
+    """
+    return status.get("lastAttemptedGeneration") == request.generation and _asked_for(
+        latest, request, status
+    )
+
+
+async def _await_objects(
+    helm: Helm,
+    request: ReleaseRequest,
+    status: dict[str, Any],
+    progress: Progress,
+    release: Release,
+    action: str,
+    *,
+    cluster: Target,
+    waits: readiness.ReleaseWaits,
+) -> Succeeded | Waiting:
+    """Look at the objects ``action`` made (Helm's ``hookOnly`` wait): done, failed, or wait.
+
+    Ready objects end it as Helm's wait would (tests, then Released); a timeout or a failed
+    object fails the action as Helm's wait failure does, recorded ``failed`` in the snapshot.
+    """
+    options = action_options(request.release, _action_spec(request, action))
+    until = readiness.deadline(release, options.timeout)
+    key = (request.release.metadata.namespace, request.release.metadata.name)
+    seen = await waits.look(
+        key,
+        release,
+        cluster=cluster,
+        user=request.user,
+        wait_for_jobs=options.wait_for_jobs,
+        until=until,
+    )
+    if seen.ready:
+        history.record(status, history.snapshot(release))
+        return await _released_now(helm, request, status, progress, release, action)
+    timed_out = time.time() >= until
+    if seen.failed or timed_out:
+        waits.release(key)
+        history.record(status, history.snapshot(replace(release, status=readiness.FAILED)))
+        problem = readiness.not_ready_error(seen, timed_out=timed_out)
+        chart = f"{release.chart_name}@{release.chart_version}"
+        await _failed(helm, request, status, progress, action, chart, problem)
+    message = f"{_running(action, options)}: waiting for {seen.waiting_for()}"
+    await progress.mark(message, new_work=True)
+    return Waiting(reasons.PROGRESSING, message, retry_after=seen.delay, silent=True)
+
+
+async def _failed(
+    helm: Helm,
+    request: ReleaseRequest,
+    status: dict[str, Any],
+    progress: Progress,
+    action: str,
+    chart: str,
+    error: str,
+) -> None:
+    """Report ``action`` failed (Released False), then remediate as configured; always raises."""
+    reason = reasons.INSTALL_FAILED if action == "install" else reasons.UPGRADE_FAILED
+    message = (
+        f"Helm {action} failed for release {request.namespace}/{request.name} "
+        f"with chart {chart}: {error}"
+    )
+    conditions.mark_false(
+        status, reasons.RELEASED, reason=reason, message=message, generation=request.generation
+    )
+    await remediation.fail(helm, request, status, progress, action, reason, message)
+
+
+async def _released_now(
+    helm: Helm,
+    request: ReleaseRequest,
+    status: dict[str, Any],
+    progress: Progress,
+    done: Release,
+    action: str,
+) -> Succeeded:
+    """The action and its wait succeeded: Released, the tests if enabled, counters cleared."""
     _released(status, request)
     conditions.delete(status, reasons.TEST_SUCCESS)
     if testhooks.tests_wanted(request):
@@ -272,14 +390,14 @@ async def run_release(
 
 
 async def _chart_crds(
-    action: str, spec: Any, chart: Path, request: ReleaseRequest, cluster: Target, options: Options
+    action: str, chart: Path, request: ReleaseRequest, cluster: Target, options: Options
 ) -> Options:
     """Write the chart's CRDs as the action's ``crds`` policy says; return Helm's options.
 
     Helm itself only creates missing CRDs on install; Tide does the rest and then tells Helm
     to leave ``crds/`` alone. A CRD that cannot be written fails the action.
     """
-    chosen = crds.policy(action, spec)
+    chosen = crds.policy(action, _action_spec(request, action))
     if not crds.tide_applies(action, chosen):
         return replace(options, skip_crds=chosen == "Skip")
     client = cluster.client.impersonating(request.user) if request.user else cluster.client

@@ -5,7 +5,8 @@ Each step fails with one reason: ``AccessDenied`` (a blocked cross-namespace ref
 ``ArtifactFailed`` (no chart artifact yet, or it cannot be fetched or loaded), ``ValuesError``,
 then the Helm action's own (``InstallFailed``, ``UpgradeFailed``, ``RetriesExceeded``; see
 :mod:`tide.helm.actions`). A release whose chart version and values digest match Helm's latest
-``deployed`` revision makes no Helm action and no write.
+``deployed`` revision makes no Helm action and no write. A release whose objects Tide waits for
+(:mod:`tide.helm.readiness`) returns a silent wait, parked until they change.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from tide.api import reasons
 from tide.api.helm import HelmRelease
-from tide.helm import chart, drift, inputs, inventory, naming, storage
+from tide.helm import chart, drift, inputs, inventory, naming, readiness, storage
 from tide.helm import values as helm_values
 from tide.helm.actions import ReleaseRequest, run_release
 from tide.helm.chart import ChartSource
@@ -40,6 +41,7 @@ from tide.runtime.steps import (
     Waiting,
     parse_object,
 )
+from tide.runtime.wakeups import Parking
 
 __all__ = ["COMPONENT", "HelmReleasePipeline"]
 
@@ -66,6 +68,8 @@ class HelmReleasePipeline:
         references: the cross-namespace rule. Default: cross-namespace references allowed.
         workload_identity: honour ``spec.kubeConfig.configMapRef`` (the
             ``ObjectLevelWorkloadIdentity`` feature gate). Default: False (such releases stall).
+        parking: wakes a release Tide waits for (:mod:`tide.helm.readiness`) on its objects'
+            watch events. Default: None (such waits poll).
     """
 
     def __init__(
@@ -80,8 +84,10 @@ class HelmReleasePipeline:
         requeue_dependency: float = 30.0,
         references: ReferencePolicy | None = None,
         workload_identity: bool = False,
+        parking: Parking | None = None,
     ) -> None:
         self._client = client
+        self._waits = readiness.ReleaseWaits(parking)
         self._helm_releases = helm_releases
         self._kustomizations = kustomizations
         self._sources = sources
@@ -95,6 +101,15 @@ class HelmReleasePipeline:
 
     async def run(self, obj: dict[str, Any], status: dict[str, Any], progress: Progress) -> Outcome:
         """Install or upgrade the release ``obj`` describes, or confirm it is in sync."""
+        key = (obj["metadata"].get("namespace"), obj["metadata"]["name"])
+        try:
+            return await self._run(obj, status, progress)
+        finally:  # a wait this reconcile did not park again stops being woken
+            self._waits.settle(key)
+
+    async def _run(
+        self, obj: dict[str, Any], status: dict[str, Any], progress: Progress
+    ) -> Outcome:
         release = parse_object(HelmRelease, obj)
         self._check_dependency_references(release)
         blocked = inputs.dependency_not_ready(release, self._helm_releases, self._kustomizations)
@@ -137,10 +152,13 @@ class HelmReleasePipeline:
                         fetch,
                         cluster=cluster,
                         moved_from=moved_from,
+                        waits=self._waits,
                     )
                 finally:  # a move that failed leaves the records where they were
                     if moved_from is None or await _recorded(helm, request):
                         status["storageNamespace"] = naming.storage_namespace(release)
+                if isinstance(outcome, Waiting):  # Tide waits for the objects: nothing to see
+                    return outcome
                 changed = _latest_digest(status) != before
                 return await self._observe(
                     cluster, helm, request, status, progress, outcome, changed=changed
@@ -154,9 +172,14 @@ class HelmReleasePipeline:
         """Close the connections to other clusters (``spec.kubeConfig``)."""
         await self._targets.close()
 
+    def forget(self, namespace: str | None, name: str) -> None:
+        """Stop waking a HelmRelease suspended, or deleted without finalizing."""
+        self._waits.release((namespace, name))
+
     async def finalize(self, obj: dict[str, Any]) -> Waiting | None:
         """Uninstall the release (``uninstall.keepHistory`` keeps its records), drop the chart."""
         release = parse_object(HelmRelease, obj)
+        self._waits.release((release.metadata.namespace, release.metadata.name))
         name, namespace = naming.release_name(release), naming.target_namespace(release)
         account = release.spec.service_account_name or self._default_service_account
         own = release.metadata.namespace or "default"

@@ -119,7 +119,7 @@ async def _remediate(
         strategy = (remediation.strategy if remediation else None) or "rollback"
     try:
         if strategy == "rollback":
-            good = await _last_deployed(helm, request)
+            good = await _last_deployed(helm, request, status)
             if good is None:
                 return
             options = action_options(request.release, spec.rollback)
@@ -153,10 +153,26 @@ async def _remediate(
     await progress.event(reason, message)
 
 
-async def _last_deployed(helm: Helm, request: ReleaseRequest) -> int | None:
-    """The newest revision that was deployed before (``superseded`` or ``deployed``)."""
+async def _last_deployed(
+    helm: Helm, request: ReleaseRequest, status: dict[str, Any] | None = None
+) -> int | None:
+    """The newest revision that was deployed before (``superseded`` or ``deployed``).
+
+    Not one whose objects never became ready while Tide waited for them: Helm recorded it
+    ``deployed``, ``status.history`` says ``failed`` (:mod:`tide.helm.readiness`).
+    """
     revisions = await helm.history(request.name, namespace=request.namespace, user=request.user)
-    good = [r for r in revisions if r.get("status") in ("deployed", "superseded")]
+    failed = {
+        entry.get("version")
+        for entry in (status or {}).get("history") or []
+        if entry.get("status") == "failed"
+        and (entry.get("name"), entry.get("namespace")) == (request.name, request.namespace)
+    }
+    good = [
+        r
+        for r in revisions
+        if r.get("status") in ("deployed", "superseded") and int(r["revision"]) not in failed
+    ]
     return int(good[-1]["revision"]) if good else None
 
 

@@ -1,7 +1,8 @@
 """Helm actions through the real Helm SDK (``helm-python-sdk``, Helm v4's Go SDK).
 
 Nothing Helm does is re-implemented: rendering, hooks, CRDs, the three-way merge, waiting
-(Helm's ``watcher`` wait, which judges objects by kstatus) and release storage — Secrets
+(Helm's ``watcher`` wait, which judges objects by kstatus; or only its hooks', ``hookOnly``,
+when Tide waits for the objects itself, :mod:`tide.helm.readiness`) and release storage — Secrets
 ``sh.helm.release.v1.<name>.v<N>`` labelled ``owner=helm`` in the release's namespace, so
 ``helm list`` and ``helm history`` see what Tide did — are Helm's own.
 

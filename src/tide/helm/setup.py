@@ -74,6 +74,10 @@ def setup(
         helm.close()
 
     manager.add_service(started, stop)
+    # A release Tide waits for is woken through the controller made below (known by then).
+    parking = manager.object_watches().parking(
+        lambda key: controller.enqueue(Request(key[0] or "", key[1]))
+    )
     pipeline = HelmReleasePipeline(
         client=manager.client,
         helm=helm,
@@ -84,6 +88,7 @@ def setup(
         requeue_dependency=requeue_dependency,
         references=policy,
         workload_identity=workload_identity,
+        parking=parking,
     )
     controller = manager.add_object_controller(
         HELM_RELEASE, pipeline, name="helmrelease", component=COMPONENT
